@@ -1,0 +1,193 @@
+import {
+  ConfidentialClientApplication,
+  LogLevel,
+  PublicClientApplication,
+  type AccountInfo,
+  type AuthenticationResult,
+  type Configuration,
+  type INetworkModule,
+  type NetworkRequestOptions,
+  type NetworkResponse,
+} from "@azure/msal-node";
+import type { HttpClient } from "../services/http.js";
+import type { AuthMethod } from "../options.js";
+import { fileCachePlugin } from "./cache.js";
+import { signInErrorFrom, type AadstsContext } from "./aadsts.js";
+
+/**
+ * Sign-in through MSAL Node. One sign-in yields tokens for every resource: the first token comes from an
+ * interactive flow (browser or device code) or client credentials; later resources (Dataverse after Graph)
+ * come silently from the refresh token (reference: graph-and-msal §C.10). Scopes are `<resource>/.default`,
+ * which first-party public clients require.
+ */
+
+export interface TokenProvider {
+  getAccessToken(resource: string): Promise<string>;
+  /** The signed-in account (delegated sign-in only). */
+  account(): AccountInfo | undefined;
+}
+
+export interface ClientCertificate {
+  thumbprintSha256: string;
+  privateKey: string;
+  x5c: string;
+}
+
+export interface AuthSettings {
+  method: AuthMethod;
+  clientId: string;
+  authorityHost: string;
+  tenant: string;
+  clientSecret?: string;
+  clientCertificate?: ClientCertificate;
+  /** Token cache file (0600); undefined keeps tokens in memory only. */
+  cachePath?: string;
+  /** Authority hosts MSAL does not know (sandbox, custom clouds) must be listed to skip Microsoft's instance discovery. */
+  customAuthority: boolean;
+  openBrowser: (url: string) => Promise<void>;
+  /** Receives the device-code instruction; always shown, whatever the output mode. */
+  onDeviceCode: (message: string) => void;
+  trace?: (line: string) => void;
+}
+
+/** MSAL's network calls go through our HTTP layer: same CA, retry policy, timeouts and redacted tracing. */
+class MsalNetworkClient implements INetworkModule {
+  constructor(private readonly http: HttpClient) {}
+
+  async sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
+    return this.send<T>("GET", url, options);
+  }
+
+  async sendPostRequestAsync<T>(url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
+    return this.send<T>("POST", url, options);
+  }
+
+  private async send<T>(method: "GET" | "POST", url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
+    // Redeeming an authorization code is single-use; every other token request can be resent safely.
+    const idempotent = method === "GET" || !/grant_type=authorization_code/.test(options?.body ?? "");
+    const response = await this.http.send({ service: "entra", method, url, headers: options?.headers, body: options?.body, idempotent });
+    let body: unknown = {};
+    try {
+      body = response.body.length > 0 ? response.json() : {};
+    } catch {
+      body = {};
+    }
+    const fields = body as Record<string, unknown>;
+    for (const key of ["access_token", "refresh_token", "id_token", "device_code"]) {
+      if (typeof fields[key] === "string") this.http.redactor.add(fields[key] as string);
+    }
+    return { status: response.status, headers: response.headers, body: body as T };
+  }
+}
+
+export class MsalTokenProvider implements TokenProvider {
+  private publicClient: PublicClientApplication | undefined;
+  private confidentialClient: ConfidentialClientApplication | undefined;
+  private signedIn: AccountInfo | undefined;
+
+  constructor(
+    private readonly settings: AuthSettings,
+    private readonly http: HttpClient,
+  ) {}
+
+  private get context(): AadstsContext {
+    return { who: "admin", clientId: this.settings.clientId, authorityHost: this.settings.authorityHost, tenant: this.settings.tenant };
+  }
+
+  private configuration(): Configuration {
+    const { settings } = this;
+    return {
+      auth: {
+        clientId: settings.clientId,
+        authority: `${settings.authorityHost}/${settings.tenant}`,
+        ...(settings.customAuthority ? { knownAuthorities: [new URL(settings.authorityHost).host] } : {}),
+        ...(settings.clientSecret ? { clientSecret: settings.clientSecret } : {}),
+        ...(settings.clientCertificate ? { clientCertificate: settings.clientCertificate } : {}),
+      },
+      cache: settings.cachePath ? { cachePlugin: fileCachePlugin(settings.cachePath) } : undefined,
+      system: {
+        networkClient: new MsalNetworkClient(this.http),
+        loggerOptions: {
+          piiLoggingEnabled: false,
+          logLevel: LogLevel.Warning,
+          loggerCallback: (_level, message) => settings.trace?.(`msal: ${message}`),
+        },
+      },
+    };
+  }
+
+  private get isConfidential(): boolean {
+    return this.settings.method === "client-secret" || this.settings.method === "client-certificate";
+  }
+
+  account(): AccountInfo | undefined {
+    return this.signedIn;
+  }
+
+  async getAccessToken(resource: string): Promise<string> {
+    const scopes = [`${resource}/.default`];
+    let result: AuthenticationResult | null;
+    try {
+      result = this.isConfidential ? await this.clientCredentials(scopes) : await this.delegated(scopes);
+    } catch (error) {
+      throw signInErrorFrom(error, this.context);
+    }
+    if (!result?.accessToken) throw signInErrorFrom(new Error("no access token was returned"), this.context);
+    this.http.redactor.add(result.accessToken);
+    return result.accessToken;
+  }
+
+  private async clientCredentials(scopes: string[]): Promise<AuthenticationResult | null> {
+    this.confidentialClient ??= new ConfidentialClientApplication(this.configuration());
+    return this.confidentialClient.acquireTokenByClientCredential({ scopes });
+  }
+
+  private async delegated(scopes: string[]): Promise<AuthenticationResult | null> {
+    this.publicClient ??= new PublicClientApplication(this.configuration());
+    const account = this.signedIn ?? (await this.cachedAccount());
+    if (account) {
+      try {
+        const silent = await this.publicClient.acquireTokenSilent({ account, scopes });
+        this.signedIn = silent.account ?? account;
+        return silent;
+      } catch (error) {
+        // An expired or revoked refresh token, or a resource needing consent: sign in again interactively.
+        this.settings.trace?.(`silent sign-in failed, signing in interactively: ${(error as Error).message}`);
+      }
+    }
+    const result =
+      this.settings.method === "browser"
+        ? await this.publicClient.acquireTokenInteractive({
+            scopes,
+            openBrowser: this.settings.openBrowser,
+            successTemplate: "<h1>Signed in to crm-lead-setup.</h1><p>You can close this tab and return to the terminal.</p>",
+            errorTemplate: "<h1>Sign-in failed.</h1><p>{error}</p><p>Return to the terminal for details.</p>",
+          })
+        : await this.publicClient.acquireTokenByDeviceCode({
+            scopes,
+            deviceCodeCallback: (response) => this.settings.onDeviceCode(response.message),
+          });
+    this.signedIn = result?.account ?? undefined;
+    return result;
+  }
+
+  /** An account from the cache that belongs to the requested tenant, if any. */
+  private async cachedAccount(): Promise<AccountInfo | undefined> {
+    const accounts = await this.publicClient!.getTokenCache().getAllAccounts();
+    const tenant = this.settings.tenant.toLowerCase();
+    const host = new URL(this.settings.authorityHost).host;
+    return accounts.find((a) => {
+      if (a.environment !== host) return false;
+      if (tenant === "organizations" || tenant === "common") return true;
+      return a.tenantId.toLowerCase() === tenant || a.username.toLowerCase().endsWith(`@${tenant}`);
+    });
+  }
+
+  async signOutAll(): Promise<number> {
+    this.publicClient ??= new PublicClientApplication(this.configuration());
+    const cache = this.publicClient.getTokenCache();
+    const accounts = await cache.getAllAccounts();
+    for (const account of accounts) await cache.removeAccount(account);
+    return accounts.length;
+  }
+}

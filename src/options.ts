@@ -1,0 +1,199 @@
+import { UsageError } from "./errors.js";
+import { parseCloudName, parseHttpsOrigin, type CloudName } from "./clouds.js";
+import {
+  parseBooleanEnv,
+  parseDisplayName,
+  parseGuid,
+  parseGuidOrDomain,
+  parseIntegerInRange,
+  parseLicense,
+  parseUsageLocation,
+  parseUserPrincipalName,
+} from "./validate.js";
+
+/**
+ * Every option is declared once here: its flag, its environment twin (CRM_LEAD_SETUP_<UPPER_SNAKE>), its
+ * help text, its validator, and which commands take it. commander, the environment lookup and (later) the
+ * wizard's questions are all built from this table.
+ */
+
+export const AUTH_METHODS = ["browser", "device-code", "client-secret", "client-certificate"] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];
+export const IDENTITIES = ["user", "app"] as const;
+export type Identity = (typeof IDENTITIES)[number];
+
+export interface CliOptions {
+  orgUrl?: string;
+  cloud?: CloudName;
+  authorityHost?: string;
+  graphEndpoint?: string;
+  tenant?: string;
+  auth?: AuthMethod;
+  clientId?: string;
+  clientCertificate?: string;
+  identity?: Identity;
+  dryRun: boolean;
+  yes: boolean;
+  json: boolean;
+  verbose: boolean;
+  sandbox: boolean;
+  detailedExitcode: boolean;
+  color: boolean;
+  solutionFile?: string;
+  solutionUrl?: string;
+  userName?: string;
+  displayName?: string;
+  usageLocation?: string;
+  license?: string;
+  appName?: string;
+  secretExpiryMonths?: number;
+  syncTimeout?: number;
+  keepPasswordExpiry: boolean;
+  verify: boolean;
+  secretStdin: boolean;
+  forceSync: boolean;
+  includeSolution: boolean;
+}
+
+export type OptionKey = keyof CliOptions;
+
+/** Commands that exist so far; a step option lists the commands that take it. */
+export type CommandName = "download-solution" | "login" | "logout" | "sandbox";
+
+export interface OptionSpec {
+  key: OptionKey;
+  /** commander flag syntax, e.g. `--org-url <url>`. */
+  flags: string;
+  description: string;
+  /** Converts and checks a raw string; `source` names the flag or variable in messages. */
+  parse?: (raw: string, source: string) => unknown;
+  /** `global` options are on every tenant command; otherwise the commands that accept the option. */
+  commands: "global" | readonly CommandName[];
+  /** Options that configure where the tool connects are not meaningful for the local sandbox command. */
+  tenantOnly?: boolean;
+}
+
+const oneOf =
+  <T extends string>(values: readonly T[], what: string) =>
+  (raw: string, source: string): T => {
+    const value = raw.trim().toLowerCase() as T;
+    if (!values.includes(value)) {
+      throw new UsageError({
+        code: `${what}-unknown`,
+        message: `${source} "${raw}" is not a valid ${what}.`,
+        hint: `Use one of: ${values.join(", ")}.`,
+      });
+    }
+    return value;
+  };
+
+const httpsOrigin = (raw: string, source: string) => parseHttpsOrigin(raw, source).origin;
+
+export const OPTION_SPECS: readonly OptionSpec[] = [
+  { key: "orgUrl", flags: "--org-url <url>", commands: "global", tenantOnly: true,
+    description: "Dynamics 365 environment URL, e.g. https://contoso.crm4.dynamics.com (https, a Dynamics host of the cloud)" },
+  { key: "cloud", flags: "--cloud <name>", commands: "global", tenantOnly: true, parse: (raw, source) => parseCloudName(raw, source),
+    description: "public (default, or derived from --org-url), gcc, gcchigh, dod, china, custom" },
+  { key: "authorityHost", flags: "--authority-host <url>", commands: "global", tenantOnly: true, parse: httpsOrigin,
+    description: "Entra sign-in host (required with --cloud custom)" },
+  { key: "graphEndpoint", flags: "--graph-endpoint <url>", commands: "global", tenantOnly: true, parse: httpsOrigin,
+    description: "Microsoft Graph root (required with --cloud custom)" },
+  { key: "tenant", flags: "--tenant <id-or-domain>", commands: "global", tenantOnly: true, parse: parseGuidOrDomain,
+    description: "Entra tenant id or domain (default: organizations, then the signed-in account's tenant)" },
+  { key: "auth", flags: "--auth <method>", commands: "global", tenantOnly: true, parse: oneOf(AUTH_METHODS, "sign-in method"),
+    description: "browser (default with a desktop), device-code (default otherwise), client-secret (CRM_LEAD_SETUP_CLIENT_SECRET), client-certificate" },
+  { key: "clientId", flags: "--client-id <id>", commands: "global", tenantOnly: true, parse: parseGuid,
+    description: "application (client) id to sign in through (default: Microsoft Azure PowerShell public client)" },
+  { key: "clientCertificate", flags: "--client-certificate <pem>", commands: "global", tenantOnly: true,
+    description: "path to a PEM file holding the certificate and private key, for --auth client-certificate" },
+  { key: "identity", flags: "--identity <kind>", commands: "global", tenantOnly: true, parse: oneOf(IDENTITIES, "identity"),
+    description: "Partner Center authentication to set up: user (default) or app" },
+  { key: "dryRun", flags: "--dry-run", commands: "global", tenantOnly: true, description: "inspect and print the plan; change nothing" },
+  { key: "yes", flags: "--yes", commands: "global", description: "ask nothing; a missing answer is an error naming its flag" },
+  { key: "json", flags: "--json", commands: "global", description: "print one JSON document on stdout when the command ends" },
+  { key: "verbose", flags: "--verbose", commands: "global", description: "trace every HTTP call on stderr (secrets redacted)" },
+  { key: "sandbox", flags: "--sandbox", commands: "global", tenantOnly: true,
+    description: "use the emulated sandbox tenant (a running `crm-lead-setup sandbox`, else one started for this command)" },
+  { key: "detailedExitcode", flags: "--detailed-exitcode", commands: "global", tenantOnly: true,
+    description: "with --dry-run or status: exit 10 when changes are pending" },
+  { key: "color", flags: "--no-color", commands: "global", description: "no colour (also NO_COLOR, TERM=dumb, --json)" },
+
+  { key: "solutionFile", flags: "--solution-file <path>", commands: ["download-solution"],
+    description: "use this Lead Writer solution zip instead of downloading it" },
+  { key: "solutionUrl", flags: "--solution-url <url>", commands: ["download-solution"], parse: (raw, source) => parseHttpsOrigin(raw, source).href,
+    description: "download the solution from this https URL instead of Microsoft's" },
+  { key: "userName", flags: "--user-name <upn>", commands: [], parse: parseUserPrincipalName,
+    description: "service user's UPN (default mp-leadwriter@<default domain>)" },
+  { key: "displayName", flags: "--display-name <text>", commands: [], parse: parseDisplayName, description: "service user's display name" },
+  { key: "usageLocation", flags: "--usage-location <CC>", commands: [], parse: parseUsageLocation,
+    description: "ISO 3166 country code for the licence (default: the tenant's country)" },
+  { key: "license", flags: "--license <sku>", commands: [], parse: parseLicense, description: "licence: SKU part number or skuId" },
+  { key: "appName", flags: "--app-name <text>", commands: [], parse: parseDisplayName, description: "app registration name for --identity app" },
+  { key: "secretExpiryMonths", flags: "--secret-expiry-months <n>", commands: [],
+    parse: (raw, source) => parseIntegerInRange(raw, source, 1, 24, "months"), description: "client secret lifetime (default 24)" },
+  { key: "syncTimeout", flags: "--sync-timeout <seconds>", commands: [],
+    parse: (raw, source) => parseIntegerInRange(raw, source, 1, 86_400, "seconds"),
+    description: "how long to wait for the user to appear in Dynamics, and for an import (default 600)" },
+  { key: "keepPasswordExpiry", flags: "--keep-password-expiry", commands: [], description: "do not set DisablePasswordExpiration" },
+  { key: "verify", flags: "--verify", commands: [], description: "end init with verify (writes and deletes a test lead)" },
+  { key: "secretStdin", flags: "--secret-stdin", commands: [], description: "read the service identity's secret from standard input" },
+  { key: "forceSync", flags: "--force-sync", commands: [], description: "add the user to Dynamics through the Power Platform admin API" },
+  { key: "includeSolution", flags: "--include-solution", commands: [], description: "teardown also removes the solution" },
+];
+
+export function envNameOf(spec: OptionSpec): string {
+  const long = spec.flags.match(/--(?:no-)?([a-z0-9-]+)/)![1]!;
+  const name = spec.flags.startsWith("--no-") ? `no-${long}` : long;
+  return `CRM_LEAD_SETUP_${name.replace(/-/g, "_").toUpperCase()}`;
+}
+
+export function isBooleanSpec(spec: OptionSpec): boolean {
+  return !spec.flags.includes("<");
+}
+
+export function specsFor(command: CommandName): OptionSpec[] {
+  return OPTION_SPECS.filter((spec) =>
+    spec.commands === "global" ? !(command === "sandbox" && spec.tenantOnly) || spec.key === "json" : spec.commands.includes(command),
+  );
+}
+
+/**
+ * Merges what commander parsed (flags) with the environment: a flag beats its environment twin. Each raw
+ * string goes through the option's validator with the right source named in any error.
+ */
+export function resolveOptions(
+  command: CommandName,
+  parsed: Record<string, unknown>,
+  sourceOf: (key: string) => string | undefined,
+  env: NodeJS.ProcessEnv,
+): CliOptions {
+  const result: Record<string, unknown> = {};
+  for (const spec of specsFor(command)) {
+    const envName = envNameOf(spec);
+    const fromCli = sourceOf(spec.key) === "cli";
+    const envRaw = env[envName];
+    if (isBooleanSpec(spec)) {
+      if (spec.key === "color") {
+        // `--no-color` sets color=false; CRM_LEAD_SETUP_NO_COLOR=1 does the same.
+        result.color = fromCli ? parsed.color !== false : !(envRaw !== undefined && parseBooleanEnv(envRaw, envName));
+      } else {
+        result[spec.key] = fromCli ? parsed[spec.key] === true : envRaw !== undefined && parseBooleanEnv(envRaw, envName);
+      }
+      continue;
+    }
+    const flagName = spec.flags.split(" ")[0]!;
+    let raw: string | undefined;
+    let source: string;
+    if (fromCli && typeof parsed[spec.key] === "string") {
+      raw = parsed[spec.key] as string;
+      source = flagName;
+    } else if (envRaw !== undefined && envRaw !== "") {
+      raw = envRaw;
+      source = envName;
+    } else {
+      continue;
+    }
+    result[spec.key] = spec.parse ? spec.parse(raw, source) : raw;
+  }
+  return result as unknown as CliOptions;
+}

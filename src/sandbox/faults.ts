@@ -1,0 +1,113 @@
+import { seededRandom } from "./kit.js";
+
+export type ServiceName = "entra" | "graph" | "dataverse" | "bap" | "download";
+
+/**
+ * Fault switches, modelled on Microsoft Dev Proxy (reference: graph-and-msal §F). All are off by default.
+ * The sandbox records every injected fault and every request sent before a Retry-After had passed.
+ */
+export interface FaultConfig {
+  /** 429 with this Retry-After (seconds) on the first call of every method + path. */
+  throttleFirstCall?: { retryAfterSeconds: number };
+  /** Share of calls (0–1) answered with one of `errorStatuses` (default 503, 504). */
+  errorRate?: number;
+  errorStatuses?: number[];
+  /** Share of GET calls (0–1) whose connection is dropped without an answer. */
+  dropRate?: number;
+  /** After a user is created, this many requests about it answer 404 (directory replication). */
+  replication404s?: number;
+  /** Added to every response. */
+  latencyMs?: number;
+  /** AADSTS error for password (ROPC) sign-ins of these users (all non-admin users when empty). */
+  signInError?: { aadsts: number; users?: string[] };
+  /** The next import fails on this component with this message. */
+  importFailure?: { component: string; message: string };
+  /** The next N ImportSolutionAsync calls answer "a previous [Import] is running". */
+  concurrentImportBusy?: number;
+  /** Services the transport faults (throttle, error rate, drops, latency) apply to; default all but entra. */
+  services?: ServiceName[];
+  seed?: number;
+}
+
+export type FaultDecision =
+  | { kind: "none" }
+  | { kind: "throttle"; retryAfterSeconds: number; violation: boolean }
+  | { kind: "error"; status: number }
+  | { kind: "drop" };
+
+export class FaultInjector {
+  private config: FaultConfig = {};
+  private random = seededRandom(1);
+  private readonly firstCallsSeen = new Set<string>();
+  /** method+path → earliest time (ms) a retry is allowed. */
+  private readonly retryNotBefore = new Map<string, number>();
+  readonly stats = { throttled: 0, errors: 0, drops: 0, retryAfterViolations: 0, replication404s: 0 };
+
+  get current(): Readonly<FaultConfig> {
+    return this.config;
+  }
+
+  set(config: FaultConfig): void {
+    this.config = { ...config };
+    this.random = seededRandom(config.seed ?? 1);
+    this.firstCallsSeen.clear();
+    this.retryNotBefore.clear();
+  }
+
+  private applies(service: ServiceName): boolean {
+    return (this.config.services ?? ["graph", "dataverse", "bap", "download"]).includes(service);
+  }
+
+  decide(service: ServiceName, method: string, path: string, now = Date.now()): FaultDecision {
+    const key = `${method} ${path}`;
+    const notBefore = this.retryNotBefore.get(key);
+    if (notBefore !== undefined) {
+      this.retryNotBefore.delete(key);
+      if (now < notBefore) {
+        // Dev Proxy's RetryAfterPlugin rule: calling again before Retry-After has passed is throttled again.
+        this.stats.retryAfterViolations++;
+        return this.throttle(key, 1, now, true);
+      }
+    }
+    if (!this.applies(service)) return { kind: "none" };
+    const throttle = this.config.throttleFirstCall;
+    if (throttle && !this.firstCallsSeen.has(key)) {
+      this.firstCallsSeen.add(key);
+      return this.throttle(key, throttle.retryAfterSeconds, now, false);
+    }
+    if (method === "GET" && (this.config.dropRate ?? 0) > this.random()) {
+      this.stats.drops++;
+      return { kind: "drop" };
+    }
+    if ((this.config.errorRate ?? 0) > this.random()) {
+      const statuses = this.config.errorStatuses ?? [503, 504];
+      this.stats.errors++;
+      return { kind: "error", status: statuses[Math.floor(this.random() * statuses.length)]! };
+    }
+    return { kind: "none" };
+  }
+
+  private throttle(key: string, retryAfterSeconds: number, now: number, violation: boolean): FaultDecision {
+    this.stats.throttled++;
+    this.retryNotBefore.set(key, now + retryAfterSeconds * 1000);
+    return { kind: "throttle", retryAfterSeconds, violation };
+  }
+
+  latencyFor(service: ServiceName): number {
+    return this.applies(service) ? (this.config.latencyMs ?? 0) : 0;
+  }
+
+  /** Consumes one "previous import running" answer, if any are left. */
+  takeConcurrentImportBusy(): boolean {
+    const left = this.config.concurrentImportBusy ?? 0;
+    if (left <= 0) return false;
+    this.config.concurrentImportBusy = left - 1;
+    return true;
+  }
+
+  takeImportFailure(): { component: string; message: string } | undefined {
+    const failure = this.config.importFailure;
+    this.config.importFailure = undefined;
+    return failure;
+  }
+}

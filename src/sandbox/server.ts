@@ -1,0 +1,263 @@
+import { createServer, type Server } from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { randomBytes, randomUUID } from "node:crypto";
+import { createSandboxTls } from "./ca.js";
+import { authenticate, EntraService } from "./entra.js";
+import { GraphService, graphError } from "./graph.js";
+import { DataverseService, dataverseError } from "./dataverse.js";
+import { PowerPlatformAdminService } from "./bap.js";
+import { FaultInjector, type FaultConfig, type ServiceName } from "./faults.js";
+import { jsonResponse, newRequestId, type SandboxRequest, type SandboxResponse } from "./kit.js";
+import { buildSandboxSolutionZip, SANDBOX_SOLUTION_FILE_NAME } from "./solution-zip.js";
+import { TenantState, TENANT_ID, AZURE_POWERSHELL_CLIENT_ID, type SandboxScenario } from "./state.js";
+import { TokenAuthority } from "./tokens.js";
+
+/**
+ * The emulated tenant: one HTTPS listener per Microsoft service on loopback (so each has its own origin and
+ * token audience), a certificate authority generated at start, shared state, fault switches, and a log of
+ * every request so tests can assert what the CLI sent (e.g. "no mutating request during --dry-run").
+ */
+
+export interface RequestLogEntry {
+  seq: number;
+  at: number;
+  service: ServiceName;
+  method: string;
+  /** Path and query, e.g. `/v1.0/users/abc?$select=id`. */
+  path: string;
+  status: number;
+  /** POST/PATCH/PUT/DELETE to Graph, Dataverse or the Power Platform admin API (token requests excluded). */
+  mutating: boolean;
+  fault?: "throttle" | "error" | "drop";
+  /** A retry sent before the Retry-After of an earlier 429 had passed. */
+  retryAfterViolation?: boolean;
+}
+
+/** What a client needs to use a running sandbox; written to the connection file. */
+export interface SandboxConnection {
+  instanceId: string;
+  pid: number;
+  tenantId: string;
+  tenantDomain: string;
+  loginOrigin: string;
+  graphOrigin: string;
+  orgUrl: string;
+  bapOrigin: string;
+  downloadUrl: string;
+  caPem: string;
+  publicClientId: string;
+  adminUserName: string;
+  adminPassword: string;
+  automationClientId: string;
+  automationClientSecret: string;
+  controlToken: string;
+}
+
+export interface SandboxOptions {
+  scenario?: Partial<SandboxScenario>;
+  faults?: FaultConfig;
+  /** Fixed ports for login, graph, dataverse, bap, download (0 = any free port). */
+  ports?: Partial<Record<ServiceName, number>>;
+}
+
+export interface Sandbox {
+  connection: SandboxConnection;
+  state: TenantState;
+  faults: FaultInjector;
+  requests: RequestLogEntry[];
+  mutatingRequests(): RequestLogEntry[];
+  clearRequests(): void;
+  close(): Promise<void>;
+}
+
+const SERVICES: readonly ServiceName[] = ["entra", "graph", "dataverse", "bap", "download"];
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
+const MUTATING = new Set(["POST", "PATCH", "PUT", "DELETE"]);
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const tls = await createSandboxTls(["localhost"]);
+  const state = new TenantState(options.scenario);
+  const faults = new FaultInjector();
+  if (options.faults) faults.set(options.faults);
+  const tokens = new TokenAuthority();
+  const requests: RequestLogEntry[] = [];
+  const solutionZip = buildSandboxSolutionZip();
+  const controlToken = randomBytes(24).toString("base64url");
+  const sockets = new Set<Socket>();
+
+  const servers = new Map<ServiceName, Server>();
+  const origins = {} as Record<ServiceName, string>;
+  for (const service of SERVICES) {
+    const server = createServer({ key: tls.keyPem, cert: tls.certPem });
+    server.on("connection", (socket: Socket) => {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.ports?.[service] ?? 0, "127.0.0.1", () => resolve());
+    });
+    servers.set(service, server);
+    origins[service] = `https://localhost:${(server.address() as AddressInfo).port}`;
+  }
+
+  const entra = new EntraService(state, tokens, faults, {
+    loginOrigin: origins.entra,
+    resources: [origins.graph, origins.dataverse, origins.bap],
+  });
+  const graph = new GraphService(state, faults, origins.graph);
+  const dataverse = new DataverseService(state, faults, origins.dataverse);
+  const bap = new PowerPlatformAdminService(state, origins.dataverse);
+  const downloadPath = `/sandbox-packages/${SANDBOX_SOLUTION_FILE_NAME}`;
+
+  const connection: SandboxConnection = {
+    instanceId: randomUUID(),
+    pid: process.pid,
+    tenantId: TENANT_ID,
+    tenantDomain: "contoso.onmicrosoft.com",
+    loginOrigin: origins.entra,
+    graphOrigin: origins.graph,
+    orgUrl: origins.dataverse,
+    bapOrigin: origins.bap,
+    downloadUrl: `${origins.download}${downloadPath}`,
+    caPem: tls.caPem,
+    publicClientId: AZURE_POWERSHELL_CLIENT_ID,
+    adminUserName: state.credentials.adminUserName,
+    adminPassword: state.credentials.adminPassword,
+    automationClientId: state.credentials.automationClientId,
+    automationClientSecret: state.credentials.automationClientSecret,
+    controlToken,
+  };
+
+  /** Control endpoints (on the login origin): health, the request log, fault switches. */
+  function control(request: SandboxRequest): SandboxResponse {
+    const path = request.url.pathname;
+    if (path === "/_sandbox/health") return jsonResponse(200, { instanceId: connection.instanceId, tenantId: TENANT_ID });
+    if (request.headers["x-sandbox-control"] !== controlToken) return jsonResponse(403, { error: "control token required" });
+    if (path === "/_sandbox/requests" && request.method === "GET") return jsonResponse(200, { requests, faultStats: faults.stats });
+    if (path === "/_sandbox/faults" && request.method === "POST") {
+      faults.set(JSON.parse(request.body.toString("utf8") || "{}") as FaultConfig);
+      return jsonResponse(200, { faults: faults.current });
+    }
+    return jsonResponse(404, { error: "unknown control endpoint" });
+  }
+
+  function dispatch(service: ServiceName, request: SandboxRequest): SandboxResponse {
+    if (service === "entra") return request.url.pathname.startsWith("/_sandbox/") ? control(request) : entra.handle(request);
+    if (service === "download") {
+      if (request.method === "GET" && request.url.pathname === downloadPath) {
+        return { status: 200, headers: { "content-type": "application/zip", "content-length": String(solutionZip.length), "x-ms-blob-type": "BlockBlob" }, body: solutionZip };
+      }
+      return { status: 404, headers: { "content-type": "application/xml" }, body: `<?xml version="1.0" encoding="utf-8"?><Error><Code>BlobNotFound</Code><Message>The specified blob does not exist.</Message></Error>` };
+    }
+    const audience = origins[service];
+    const claims = authenticate(request, tokens, audience);
+    if ("reason" in claims) {
+      const challenge = { "www-authenticate": `Bearer authorization_uri=${origins.entra}/${TENANT_ID}/oauth2/authorize, resource_id=${audience}` };
+      const failed = service === "graph" ? graphError(401, "InvalidAuthenticationToken", claims.reason) : dataverseError(401, "0x80072560", claims.reason);
+      return { ...failed, headers: { ...failed.headers, ...challenge } };
+    }
+    request.claims = claims;
+    if (service === "graph") return graph.handle(request, claims);
+    if (service === "dataverse") return dataverse.handle(request, claims);
+    return bap.handle(request, claims);
+  }
+
+  function faultResponse(service: ServiceName, status: number, retryAfterSeconds?: number): SandboxResponse {
+    const headers: Record<string, string> = retryAfterSeconds === undefined ? {} : { "retry-after": String(retryAfterSeconds) };
+    const text = status === 429 ? "Too many requests. Please try again later." : status === 503 ? "The service is temporarily unavailable." : "The gateway timed out.";
+    const response =
+      service === "graph"
+        ? graphError(status, status === 429 ? "TooManyRequests" : status === 503 ? "serviceNotAvailable" : "gatewayTimeout", text)
+        : service === "dataverse"
+          ? dataverseError(status, status === 429 ? "0x80072322" : "0x80040216", status === 429 ? "Number of requests exceeded the limit of 6000 over time window of 300 seconds." : text)
+          : jsonResponse(status, { error: { code: String(status), message: text } });
+    return { ...response, headers: { ...response.headers, ...headers } };
+  }
+
+  async function onRequest(service: ServiceName, incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of incoming) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY_BYTES) {
+        outgoing.writeHead(413).end();
+        return;
+      }
+      chunks.push(chunk as Buffer);
+    }
+    const url = new URL(incoming.url ?? "/", origins[service]);
+    const request: SandboxRequest = {
+      method: incoming.method ?? "GET",
+      url,
+      headers: Object.fromEntries(Object.entries(incoming.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v])),
+      body: Buffer.concat(chunks),
+    };
+    const isControl = url.pathname.startsWith("/_sandbox/");
+    const entry: RequestLogEntry = {
+      seq: requests.length + 1, at: Date.now(), service, method: request.method, path: `${url.pathname}${url.search}`, status: 0,
+      mutating: service !== "entra" && service !== "download" && MUTATING.has(request.method),
+    };
+    if (!isControl) requests.push(entry);
+    state.advance();
+    let response: SandboxResponse;
+    const decision = isControl ? { kind: "none" as const } : faults.decide(service, request.method, url.pathname);
+    const latency = isControl ? 0 : faults.latencyFor(service);
+    if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
+    if (decision.kind === "drop") {
+      entry.fault = "drop";
+      incoming.socket.destroy();
+      return;
+    }
+    if (decision.kind === "throttle") {
+      entry.fault = "throttle";
+      entry.retryAfterViolation = decision.violation;
+      response = faultResponse(service, 429, decision.retryAfterSeconds);
+    } else if (decision.kind === "error") {
+      entry.fault = "error";
+      response = faultResponse(service, decision.status, decision.status === 503 ? 1 : undefined);
+    } else {
+      try {
+        response = dispatch(service, request);
+      } catch (error) {
+        response = jsonResponse(500, { error: { code: "InternalServerError", message: `Sandbox failure: ${(error as Error).message}` } });
+      }
+    }
+    entry.status = response.status;
+    const requestId = newRequestId();
+    const serviceHeaders: Record<string, string> =
+      service === "graph"
+        ? { "request-id": requestId, "client-request-id": request.headers["client-request-id"] ?? requestId, "x-ms-ags-diagnostic": JSON.stringify({ ServerInfo: { DataCenter: "Sandbox", Slice: "E", Ring: "0", ScaleUnit: "000", RoleInstance: "sandbox" } }), "cache-control": "no-store" }
+        : service === "dataverse"
+          ? { "odata-version": "4.0", "req_id": requestId, "x-ms-service-request-id": requestId }
+          : { "x-ms-request-id": requestId };
+    const body = response.body ?? "";
+    outgoing.writeHead(response.status, { date: new Date().toUTCString(), ...serviceHeaders, ...response.headers });
+    outgoing.end(body);
+  }
+
+  for (const [service, server] of servers) {
+    server.on("request", (incoming: IncomingMessage, outgoing: ServerResponse) => {
+      onRequest(service, incoming, outgoing).catch((error: Error) => {
+        if (!outgoing.headersSent) outgoing.writeHead(500, { "content-type": "text/plain" });
+        outgoing.end(`Sandbox failure: ${error.message}`);
+      });
+    });
+  }
+
+  return {
+    connection,
+    state,
+    faults,
+    requests,
+    mutatingRequests: () => requests.filter((r) => r.mutating),
+    clearRequests: () => {
+      requests.length = 0;
+    },
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await Promise.all([...servers.values()].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    },
+  };
+}

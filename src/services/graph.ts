@@ -1,0 +1,93 @@
+import { AuthenticationHandler, Client, GraphError, type Context, type Middleware } from "@microsoft/microsoft-graph-client";
+import type { HttpClient } from "./http.js";
+import type { TokenProvider } from "../auth/msal.js";
+import { ServiceError } from "./service-error.js";
+
+/**
+ * Microsoft Graph through the Graph SDK (reference: graph-and-msal §B). The SDK's own retry and redirect
+ * handlers are replaced by our HTTP layer, so Graph shares the one retry policy and the redacted trace.
+ * Two SDK pitfalls handled here: the Authorization header is only kept for hosts listed in `customHosts`
+ * (host name only, no port), and Node's fetch sends `Accept-Language: *`, which Graph rejects on some
+ * endpoints, so an explicit language is sent.
+ */
+class HttpLayerHandler implements Middleware {
+  constructor(private readonly http: HttpClient) {}
+
+  async execute(context: Context): Promise<void> {
+    const request = context.request;
+    const url = typeof request === "string" ? request : (request as Request).url;
+    const options = context.options ?? {};
+    const headers: Record<string, string> = {};
+    new Headers(options.headers as ConstructorParameters<typeof Headers>[0]).forEach((value, name) => {
+      headers[name] = value;
+    });
+    const method = (options.method ?? "GET").toUpperCase() as "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
+    const response = await this.http.send({ service: "graph", method, url, headers, body: typeof options.body === "string" ? options.body : undefined });
+    const empty = response.status === 204 || response.status === 304 || response.body.length === 0;
+    context.response = new Response(empty ? null : response.body, { status: response.status, headers: response.headers });
+  }
+}
+
+export interface GraphRequestOptions {
+  select?: string[];
+  filter?: string;
+}
+
+export class GraphApi {
+  private readonly client: Client;
+
+  constructor(
+    http: HttpClient,
+    private readonly graphEndpoint: string,
+    tokens: TokenProvider,
+  ) {
+    this.client = Client.initWithMiddleware({
+      baseUrl: `${graphEndpoint}/`,
+      defaultVersion: "v1.0",
+      customHosts: new Set([new URL(graphEndpoint).hostname]),
+      fetchOptions: { headers: { "Accept-Language": "en-US" } },
+      middleware: [new AuthenticationHandler({ getAccessToken: () => tokens.getAccessToken(graphEndpoint) }), new HttpLayerHandler(http)],
+    });
+  }
+
+  private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof GraphError) {
+        throw new ServiceError("graph", error.statusCode, error.code ?? "", error.message, operation, error.requestId ?? undefined);
+      }
+      throw error;
+    }
+  }
+
+  async get<T>(path: string, options: GraphRequestOptions = {}): Promise<T> {
+    return this.call(`GET ${path}`, async () => {
+      let request = this.client.api(path);
+      if (options.select) request = request.select(options.select);
+      if (options.filter) request = request.filter(options.filter);
+      return (await request.get()) as T;
+    });
+  }
+
+  async list<T>(path: string, options: GraphRequestOptions = {}): Promise<T[]> {
+    const page = await this.get<{ value: T[] }>(path, options);
+    return page.value;
+  }
+
+  async post<T>(path: string, body: unknown): Promise<T> {
+    return this.call(`POST ${path}`, async () => (await this.client.api(path).post(body)) as T);
+  }
+
+  async patch(path: string, body: unknown): Promise<void> {
+    await this.call(`PATCH ${path}`, async () => this.client.api(path).patch(body));
+  }
+
+  async delete(path: string): Promise<void> {
+    await this.call(`DELETE ${path}`, async () => this.client.api(path).delete());
+  }
+
+  get endpoint(): string {
+    return this.graphEndpoint;
+  }
+}

@@ -1,0 +1,268 @@
+import { rootCertificates } from "node:tls";
+import { Agent, request as undiciRequest, type Dispatcher } from "undici";
+import { StepFailedError } from "../errors.js";
+import type { Redactor } from "../redact.js";
+import { decideRetry, DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from "./retry.js";
+
+/**
+ * The one HTTP layer: every call to Entra (through MSAL's network client), Graph (through the Graph SDK's
+ * middleware), Dataverse, the Power Platform admin API and the solution download goes through `send`.
+ * It applies the retry policy, a timeout per attempt, manual redirects (https only, Authorization dropped
+ * across origins), a response size cap, and the --verbose trace with secrets redacted.
+ */
+
+export type ServiceLabel = "entra" | "graph" | "dataverse" | "bap" | "download";
+
+export interface HttpRequest {
+  service: ServiceLabel;
+  method: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
+  url: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  /** Whether resending cannot duplicate an effect. Defaults to true for GET/PUT/DELETE, false for POST/PATCH. */
+  idempotent?: boolean;
+  /** Abort the transfer when the body grows past this many bytes. */
+  maxResponseBytes?: number;
+  onProgress?: (receivedBytes: number, totalBytes: number | undefined) => void;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+  url: string;
+  text(): string;
+  json<T = unknown>(): T;
+}
+
+export interface HttpTrace {
+  (line: string): void;
+}
+
+export interface HttpClientOptions {
+  /** Extra CA to trust besides the system store (the sandbox's own CA). */
+  extraCaPem?: string;
+  policy?: Partial<RetryPolicy>;
+  redactor: Redactor;
+  /** --verbose sink; undefined means no trace. */
+  trace?: HttpTrace;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+  signal?: AbortSignal;
+}
+
+/** Raised when no usable answer came back (network failure, or retries exhausted). */
+export class HttpFailure extends StepFailedError {
+  constructor(
+    readonly request: { method: string; url: string },
+    message: string,
+    readonly lastStatus: number | undefined,
+  ) {
+    super({
+      code: lastStatus === undefined ? "network-error" : "service-unavailable",
+      message,
+      hint: "The service is throttling, unavailable or unreachable. Wait a few minutes and re-run the same command: it resumes where it stopped.",
+    });
+  }
+}
+
+const MAX_REDIRECTS = 5;
+const TRACE_BODY_LIMIT = 2000;
+
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+export class HttpClient {
+  readonly policy: RetryPolicy;
+  private readonly dispatcher: Dispatcher | undefined;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly random: () => number;
+  /** Requests sent, for the benchmark's request count. */
+  requestCount = 0;
+
+  constructor(private readonly options: HttpClientOptions) {
+    this.policy = { ...DEFAULT_RETRY_POLICY, ...options.policy };
+    this.dispatcher = options.extraCaPem ? new Agent({ connect: { ca: [...rootCertificates, options.extraCaPem] } }) : undefined;
+    this.sleep = options.sleep ?? abortableSleep;
+    this.random = options.random ?? Math.random;
+  }
+
+  get redactor(): Redactor {
+    return this.options.redactor;
+  }
+
+  async send(request: HttpRequest): Promise<HttpResponse> {
+    const idempotent = request.idempotent ?? !["POST", "PATCH"].includes(request.method);
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      let response: HttpResponse | undefined;
+      let networkError: string | undefined;
+      try {
+        response = await this.sendOnce(request);
+      } catch (error) {
+        if (this.options.signal?.aborted) throw this.options.signal.reason;
+        if (error instanceof HttpFailure) throw error;
+        networkError = describeNetworkError(error);
+        this.trace(`✗ ${request.method} ${this.safeUrl(request.url)}: ${networkError}`);
+      }
+      if (response && !isTransientStatus(response.status)) return response;
+      const decision = decideRetry(
+        {
+          attempt,
+          status: response?.status,
+          networkError,
+          retryAfterMs: parseRetryAfter(response?.headers["retry-after"]),
+          idempotent,
+          elapsedMs: Date.now() - started,
+        },
+        this.policy,
+        this.random,
+      );
+      if (!decision.retry) {
+        if (networkError !== undefined) {
+          throw new HttpFailure(request, `${request.method} ${this.safeUrl(request.url)} failed: ${decision.reason}.`, undefined);
+        }
+        // A non-idempotent request answered 5xx goes back to the caller, which reports the service's own
+        // error and leaves the tenant to be re-inspected on the next run rather than resending it.
+        if (!idempotent && response!.status !== 429) return response!;
+        throw new HttpFailure(request, `${request.method} ${this.safeUrl(request.url)} kept failing: ${decision.reason}.`, response!.status);
+      }
+      this.trace(`↻ ${decision.reason}; retrying in ${(decision.delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${this.policy.maxAttempts})`);
+      await this.sleep(decision.delayMs, this.options.signal);
+    }
+  }
+
+  private async sendOnce(request: HttpRequest): Promise<HttpResponse> {
+    let url = request.url;
+    let method = request.method;
+    let headers = { ...request.headers };
+    let body = request.body;
+    for (let redirects = 0; ; redirects++) {
+      const response = await this.exchange({ ...request, url, method, headers, body });
+      const location = response.headers.location;
+      if (![301, 302, 303, 307, 308].includes(response.status) || !location || method !== "GET") return response;
+      if (redirects >= MAX_REDIRECTS) throw new HttpFailure(request, `${method} ${this.safeUrl(request.url)}: more than ${MAX_REDIRECTS} redirects.`, response.status);
+      const next = new URL(location, url);
+      if (next.protocol !== "https:") throw new HttpFailure(request, `${this.safeUrl(url)} redirected to a non-https address; refusing to follow.`, response.status);
+      if (next.origin !== new URL(url).origin) {
+        headers = Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== "authorization"));
+      }
+      url = next.href;
+      body = undefined;
+    }
+  }
+
+  private async exchange(request: HttpRequest): Promise<HttpResponse> {
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(this.options.signal?.reason);
+    this.options.signal?.addEventListener("abort", onAbort, { once: true });
+    const timer = setTimeout(() => controller.abort(new Error(`no answer within ${Math.round(this.policy.requestTimeoutMs / 1000)} s`)), this.policy.requestTimeoutMs);
+    const begin = Date.now();
+    this.requestCount++;
+    this.traceRequest(request);
+    try {
+      const result = await undiciRequest(request.url, {
+        method: request.method,
+        headers: request.headers,
+        body: request.body,
+        dispatcher: this.dispatcher,
+        signal: controller.signal,
+      });
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(result.headers)) {
+        if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
+      }
+      const total = headers["content-length"] ? Number(headers["content-length"]) : undefined;
+      const limit = request.maxResponseBytes ?? 64 * 1024 * 1024;
+      if (total !== undefined && total > limit) {
+        result.body.destroy();
+        throw new HttpFailure(request, `${this.safeUrl(request.url)} answered with ${total} bytes, more than the ${limit} allowed.`, result.statusCode);
+      }
+      const chunks: Buffer[] = [];
+      let received = 0;
+      for await (const chunk of result.body) {
+        received += (chunk as Buffer).length;
+        if (received > limit) {
+          result.body.destroy();
+          throw new HttpFailure(request, `${this.safeUrl(request.url)} sent more than the ${limit} bytes allowed.`, result.statusCode);
+        }
+        chunks.push(chunk as Buffer);
+        request.onProgress?.(received, total);
+      }
+      const buffer = Buffer.concat(chunks);
+      const response: HttpResponse = {
+        status: result.statusCode,
+        headers,
+        body: buffer,
+        url: request.url,
+        text: () => buffer.toString("utf8"),
+        json: <T,>() => JSON.parse(buffer.toString("utf8")) as T,
+      };
+      this.traceResponse(request, response, Date.now() - begin);
+      return response;
+    } finally {
+      clearTimeout(timer);
+      this.options.signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  private safeUrl(url: string): string {
+    return this.options.redactor.redact(url);
+  }
+
+  private trace(line: string): void {
+    this.options.trace?.(this.options.redactor.redact(line));
+  }
+
+  private traceRequest(request: HttpRequest): void {
+    if (!this.options.trace) return;
+    const headers = this.options.redactor.headers(request.headers ?? {});
+    this.trace(`→ ${request.method} ${request.url} [${request.service}] ${JSON.stringify(headers)}`);
+    if (request.body !== undefined) this.trace(`  body ${this.traceBody(request.body, request.headers?.["content-type"])}`);
+  }
+
+  private traceResponse(request: HttpRequest, response: HttpResponse, ms: number): void {
+    if (!this.options.trace) return;
+    this.trace(`← ${response.status} ${request.method} ${request.url} (${ms} ms) ${JSON.stringify(this.options.redactor.headers(pickTraceHeaders(response.headers)))}`);
+    if (response.body.length > 0) this.trace(`  body ${this.traceBody(response.body, response.headers["content-type"])}`);
+  }
+
+  private traceBody(body: string | Buffer, contentType: string | undefined): string {
+    if (Buffer.isBuffer(body) && !/json|text|xml|form/.test(contentType ?? "")) return `<${body.length} bytes ${contentType ?? "binary"}>`;
+    const text = this.options.redactor.redact(body.toString());
+    return text.length > TRACE_BODY_LIMIT ? `${text.slice(0, TRACE_BODY_LIMIT)}… (${text.length} characters)` : text;
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher?.close();
+  }
+}
+
+function isTransientStatus(status: number): boolean {
+  return status === 429 || status === 500 || status === 502 || status === 503 || status === 504;
+}
+
+function pickTraceHeaders(headers: Record<string, string>): Record<string, string> {
+  const keep = ["content-type", "retry-after", "request-id", "client-request-id", "x-ms-service-request-id", "location", "odata-entityid"];
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => keep.includes(name)));
+}
+
+function describeNetworkError(error: unknown): string {
+  const err = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = err.cause?.code ?? err.code;
+  const message = err.cause?.message ?? err.message ?? String(error);
+  if (code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) return `TLS certificate not trusted (${code})`;
+  return code ? `${code}: ${message}` : message;
+}
