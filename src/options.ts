@@ -2,6 +2,7 @@ import { UsageError } from "./errors.js";
 import { parseCloudName, parseHttpsOrigin, type CloudName } from "./clouds.js";
 import {
   parseBooleanEnv,
+  parseBooleanEnvLenient,
   parseDisplayName,
   parseGuid,
   parseGuidOrDomain,
@@ -53,6 +54,8 @@ export interface CliOptions {
   secretStdin: boolean;
   forceSync: boolean;
   includeSolution: boolean;
+  scenario?: Record<string, unknown>;
+  faults?: Record<string, unknown>;
 }
 
 export type OptionKey = keyof CliOptions;
@@ -139,7 +142,23 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "secretStdin", flags: "--secret-stdin", commands: [], description: "read the service identity's secret from standard input" },
   { key: "forceSync", flags: "--force-sync", commands: [], description: "add the user to Dynamics through the Power Platform admin API" },
   { key: "includeSolution", flags: "--include-solution", commands: [], description: "teardown also removes the solution" },
+  { key: "scenario", flags: "--scenario <json>", commands: ["sandbox"], parse: (raw, source) => parseJsonObject(raw, source),
+    description: 'tenant scenario, e.g. \'{"userBusinessUnit":"child","userSyncMs":5000,"seats":{"DYN365_ENTERPRISE_SALES":{"enabled":1,"consumed":1}}}\'' },
+  { key: "faults", flags: "--faults <json>", commands: ["sandbox"], parse: (raw, source) => parseJsonObject(raw, source),
+    description: 'fault switches, e.g. \'{"throttleFirstCall":{"retryAfterSeconds":2},"errorRate":0.3}\'' },
 ];
+
+function parseJsonObject(raw: string, source: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (value && typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw new UsageError({ code: "json-invalid", message: `${source} must be a JSON object.`, hint: `Quote it for your shell, e.g. ${source} '{"userSyncMs":2000}'` });
+}
+
+export { parseBooleanEnvLenient };
 
 export function envNameOf(spec: OptionSpec): string {
   const long = spec.flags.match(/--(?:no-)?([a-z0-9-]+)/)![1]!;

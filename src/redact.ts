@@ -20,11 +20,13 @@ export class Redactor {
     if (secret && secret.length >= 6) this.secrets.add(secret);
   }
 
-  redact(text: string): string {
+  /** `allowed` lists secrets this one output may show (the summary of the run that generated them). */
+  redact(text: string, allowed: readonly string[] = []): string {
     let result = text;
     for (const secret of this.secrets) {
-      if (result.includes(secret)) result = result.split(secret).join(MASK);
+      if (!allowed.includes(secret) && result.includes(secret)) result = result.split(secret).join(MASK);
     }
+    if (allowed.length > 0) return result;
     result = result.replace(/(Bearer\s+)[A-Za-z0-9\-._~+/=]+/gi, `$1${MASK}`);
     for (const key of SECRET_JSON_KEYS) {
       result = result.replace(new RegExp(`("${key}"\\s*:\\s*)"(?:[^"\\\\]|\\\\.)*"`, "g"), `$1"${MASK}"`);

@@ -121,3 +121,8 @@ export function parseBooleanEnv(raw: string, source: string): boolean {
   if (["", "0", "false", "no", "off"].includes(value)) return false;
   throw new UsageError({ code: "boolean-invalid", message: `${source}="${raw}" is not a boolean.`, hint: `Set ${source} to 1 or 0.` });
 }
+
+/** For reading output-mode switches before validation: anything unrecognised counts as off. */
+export function parseBooleanEnvLenient(raw: string | undefined): boolean {
+  return raw !== undefined && ["1", "true", "yes", "on"].includes(raw.trim().toLowerCase());
+}

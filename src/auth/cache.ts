@@ -23,7 +23,7 @@ export function fileCachePlugin(path: string): ICachePlugin {
   };
 }
 
-export async function writePrivateFile(path: string, contents: string): Promise<void> {
+export async function writePrivateFile(path: string, contents: string | Buffer): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const temporary = `${path}.${process.pid}.tmp`;
   await writeFile(temporary, contents, { mode: 0o600 });

@@ -24,6 +24,8 @@ export interface HttpRequest {
   /** Abort the transfer when the body grows past this many bytes. */
   maxResponseBytes?: number;
   onProgress?: (receivedBytes: number, totalBytes: number | undefined) => void;
+  /** Follow https redirects (default true); false returns the 3xx answer itself. */
+  followRedirects?: boolean;
 }
 
 export interface HttpResponse {
@@ -152,7 +154,7 @@ export class HttpClient {
     for (let redirects = 0; ; redirects++) {
       const response = await this.exchange({ ...request, url, method, headers, body });
       const location = response.headers.location;
-      if (![301, 302, 303, 307, 308].includes(response.status) || !location || method !== "GET") return response;
+      if (request.followRedirects === false || ![301, 302, 303, 307, 308].includes(response.status) || !location || method !== "GET") return response;
       if (redirects >= MAX_REDIRECTS) throw new HttpFailure(request, `${method} ${this.safeUrl(request.url)}: more than ${MAX_REDIRECTS} redirects.`, response.status);
       const next = new URL(location, url);
       if (next.protocol !== "https:") throw new HttpFailure(request, `${this.safeUrl(url)} redirected to a non-https address; refusing to follow.`, response.status);

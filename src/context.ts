@@ -1,0 +1,204 @@
+import { X509Certificate, createPrivateKey } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { UsageError } from "./errors.js";
+import { parseHttpsOrigin, resolveCloud, validateOrgUrl, type ResolvedCloud } from "./clouds.js";
+import type { AuthMethod, CliOptions } from "./options.js";
+import type { IO } from "./io.js";
+import { appPaths, type AppPaths } from "./paths.js";
+import { HttpClient } from "./services/http.js";
+import type { SandboxConnection } from "./sandbox/server.js";
+import { findRunningSandbox, sandboxBrowser } from "./sandbox-link.js";
+import type { ClientCertificate, MsalTokenProvider } from "./auth/msal.js";
+import type { GraphApi } from "./services/graph.js";
+import type { DataverseApi } from "./services/dataverse.js";
+
+/**
+ * Options → context: the IO, the HTTP client, the sandbox (if any) and, on first use, the signed-in tenant
+ * session with its Graph and Dataverse clients. Every input is validated here, before any tenant call.
+ */
+
+/** Microsoft Azure PowerShell's public client, which Dataverse documents for Web API access without an app registration. */
+export const DEFAULT_CLIENT_ID = "1950a258-227b-4e31-a9cf-717495945fc2";
+export const CLIENT_SECRET_ENV = "CRM_LEAD_SETUP_CLIENT_SECRET";
+
+export interface TenantSession {
+  orgUrl: string;
+  cloud: ResolvedCloud;
+  tenant: string;
+  tokens: MsalTokenProvider;
+  graph: GraphApi;
+  dataverse: DataverseApi;
+}
+
+export interface AuthPlan {
+  method: AuthMethod;
+  clientId: string;
+  tenant: string;
+  clientSecret?: string;
+  clientCertificate?: ClientCertificate;
+}
+
+export interface CommandContext {
+  command: string;
+  options: CliOptions;
+  io: IO;
+  paths: AppPaths;
+  signal: AbortSignal;
+  http: HttpClient;
+  sandbox: SandboxConnection | undefined;
+  /** Signs in (once) and returns the tenant session. */
+  tenant(): Promise<TenantSession>;
+  close(): Promise<void>;
+}
+
+/** The default sign-in method: browser where one can be opened, device code otherwise (e.g. over SSH). */
+export function defaultAuthMethod(env: NodeJS.ProcessEnv, platform: NodeJS.Platform, sandbox: boolean): AuthMethod {
+  if (sandbox) return "device-code";
+  if (env.SSH_CONNECTION || env.SSH_TTY || env.CI) return "device-code";
+  if (platform === "darwin" || platform === "win32") return "browser";
+  return env.DISPLAY || env.WAYLAND_DISPLAY ? "browser" : "device-code";
+}
+
+export function readClientCertificate(path: string): ClientCertificate {
+  let pem: string;
+  try {
+    pem = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new UsageError({ code: "client-certificate-unreadable", message: `--client-certificate ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`, hint: "Pass the path of a PEM file holding the certificate and its private key." });
+  }
+  const certificate = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
+  const key = /-----BEGIN (?:RSA |EC )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC )?PRIVATE KEY-----/.exec(pem)?.[0];
+  if (!certificate || !key) {
+    throw new UsageError({ code: "client-certificate-invalid", message: `--client-certificate ${path} must hold both a CERTIFICATE and a PRIVATE KEY block.`, hint: "Concatenate the certificate and its unencrypted private key into one PEM file." });
+  }
+  try {
+    const x509 = new X509Certificate(certificate);
+    const privateKey = createPrivateKey(key).export({ format: "pem", type: "pkcs8" }).toString();
+    return { thumbprintSha256: x509.fingerprint256.replace(/:/g, ""), privateKey, x5c: certificate };
+  } catch (error) {
+    throw new UsageError({ code: "client-certificate-invalid", message: `--client-certificate ${path} cannot be read as a certificate and key (${(error as Error).message}).`, hint: "Check that the PEM file is not encrypted or truncated." });
+  }
+}
+
+/** Validates the sign-in inputs (SPEC §3): secrets come only from the environment, never from flags. */
+export function planAuth(options: CliOptions, env: NodeJS.ProcessEnv, platform: NodeJS.Platform, sandbox: SandboxConnection | undefined): AuthPlan {
+  const method = options.auth ?? defaultAuthMethod(env, platform, sandbox !== undefined);
+  const clientId = options.clientId ?? (method === "client-secret" || method === "client-certificate" ? sandbox?.automationClientId : undefined) ?? DEFAULT_CLIENT_ID;
+  const tenant = options.tenant ?? sandbox?.tenantId ?? "organizations";
+  const plan: AuthPlan = { method, clientId, tenant };
+  if (method === "client-secret" || method === "client-certificate") {
+    if (tenant === "organizations" || tenant === "common") {
+      throw new UsageError({ code: "tenant-required", message: `--auth ${method} needs a specific tenant.`, hint: "Pass --tenant <tenant id or verified domain>." });
+    }
+    if (!options.clientId && !sandbox) {
+      throw new UsageError({ code: "client-id-required", message: `--auth ${method} needs the app registration's --client-id.`, hint: "Pass --client-id <application (client) id>." });
+    }
+  }
+  if (method === "client-secret") {
+    const secret = env[CLIENT_SECRET_ENV] ?? (sandbox && !options.clientId ? sandbox.automationClientSecret : undefined);
+    if (!secret) {
+      throw new UsageError({ code: "client-secret-missing", message: `--auth client-secret reads the secret from ${CLIENT_SECRET_ENV}, which is not set.`, hint: `Set ${CLIENT_SECRET_ENV} in the environment (never on the command line).` });
+    }
+    plan.clientSecret = secret;
+  }
+  if (method === "client-certificate") {
+    if (!options.clientCertificate) {
+      throw new UsageError({ code: "client-certificate-missing", message: "--auth client-certificate needs --client-certificate <pem>.", hint: "Pass the path of a PEM file with the certificate and its private key." });
+    }
+    plan.clientCertificate = readClientCertificate(options.clientCertificate);
+  }
+  return plan;
+}
+
+function openSystemBrowser(url: string, io: IO): Promise<void> {
+  io.err(`Opening your browser to sign in. If it does not open, visit:\n  ${url}`);
+  const [command, args] =
+    process.platform === "darwin" ? ["open", [url]] : process.platform === "win32" ? ["cmd", ["/c", "start", "", url.replace(/&/g, "^&")]] : ["xdg-open", [url]];
+  try {
+    spawn(command as string, args as string[], { stdio: "ignore", detached: true }).on("error", () => undefined).unref();
+  } catch {
+    // The URL is printed above; the admin can open it by hand.
+  }
+  return Promise.resolve();
+}
+
+export async function createContext(command: string, options: CliOptions, io: IO, signal: AbortSignal): Promise<CommandContext> {
+  const env = io.streams.env;
+  const paths = appPaths(env);
+  const cleanups: (() => Promise<void>)[] = [];
+
+  if (options.sandbox) {
+    const conflicting = (["orgUrl", "cloud", "authorityHost", "graphEndpoint"] as const).filter((key) => options[key] !== undefined);
+    if (conflicting.length > 0) {
+      const flags = conflicting.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(", ");
+      throw new UsageError({ code: "sandbox-conflict", message: `--sandbox cannot be combined with ${flags}: the sandbox supplies its own endpoints.`, hint: `Drop ${flags}, or drop --sandbox to use a real tenant.` });
+    }
+  }
+  // Validate what was given now, so bad input fails before anything else happens.
+  const orgUrlChoice = options.orgUrl ? validateOrgUrl(options.orgUrl, options.cloud) : undefined;
+  const cloudName = orgUrlChoice?.cloud ?? options.cloud ?? "public";
+  const cloud = options.sandbox ? undefined : resolveCloud(cloudName, { authorityHost: options.authorityHost, graphEndpoint: options.graphEndpoint });
+  if (options.solutionUrl) parseHttpsOrigin(options.solutionUrl, "--solution-url");
+
+  let sandbox: SandboxConnection | undefined;
+  if (options.sandbox) {
+    sandbox = await findRunningSandbox(paths);
+    if (!sandbox) {
+      const { startSandbox } = await import("./sandbox/server.js");
+      const started = await startSandbox();
+      sandbox = started.connection;
+      cleanups.push(() => started.close());
+      io.info(io.style.dim("No running `crm-lead-setup sandbox` found: started a sandbox tenant inside this command."));
+    }
+  }
+  const auth = planAuth(options, env, process.platform, sandbox);
+  const http = new HttpClient({ extraCaPem: sandbox?.caPem, redactor: io.redactor, trace: options.verbose ? (line) => io.trace(line) : undefined, signal });
+  io.redactor.add(auth.clientSecret);
+  cleanups.push(() => http.close());
+
+  let session: Promise<TenantSession> | undefined;
+  const tenant = async (): Promise<TenantSession> => {
+    const orgUrl = sandbox?.orgUrl ?? orgUrlChoice?.orgUrl;
+    if (!orgUrl) {
+      throw new UsageError({ code: "org-url-missing", message: `${command} needs the Dynamics environment URL: --org-url (or CRM_LEAD_SETUP_ORG_URL).`, hint: "Pass e.g. --org-url https://contoso.crm4.dynamics.com, or try the emulated tenant with --sandbox." });
+    }
+    const endpoints: ResolvedCloud = sandbox
+      ? { name: "custom", authorityHost: sandbox.loginOrigin, graphEndpoint: sandbox.graphOrigin, bapEndpoint: sandbox.bapOrigin, bapScope: `${sandbox.bapOrigin}/.default` }
+      : cloud!;
+    const [{ MsalTokenProvider }, { GraphApi }, { DataverseApi }] = await Promise.all([
+      import("./auth/msal.js"),
+      import("./services/graph.js"),
+      import("./services/dataverse.js"),
+    ]);
+    const tokens = new MsalTokenProvider(
+      {
+        ...auth,
+        authorityHost: endpoints.authorityHost,
+        customAuthority: endpoints.name === "custom",
+        cachePath: join(paths.configDir, sandbox ? `msal-cache-sandbox-${sandbox.instanceId}.json` : "msal-cache.json"),
+        openBrowser: sandbox ? (url) => sandboxBrowser(http, url) : (url) => openSystemBrowser(url, io),
+        // The device-code instruction is always shown: nobody can sign in without it (SPEC §3).
+        onDeviceCode: (message) => io.err(message),
+        trace: options.verbose ? (line) => io.trace(line) : undefined,
+      },
+      http,
+    );
+    return { orgUrl, cloud: endpoints, tenant: auth.tenant, tokens, graph: new GraphApi(http, endpoints.graphEndpoint, tokens), dataverse: new DataverseApi(http, orgUrl, tokens) };
+  };
+
+  return {
+    command,
+    options,
+    io,
+    paths,
+    signal,
+    http,
+    sandbox,
+    tenant: () => (session ??= tenant()),
+    close: async () => {
+      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    },
+  };
+}

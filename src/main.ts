@@ -1,0 +1,83 @@
+import { CliError, ExitCode, InterruptedError, toCliError, UsageError } from "./errors.js";
+import { IO, type Streams } from "./io.js";
+import { envNameOf, OPTION_SPECS, parseBooleanEnvLenient, resolveOptions, type CliOptions, type CommandName } from "./options.js";
+import { createContext, type CommandContext } from "./context.js";
+import { renderError, renderHuman, renderJson, type CommandOutcome } from "./render.js";
+
+/**
+ * Runs one command: resolves options (flags over environment), builds the context, runs the command,
+ * renders its outcome for people or as JSON, and turns the outcome into the exit code. Ctrl+C aborts the
+ * run's signal; what was done is reported and the exit code is 130.
+ */
+
+export interface CommandModule {
+  run(context: CommandContext): Promise<CommandOutcome & { changesPending?: boolean }>;
+}
+
+const COMMAND_MODULES: Record<CommandName, () => Promise<CommandModule>> = {
+  "download-solution": () => import("./commands/download-solution.js"),
+  login: () => import("./commands/login.js"),
+  logout: () => import("./commands/logout.js"),
+  sandbox: () => import("./commands/sandbox.js"),
+};
+
+function flagOrEnv(parsed: Record<string, unknown>, key: "json" | "verbose" | "yes", env: NodeJS.ProcessEnv): boolean {
+  if (parsed[key] === true) return true;
+  const spec = OPTION_SPECS.find((s) => s.key === key)!;
+  return parseBooleanEnvLenient(env[envNameOf(spec)]);
+}
+
+export async function execute(
+  command: CommandName,
+  parsed: Record<string, unknown>,
+  sourceOf: (key: string) => string | undefined,
+  streams: Streams = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env },
+): Promise<number> {
+  // Output mode is needed to report even an invalid option, so read it leniently first.
+  const io = new IO(streams, {
+    json: flagOrEnv(parsed, "json", streams.env),
+    verbose: flagOrEnv(parsed, "verbose", streams.env),
+    yes: flagOrEnv(parsed, "yes", streams.env),
+    colorFlag: parsed.color !== false,
+  });
+  const fail = (error: CliError, dryRun = false): number => {
+    if (io.json) renderJson(io, { command, dryRun, results: [], partnerCenter: null, error, newSecrets: [] });
+    else renderError(io, error);
+    return error.exitCode;
+  };
+
+  let options: CliOptions;
+  try {
+    options = resolveOptions(command, parsed, sourceOf, streams.env);
+  } catch (error) {
+    return fail(toCliError(error));
+  }
+
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(ExitCode.Interrupted);
+    controller.abort(new InterruptedError("Interrupted (Ctrl+C)."));
+  };
+  process.on("SIGINT", onSignal);
+  let context: CommandContext | undefined;
+  try {
+    context = await createContext(command, options, io, controller.signal);
+    const module = await COMMAND_MODULES[command]();
+    const outcome = await module.run(context);
+    if (io.json) renderJson(io, outcome);
+    else {
+      renderHuman(io, outcome);
+      if (outcome.error) renderError(io, outcome.error);
+    }
+    if (outcome.error) return outcome.error.exitCode;
+    if (options.detailedExitcode && options.dryRun && outcome.changesPending) return ExitCode.ChangesPending;
+    return ExitCode.Ok;
+  } catch (error) {
+    const failure = controller.signal.aborted ? toCliError(controller.signal.reason) : toCliError(error);
+    if (!(failure instanceof UsageError) && options.verbose && error instanceof Error && error.stack) io.trace(error.stack);
+    return fail(failure, options.dryRun);
+  } finally {
+    process.off("SIGINT", onSignal);
+    await context?.close();
+  }
+}
