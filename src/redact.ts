@@ -8,8 +8,9 @@ const MASK = "***";
 
 const SECRET_JSON_KEYS = [
   "password", "secretText", "client_secret", "clientSecret", "access_token", "refresh_token", "id_token",
-  "device_code", "code", "code_verifier", "client_assertion", "accessToken", "refreshToken", "secret",
+  "device_code", "code_verifier", "client_assertion", "accessToken", "refreshToken", "secret",
 ];
+// An OAuth authorization `code` travels only in form bodies and URLs; in JSON, "code" is an error code.
 const SECRET_FORM_KEYS = ["client_secret", "password", "refresh_token", "code", "code_verifier", "client_assertion", "device_code", "assertion"];
 
 export class Redactor {

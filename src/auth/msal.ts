@@ -52,6 +52,20 @@ export interface AuthSettings {
 
 /** MSAL's network calls go through our HTTP layer: same CA, retry policy, timeouts and redacted tracing. */
 class MsalNetworkClient implements INetworkModule {
+  /**
+   * Entra's first error answer in this attempt. MSAL replaces some with a generic error, and after a
+   * refused device-code request it even polls on with no code, so the first error is the one that counts.
+   */
+  private firstEntraError: { error_description?: string; error_codes?: number[] } | undefined;
+
+  resetErrors(): void {
+    this.firstEntraError = undefined;
+  }
+
+  entraError(): { error_description?: string; error_codes?: number[] } | undefined {
+    return this.firstEntraError;
+  }
+
   constructor(private readonly http: HttpClient) {}
 
   async sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
@@ -73,6 +87,9 @@ class MsalNetworkClient implements INetworkModule {
       body = {};
     }
     const fields = body as Record<string, unknown>;
+    if (response.status >= 400 && Array.isArray(fields.error_codes) && fields.error !== "authorization_pending") {
+      this.firstEntraError ??= fields as { error_description?: string; error_codes?: number[] };
+    }
     for (const key of ["access_token", "refresh_token", "id_token", "device_code"]) {
       if (typeof fields[key] === "string") this.http.redactor.add(fields[key] as string);
     }
@@ -84,11 +101,14 @@ export class MsalTokenProvider implements TokenProvider {
   private publicClient: PublicClientApplication | undefined;
   private confidentialClient: ConfidentialClientApplication | undefined;
   private signedIn: AccountInfo | undefined;
+  private readonly network: MsalNetworkClient;
 
   constructor(
     private readonly settings: AuthSettings,
     private readonly http: HttpClient,
-  ) {}
+  ) {
+    this.network = new MsalNetworkClient(http);
+  }
 
   private get context(): AadstsContext {
     return { who: "admin", clientId: this.settings.clientId, authorityHost: this.settings.authorityHost, tenant: this.settings.tenant };
@@ -104,9 +124,11 @@ export class MsalTokenProvider implements TokenProvider {
         ...(settings.clientSecret ? { clientSecret: settings.clientSecret } : {}),
         ...(settings.clientCertificate ? { clientCertificate: settings.clientCertificate } : {}),
       },
-      cache: settings.cachePath ? { cachePlugin: fileCachePlugin(settings.cachePath) } : undefined,
+      // Only delegated sign-ins are persisted: app-only tokens are cheap to get again, and a cached one
+      // would hide a wrong or revoked client secret until it expires.
+      cache: settings.cachePath && !this.isConfidential ? { cachePlugin: fileCachePlugin(settings.cachePath) } : undefined,
       system: {
-        networkClient: new MsalNetworkClient(this.http),
+        networkClient: this.network,
         loggerOptions: {
           piiLoggingEnabled: false,
           logLevel: LogLevel.Warning,
@@ -127,10 +149,12 @@ export class MsalTokenProvider implements TokenProvider {
   async getAccessToken(resource: string): Promise<string> {
     const scopes = [`${resource}/.default`];
     let result: AuthenticationResult | null;
+    this.network.resetErrors();
     try {
       result = this.isConfidential ? await this.clientCredentials(scopes) : await this.delegated(scopes);
     } catch (error) {
-      throw signInErrorFrom(error, this.context);
+      const entra = this.network.entraError();
+      throw signInErrorFrom(entra ? { errorNo: entra.error_codes?.[0], errorMessage: entra.error_description, cause: error } : error, this.context);
     }
     if (!result?.accessToken) throw signInErrorFrom(new Error("no access token was returned"), this.context);
     this.http.redactor.add(result.accessToken);

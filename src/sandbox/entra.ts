@@ -366,6 +366,7 @@ export class EntraService {
     });
     const refreshToken = randomBytes(32).toString("base64url");
     this.refreshTokens.set(refreshToken, { clientId, userId: user.id });
+    this.tokens.issued.add(refreshToken);
     const now = Math.floor(Date.now() / 1000);
     const idToken = unsignedJwt({
       aud: clientId, iss: this.issuer, iat: now, nbf: now, exp: now + 3600, oid: user.id, sub: user.id, tid: TENANT_ID,

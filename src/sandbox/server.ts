@@ -67,6 +67,8 @@ export interface Sandbox {
   faults: FaultInjector;
   requests: RequestLogEntry[];
   mutatingRequests(): RequestLogEntry[];
+  /** Every token, refresh token and secret the sandbox issued or holds: what must never appear in output. */
+  issuedSecrets(): string[];
   clearRequests(): void;
   close(): Promise<void>;
 }
@@ -252,6 +254,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     faults,
     requests,
     mutatingRequests: () => requests.filter((r) => r.mutating),
+    issuedSecrets: () => [
+      ...tokens.issued,
+      state.credentials.adminPassword,
+      state.credentials.automationClientSecret,
+      ...[...state.applications.values()].flatMap((a) => a.passwordCredentials.map((c) => c.secretText)),
+      ...[...state.users.values()].map((u) => u.password),
+    ],
     clearRequests: () => {
       requests.length = 0;
     },

@@ -8,6 +8,8 @@ import type { TokenClaims } from "./kit.js";
  */
 export class TokenAuthority {
   private readonly key = randomBytes(32);
+  /** Every credential this sandbox handed out, so tests can search the CLI's output and files for them. */
+  readonly issued = new Set<string>();
 
   issue(claims: Omit<TokenClaims, "iat" | "exp">, lifetimeSeconds = 3600): { token: string; expiresIn: number } {
     const now = Math.floor(Date.now() / 1000);
@@ -15,7 +17,9 @@ export class TokenAuthority {
     const header = b64url(JSON.stringify({ typ: "JWT", alg: "HS256", kid: "sandbox" }));
     const payload = b64url(JSON.stringify(full));
     const signature = createHmac("sha256", this.key).update(`${header}.${payload}`).digest("base64url");
-    return { token: `${header}.${payload}.${signature}`, expiresIn: lifetimeSeconds };
+    const token = `${header}.${payload}.${signature}`;
+    this.issued.add(token);
+    return { token, expiresIn: lifetimeSeconds };
   }
 
   /** Returns the claims, or the reason the token is refused. */

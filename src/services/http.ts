@@ -170,7 +170,7 @@ export class HttpClient {
     const controller = new AbortController();
     const onAbort = () => controller.abort(this.options.signal?.reason);
     this.options.signal?.addEventListener("abort", onAbort, { once: true });
-    const timer = setTimeout(() => controller.abort(new Error(`no answer within ${Math.round(this.policy.requestTimeoutMs / 1000)} s`)), this.policy.requestTimeoutMs);
+    const timer = setTimeout(() => controller.abort(new Error(`no answer within ${seconds(this.policy.requestTimeoutMs)} s`)), this.policy.requestTimeoutMs);
     const begin = Date.now();
     this.requestCount++;
     this.traceRequest(request);
@@ -250,6 +250,10 @@ export class HttpClient {
   async close(): Promise<void> {
     await this.dispatcher?.close();
   }
+}
+
+function seconds(ms: number): string {
+  return ms < 10_000 ? (ms / 1000).toFixed(1) : String(Math.round(ms / 1000));
 }
 
 function isTransientStatus(status: number): boolean {

@@ -53,7 +53,8 @@ export function readSolutionPackage(bytes: Buffer, name: string): SolutionPackag
   if (entries.length > PACKAGE_LIMITS.maxEntries) reject("solution-too-many-entries", `it has ${entries.length} entries, over the limit of ${PACKAGE_LIMITS.maxEntries}`);
   let totalUncompressed = 0;
   for (const entry of entries) {
-    const entryName = entry.entryName;
+    // The raw stored name: what an extractor would use, whatever a library normalises.
+    const entryName = entry.rawEntryName.toString("utf8");
     if (entryName.includes("..") || entryName.startsWith("/") || entryName.startsWith("\\") || /^[A-Za-z]:/.test(entryName) || entryName.includes("\0")) {
       reject("solution-unsafe-entry", `entry "${entryName.slice(0, 120)}" has an unsafe path`);
     }

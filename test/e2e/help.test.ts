@@ -1,0 +1,73 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { buildSandboxSolutionZip } from "../../src/sandbox/solution-zip.js";
+import { BIN, ROOT, runCli, tempHome } from "../helpers.js";
+
+const HEAVY = ["@azure/msal-node", "@microsoft/microsoft-graph-client", "undici", "adm-zip", "@inquirer", "cli-progress", "fast-xml-parser", "@peculiar", "chalk"];
+
+/** Runs the bin with an import recorder and returns the module URLs it resolved. */
+function loadedModules(args: string[]): { urls: string[]; status: number | null } {
+  const file = join(mkdtempSync(join(tmpdir(), "cls-imports-")), "imports.txt");
+  writeFileSync(file, "");
+  const { env } = tempHome();
+  const run = spawnSync(process.execPath, ["--import", join(ROOT, "test/fixtures/record-imports.mjs"), BIN, ...args], {
+    env: { ...env, RECORD_IMPORTS_FILE: file },
+    encoding: "utf8",
+  });
+  return { urls: readFileSync(file, "utf8").split("\n").filter(Boolean), status: run.status };
+}
+
+describe("--help and --version", () => {
+  it("lists every built command and the exit-code table", async () => {
+    const { env } = tempHome();
+    const run = await runCli(["--help"], env);
+    expect(run.code).toBe(0);
+    for (const command of ["download-solution", "login", "logout", "sandbox"]) expect(run.stdout).toContain(command);
+    expect(run.stdout).toContain("Exit codes:");
+    expect(run.stdout).toMatch(/130 {2}interrupted/);
+  });
+
+  it("shows each command's options with their environment twins, and examples", async () => {
+    const { env } = tempHome();
+    const run = await runCli(["download-solution", "--help"], env);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("--solution-file <path>");
+    expect(run.stdout).toMatch(/--org-url <url>[\s\S]*CRM_LEAD_SETUP_ORG_URL/);
+    expect(run.stdout).toContain("$ crm-lead-setup download-solution --sandbox --json");
+  });
+
+  it("prints the package version", async () => {
+    const { env } = tempHome();
+    const version = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version as string;
+    expect((await runCli(["--version"], env)).stdout.trim()).toBe(version);
+  });
+
+  it.each([["--help"], ["--version"], ["download-solution", "--help"]])("%s loads none of the heavy libraries", (...args) => {
+    const { urls, status } = loadedModules(args);
+    expect(status).toBe(0);
+    expect(urls.some((u) => u.includes("commander"))).toBe(true);
+    for (const name of HEAVY) expect(urls.filter((u) => u.includes(`node_modules/${name}`))).toEqual([]);
+  });
+
+  it("a real command does load them (the check above can fail)", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "cls-zip-")), "lead-writer.zip");
+    writeFileSync(file, buildSandboxSolutionZip());
+    const { urls, status } = loadedModules(["download-solution", "--solution-file", file]);
+    expect(status).toBe(0);
+    expect(urls.some((u) => u.includes("node_modules/adm-zip"))).toBe(true);
+    expect(urls.some((u) => u.includes("node_modules/undici"))).toBe(true);
+  });
+
+  it("exits 2 on an unknown option or command", async () => {
+    const { env } = tempHome();
+    const unknownOption = await runCli(["download-solution", "--frobnicate"], env);
+    expect(unknownOption.code).toBe(2);
+    expect(unknownOption.stderr).toContain("unknown option '--frobnicate'");
+    const unknownCommand = await runCli(["downlaod-solution"], env);
+    expect(unknownCommand.code).toBe(2);
+    expect(unknownCommand.stderr).toContain("Did you mean download-solution?");
+  });
+});

@@ -1,0 +1,69 @@
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { buildSandboxSolutionZip } from "../../src/sandbox/solution-zip.js";
+import { BIN, runCli, tempHome } from "../helpers.js";
+
+const expectedSha = createHash("sha256").update(buildSandboxSolutionZip()).digest("hex");
+
+describe("crm-lead-setup sandbox, used from another shell", () => {
+  it("runs until Ctrl+C while download-solution --sandbox --json prints one SPEC §3 document", async () => {
+    const { home, env } = tempHome();
+    const sandbox = spawn(process.execPath, [BIN, "sandbox"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    sandbox.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => sandbox.on("close", resolve));
+    try {
+      await waitUntil(() => output.includes("Press Ctrl+C to stop."));
+      expect(output).toMatch(/Dynamics URL {6}https:\/\/localhost:\d+/);
+      const connectionFile = join(home, ".config", "crm-lead-setup", "sandbox.json");
+      expect(existsSync(connectionFile)).toBe(true);
+
+      const run = await runCli(["download-solution", "--sandbox", "--json"], env);
+      expect(run.code).toBe(0);
+      const document = JSON.parse(run.stdout);
+      expect(Object.keys(document)).toEqual(["ok", "command", "dryRun", "steps", "partnerCenter", "error"]);
+      expect(document).toMatchObject({ ok: true, command: "download-solution", dryRun: false, partnerCenter: null, error: null });
+      expect(document.steps).toHaveLength(1);
+      expect(document.steps[0]).toMatchObject({ id: "download-solution", status: "done", changes: [{ action: "download" }] });
+      expect(document.steps[0].details.solution).toMatchObject({ uniqueName: "CrmLeadSetupSandboxLeadWriter", version: "1.0.0.0", managed: true, publisher: "crmleadsetupsandbox", sha256: expectedSha });
+      expect(run.stderr).not.toContain("started a sandbox tenant inside this command");
+
+      const again = JSON.parse((await runCli(["download-solution", "--sandbox", "--json"], env)).stdout);
+      expect(again.steps[0]).toMatchObject({ status: "unchanged", changes: [] });
+
+      sandbox.kill("SIGINT");
+      expect(await exited).toBe(0);
+      expect(existsSync(connectionFile)).toBe(false);
+      expect(output).toMatch(/Sandbox stopped after \d+ requests/);
+    } finally {
+      sandbox.kill("SIGKILL");
+    }
+  });
+
+  it("--sandbox with no running sandbox starts one inside the command", async () => {
+    const { env } = tempHome();
+    const run = await runCli(["download-solution", "--sandbox"], env);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain("started a sandbox tenant inside this command");
+    expect(run.stdout).toMatch(/✔ download-solution \(done\) Downloaded CrmLeadSetupSandboxLeadWriter 1\.0\.0\.0 .*SHA-256 [0-9a-f]{64}/);
+  });
+
+  it("--dry-run plans the download without doing it", async () => {
+    const { home, env } = tempHome();
+    const run = await runCli(["download-solution", "--sandbox", "--dry-run", "--json", "--detailed-exitcode"], env);
+    expect(run.code).toBe(10);
+    expect(JSON.parse(run.stdout)).toMatchObject({ dryRun: true, steps: [{ status: "planned" }] });
+    expect(existsSync(join(home, ".cache", "crm-lead-setup", "solutions"))).toBe(false);
+  });
+});
+
+async function waitUntil(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSandbox, type Sandbox } from "../../src/sandbox/server.js";
+import { buildSandboxSolutionZip, LEAD_WRITER_ROLE_NAME } from "../../src/sandbox/solution-zip.js";
+import { ServiceError } from "../../src/services/service-error.js";
+import { adminClients } from "../helpers.js";
+
+let sandbox: Sandbox;
+let clients: Awaited<ReturnType<typeof adminClients>>;
+beforeAll(async () => {
+  sandbox = await startSandbox({ scenario: { importMs: 300, userSyncMs: 0, userBusinessUnit: "child" } });
+  clients = await adminClients(sandbox);
+});
+afterAll(() => sandbox.close());
+
+const failure = (promise: Promise<unknown>) => promise.then(() => expect.unreachable("no error"), (e: unknown) => e as ServiceError);
+const roleFilter = `roles?$select=roleid,name,_businessunitid_value,_parentroleid_value&$filter=name eq '${LEAD_WRITER_ROLE_NAME}'`;
+interface RoleRow { roleid: string; _businessunitid_value: string; _parentroleid_value: string | null }
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function importPackage(bytes: Buffer, importJobId = crypto.randomUUID()) {
+  const { body } = await clients.dataverse.post<{ AsyncOperationId: string; ImportJobKey: string }>("ImportSolutionAsync", {
+    OverwriteUnmanagedCustomizations: false, PublishWorkflows: true, CustomizationFile: bytes.toString("base64"), ImportJobId: importJobId,
+  });
+  return { ...body!, importJobId };
+}
+
+async function waitFor(asyncOperationId: string) {
+  for (;;) {
+    const op = await clients.dataverse.get<{ statecode: number; statuscode: number; message: string | null }>(`asyncoperations(${asyncOperationId})?$select=statecode,statuscode,message`);
+    if (op.statecode === 3) return op;
+    await sleep(50);
+  }
+}
+
+describe("solution import (dataverse §4)", () => {
+  it("has no Lead Writer role before the import, then one copy per business unit after it", async () => {
+    expect(await clients.dataverse.list(roleFilter)).toHaveLength(0);
+    const started = await importPackage(buildSandboxSolutionZip());
+    const job = await clients.dataverse.get<{ progress: number; completedon: string | null }>(`importjobs(${started.importJobId})`);
+    expect(job.completedon).toBeNull();
+    expect(job.progress).toBeLessThan(100);
+    const op = await waitFor(started.AsyncOperationId);
+    expect(op.statuscode).toBe(30);
+    const [solution] = await clients.dataverse.list<{ version: string; ismanaged: boolean }>("solutions?$filter=uniquename eq 'CrmLeadSetupSandboxLeadWriter'");
+    expect(solution).toMatchObject({ version: "1.0.0.0", ismanaged: true });
+    const roles = await clients.dataverse.list<RoleRow>(roleFilter);
+    expect(roles.map((r) => r._businessunitid_value).sort()).toEqual(sandbox.state.businessUnits.map((b) => b.businessunitid).sort());
+    expect(roles.filter((r) => r._parentroleid_value === null)).toHaveLength(1);
+  });
+
+  it("refuses a second import while one runs, and a reused import job id", async () => {
+    const first = await importPackage(buildSandboxSolutionZip({ version: "1.0.0.1" }));
+    expect((await failure(importPackage(buildSandboxSolutionZip({ version: "1.0.0.1" })))).says("previous [Import] running")).toBe(true);
+    await waitFor(first.AsyncOperationId);
+    expect((await failure(importPackage(buildSandboxSolutionZip(), first.importJobId))).says("duplicate import job id")).toBe(true);
+  });
+
+  it("reports a failing import through the async operation and the formatted results", async () => {
+    sandbox.faults.set({ importFailure: { component: "Role Microsoft Marketplace Lead Writer", message: "The dependent component Entity (Id=lead) does not exist." } });
+    const started = await importPackage(buildSandboxSolutionZip({ version: "1.0.0.2" }));
+    const op = await waitFor(started.AsyncOperationId);
+    expect(op.statuscode).toBe(31);
+    const results = await clients.dataverse.get<{ FormattedResults: string }>(`RetrieveFormattedImportJobResults(ImportJobId=${started.importJobId})`);
+    expect(results.FormattedResults).toContain('result="failure"');
+    expect(results.FormattedResults).toContain("Entity (Id=lead) does not exist");
+    sandbox.faults.set({});
+  });
+
+  it("fails the import of a package that is not a solution", async () => {
+    const started = await importPackage(Buffer.from("not a zip"));
+    expect((await waitFor(started.AsyncOperationId)).statuscode).toBe(31);
+  });
+});
+
+describe("role privileges (dataverse §1.7, §6.3)", () => {
+  const privilegeIds = async (names: string[]) => {
+    const rows = await clients.dataverse.list<{ privilegeid: string; name: string }>(`privileges?$select=privilegeid,name&$filter=${names.map((n) => `name eq '${n}'`).join(" or ")}`);
+    return Object.fromEntries(rows.map((r) => [r.name, r.privilegeid]));
+  };
+  const rootRole = async () => (await clients.dataverse.list<RoleRow>(roleFilter)).find((r) => r._parentroleid_value === null)!;
+
+  it("accepts User Entity UI Settings at Basic only, System Job at Global, and reads them back", async () => {
+    const ids = await privilegeIds(["prvCreateUserEntityUISettings", "prvReadAsyncOperation"]);
+    const role = await rootRole();
+    const add = (PrivilegeId: string, Depth: string) => clients.dataverse.post(`roles(${role.roleid})/Microsoft.Dynamics.CRM.AddPrivilegesRole`, { Privileges: [{ PrivilegeId, Depth, BusinessUnitId: sandbox.state.rootBusinessUnit.businessunitid }] });
+    expect((await failure(add(ids.prvCreateUserEntityUISettings!, "Global"))).says("cannot be set at Global depth")).toBe(true);
+    await add(ids.prvCreateUserEntityUISettings!, "Basic");
+    await add(ids.prvReadAsyncOperation!, "3");
+    const { RolePrivileges } = await clients.dataverse.get<{ RolePrivileges: { PrivilegeName: string; Depth: string }[] }>(`RetrieveRolePrivilegesRole(RoleId=${role.roleid})`);
+    expect(RolePrivileges).toEqual(expect.arrayContaining([
+      expect.objectContaining({ PrivilegeName: "prvCreateUserEntityUISettings", Depth: "Basic" }),
+      expect.objectContaining({ PrivilegeName: "prvReadAsyncOperation", Depth: "Global" }),
+    ]));
+    const child = (await clients.dataverse.list<RoleRow>(roleFilter)).find((r) => r._parentroleid_value !== null)!;
+    const inherited = await clients.dataverse.get<{ RolePrivileges: { PrivilegeName: string }[] }>(`RetrieveRolePrivilegesRole(RoleId=${child.roleid})`);
+    expect(inherited.RolePrivileges.map((p) => p.PrivilegeName)).toContain("prvReadAsyncOperation");
+    expect((await failure(clients.dataverse.post(`roles(${child.roleid})/Microsoft.Dynamics.CRM.AddPrivilegesRole`, { Privileges: [{ PrivilegeId: ids.prvReadAsyncOperation, Depth: "Global" }] }))).says("root business unit")).toBe(true);
+  });
+
+  it("sets member privilege inheritance on the root role", async () => {
+    const role = await rootRole();
+    await clients.dataverse.patch(`roles(${role.roleid})`, { isinherited: 1 });
+    expect((await clients.dataverse.get<{ isinherited: number }>(`roles(${role.roleid})?$select=isinherited`)).isinherited).toBe(1);
+    expect((await failure(clients.dataverse.patch(`roles(${role.roleid})`, { isinherited: 7 }))).status).toBe(400);
+  });
+});
+
+describe("role assignment, application users, leads", () => {
+  it("assigns only the role copy of the user's business unit, once", async () => {
+    const user = sandbox.state.addDirectoryUser({ userPrincipalName: "writer@contoso.com", displayName: "Writer", password: "Valid-Passw0rd-1" });
+    const systemUser = sandbox.state.syncUser(user);
+    expect(systemUser.businessunitid).not.toBe(sandbox.state.rootBusinessUnit.businessunitid); // the child-BU scenario
+    const roles = await clients.dataverse.list<RoleRow>(roleFilter);
+    const rootCopy = roles.find((r) => r._parentroleid_value === null)!;
+    const ownCopy = roles.find((r) => r._businessunitid_value === systemUser.businessunitid)!;
+    const associate = (roleId: string) => clients.dataverse.post(`systemusers(${systemUser.systemuserid})/systemuserroles_association/$ref`, { "@odata.id": `${clients.dataverse.apiRoot}roles(${roleId})` });
+    expect((await failure(associate(rootCopy.roleid))).says("business unit")).toBe(true);
+    await associate(ownCopy.roleid);
+    const duplicate = await failure(associate(ownCopy.roleid));
+    expect([duplicate.status, duplicate.serviceCode]).toEqual([412, "0x80040237"]);
+    const assigned = await clients.dataverse.list<{ roleid: string }>(`systemusers(${systemUser.systemuserid})/systemuserroles_association?$select=roleid`);
+    expect(assigned.map((r) => r.roleid)).toEqual([ownCopy.roleid]);
+  });
+
+  it("creates an application user for an app of the tenant, once", async () => {
+    const app = await clients.graph.post<{ appId: string }>("/applications", { displayName: "App user test" });
+    await clients.graph.post("/servicePrincipals", { appId: app.appId });
+    const body = { applicationid: app.appId, "businessunitid@odata.bind": `/businessunits(${sandbox.state.rootBusinessUnit.businessunitid})` };
+    const created = await clients.dataverse.post<{ systemuserid: string; accessmode: number }>("systemusers", body, { Prefer: "return=representation" });
+    expect(created.body?.accessmode).toBe(4);
+    expect((await failure(clients.dataverse.post("systemusers", body))).serviceCode).toBe("0x80040237");
+    expect((await failure(clients.dataverse.post("systemusers", { ...body, applicationid: crypto.randomUUID() }))).says("not found in the tenant")).toBe(true);
+  });
+
+  it("refuses every call of a user with no role (0x80042F09)", async () => {
+    const { MsalTokenProvider } = await import("../../src/auth/msal.js");
+    const app = await clients.graph.post<{ id: string; appId: string }>("/applications", { displayName: "No role app" });
+    await clients.graph.post("/servicePrincipals", { appId: app.appId });
+    const secret = await clients.graph.post<{ secretText: string }>(`/applications/${app.id}/addPassword`, { passwordCredential: {} });
+    await clients.dataverse.post("systemusers", { applicationid: app.appId, "businessunitid@odata.bind": `/businessunits(${sandbox.state.rootBusinessUnit.businessunitid})` });
+    const tokens = new MsalTokenProvider({ method: "client-secret", clientId: app.appId, clientSecret: secret.secretText, authorityHost: sandbox.connection.loginOrigin, tenant: sandbox.connection.tenantId, customAuthority: true, openBrowser: async () => undefined, onDeviceCode: () => undefined }, clients.http);
+    const { DataverseApi } = await import("../../src/services/dataverse.js");
+    const asApp = new DataverseApi(clients.http, sandbox.connection.orgUrl, tokens);
+    const error = await failure(asApp.post("leads", { subject: "MSFT_TEST", lastname: "MSFT_TEST_1", leadsourcecode: 8 }));
+    expect([error.status, error.serviceCode]).toEqual([403, "0x80042f09"]);
+    expect(error.says("no roles are assigned to user")).toBe(true);
+  });
+});
+
+describe("Power Platform admin addUser (dataverse §5.2)", () => {
+  it("answers userNotLicensed until the user holds a Dynamics licence, then syncs at once", async () => {
+    const user = sandbox.state.addDirectoryUser({ userPrincipalName: "force@contoso.com", displayName: "Force", password: "Valid-Passw0rd-1", usageLocation: "US" });
+    const token = await clients.tokens.getAccessToken(sandbox.connection.bapOrigin);
+    const environments = await clients.http.send({ service: "bap", method: "GET", url: `${sandbox.connection.bapOrigin}/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments?api-version=2021-04-01`, headers: { Authorization: `Bearer ${token}` } });
+    const environment = environments.json<{ value: { name: string; properties: { linkedEnvironmentMetadata: { instanceUrl: string } } }[] }>().value[0]!;
+    expect(environment.properties.linkedEnvironmentMetadata.instanceUrl).toBe(`${sandbox.connection.orgUrl}/`);
+    const addUser = () => clients.http.send({ service: "bap", method: "POST", url: `${sandbox.connection.bapOrigin}/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments/${environment.name}/addUser?api-version=2023-06-01`, headers: { Authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ objectId: user.id }) });
+    const refused = await addUser();
+    expect(refused.status).toBe(400);
+    expect(refused.text()).toContain("userNotLicensed");
+    user.assignedLicenses.push({ skuId: "1e1a282c-9c54-43a2-9310-98ef728faace", disabledPlans: [] });
+    expect((await addUser()).status).toBe(200);
+    expect([...sandbox.state.systemUsers.values()].some((s) => s.azureactivedirectoryobjectid === user.id)).toBe(true);
+  });
+});

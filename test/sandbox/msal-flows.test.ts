@@ -1,0 +1,181 @@
+import "reflect-metadata";
+import * as x509 from "@peculiar/x509";
+import { createHash, webcrypto } from "node:crypto";
+import { mkdtempSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PublicClientApplication } from "@azure/msal-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MsalTokenProvider, type AuthSettings } from "../../src/auth/msal.js";
+import { signInErrorFrom } from "../../src/auth/aadsts.js";
+import { readClientCertificate } from "../../src/context.js";
+import { SignInError } from "../../src/errors.js";
+import { DataverseApi } from "../../src/services/dataverse.js";
+import { GraphApi } from "../../src/services/graph.js";
+import { sandboxBrowser } from "../../src/sandbox-link.js";
+import { startSandbox, type Sandbox } from "../../src/sandbox/server.js";
+import { sandboxHttp } from "../helpers.js";
+
+let sandbox: Sandbox;
+beforeAll(async () => {
+  sandbox = await startSandbox({ scenario: { deviceCodePendingPolls: 1 } });
+});
+afterAll(() => sandbox.close());
+
+function provider(settings: Partial<AuthSettings>, http = sandboxHttp(sandbox)) {
+  const messages: string[] = [];
+  const tokens = new MsalTokenProvider(
+    {
+      method: "device-code",
+      clientId: sandbox.connection.publicClientId,
+      authorityHost: sandbox.connection.loginOrigin,
+      tenant: sandbox.connection.tenantId,
+      customAuthority: true,
+      openBrowser: (url) => sandboxBrowser(http, url),
+      onDeviceCode: (message) => messages.push(message),
+      ...settings,
+    },
+    http,
+  );
+  return { tokens, messages, http };
+}
+
+const tokenRequests = () => sandbox.requests.filter((r) => r.service === "entra" && r.path.includes("/oauth2/v2.0/token"));
+
+describe("MSAL's real flows against the sandbox's Entra ID", () => {
+  it("device code: shows the code, polls while pending, then one sign-in serves Graph and Dataverse", async () => {
+    sandbox.clearRequests();
+    const { tokens, messages, http } = provider({});
+    const graph = new GraphApi(http, sandbox.connection.graphOrigin, tokens);
+    const domains = await graph.list<{ id: string }>("/domains");
+    expect(domains.map((d) => d.id)).toContain("contoso.onmicrosoft.com");
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(/enter the code [0-9A-F]+ to authenticate/);
+    expect(tokenRequests()).toHaveLength(2); // authorization_pending once, then the token
+
+    const whoAmI = await new DataverseApi(http, sandbox.connection.orgUrl, tokens).get<{ UserId: string }>("WhoAmI");
+    expect(whoAmI.UserId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(sandbox.requests.filter((r) => r.path.includes("/devicecode"))).toHaveLength(1); // no second sign-in
+    expect(tokenRequests()).toHaveLength(3); // the refresh-token grant for Dataverse
+    expect(tokens.account()?.username).toBe("admin@contoso.onmicrosoft.com");
+  });
+
+  it("authorization code with PKCE, the browser driven by the test", async () => {
+    sandbox.clearRequests();
+    const { tokens } = provider({ method: "browser" });
+    const token = await tokens.getAccessToken(sandbox.connection.graphOrigin);
+    expect(token.split(".")).toHaveLength(3);
+    const authorize = sandbox.requests.find((r) => r.path.includes("/oauth2/v2.0/authorize"))!;
+    expect(authorize.path).toContain("code_challenge_method=S256");
+    expect(sandbox.requests.some((r) => r.path.includes("/devicecode"))).toBe(false);
+  });
+
+  it("client credentials with a secret; a wrong secret is AADSTS7000215, exit 3", async () => {
+    const { tokens, http } = provider({ method: "client-secret", clientId: sandbox.connection.automationClientId, clientSecret: sandbox.connection.automationClientSecret });
+    const graph = new GraphApi(http, sandbox.connection.graphOrigin, tokens);
+    expect((await graph.list("/subscribedSkus")).length).toBeGreaterThan(0);
+    const wrong = provider({ method: "client-secret", clientId: sandbox.connection.automationClientId, clientSecret: "not-the-secret" }).tokens;
+    const error = await wrong.getAccessToken(sandbox.connection.graphOrigin).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SignInError);
+    expect((error as SignInError).exitCode).toBe(3);
+    expect((error as SignInError).code).toBe("aadsts-7000215");
+    expect((error as SignInError).message).toMatch(/client secret .* is invalid or expired/);
+  });
+
+  it("client credentials with a certificate; an unregistered certificate is refused", async () => {
+    const pemPath = await makeCertificate("registered");
+    const certificate = readClientCertificate(pemPath);
+    const app = [...sandbox.state.applications.values()].find((a) => a.appId === sandbox.connection.automationClientId)!;
+    app.certificates.push({ thumbprintSha256: certificate.thumbprintSha256.toUpperCase(), certPem: certificate.x5c });
+    const { tokens } = provider({ method: "client-certificate", clientId: app.appId, clientCertificate: certificate });
+    expect(await tokens.getAccessToken(sandbox.connection.orgUrl)).toMatch(/\./);
+
+    const stranger = readClientCertificate(await makeCertificate("stranger"));
+    const error = await provider({ method: "client-certificate", clientId: app.appId, clientCertificate: stranger }).tokens.getAccessToken(sandbox.connection.orgUrl).catch((e: unknown) => e);
+    expect((error as SignInError).code).toBe("aadsts-700027");
+  });
+
+  it("username/password (ROPC): succeeds, and MFA (AADSTS50076) is explained for a service account", async () => {
+    const http = sandboxHttp(sandbox);
+    const { tokens } = provider({}, http);
+    await tokens.getAccessToken(sandbox.connection.graphOrigin); // any configured PCA works; use MSAL directly below
+    const pca = new PublicClientApplication({
+      auth: { clientId: sandbox.connection.publicClientId, authority: `${sandbox.connection.loginOrigin}/${sandbox.connection.tenantId}`, knownAuthorities: [new URL(sandbox.connection.loginOrigin).host] },
+      system: { networkClient: (tokens as unknown as { configuration(): { system: { networkClient: never } } }).configuration().system.networkClient },
+    });
+    const user = sandbox.state.addDirectoryUser({ userPrincipalName: "svc@contoso.com", displayName: "svc", password: "Correct-Horse-9" });
+    const ok = await pca.acquireTokenByUsernamePassword({ scopes: [`${sandbox.connection.orgUrl}/.default`], username: user.userPrincipalName, password: "Correct-Horse-9" });
+    expect(ok?.accessToken).toBeTruthy();
+
+    const wrong = await pca.acquireTokenByUsernamePassword({ scopes: [`${sandbox.connection.orgUrl}/.default`], username: user.userPrincipalName, password: "nope" }).catch((e: unknown) => e);
+    expect(signInErrorFrom(wrong, context("service")).code).toBe("aadsts-50126");
+
+    sandbox.faults.set({ signInError: { aadsts: 50076 } });
+    try {
+      const mfa = await pca.acquireTokenByUsernamePassword({ scopes: [`${sandbox.connection.orgUrl}/.default`], username: user.userPrincipalName, password: "Correct-Horse-9" }).catch((e: unknown) => e);
+      const explained = signInErrorFrom(mfa, context("service"));
+      expect(explained.aadsts).toBe(50076);
+      expect(explained.message).toMatch(/MFA|Multi-factor authentication or Conditional Access blocks this account/i);
+      expect(explained.hint).toMatch(/--identity app/);
+    } finally {
+      sandbox.faults.set({});
+    }
+  });
+
+  it("an unknown client id is AADSTS700016 with the fix", async () => {
+    const error = await provider({ clientId: "00000000-0000-0000-0000-00000000abcd" }).tokens.getAccessToken(sandbox.connection.graphOrigin).catch((e: unknown) => e);
+    expect((error as SignInError).code).toBe("aadsts-700016");
+    expect((error as SignInError).hint).toMatch(/--client-id/);
+  });
+
+  it("keeps the token cache in a 0600 file and signs in silently from it in a new process", async () => {
+    const cachePath = join(mkdtempSync(join(tmpdir(), "cls-cache-")), "config", "msal-cache.json");
+    await provider({ cachePath }).tokens.getAccessToken(sandbox.connection.graphOrigin);
+    expect(statSync(cachePath).mode & 0o777).toBe(0o600);
+    expect(statSync(join(cachePath, "..")).mode & 0o777).toBe(0o700);
+    sandbox.clearRequests();
+    const second = provider({ cachePath });
+    await second.tokens.getAccessToken(sandbox.connection.orgUrl);
+    expect(second.messages).toHaveLength(0);
+    expect(sandbox.requests.some((r) => r.path.includes("/devicecode"))).toBe(false);
+  });
+});
+
+describe("the sandbox's resource services check tokens", () => {
+  it("refuse a token issued for another audience, a tampered token and no token", async () => {
+    const { tokens, http } = provider({ method: "client-secret", clientId: sandbox.connection.automationClientId, clientSecret: sandbox.connection.automationClientSecret });
+    const graphToken = await tokens.getAccessToken(sandbox.connection.graphOrigin);
+    const call = (authorization?: string) =>
+      http.send({ service: "dataverse", method: "GET", url: `${sandbox.connection.orgUrl}/api/data/v9.2/WhoAmI`, headers: authorization ? { Authorization: authorization } : {} });
+    const wrongAudience = await call(`Bearer ${graphToken}`);
+    expect(wrongAudience.status).toBe(401);
+    expect(wrongAudience.text()).toContain(`audience ${sandbox.connection.graphOrigin} is not ${sandbox.connection.orgUrl}`);
+    expect(wrongAudience.headers["www-authenticate"]).toMatch(/^Bearer authorization_uri=/);
+    const [header, payload] = graphToken.split(".");
+    const forged = Buffer.from(JSON.parse(Buffer.from(payload!, "base64url").toString()) && JSON.stringify({ ...JSON.parse(Buffer.from(payload!, "base64url").toString()), aud: sandbox.connection.orgUrl })).toString("base64url");
+    expect((await call(`Bearer ${header}.${forged}.AAAA`)).text()).toContain("signature is invalid");
+    expect((await call()).status).toBe(401);
+  });
+});
+
+function context(who: "admin" | "service") {
+  return { who, clientId: sandbox.connection.publicClientId, authorityHost: sandbox.connection.loginOrigin, tenant: sandbox.connection.tenantId } as const;
+}
+
+async function makeCertificate(name: string): Promise<string> {
+  x509.cryptoProvider.set(webcrypto as never);
+  const algorithm = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256", publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
+  const keys = (await webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
+  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: createHash("sha1").update(name).digest("hex").slice(0, 16),
+    name: `CN=${name}`,
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + 86_400_000),
+    keys,
+    signingAlgorithm: algorithm,
+  });
+  const key = x509.PemConverter.encode(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey), "PRIVATE KEY");
+  const path = join(mkdtempSync(join(tmpdir(), "cls-cert-")), `${name}.pem`);
+  writeFileSync(path, `${certificate.toString("pem")}\n${key}\n`);
+  return path;
+}
