@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { main } from "../dist/cli.js";
-
-await main(process.argv);
+"use strict";
+// CommonJS on purpose (bin/package.json): the bundled entry starts without the ES-module loader.
+require("../dist/cli.bundle.cjs").main(process.argv);

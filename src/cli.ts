@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { EXIT_CODE_HELP, ExitCode } from "./errors.js";
 import { envNameOf, isBooleanSpec, specsFor, type CommandName } from "./options.js";
@@ -52,21 +51,28 @@ function exitCodeHelp(): string {
   return `\nExit codes:\n${EXIT_CODE_HELP.map(([code, text]) => `  ${String(code).padStart(3)}  ${text}`).join("\n")}\n`;
 }
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
-  return pkg.version;
+/** Injected by the bundler (scripts/build.mjs) from package.json. */
+declare const __CLI_VERSION__: string;
+
+/** The command named on the command line (`x --help`, `help x`), if any. */
+function invokedCommand(argv: readonly string[]): string | undefined {
+  const words = argv.slice(2).filter((word) => !word.startsWith("-"));
+  return words[0] === "help" ? words[1] : words[0];
 }
 
-export function buildProgram(): Command {
+export function buildProgram(argv: readonly string[] = process.argv): Command {
+  // Only the invoked command needs its options declared: the root help lists commands alone, and
+  // building the option objects of every command would cost start-up time for nothing.
+  const invoked = invokedCommand(argv);
   const program = new Command("crm-lead-setup")
     .description("Sets up Microsoft commercial marketplace lead delivery into Dynamics 365, and prints what to paste into Partner Center.")
-    .version(version(), "-V, --version")
+    .version(__CLI_VERSION__, "-V, --version")
     .showSuggestionAfterError(true)
     .addHelpText("after", `\nEvery option can also be set as CRM_LEAD_SETUP_<OPTION> (e.g. CRM_LEAD_SETUP_ORG_URL); a flag wins.\n${exitCodeHelp()}`);
 
   for (const spec of COMMANDS) {
     const command = program.command(spec.name).summary(spec.summary).description(spec.description);
-    for (const option of specsFor(spec.name)) {
+    for (const option of spec.name === invoked ? specsFor(spec.name) : []) {
       const cliOption = new Option(option.flags, `${option.description} [env ${envNameOf(option)}]`);
       if (!isBooleanSpec(option)) cliOption.argParser((value: string) => value);
       command.addOption(cliOption);
@@ -89,7 +95,7 @@ export async function main(argv: string[]): Promise<void> {
       throw error;
     });
   }
-  const program = buildProgram();
+  const program = buildProgram(argv);
   program.exitOverride();
   for (const command of program.commands) command.exitOverride();
   try {

@@ -1,11 +1,12 @@
+import { Agent, request as httpsRequest } from "node:https";
+import type { IncomingMessage } from "node:http";
 import { rootCertificates } from "node:tls";
-import { Agent, request as undiciRequest, type Dispatcher } from "undici";
 import { StepFailedError } from "../errors.js";
 import type { Redactor } from "../redact.js";
 import { decideRetry, DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from "./retry.js";
 
 /**
- * The one HTTP layer: every call to Entra (through MSAL's network client), Graph (through the Graph SDK's
+ * The one HTTP layer (node:https, https only): every call to Entra (through MSAL's network client), Graph (through the Graph SDK's
  * middleware), Dataverse, the Power Platform admin API and the solution download goes through `send`.
  * It applies the retry policy, a timeout per attempt, manual redirects (https only, Authorization dropped
  * across origins), a response size cap, and the --verbose trace with secrets redacted.
@@ -88,7 +89,7 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
 
 export class HttpClient {
   readonly policy: RetryPolicy;
-  private readonly dispatcher: Dispatcher | undefined;
+  private readonly agent: Agent;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly random: () => number;
   /** Requests sent, for the benchmark's request count. */
@@ -96,7 +97,8 @@ export class HttpClient {
 
   constructor(private readonly options: HttpClientOptions) {
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.policy };
-    this.dispatcher = options.extraCaPem ? new Agent({ connect: { ca: [...rootCertificates, options.extraCaPem] } }) : undefined;
+    // Keep-alive saves a TLS handshake per call; the sandbox's CA is trusted on this client only.
+    this.agent = new Agent({ keepAlive: true, ...(options.extraCaPem ? { ca: [...rootCertificates, options.extraCaPem] } : {}) });
     this.sleep = options.sleep ?? abortableSleep;
     this.random = options.random ?? Math.random;
   }
@@ -167,6 +169,8 @@ export class HttpClient {
   }
 
   private async exchange(request: HttpRequest): Promise<HttpResponse> {
+    const url = new URL(request.url);
+    if (url.protocol !== "https:") throw new HttpFailure(request, `Refusing to send ${request.method} ${this.safeUrl(request.url)} over ${url.protocol.replace(":", "")}: only https is used.`, undefined);
     const controller = new AbortController();
     const onAbort = () => controller.abort(this.options.signal?.reason);
     this.options.signal?.addEventListener("abort", onAbort, { once: true });
@@ -175,37 +179,41 @@ export class HttpClient {
     this.requestCount++;
     this.traceRequest(request);
     try {
-      const result = await undiciRequest(request.url, {
-        method: request.method,
-        headers: request.headers,
-        body: request.body,
-        dispatcher: this.dispatcher,
-        signal: controller.signal,
+      const incoming = await new Promise<IncomingMessage>((resolve, reject) => {
+        const outgoing = httpsRequest(url, { method: request.method, headers: request.headers, agent: this.agent, signal: controller.signal }, resolve);
+        outgoing.on("error", (error) => reject(controller.signal.aborted ? (controller.signal.reason ?? error) : error));
+        outgoing.end(request.body);
       });
       const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(result.headers)) {
+      for (const [name, value] of Object.entries(incoming.headers)) {
         if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
       }
+      const status = incoming.statusCode ?? 0;
       const total = headers["content-length"] ? Number(headers["content-length"]) : undefined;
       const limit = request.maxResponseBytes ?? 64 * 1024 * 1024;
       if (total !== undefined && total > limit) {
-        result.body.destroy();
-        throw new HttpFailure(request, `${this.safeUrl(request.url)} answered with ${total} bytes, more than the ${limit} allowed.`, result.statusCode);
+        incoming.destroy();
+        throw new HttpFailure(request, `${this.safeUrl(request.url)} answered with ${total} bytes, more than the ${limit} allowed.`, status);
       }
       const chunks: Buffer[] = [];
       let received = 0;
-      for await (const chunk of result.body) {
-        received += (chunk as Buffer).length;
-        if (received > limit) {
-          result.body.destroy();
-          throw new HttpFailure(request, `${this.safeUrl(request.url)} sent more than the ${limit} bytes allowed.`, result.statusCode);
+      try {
+        for await (const chunk of incoming) {
+          received += (chunk as Buffer).length;
+          if (received > limit) {
+            incoming.destroy();
+            throw new HttpFailure(request, `${this.safeUrl(request.url)} sent more than the ${limit} bytes allowed.`, status);
+          }
+          chunks.push(chunk as Buffer);
+          request.onProgress?.(received, total);
         }
-        chunks.push(chunk as Buffer);
-        request.onProgress?.(received, total);
+      } catch (error) {
+        if (error instanceof HttpFailure) throw error;
+        throw controller.signal.aborted ? (controller.signal.reason ?? error) : error;
       }
       const buffer = Buffer.concat(chunks);
       const response: HttpResponse = {
-        status: result.statusCode,
+        status,
         headers,
         body: buffer,
         url: request.url,
@@ -248,7 +256,7 @@ export class HttpClient {
   }
 
   async close(): Promise<void> {
-    await this.dispatcher?.close();
+    this.agent.destroy();
   }
 }
 

@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// The benchmark (`npm run bench`): measured here, never asserted by timed tests.
+//   1. Cold start of `--help` and `--version` against a bare `node -e 0`: medians of alternating runs.
+//   2. A command against the sandbox: wall time, HTTP requests the sandbox received, peak RSS.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { startSandbox } from "../dist/sandbox/server.js";
+import { writeConnectionFile } from "../dist/sandbox-link.js";
+import { appPaths } from "../dist/paths.js";
+
+const root = resolve(import.meta.dirname, "..");
+const bin = join(root, "bin", "crm-lead-setup.js");
+const runs = Number(process.env.BENCH_RUNS ?? 21);
+const warmups = 2;
+
+function timeOnce(args, env = process.env) {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(process.execPath, args, { env, stdio: "ignore" });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (result.status !== 0) throw new Error(`${args.join(" ")} exited ${result.status}`);
+  return ms;
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+const cases = {
+  "node -e 0": ["-e", "0"],
+  "crm-lead-setup --help": [bin, "--help"],
+  "crm-lead-setup --version": [bin, "--version"],
+};
+const samples = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
+for (let i = 0; i < warmups; i++) for (const args of Object.values(cases)) timeOnce(args);
+for (let i = 0; i < runs; i++) for (const [name, args] of Object.entries(cases)) samples[name].push(timeOnce(args));
+
+const baseline = median(samples["node -e 0"]);
+console.log(`Cold start (median of ${runs} alternating runs after ${warmups} warm-ups, ${process.version}, ${process.platform}/${process.arch})`);
+for (const [name, values] of Object.entries(samples)) {
+  const value = median(values);
+  const ratio = name === "node -e 0" ? "" : `  ${(value / baseline).toFixed(2)}× bare node`;
+  console.log(`  ${name.padEnd(28)} ${value.toFixed(1).padStart(7)} ms  (min ${Math.min(...values).toFixed(1)}, max ${Math.max(...values).toFixed(1)})${ratio}`);
+}
+
+async function sandboxRun(label, args) {
+  const home = mkdtempSync(join(tmpdir(), "cls-bench-"));
+  const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, ".config"), XDG_CACHE_HOME: join(home, ".cache") };
+  for (const key of Object.keys(env)) if (key.startsWith("CRM_LEAD_SETUP_")) delete env[key];
+  const sandbox = await startSandbox();
+  await writeConnectionFile(appPaths(env), sandbox.connection);
+  const rssFile = join(home, "rss.txt");
+  const started = process.hrtime.bigint();
+  // Asynchronous on purpose: the sandbox lives in this process and must keep answering.
+  const child = spawn(process.execPath, ["--import", join(root, "scripts", "rss-probe.mjs"), bin, ...args], { env: { ...env, RSS_PROBE_FILE: rssFile }, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  const status = await new Promise((resolveExit) => child.on("close", resolveExit));
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  const requests = sandbox.requests.length;
+  await sandbox.close();
+  if (status !== 0) throw new Error(`${label} exited ${status}: ${stderr}`);
+  const rssMb = Number(readFileSync(rssFile, "utf8")) / 1024;
+  rmSync(home, { recursive: true, force: true });
+  console.log(`  ${label.padEnd(48)} ${ms.toFixed(0).padStart(6)} ms  ${String(requests).padStart(3)} HTTP requests  peak RSS ${rssMb.toFixed(1)} MB`);
+}
+
+console.log("\nAgainst the sandbox (a running sandbox in this process; wall time includes Node start-up)");
+await sandboxRun("download-solution --sandbox", ["download-solution", "--sandbox"]);
+await sandboxRun("login --sandbox (device code, Graph + Dynamics)", ["login", "--sandbox"]);
