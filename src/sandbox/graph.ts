@@ -38,6 +38,9 @@ export class GraphService {
     if (!path.startsWith("/v1.0/")) return graphError(400, "BadRequest", `Invalid version: ${path.split("/")[1] ?? ""}`);
     const segments = path.slice("/v1.0/".length).split("/").map(decodeURIComponent);
     const query = request.url.searchParams;
+    // Node's fetch sends `Accept-Language: *`, which Graph rejects on some endpoints (graph-and-msal §B.4);
+    // the sandbox rejects it everywhere, so a client that forgets to send a real language is caught.
+    if (request.headers["accept-language"] === "*") return graphError(400, "Request_BadRequest", "Invalid language specified.");
     try {
       if (!this.isAdmin(claims) && !(segments[0] === "me" || segments[0] === "organization")) {
         return graphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");

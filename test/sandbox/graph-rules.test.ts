@@ -98,6 +98,15 @@ describe("a user reaches Dynamics only once licensed with a CRM plan, after the 
   });
 });
 
+describe("request headers", () => {
+  it("refuses Node fetch's default Accept-Language: *, which our Graph client never sends", async () => {
+    const token = await clients.tokens.getAccessToken(sandbox.connection.graphOrigin);
+    const raw = await clients.http.send({ service: "graph", method: "GET", url: `${sandbox.connection.graphOrigin}/v1.0/domains`, headers: { Authorization: `Bearer ${token}`, "Accept-Language": "*" } });
+    expect([raw.status, raw.json<{ error: { message: string } }>().error.message]).toEqual([400, "Invalid language specified."]);
+    expect((await clients.graph.list("/domains")).length).toBeGreaterThan(0);
+  });
+});
+
 describe("applications and service principals", () => {
   it("creates an app, a service principal and a secret that signs in", async () => {
     const app = await clients.graph.post<{ id: string; appId: string }>("/applications", { displayName: "Lead writer app", signInAudience: "AzureADMultipleOrgs" });
