@@ -16,6 +16,18 @@ interface CommandSpec {
 
 const COMMANDS: readonly CommandSpec[] = [
   {
+    name: "init",
+    summary: "set everything up, step by step, and print what to paste into Partner Center",
+    description:
+      "The wizard: downloads and imports the Lead Writer solution, creates the licensed service user, gives it the Microsoft Marketplace Lead Writer role, widens the role's privileges, and prints the Partner Center values. It asks only what it cannot discover, shows the whole plan and asks to confirm. Every question has a flag; --yes asks nothing.",
+    examples: [
+      "crm-lead-setup init --org-url https://contoso.crm4.dynamics.com",
+      "crm-lead-setup init --org-url https://contoso.crm.dynamics.com --license DYN365_ENTERPRISE_SALES --usage-location US --yes",
+      "crm-lead-setup init --sandbox --yes",
+      "crm-lead-setup init --org-url https://contoso.crm4.dynamics.com --dry-run --detailed-exitcode",
+    ],
+  },
+  {
     name: "download-solution",
     summary: "download and check Microsoft's Lead Writer solution",
     description:
@@ -25,6 +37,40 @@ const COMMANDS: readonly CommandSpec[] = [
       "crm-lead-setup download-solution --solution-file ./MicrosoftMarketplacesLeadIntegrationSolution_1_0_0_0_target_CRM_6.1_managed.zip",
       "crm-lead-setup download-solution --sandbox --json",
     ],
+  },
+  {
+    name: "import-solution",
+    summary: "import the Lead Writer solution into Dynamics",
+    description:
+      "Imports the managed Lead Writer solution with ImportSolutionAsync and watches it to the end, showing the import job's progress. Skips it when the same or a higher version is installed; watches an import already running instead of starting another; on failure shows the failing component.",
+    examples: ["crm-lead-setup import-solution --org-url https://contoso.crm4.dynamics.com", "crm-lead-setup import-solution --sandbox --solution-file ./lead-writer.zip --yes"],
+  },
+  {
+    name: "create-user",
+    summary: "create the licensed service user Partner Center signs in as",
+    description:
+      "Creates the service user in Entra ID (default mp-leadwriter@<default domain>) with a usage location, no forced password change, a password that never expires and a generated password, and assigns a Dynamics licence with a free seat. An existing user of that name is adopted and brought into line. Never assigns an admin role.",
+    examples: ["crm-lead-setup create-user --org-url https://contoso.crm4.dynamics.com --license DYN365_ENTERPRISE_SALES", "crm-lead-setup create-user --sandbox --user-name leads@contoso.com --usage-location GB --yes"],
+  },
+  {
+    name: "assign-role",
+    summary: "give the service user the Microsoft Marketplace Lead Writer role",
+    description:
+      "Waits (up to --sync-timeout) until the service user has synchronised from Entra ID into Dynamics, then assigns the copy of the Lead Writer role that belongs to the user's business unit.",
+    examples: ["crm-lead-setup assign-role --org-url https://contoso.crm4.dynamics.com", "crm-lead-setup assign-role --sandbox --sync-timeout 1200 --yes"],
+  },
+  {
+    name: "patch-role",
+    summary: "widen the Lead Writer role's privileges as Partner Center asks",
+    description:
+      "On the root business unit's copy of the role: User Entity UI Settings Create/Read/Write at user level, System Job Read/Write/Append To at organization level, and member privilege inheritance. Adds only what is missing and reads the role back.",
+    examples: ["crm-lead-setup patch-role --org-url https://contoso.crm4.dynamics.com", "crm-lead-setup patch-role --sandbox --dry-run"],
+  },
+  {
+    name: "status",
+    summary: "show every step as done, missing or drifted (changes nothing)",
+    description: "Inspects the tenant for every step and reports it as done, missing or drifted. Read-only.",
+    examples: ["crm-lead-setup status --org-url https://contoso.crm4.dynamics.com", "crm-lead-setup status --sandbox --json --detailed-exitcode"],
   },
   {
     name: "login",

@@ -12,7 +12,9 @@ import type { SandboxConnection } from "./sandbox/server.js";
 import { findRunningSandbox, sandboxBrowser } from "./sandbox-link.js";
 import type { ClientCertificate, MsalTokenProvider } from "./auth/msal.js";
 import type { GraphApi } from "./services/graph.js";
-import type { DataverseApi } from "./services/dataverse.js";
+import type { DataverseApi, EnvironmentApi } from "./services/dataverse.js";
+import type { DirectoryApi } from "./services/graph.js";
+import type { RunFacts } from "./steps/step.js";
 
 /**
  * Options → context: the IO, the HTTP client, the sandbox (if any) and, on first use, the signed-in tenant
@@ -30,6 +32,10 @@ export interface TenantSession {
   tokens: MsalTokenProvider;
   graph: GraphApi;
   dataverse: DataverseApi;
+  /** Typed Graph calls for the directory (users, domains, licences). */
+  directory: DirectoryApi;
+  /** Typed Dataverse calls for the environment (solutions, roles, users). */
+  environment: EnvironmentApi;
 }
 
 export interface AuthPlan {
@@ -48,6 +54,8 @@ export interface CommandContext {
   signal: AbortSignal;
   http: HttpClient;
   sandbox: SandboxConnection | undefined;
+  /** What the steps of this run learn and hand on. */
+  facts: RunFacts;
   /** Signs in (once) and returns the tenant session. */
   tenant(): Promise<TenantSession>;
   close(): Promise<void>;
@@ -136,10 +144,15 @@ export async function createContext(command: string, options: CliOptions, io: IO
       throw new UsageError({ code: "sandbox-conflict", message: `--sandbox cannot be combined with ${flags}: the sandbox supplies its own endpoints.`, hint: `Drop ${flags}, or drop --sandbox to use a real tenant.` });
     }
   }
-  // Validate what was given now, so bad input fails before anything else happens.
-  const orgUrlChoice = options.orgUrl ? validateOrgUrl(options.orgUrl, options.cloud) : undefined;
-  const cloudName = orgUrlChoice?.cloud ?? options.cloud ?? "public";
-  const cloud = options.sandbox ? undefined : resolveCloud(cloudName, { authorityHost: options.authorityHost, graphEndpoint: options.graphEndpoint });
+  // Validate what was given now, so bad input fails before anything else happens; the wizard may supply
+  // the org URL later, so the endpoints are worked out again when the session starts.
+  const endpointsFor = () => {
+    const orgUrlChoice = options.orgUrl ? validateOrgUrl(options.orgUrl, options.cloud) : undefined;
+    const cloudName = orgUrlChoice?.cloud ?? options.cloud ?? "public";
+    const cloud = options.sandbox ? undefined : resolveCloud(cloudName, { authorityHost: options.authorityHost, graphEndpoint: options.graphEndpoint });
+    return { orgUrlChoice, cloud };
+  };
+  endpointsFor();
   if (options.solutionUrl) parseHttpsOrigin(options.solutionUrl, "--solution-url");
 
   let sandbox: SandboxConnection | undefined;
@@ -160,6 +173,7 @@ export async function createContext(command: string, options: CliOptions, io: IO
 
   let session: Promise<TenantSession> | undefined;
   const tenant = async (): Promise<TenantSession> => {
+    const { orgUrlChoice, cloud } = endpointsFor();
     const orgUrl = sandbox?.orgUrl ?? orgUrlChoice?.orgUrl;
     if (!orgUrl) {
       throw new UsageError({ code: "org-url-missing", message: `${command} needs the Dynamics environment URL: --org-url (or CRM_LEAD_SETUP_ORG_URL).`, hint: "Pass e.g. --org-url https://contoso.crm4.dynamics.com, or try the emulated tenant with --sandbox." });
@@ -167,7 +181,7 @@ export async function createContext(command: string, options: CliOptions, io: IO
     const endpoints: ResolvedCloud = sandbox
       ? { name: "custom", authorityHost: sandbox.loginOrigin, graphEndpoint: sandbox.graphOrigin, bapEndpoint: sandbox.bapOrigin, bapScope: `${sandbox.bapOrigin}/.default` }
       : cloud!;
-    const [{ MsalTokenProvider }, { GraphApi }, { DataverseApi }] = await Promise.all([
+    const [{ MsalTokenProvider }, { GraphApi, DirectoryApi }, { DataverseApi, EnvironmentApi }] = await Promise.all([
       import("./auth/msal.js"),
       import("./services/graph.js"),
       import("./services/dataverse.js"),
@@ -185,7 +199,9 @@ export async function createContext(command: string, options: CliOptions, io: IO
       },
       http,
     );
-    return { orgUrl, cloud: endpoints, tenant: auth.tenant, tokens, graph: new GraphApi(http, endpoints.graphEndpoint, tokens), dataverse: new DataverseApi(http, orgUrl, tokens) };
+    const graph = new GraphApi(http, endpoints.graphEndpoint, tokens);
+    const dataverse = new DataverseApi(http, orgUrl, tokens);
+    return { orgUrl, cloud: endpoints, tenant: auth.tenant, tokens, graph, dataverse, directory: new DirectoryApi(graph), environment: new EnvironmentApi(dataverse) };
   };
 
   return {
@@ -196,6 +212,7 @@ export async function createContext(command: string, options: CliOptions, io: IO
     signal,
     http,
     sandbox,
+    facts: { pending: new Set() },
     tenant: () => (session ??= tenant()),
     close: async () => {
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);

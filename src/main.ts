@@ -15,7 +15,13 @@ export interface CommandModule {
 }
 
 const COMMAND_MODULES: Record<CommandName, () => Promise<CommandModule>> = {
+  init: () => import("./commands/init.js"),
   "download-solution": () => import("./commands/download-solution.js"),
+  "import-solution": () => import("./commands/import-solution.js"),
+  "create-user": () => import("./commands/create-user.js"),
+  "assign-role": () => import("./commands/assign-role.js"),
+  "patch-role": () => import("./commands/patch-role.js"),
+  status: () => import("./commands/status.js"),
   login: () => import("./commands/login.js"),
   logout: () => import("./commands/logout.js"),
   sandbox: () => import("./commands/sandbox.js"),

@@ -61,7 +61,17 @@ export interface CliOptions {
 export type OptionKey = keyof CliOptions;
 
 /** Commands that exist so far; a step option lists the commands that take it. */
-export type CommandName = "download-solution" | "login" | "logout" | "sandbox";
+export type CommandName =
+  | "init"
+  | "download-solution"
+  | "import-solution"
+  | "create-user"
+  | "assign-role"
+  | "patch-role"
+  | "status"
+  | "login"
+  | "logout"
+  | "sandbox";
 
 export interface OptionSpec {
   key: OptionKey;
@@ -121,23 +131,23 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     description: "with --dry-run or status: exit 10 when changes are pending" },
   { key: "color", flags: "--no-color", commands: "global", description: "no colour (also NO_COLOR, TERM=dumb, --json)" },
 
-  { key: "solutionFile", flags: "--solution-file <path>", commands: ["download-solution"],
+  { key: "solutionFile", flags: "--solution-file <path>", commands: ["init", "download-solution", "import-solution", "status"],
     description: "use this Lead Writer solution zip instead of downloading it" },
-  { key: "solutionUrl", flags: "--solution-url <url>", commands: ["download-solution"], parse: (raw, source) => parseHttpsOrigin(raw, source).href,
+  { key: "solutionUrl", flags: "--solution-url <url>", commands: ["init", "download-solution", "import-solution", "status"], parse: (raw, source) => parseHttpsOrigin(raw, source).href,
     description: "download the solution from this https URL instead of Microsoft's" },
-  { key: "userName", flags: "--user-name <upn>", commands: [], parse: parseUserPrincipalName,
+  { key: "userName", flags: "--user-name <upn>", commands: ["init", "create-user", "assign-role", "status"], parse: parseUserPrincipalName,
     description: "service user's UPN (default mp-leadwriter@<default domain>)" },
-  { key: "displayName", flags: "--display-name <text>", commands: [], parse: parseDisplayName, description: "service user's display name" },
-  { key: "usageLocation", flags: "--usage-location <CC>", commands: [], parse: parseUsageLocation,
+  { key: "displayName", flags: "--display-name <text>", commands: ["init", "create-user"], parse: parseDisplayName, description: "service user's display name" },
+  { key: "usageLocation", flags: "--usage-location <CC>", commands: ["init", "create-user"], parse: parseUsageLocation,
     description: "ISO 3166 country code for the licence (default: the tenant's country)" },
-  { key: "license", flags: "--license <sku>", commands: [], parse: parseLicense, description: "licence: SKU part number or skuId" },
+  { key: "license", flags: "--license <sku>", commands: ["init", "create-user"], parse: parseLicense, description: "licence: SKU part number or skuId" },
   { key: "appName", flags: "--app-name <text>", commands: [], parse: parseDisplayName, description: "app registration name for --identity app" },
   { key: "secretExpiryMonths", flags: "--secret-expiry-months <n>", commands: [],
     parse: (raw, source) => parseIntegerInRange(raw, source, 1, 24, "months"), description: "client secret lifetime (default 24)" },
-  { key: "syncTimeout", flags: "--sync-timeout <seconds>", commands: [],
+  { key: "syncTimeout", flags: "--sync-timeout <seconds>", commands: ["init", "import-solution", "assign-role"],
     parse: (raw, source) => parseIntegerInRange(raw, source, 1, 86_400, "seconds"),
     description: "how long to wait for the user to appear in Dynamics, and for an import (default 600)" },
-  { key: "keepPasswordExpiry", flags: "--keep-password-expiry", commands: [], description: "do not set DisablePasswordExpiration" },
+  { key: "keepPasswordExpiry", flags: "--keep-password-expiry", commands: ["init", "create-user"], description: "do not set DisablePasswordExpiration" },
   { key: "verify", flags: "--verify", commands: [], description: "end init with verify (writes and deletes a test lead)" },
   { key: "secretStdin", flags: "--secret-stdin", commands: [], description: "read the service identity's secret from standard input" },
   { key: "forceSync", flags: "--force-sync", commands: [], description: "add the user to Dynamics through the Power Platform admin API" },

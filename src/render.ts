@@ -30,6 +30,53 @@ export function renderJson(io: IO, outcome: CommandOutcome): void {
   );
 }
 
+/** The plan shown before asking to apply it. */
+export function renderPlan(io: IO, preview: StepResult[]): void {
+  const { style } = io;
+  io.out(style.bold("Plan:"));
+  for (const result of preview) {
+    if (result.status === "planned") {
+      io.out(`  ${style.yellow("+")} ${style.bold(result.id)}: ${result.summary}`);
+      for (const change of result.changes) io.out(`      ${change.action} ${change.target}`);
+    } else {
+      io.out(`  ${style.green("=")} ${style.bold(result.id)}: ${result.summary}`);
+    }
+  }
+}
+
+/**
+ * The values to paste into Partner Center → Offer setup → Customer leads → Connect → Dynamics 365 Customer
+ * Engagement, with the dialog's own labels (reference: dataverse §1.4). The password appears only when it
+ * was generated in this run.
+ */
+export function partnerCenterBox(outcome: CommandOutcome): string[] {
+  const values = outcome.partnerCenter!;
+  const rows: [string, string][] =
+    values.authentication === "Office 365"
+      ? [
+          ["URL", values.url ?? ""],
+          ["Authentication", "Office 365"],
+          ["User name", values.userName ?? ""],
+          ["Password", values.password ?? "(not shown: it was set when the user was created, in an earlier run)"],
+        ]
+      : [
+          ["URL", values.url ?? ""],
+          ["Authentication", values.authentication ?? ""],
+          ["Application (client) ID", values.applicationId ?? ""],
+          ["Directory ID", values.directoryId ?? ""],
+          ["Client secret", values.clientSecret ?? "(not shown: created in an earlier run)"],
+        ];
+  const title = " Partner Center → Customer leads → Dynamics 365 Customer Engagement ";
+  const labelWidth = Math.max(...rows.map(([label]) => label.length));
+  const lines = rows.map(([label, value]) => `${label.padEnd(labelWidth)}  ${value}`);
+  const width = Math.max(title.length + 2, ...lines.map((l) => l.length + 2));
+  return [
+    `┌${title}${"─".repeat(width - title.length)}┐`,
+    ...lines.map((l) => `│ ${l.padEnd(width - 2)} │`),
+    `└${"─".repeat(width)}┘`,
+  ];
+}
+
 export function renderHuman(io: IO, outcome: CommandOutcome): void {
   const { style } = io;
   const marks: Record<StepStatus, string> = {
@@ -47,6 +94,12 @@ export function renderHuman(io: IO, outcome: CommandOutcome): void {
     }
   }
   if (outcome.dryRun && outcome.error === undefined) io.out(style.dim("Dry run: nothing was changed."));
+  if (outcome.partnerCenter) {
+    io.out("");
+    io.outWithSecrets(partnerCenterBox(outcome).join("\n"), outcome.newSecrets);
+    if (outcome.partnerCenter.password) io.out(style.dim("The password is shown this once and never expires. Paste it now; then select Validate in Partner Center."));
+    else io.out(style.dim("Paste these values, then select Validate in Partner Center."));
+  }
 }
 
 export function renderError(io: IO, error: CliError): void {

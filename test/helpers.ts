@@ -82,3 +82,66 @@ export async function adminClients(sandbox: Sandbox, policy = {}) {
   );
   return { http, tokens, graph: new GraphApi(http, sandbox.connection.graphOrigin, tokens), dataverse: new DataverseApi(http, sandbox.connection.orgUrl, tokens) };
 }
+
+export const SALES_SKU = "1e1a282c-9c54-43a2-9310-98ef728faace";
+export const LEAD_WRITER = "Microsoft Marketplace Lead Writer";
+
+/** The password printed in the Partner Center box. */
+export function printedPassword(output: string): string | undefined {
+  return /│ Password\s+(\S+)\s+│/.exec(output)?.[1];
+}
+
+/** Signs in as the service user with its password (Partner Center's own kind of sign-in) against the sandbox. */
+export async function passwordSignIn(sandbox: Sandbox, userName: string, password: string): Promise<number> {
+  const http = sandboxHttp(sandbox);
+  try {
+    const response = await http.send({
+      service: "entra",
+      method: "POST",
+      url: `${sandbox.connection.loginOrigin}/${sandbox.connection.tenantId}/oauth2/v2.0/token`,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ grant_type: "password", client_id: sandbox.connection.publicClientId, username: userName, password, scope: `${sandbox.connection.orgUrl}/.default` }).toString(),
+    });
+    return response.status;
+  } finally {
+    await http.close();
+  }
+}
+
+/**
+ * Asserts the sandbox's final state after a successful setup, from the tenant's own records: one user,
+ * enabled, with a usage location, no forced change, a password that never expires, the licence and no
+ * directory role; the solution once, managed; the role copy of the user's business unit on the user; the
+ * privileges at their depths and member privilege inheritance.
+ */
+export function expectConfigured(sandbox: Sandbox, expected: { userName: string; skuId?: string; usageLocation?: string }): void {
+  const { state } = sandbox;
+  const users = [...state.users.values()].filter((u) => u.userPrincipalName === expected.userName);
+  if (users.length !== 1) throw new Error(`expected one user ${expected.userName}, found ${users.length}`);
+  const user = users[0]!;
+  const facts = {
+    accountEnabled: user.accountEnabled,
+    usageLocation: user.usageLocation,
+    forceChange: user.forceChangePasswordNextSignIn,
+    neverExpires: (user.passwordPolicies ?? "").includes("DisablePasswordExpiration"),
+    licences: user.assignedLicenses.map((l) => l.skuId),
+    directoryRoles: user.directoryRoles,
+  };
+  const want = { accountEnabled: true, usageLocation: expected.usageLocation ?? "US", forceChange: false, neverExpires: true, licences: [expected.skuId ?? SALES_SKU], directoryRoles: [] };
+  if (JSON.stringify(facts) !== JSON.stringify(want)) throw new Error(`user state ${JSON.stringify(facts)} != ${JSON.stringify(want)}`);
+
+  const solutions = [...state.solutions.values()].filter((s) => s.uniquename === "CrmLeadSetupSandboxLeadWriter");
+  if (solutions.length !== 1 || !solutions[0]!.ismanaged) throw new Error(`expected the solution once, managed: ${JSON.stringify(solutions)}`);
+
+  const systemUsers = [...state.systemUsers.values()].filter((s) => s.azureactivedirectoryobjectid === user.id);
+  if (systemUsers.length !== 1) throw new Error(`expected one system user, found ${systemUsers.length}`);
+  const systemUser = systemUsers[0]!;
+  const roles = [...systemUser.roles].map((id) => state.roles.get(id)!);
+  if (roles.length !== 1 || roles[0]!.name !== LEAD_WRITER || roles[0]!.businessunitid !== systemUser.businessunitid) {
+    throw new Error(`expected the Lead Writer copy of business unit ${systemUser.businessunitid}: ${JSON.stringify(roles.map((r) => [r.name, r.businessunitid]))}`);
+  }
+  const root = state.rootRoleOf(roles[0]!);
+  const depths = Object.fromEntries(["prvCreateUserEntityUISettings", "prvReadUserEntityUISettings", "prvWriteUserEntityUISettings", "prvReadAsyncOperation", "prvWriteAsyncOperation", "prvAppendToAsyncOperation"].map((name) => [name, root.privileges.get(state.privilegeByName(name)!.privilegeid)]));
+  const wantDepths = { prvCreateUserEntityUISettings: "Basic", prvReadUserEntityUISettings: "Basic", prvWriteUserEntityUISettings: "Basic", prvReadAsyncOperation: "Global", prvWriteAsyncOperation: "Global", prvAppendToAsyncOperation: "Global" };
+  if (JSON.stringify(depths) !== JSON.stringify(wantDepths) || root.isinherited !== 1) throw new Error(`role privileges ${JSON.stringify(depths)}, isinherited ${root.isinherited}`);
+}

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { ICachePlugin, TokenCacheContext } from "@azure/msal-node";
@@ -25,7 +26,7 @@ export function fileCachePlugin(path: string): ICachePlugin {
 
 export async function writePrivateFile(path: string, contents: string | Buffer): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const temporary = `${path}.${process.pid}.tmp`;
+  const temporary = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   await writeFile(temporary, contents, { mode: 0o600 });
   await chmod(temporary, 0o600);
   await rename(temporary, path);

@@ -102,6 +102,10 @@ export class MsalTokenProvider implements TokenProvider {
   private confidentialClient: ConfidentialClientApplication | undefined;
   private signedIn: AccountInfo | undefined;
   private readonly network: MsalNetworkClient;
+  /** Token requests run one at a time: parallel reads must not each start an interactive sign-in. */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Access tokens by resource, reused until two minutes before they expire. */
+  private readonly issued = new Map<string, { token: string; expiresAt: number }>();
 
   constructor(
     private readonly settings: AuthSettings,
@@ -147,6 +151,16 @@ export class MsalTokenProvider implements TokenProvider {
   }
 
   async getAccessToken(resource: string): Promise<string> {
+    const fresh = this.issued.get(resource);
+    if (fresh && fresh.expiresAt > Date.now() + 120_000) return fresh.token;
+    const acquisition = this.queue.then(() => this.acquire(resource));
+    this.queue = acquisition.catch(() => undefined);
+    return acquisition;
+  }
+
+  private async acquire(resource: string): Promise<string> {
+    const fresh = this.issued.get(resource);
+    if (fresh && fresh.expiresAt > Date.now() + 120_000) return fresh.token;
     const scopes = [`${resource}/.default`];
     let result: AuthenticationResult | null;
     this.network.resetErrors();
@@ -158,6 +172,7 @@ export class MsalTokenProvider implements TokenProvider {
     }
     if (!result?.accessToken) throw signInErrorFrom(new Error("no access token was returned"), this.context);
     this.http.redactor.add(result.accessToken);
+    this.issued.set(resource, { token: result.accessToken, expiresAt: result.expiresOn?.getTime() ?? Date.now() + 300_000 });
     return result.accessToken;
   }
 

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { jsonResponse, noContent, readJson, type SandboxRequest, type SandboxResponse, type TokenClaims } from "./kit.js";
 import { applyFilter, applySelect, ODataSyntaxError } from "./odata.js";
 import { readPackageForImport } from "./solution-zip.js";
+import { compareVersions } from "../solution/version.js";
 import { DEPTH_ORDER, ORGANIZATION_ID, type PrivilegeDepth, type Role, type SystemUser, type TenantState } from "./state.js";
 import type { FaultInjector } from "./faults.js";
 
@@ -147,7 +148,7 @@ export class DataverseService {
   private list(name: string, records: Record<string, unknown>[], query: URLSearchParams): SandboxResponse {
     const filtered = applyFilter(records, query.get("$filter"));
     const top = Number(query.get("$top") ?? filtered.length);
-    return jsonResponse(200, { "@odata.context": this.context(name), value: filtered.slice(0, top).map((r) => applySelect(r, query.get("$select"))) });
+    return jsonResponse(200, { "@odata.context": this.context(name), value: filtered.slice(0, top).map((r) => applySelect(r, query.get("$select"), query.get("$expand"))) });
   }
 
   private entityOrList(name: string, key: string | undefined, records: Record<string, unknown>[], idField: string, query: URLSearchParams): SandboxResponse {
@@ -289,7 +290,7 @@ export class DataverseService {
     const user = this.state.systemUsers.get(keyGuid(first.key) ?? "");
     if (!user) return dataverseError(404, "0x80040217", `systemuser With Id = ${first.key} Does Not Exist`);
     if (rest.length === 0) {
-      if (method === "GET") return jsonResponse(200, { "@odata.context": this.context("systemusers/$entity"), ...applySelect(this.systemUserJson(user, expandRoles), query.get("$select")) });
+      if (method === "GET") return jsonResponse(200, { "@odata.context": this.context("systemusers/$entity"), ...applySelect(this.systemUserJson(user, expandRoles), query.get("$select"), query.get("$expand")) });
       return dataverseError(405, "0x80060888", "Method not allowed.");
     }
     const association = parseSegment(rest[0]!);
@@ -375,14 +376,4 @@ export class DataverseService {
     }
     return dataverseError(405, "0x80060888", "Method not allowed.");
   }
-}
-
-export function compareVersions(a: string, b: string): number {
-  const left = a.split(".").map(Number);
-  const right = b.split(".").map(Number);
-  for (let i = 0; i < Math.max(left.length, right.length); i++) {
-    const diff = (left[i] ?? 0) - (right[i] ?? 0);
-    if (diff !== 0) return Math.sign(diff);
-  }
-  return 0;
 }

@@ -130,9 +130,10 @@ export function applyFilter<T extends Record<string, unknown>>(records: T[], fil
   return records.filter((record) => evaluate(tree, record));
 }
 
-/** Keeps only the `$select`ed properties (plus OData annotations), as the services do. */
-export function applySelect(record: Record<string, unknown>, select: string | null): Record<string, unknown> {
+/** Keeps only the `$select`ed properties (plus OData annotations and `$expand`ed ones), as the services do. */
+export function applySelect(record: Record<string, unknown>, select: string | null, expand: string | null = null): Record<string, unknown> {
   if (!select) return record;
-  const keep = new Set(select.split(",").map((s) => s.trim()));
+  const expanded = (expand ?? "").split(",").map((e) => e.trim().split("(")[0]!);
+  const keep = new Set([...select.split(",").map((s) => s.trim()), ...expanded]);
   return Object.fromEntries(Object.entries(record).filter(([key]) => keep.has(key) || key.startsWith("@odata")));
 }

@@ -72,3 +72,167 @@ export class DataverseApi {
     await this.send("DELETE", path);
   }
 }
+
+// ─── The Dataverse calls the steps need, typed (reference: dataverse-and-partner-center §3–§6) ───────
+
+export interface WhoAmI {
+  UserId: string;
+  BusinessUnitId: string;
+  OrganizationId: string;
+}
+
+export interface InstalledSolution {
+  solutionid: string;
+  uniquename: string;
+  version: string;
+  ismanaged: boolean;
+}
+
+export interface AsyncOperation {
+  statecode: number;
+  statuscode: number;
+  message: string | null;
+  friendlymessage: string | null;
+}
+
+export interface ImportJob {
+  importjobid: string;
+  solutionname: string;
+  progress: number;
+  completedon: string | null;
+  startedon: string | null;
+}
+
+export interface RoleRow {
+  roleid: string;
+  name: string;
+  _businessunitid_value: string;
+  _parentroleid_value: string | null;
+  isinherited: number;
+}
+
+export interface SystemUserRow {
+  systemuserid: string;
+  domainname: string;
+  isdisabled: boolean;
+  _businessunitid_value: string;
+  azureactivedirectoryobjectid: string | null;
+  systemuserroles_association?: { roleid: string; name: string }[];
+}
+
+export interface PrivilegeRow {
+  privilegeid: string;
+  name: string;
+  canbebasic: boolean;
+  canbelocal: boolean;
+  canbedeep: boolean;
+  canbeglobal: boolean;
+}
+
+export type Depth = "Basic" | "Local" | "Deep" | "Global";
+export const DEPTHS: readonly Depth[] = ["Basic", "Local", "Deep", "Global"];
+
+export interface RolePrivilege {
+  PrivilegeId: string;
+  PrivilegeName: string;
+  Depth: Depth;
+}
+
+const quote = (value: string) => `'${value.replace(/'/g, "''")}'`;
+
+export class EnvironmentApi {
+  constructor(readonly dataverse: DataverseApi) {}
+
+  whoAmI(): Promise<WhoAmI> {
+    return this.dataverse.get<WhoAmI>("WhoAmI");
+  }
+
+  async version(): Promise<string> {
+    return (await this.dataverse.get<{ Version: string }>("RetrieveVersion")).Version;
+  }
+
+  async findSolution(uniqueName: string): Promise<InstalledSolution | undefined> {
+    const [solution] = await this.dataverse.list<InstalledSolution>(`solutions?$select=solutionid,uniquename,version,ismanaged&$filter=uniquename eq ${quote(uniqueName)}`);
+    return solution;
+  }
+
+  /** An import of this solution that has started and not completed (a re-run watches it instead of starting another). */
+  async findRunningImport(solutionName: string): Promise<ImportJob | undefined> {
+    const jobs = await this.dataverse.list<ImportJob>(`importjobs?$select=importjobid,solutionname,progress,completedon,startedon&$filter=solutionname eq ${quote(solutionName)} and completedon eq null`);
+    return jobs[0];
+  }
+
+  async importSolutionAsync(bytes: Buffer, importJobId: string): Promise<{ AsyncOperationId: string; ImportJobKey: string }> {
+    const { body } = await this.dataverse.post<{ AsyncOperationId: string; ImportJobKey: string }>("ImportSolutionAsync", {
+      OverwriteUnmanagedCustomizations: false,
+      PublishWorkflows: true,
+      CustomizationFile: bytes.toString("base64"),
+      ImportJobId: importJobId,
+    });
+    if (!body?.AsyncOperationId) throw new Error("ImportSolutionAsync returned no AsyncOperationId.");
+    return body;
+  }
+
+  asyncOperation(id: string): Promise<AsyncOperation> {
+    return this.dataverse.get<AsyncOperation>(`asyncoperations(${id})?$select=statecode,statuscode,message,friendlymessage`);
+  }
+
+  importJob(id: string): Promise<ImportJob> {
+    return this.dataverse.get<ImportJob>(`importjobs(${id})?$select=importjobid,solutionname,progress,completedon,startedon`);
+  }
+
+  async formattedImportResults(importJobId: string): Promise<string> {
+    return (await this.dataverse.get<{ FormattedResults: string }>(`RetrieveFormattedImportJobResults(ImportJobId=${importJobId})`)).FormattedResults;
+  }
+
+  async hasLeadTable(): Promise<boolean> {
+    try {
+      await this.dataverse.get("EntityDefinitions(LogicalName='lead')?$select=LogicalName");
+      return true;
+    } catch (error) {
+      if (error instanceof ServiceError && error.status === 404) return false;
+      throw error;
+    }
+  }
+
+  /** Every business unit's copy of the role (dataverse §6.1). */
+  roles(name: string): Promise<RoleRow[]> {
+    return this.dataverse.list<RoleRow>(`roles?$select=roleid,name,_businessunitid_value,_parentroleid_value,isinherited&$filter=name eq ${quote(name)}`);
+  }
+
+  async systemUserByObjectId(objectId: string): Promise<SystemUserRow | undefined> {
+    const [user] = await this.dataverse.list<SystemUserRow>(
+      `systemusers?$select=systemuserid,domainname,isdisabled,_businessunitid_value,azureactivedirectoryobjectid&$filter=azureactivedirectoryobjectid eq ${objectId}&$expand=systemuserroles_association($select=roleid,name)`,
+    );
+    return user;
+  }
+
+  /** Associates the role; an association that already exists counts as done (0x80040237). */
+  async associateRole(systemUserId: string, roleId: string): Promise<void> {
+    try {
+      await this.dataverse.post(`systemusers(${systemUserId})/systemuserroles_association/$ref`, { "@odata.id": `${this.dataverse.apiRoot}roles(${roleId})` });
+    } catch (error) {
+      if (error instanceof ServiceError && error.serviceCode.toLowerCase() === "0x80040237") return;
+      throw error;
+    }
+  }
+
+  privileges(names: readonly string[]): Promise<PrivilegeRow[]> {
+    const filter = names.map((name) => `name eq ${quote(name)}`).join(" or ");
+    return this.dataverse.list<PrivilegeRow>(`privileges?$select=privilegeid,name,canbebasic,canbelocal,canbedeep,canbeglobal&$filter=${filter}`);
+  }
+
+  async rolePrivileges(roleId: string): Promise<RolePrivilege[]> {
+    return (await this.dataverse.get<{ RolePrivileges: RolePrivilege[] }>(`RetrieveRolePrivilegesRole(RoleId=${roleId})`)).RolePrivileges;
+  }
+
+  async addPrivileges(roleId: string, businessUnitId: string, privileges: { privilegeId: string; name: string; depth: Depth }[]): Promise<void> {
+    await this.dataverse.post(`roles(${roleId})/Microsoft.Dynamics.CRM.AddPrivilegesRole`, {
+      Privileges: privileges.map((p) => ({ PrivilegeId: p.privilegeId, PrivilegeName: p.name, Depth: p.depth, BusinessUnitId: businessUnitId })),
+    });
+  }
+
+  setMemberPrivilegeInheritance(roleId: string): Promise<void> {
+    return this.dataverse.patch(`roles(${roleId})`, { isinherited: 1 });
+  }
+}

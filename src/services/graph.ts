@@ -91,3 +91,88 @@ export class GraphApi {
     return this.graphEndpoint;
   }
 }
+
+// ─── The Graph calls the steps need, typed (reference: graph-and-msal §A) ────────────────────────────
+
+export interface GraphDomain {
+  id: string;
+  authenticationType: "Managed" | "Federated";
+  isDefault: boolean;
+  isInitial: boolean;
+  isVerified: boolean;
+}
+
+export interface GraphOrganization {
+  id: string;
+  displayName: string;
+  countryLetterCode: string | null;
+}
+
+export interface ServicePlanInfo {
+  servicePlanId: string;
+  servicePlanName: string;
+  provisioningStatus: string;
+  appliesTo: string;
+}
+
+export interface SubscribedSku {
+  skuId: string;
+  skuPartNumber: string;
+  appliesTo: string;
+  capabilityStatus: string;
+  consumedUnits: number;
+  prepaidUnits: { enabled: number };
+  servicePlans: ServicePlanInfo[];
+}
+
+export interface GraphUser {
+  id: string;
+  userPrincipalName: string;
+  displayName: string;
+  accountEnabled: boolean;
+  usageLocation: string | null;
+  passwordPolicies: string | null;
+  assignedLicenses: { skuId: string; disabledPlans: string[] }[];
+}
+
+export const USER_SELECT = ["id", "userPrincipalName", "displayName", "accountEnabled", "usageLocation", "passwordPolicies", "assignedLicenses"];
+
+export class DirectoryApi {
+  constructor(readonly graph: GraphApi) {}
+
+  async organization(): Promise<GraphOrganization> {
+    const [organization] = await this.graph.list<GraphOrganization>("/organization", { select: ["id", "displayName", "countryLetterCode"] });
+    if (!organization) throw new Error("Graph returned no organization for this tenant.");
+    return organization;
+  }
+
+  domains(): Promise<GraphDomain[]> {
+    return this.graph.list<GraphDomain>("/domains");
+  }
+
+  subscribedSkus(): Promise<SubscribedSku[]> {
+    return this.graph.list<SubscribedSku>("/subscribedSkus");
+  }
+
+  /** The user, or undefined when Graph says it does not exist. */
+  async findUser(idOrUpn: string): Promise<GraphUser | undefined> {
+    try {
+      return await this.graph.get<GraphUser>(`/users/${encodeURIComponent(idOrUpn)}`, { select: USER_SELECT });
+    } catch (error) {
+      if (error instanceof ServiceError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  createUser(body: Record<string, unknown>): Promise<GraphUser> {
+    return this.graph.post<GraphUser>("/users", body);
+  }
+
+  updateUser(id: string, changes: Record<string, unknown>): Promise<void> {
+    return this.graph.patch(`/users/${id}`, changes);
+  }
+
+  async assignLicense(userId: string, skuId: string): Promise<void> {
+    await this.graph.post(`/users/${userId}/assignLicense`, { addLicenses: [{ skuId, disabledPlans: [] }], removeLicenses: [] });
+  }
+}

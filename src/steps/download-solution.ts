@@ -64,13 +64,17 @@ export const downloadSolutionStep: Step<DownloadState> = {
 
   async inspect(context) {
     if (context.options.solutionFile) {
-      return { source: "file", path: context.options.solutionFile, solution: await readSolutionFile(context.options.solutionFile, "--solution-file") };
+      const solution = await readSolutionFile(context.options.solutionFile, "--solution-file");
+      context.facts.solution = solution;
+      return { source: "file", path: context.options.solutionFile, solution };
     }
     const urls = candidateUrls(context);
     for (const url of urls) {
       const path = cachePathFor(context, url);
       try {
-        return { source: "cache", path, url, solution: readSolutionPackage(await readFile(path), path) };
+        const solution = readSolutionPackage(await readFile(path), path);
+        context.facts.solution = solution;
+        return { source: "cache", path, url, solution };
       } catch {
         // Not cached, or the cached copy is damaged: it will be downloaded again.
       }
@@ -117,6 +121,7 @@ export const downloadSolutionStep: Step<DownloadState> = {
         continue;
       }
       const solution = readSolutionPackage(response.body, `The file downloaded from ${url}`);
+      context.facts.solution = solution;
       const cachePath = cachePathFor(context, url);
       await writePrivateFile(cachePath, response.body);
       return {

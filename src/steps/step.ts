@@ -1,4 +1,7 @@
 import type { CommandContext } from "../context.js";
+import type { SolutionPackage } from "../solution/package.js";
+import type { GraphDomain, GraphOrganization, GraphUser, SubscribedSku } from "../services/graph.js";
+import type { RoleRow, WhoAmI } from "../services/dataverse.js";
 
 /**
  * Every step is inspect (reads only) → plan (pure: what would change) → apply (exactly the planned
@@ -21,6 +24,10 @@ export interface Plan {
   skipReason?: string;
   /** Facts worth reporting whatever happens (e.g. the package manifest), carried into the result. */
   details?: Record<string, unknown>;
+  /** Earlier steps whose pending changes this plan assumed ("known after apply"): re-inspected before applying. */
+  dependsOn?: StepId[];
+  /** The object exists but differs from what it should be (for `status`: drifted rather than missing). */
+  drift?: boolean;
 }
 
 export interface Applied {
@@ -32,7 +39,7 @@ export interface Step<State> {
   id: StepId;
   title: string;
   inspect(context: CommandContext): Promise<State>;
-  plan(state: State): Plan;
+  plan(state: State, context: CommandContext): Plan;
   apply(context: CommandContext, state: State, plan: Plan): Promise<Applied>;
 }
 
@@ -42,4 +49,22 @@ export interface StepResult {
   summary: string;
   changes: Change[];
   details?: Record<string, unknown>;
+  drift?: boolean;
+}
+
+/**
+ * What steps learn and hand on within one run. A step that plans changes is `pending`, so later steps
+ * can plan around what it will create instead of failing on its absence.
+ */
+export interface RunFacts {
+  pending: Set<StepId>;
+  solution?: SolutionPackage;
+  whoAmI?: WhoAmI;
+  dynamicsVersion?: string;
+  leadWriterRoles?: RoleRow[];
+  directory?: { organization: GraphOrganization; domains: GraphDomain[]; skus: SubscribedSku[] };
+  /** The service user: found, or (pending) to be created with this UPN. */
+  user?: { userPrincipalName: string; current: GraphUser | undefined };
+  /** A password generated in this run: shown once, in the final summary. */
+  generatedPassword?: string;
 }

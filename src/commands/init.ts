@@ -1,0 +1,76 @@
+import { UsageError } from "../errors.js";
+import { validateOrgUrl } from "../clouds.js";
+import type { CommandContext } from "../context.js";
+import { inquirerPrompter, promptValidator, type Prompter } from "../prompter.js";
+import { parseUsageLocation, parseUserPrincipalName } from "../validate.js";
+import { describeLicence, dynamicsLicences } from "../steps/licences.js";
+import { defaultDomain, DEFAULT_USER_LOCAL_PART, directoryFacts, serviceUser } from "../steps/service-user.js";
+import { applySteps } from "./apply.js";
+import { USER_IDENTITY_STEPS } from "./steps.js";
+
+/**
+ * The wizard: asks only what it cannot discover (offering what it discovered as choices), shows the whole
+ * plan, asks to confirm, applies every step in order and ends with the Partner Center values. Every
+ * question has a flag and an environment twin; with no terminal, a missing answer is exit 2 naming the flags.
+ */
+export async function run(context: CommandContext, prompter?: Prompter) {
+  const { options, io } = context;
+  if (options.identity === "app") {
+    throw new UsageError({ code: "identity-app-unavailable", message: "--identity app (an Entra app registration) is not available in this version yet.", hint: "Use the default --identity user, which sets up the Office 365 user of the original Partner Center page." });
+  }
+  const needed = [
+    !options.orgUrl && !context.sandbox && !io.canPrompt ? "--org-url" : undefined,
+    !options.yes && !options.dryRun && !io.canPrompt ? "--yes" : undefined,
+  ].filter((flag): flag is string => flag !== undefined);
+  if (needed.length > 0) {
+    throw new UsageError({
+      code: "answers-missing",
+      message: `init needs ${needed.join(" and ")}: there is no terminal to ask on.`,
+      hint: `Pass ${needed.join(" and ")} (or their CRM_LEAD_SETUP_* variables); try --dry-run first to see the plan.`,
+    });
+  }
+  const ask = io.canPrompt ? (prompter ?? (await inquirerPrompter(io, context.signal))) : undefined;
+  if (ask) await askQuestions(context, ask);
+  return applySteps(context, USER_IDENTITY_STEPS, { partnerCenter: true, prompter: ask });
+}
+
+async function askQuestions(context: CommandContext, ask: Prompter): Promise<void> {
+  const { options, io } = context;
+  if (!options.orgUrl && !context.sandbox) {
+    const answer = await ask.input("Dynamics 365 environment URL (e.g. https://contoso.crm4.dynamics.com):", {
+      validate: promptValidator((raw) => validateOrgUrl(raw, options.cloud)),
+    });
+    options.orgUrl = validateOrgUrl(answer, options.cloud).orgUrl;
+  }
+  io.info(io.style.dim("Reading the tenant (domains, licences, the service user)…"));
+  const { organization, domains, skus } = await directoryFacts(context);
+
+  if (!options.userName) {
+    const usable = domains.filter((d) => d.isVerified && d.authenticationType === "Managed");
+    const fallback = defaultDomain(domains);
+    const domain =
+      usable.length > 1
+        ? await ask.select("Domain of the service user:", usable.map((d) => ({ name: d.id, value: d.id, description: d.isDefault ? "the tenant's default domain" : d.isInitial ? "the initial onmicrosoft.com domain" : undefined })), fallback?.id)
+        : fallback?.id;
+    const local = await ask.input(`Service user name (the part before @${domain}):`, {
+      default: DEFAULT_USER_LOCAL_PART,
+      validate: promptValidator((raw) => parseUserPrincipalName(`${raw}@${domain}`, "The user name")),
+    });
+    options.userName = parseUserPrincipalName(`${local}@${domain}`, "The user name");
+  }
+  const { current } = await serviceUser(context);
+  const holdsDynamics = dynamicsLicences(skus).some((o) => current?.assignedLicenses.some((l) => l.skuId === o.skuId));
+  if (!options.license && !holdsDynamics) {
+    const withSeats = dynamicsLicences(skus).filter((o) => o.free > 0);
+    if (withSeats.length > 1) {
+      options.license = await ask.select("Licence for the service user (you are charged for the seat):", withSeats.map((o) => ({ name: describeLicence(o), value: o.skuPartNumber })), withSeats[0]!.skuPartNumber);
+    }
+  }
+  if (!options.usageLocation && !current?.usageLocation) {
+    const answer = await ask.input("Usage location (two-letter country code, needed for licensing):", {
+      default: organization.countryLetterCode ?? undefined,
+      validate: promptValidator((raw) => parseUsageLocation(raw, "The usage location")),
+    });
+    options.usageLocation = parseUsageLocation(answer, "The usage location");
+  }
+}

@@ -1,0 +1,50 @@
+import { InterruptedError, UsageError } from "./errors.js";
+import type { IO } from "./io.js";
+
+/**
+ * Questions, behind an interface so commands never touch the prompt library. Prompts go to stderr (stdout
+ * carries results), and Ctrl+C at a question is a clean exit 130, not a stack trace. Callers ask only when
+ * `io.canPrompt`: the prompt library cannot tell a missing terminal reliably (reference: anchors §5.1).
+ */
+export interface Choice<T> {
+  name: string;
+  value: T;
+  description?: string;
+}
+
+export interface Prompter {
+  input(message: string, options?: { default?: string; validate?: (value: string) => string | true }): Promise<string>;
+  select<T>(message: string, choices: Choice<T>[], defaultValue?: T): Promise<T>;
+  confirm(message: string, defaultValue: boolean): Promise<boolean>;
+}
+
+/** Turns an option validator (which throws a UsageError) into a prompt validator (which returns the message). */
+export function promptValidator(parse: (raw: string) => unknown): (value: string) => string | true {
+  return (value) => {
+    try {
+      parse(value);
+      return true;
+    } catch (error) {
+      return error instanceof UsageError ? `${error.message}${error.hint ? ` ${error.hint}` : ""}` : String(error);
+    }
+  };
+}
+
+export async function inquirerPrompter(io: IO, signal: AbortSignal): Promise<Prompter> {
+  const prompts = await import("@inquirer/prompts");
+  const context = { input: io.streams.stdin, output: io.streams.stderr, signal };
+  const guard = async <T>(ask: () => Promise<T>): Promise<T> => {
+    try {
+      return await ask();
+    } catch (error) {
+      const name = (error as Error).name;
+      if (name === "ExitPromptError" || name === "AbortPromptError") throw new InterruptedError("Cancelled at a question; nothing was changed.");
+      throw error;
+    }
+  };
+  return {
+    input: (message, options = {}) => guard(() => prompts.input({ message, default: options.default, validate: options.validate }, context as never)),
+    select: <T,>(message: string, choices: Choice<T>[], defaultValue?: T) => guard(() => prompts.select<T>({ message, choices, default: defaultValue, pageSize: 10 }, context as never)),
+    confirm: (message, defaultValue) => guard(() => prompts.confirm({ message, default: defaultValue }, context as never)),
+  };
+}

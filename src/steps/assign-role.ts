@@ -1,0 +1,119 @@
+import { StillRunningError, TenantNotReadyError } from "../errors.js";
+import type { RoleRow, SystemUserRow } from "../services/dataverse.js";
+import { LEAD_WRITER_ROLE } from "./lead-writer.js";
+import { serviceUser } from "./service-user.js";
+import { pollUntil, syncTimeoutSeconds } from "./wait.js";
+import type { Plan, Step, StepId } from "./step.js";
+import type { CommandContext } from "../context.js";
+
+/**
+ * Gives the service user the Lead Writer role (reference: dataverse §5.1, §6.1–§6.2): waits, within
+ * --sync-timeout, until the Entra user has been synchronised into Dynamics and is enabled, then associates
+ * the copy of the role that belongs to the user's business unit, unless it already has it.
+ */
+
+export interface AssignRoleState {
+  userPrincipalName: string;
+  objectId: string | undefined;
+  systemUser: SystemUserRow | undefined;
+  roles: RoleRow[];
+  waitingFor: StepId[];
+}
+
+async function leadWriterRoles(context: CommandContext): Promise<RoleRow[]> {
+  if (context.facts.leadWriterRoles?.length) return context.facts.leadWriterRoles;
+  const { environment } = await context.tenant();
+  context.facts.leadWriterRoles = await environment.roles(LEAD_WRITER_ROLE);
+  return context.facts.leadWriterRoles;
+}
+
+/** The Lead Writer role, or what will create it; otherwise the tenant is not ready (exit 4). */
+export async function requireLeadWriterRoles(context: CommandContext): Promise<{ roles: RoleRow[]; pending: StepId[] }> {
+  const roles = await leadWriterRoles(context);
+  if (roles.length > 0) return { roles, pending: [] };
+  if (context.facts.pending.has("import-solution")) return { roles, pending: ["import-solution"] };
+  throw new TenantNotReadyError({
+    code: "role-missing",
+    message: `The "${LEAD_WRITER_ROLE}" security role does not exist in this environment: the Lead Writer solution is not imported.`,
+    hint: "Run crm-lead-setup import-solution (or init) first.",
+  });
+}
+
+export const assignRoleStep: Step<AssignRoleState> = {
+  id: "assign-role",
+  title: "Give the user the Lead Writer role",
+
+  async inspect(context) {
+    const { userPrincipalName, current } = await serviceUser(context);
+    const waitingFor: StepId[] = [];
+    if (!current) {
+      if (!context.facts.pending.has("create-user")) {
+        throw new TenantNotReadyError({ code: "user-missing", message: `The service user ${userPrincipalName} does not exist.`, hint: "Run crm-lead-setup create-user (or init) first, or pass the right --user-name." });
+      }
+      waitingFor.push("create-user");
+    }
+    const { roles, pending } = await requireLeadWriterRoles(context);
+    waitingFor.push(...pending);
+    const { environment } = await context.tenant();
+    const systemUser = current ? await environment.systemUserByObjectId(current.id) : undefined;
+    return { userPrincipalName, objectId: current?.id, systemUser, roles, waitingFor };
+  },
+
+  plan(state): Plan {
+    const target = `role ${LEAD_WRITER_ROLE} to ${state.userPrincipalName}`;
+    if (state.waitingFor.length > 0) {
+      return { changes: [{ action: "assign", target: `${target} (once ${state.waitingFor.join(" and ")} ${state.waitingFor.length > 1 ? "have" : "has"} run and the user has synced to Dynamics)` }], summary: `Will assign ${target}`, dependsOn: state.waitingFor };
+    }
+    const systemUser = state.systemUser;
+    if (!systemUser) {
+      return { changes: [{ action: "assign", target: `${target} (after the user syncs from Entra ID to Dynamics)` }], summary: `Will wait for ${state.userPrincipalName} to reach Dynamics, then assign the role` };
+    }
+    const roleCopy = state.roles.find((r) => r._businessunitid_value === systemUser._businessunitid_value);
+    if (!roleCopy) {
+      throw new TenantNotReadyError({ code: "role-missing-in-business-unit", message: `The role ${LEAD_WRITER_ROLE} has no copy in business unit ${systemUser._businessunitid_value} of ${state.userPrincipalName}.`, hint: "Re-import the Lead Writer solution (crm-lead-setup import-solution), then re-run." });
+    }
+    const details = { systemUserId: systemUser.systemuserid, businessUnitId: systemUser._businessunitid_value, roleId: roleCopy.roleid };
+    if (systemUser.systemuserroles_association?.some((r) => r.roleid === roleCopy.roleid)) {
+      return { changes: [], summary: `${state.userPrincipalName} has the ${LEAD_WRITER_ROLE} role`, details };
+    }
+    return { changes: [{ action: "assign", target: `${target} (the copy in the user's business unit)` }], summary: `Will assign ${target}`, details };
+  },
+
+  async apply(context, state) {
+    const { environment } = await context.tenant();
+    const objectId = state.objectId!;
+    let systemUser = state.systemUser;
+    if (!systemUser || systemUser.isdisabled) {
+      const started = Date.now();
+      const activity = context.io.activity(`Waiting for ${state.userPrincipalName} to sync from Entra ID to Dynamics…`);
+      try {
+        systemUser = await pollUntil(context, async () => {
+          const found = await environment.systemUserByObjectId(objectId);
+          return found && !found.isdisabled ? found : undefined;
+        });
+      } finally {
+        activity.end();
+      }
+      if (!systemUser) {
+        throw new StillRunningError({
+          code: "user-not-synced",
+          message: `${state.userPrincipalName} has not reached Dynamics after ${syncTimeoutSeconds(context)} s (Entra ID synchronises licensed users within minutes, sometimes longer).`,
+          hint: "Re-run the same command to keep waiting, or raise --sync-timeout.",
+        });
+      }
+      context.io.trace(`${state.userPrincipalName} synced after ${Math.round((Date.now() - started) / 1000)} s`);
+    }
+    const roles = state.roles.length > 0 ? state.roles : await leadWriterRoles(context);
+    const roleCopy = roles.find((r) => r._businessunitid_value === systemUser._businessunitid_value);
+    if (!roleCopy) {
+      throw new TenantNotReadyError({ code: "role-missing-in-business-unit", message: `The role ${LEAD_WRITER_ROLE} has no copy in business unit ${systemUser._businessunitid_value}.`, hint: "Re-import the Lead Writer solution, then re-run." });
+    }
+    if (!systemUser.systemuserroles_association?.some((r) => r.roleid === roleCopy.roleid)) {
+      await environment.associateRole(systemUser.systemuserid, roleCopy.roleid);
+    }
+    return {
+      summary: `Assigned ${LEAD_WRITER_ROLE} to ${state.userPrincipalName} (the copy in its business unit)`,
+      details: { systemUserId: systemUser.systemuserid, businessUnitId: systemUser._businessunitid_value, roleId: roleCopy.roleid },
+    };
+  },
+};

@@ -1,0 +1,174 @@
+import { randomUUID } from "node:crypto";
+import { StepFailedError, StillRunningError, TenantNotReadyError } from "../errors.js";
+import { compareVersions } from "../solution/version.js";
+import { HttpFailure } from "../services/http.js";
+import { ServiceError } from "../services/service-error.js";
+import type { EnvironmentApi, ImportJob, InstalledSolution } from "../services/dataverse.js";
+import type { SolutionPackage } from "../solution/package.js";
+import type { CommandContext } from "../context.js";
+import { formatDuration } from "../io.js";
+import { LEAD_WRITER_ROLE } from "./lead-writer.js";
+import { pollUntil, syncTimeoutSeconds } from "./wait.js";
+import type { Plan, Step } from "./step.js";
+
+/**
+ * Imports the Lead Writer solution with ImportSolutionAsync and watches the async operation until it
+ * completes (reference: dataverse §4). Skips when the same or a higher managed version is installed;
+ * watches an import already running rather than starting a second one; shows the import job's real
+ * progress; on failure reports the failing component from RetrieveFormattedImportJobResults.
+ */
+
+export interface ImportState {
+  /** Undefined while download-solution has yet to fetch it (dry run). */
+  solution: SolutionPackage | undefined;
+  installed: InstalledSolution | undefined;
+  running: ImportJob | undefined;
+}
+
+const describe = (s: SolutionPackage) => `${s.manifest.uniqueName} ${s.manifest.version} (managed)`;
+
+export const importSolutionStep: Step<ImportState> = {
+  id: "import-solution",
+  title: "Import the Lead Writer solution",
+
+  async inspect(context) {
+    const { environment } = await context.tenant();
+    const [whoAmI, version, hasLeadTable] = await Promise.all([environment.whoAmI(), environment.version(), environment.hasLeadTable()]);
+    context.facts.whoAmI = whoAmI;
+    context.facts.dynamicsVersion = version;
+    if (!hasLeadTable) {
+      throw new TenantNotReadyError({
+        code: "lead-table-missing",
+        message: `The environment ${(await context.tenant()).orgUrl} has no lead table: Dynamics 365 Sales or Customer Service is not installed there.`,
+        hint: "Point --org-url at the Dynamics 365 environment that should receive the leads.",
+      });
+    }
+    const solution = context.facts.solution;
+    if (!solution) return { solution: undefined, installed: undefined, running: undefined };
+    const [installed, running] = await Promise.all([environment.findSolution(solution.manifest.uniqueName), environment.findRunningImport(solution.manifest.uniqueName)]);
+    return { solution, installed, running };
+  },
+
+  plan(state): Plan {
+    const { solution, installed, running } = state;
+    if (!solution) {
+      return { changes: [{ action: "import", target: "the Lead Writer solution (its version is known after download-solution)" }], summary: "Will import the downloaded Lead Writer solution", dependsOn: ["download-solution"] };
+    }
+    const details = { solution: { uniqueName: solution.manifest.uniqueName, version: solution.manifest.version, installedVersion: installed?.version ?? null } };
+    if (installed && !installed.ismanaged) {
+      throw new TenantNotReadyError({
+        code: "solution-installed-unmanaged",
+        message: `${installed.uniquename} ${installed.version} is installed as an unmanaged solution; the managed Lead Writer package cannot be imported over it.`,
+        hint: "Delete the unmanaged solution in Power Apps (Solutions), then re-run.",
+      });
+    }
+    if (installed && compareVersions(installed.version, solution.manifest.version) >= 0) {
+      return { changes: [], summary: `${installed.uniquename} ${installed.version} is installed (managed)`, details };
+    }
+    if (running) {
+      return { changes: [{ action: "wait for", target: `the running import of ${running.solutionname} (import job ${running.importjobid})` }], summary: `An import of ${running.solutionname} is running; will watch it`, details, drift: true };
+    }
+    const upgrade = installed ? ` over ${installed.version}` : "";
+    return { changes: [{ action: "import", target: `solution ${describe(solution)}${upgrade}` }], summary: `Will import ${describe(solution)}${upgrade}`, details };
+  },
+
+  async apply(context, state) {
+    const { environment } = await context.tenant();
+    const solution = state.solution!;
+    const started = Date.now();
+    let importJobId = state.running?.importjobid;
+    let asyncOperationId: string | undefined;
+    if (!importJobId) {
+      const startedImport = await startImport(context, environment, solution);
+      importJobId = startedImport.importJobId;
+      asyncOperationId = startedImport.asyncOperationId;
+    }
+    await watchImport(context, environment, solution, importJobId, asyncOperationId);
+    context.facts.leadWriterRoles = await environment.roles(LEAD_WRITER_ROLE);
+    return { summary: `Imported ${describe(solution)} in ${formatDuration(Date.now() - started)} (import job ${importJobId})`, details: { importJobId } };
+  },
+};
+
+/** Starts the import; a concurrent import is waited out, and a request whose fate is unknown is re-inspected. */
+async function startImport(context: CommandContext, environment: EnvironmentApi, solution: SolutionPackage): Promise<{ importJobId: string; asyncOperationId?: string }> {
+  const name = solution.manifest.uniqueName;
+  const deadline = Date.now() + syncTimeoutSeconds(context) * 1000;
+  for (let attempt = 1; ; attempt++) {
+    const importJobId = randomUUID();
+    try {
+      const response = await environment.importSolutionAsync(solution.bytes, importJobId);
+      return { importJobId, asyncOperationId: response.AsyncOperationId };
+    } catch (error) {
+      if (error instanceof ServiceError && error.says("previous [Import] running") && Date.now() < deadline) {
+        // Another solution is being installed in this environment: Dataverse allows one at a time.
+        const running = await environment.findRunningImport(name);
+        if (running) return { importJobId: running.importjobid };
+        context.io.info(`Another solution import is running in the environment; retrying in ${Math.min(30, 5 * attempt)} s.`);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(30, 5 * attempt) * 1000));
+        continue;
+      }
+      if (error instanceof HttpFailure || (error instanceof ServiceError && error.status >= 500)) {
+        // The request may have reached the service: look before importing again (no blind resend).
+        const running = await environment.findRunningImport(name);
+        if (running) return { importJobId: running.importjobid };
+        const installed = await environment.findSolution(name);
+        if (installed && compareVersions(installed.version, solution.manifest.version) >= 0) return { importJobId };
+      }
+      throw error;
+    }
+  }
+}
+
+async function watchImport(context: CommandContext, environment: EnvironmentApi, solution: SolutionPackage, importJobId: string, asyncOperationId: string | undefined): Promise<void> {
+  const name = `${solution.manifest.uniqueName} ${solution.manifest.version}`;
+  const activity = context.io.activity(`Importing ${name}…`);
+  try {
+    const outcome = await pollUntil(context, async () => {
+      const [operation, job] = await Promise.all([
+        asyncOperationId ? environment.asyncOperation(asyncOperationId) : Promise.resolve(undefined),
+        environment.importJob(importJobId).catch((error: unknown) => {
+          // The import job row appears a moment after the async operation starts.
+          if (error instanceof ServiceError && error.status === 404) return undefined;
+          throw error;
+        }),
+      ]);
+      activity.update(job ? `Importing ${name}… ${job.progress}% (import job progress)` : `Importing ${name}… (waiting for the import job to start)`);
+      if (operation) return operation.statecode === 3 ? { succeeded: operation.statuscode === 30, message: operation.friendlymessage ?? operation.message } : undefined;
+      return job?.completedon ? { succeeded: undefined, message: null } : undefined;
+    });
+    if (!outcome) {
+      throw new StillRunningError({
+        code: "import-still-running",
+        message: `The import of ${name} is still running after ${syncTimeoutSeconds(context)} s (import job ${importJobId}).`,
+        hint: "Re-run the same command: it watches the running import instead of starting another. Raise --sync-timeout to wait longer.",
+      });
+    }
+    // Watching an import started elsewhere: success is the solution being installed at this version.
+    const succeeded = outcome.succeeded ?? compareVersions((await environment.findSolution(solution.manifest.uniqueName))?.version ?? "0", solution.manifest.version) >= 0;
+    if (!succeeded) {
+      const failures = failingComponents(await environment.formattedImportResults(importJobId).catch(() => ""));
+      throw new StepFailedError({
+        code: "import-failed",
+        message: `The import of ${name} failed${failures.length ? `:\n  ${failures.join("\n  ")}` : `: ${outcome.message ?? "no reason given"}`}`,
+        hint: `See Power Apps → Solutions → Solution history for import job ${importJobId}; fix the cause and re-run.`,
+      });
+    }
+    activity.end();
+  } catch (error) {
+    activity.end();
+    throw error;
+  }
+}
+
+/** The failing components named in an import job's results (components with result="failure"). */
+export function failingComponents(results: string): string[] {
+  const failures: string[] = [];
+  const component = /<component[^>]*name="([^"]*)"[^>]*>\s*<result[^>]*result="failure"[^>]*errortext="([^"]*)"/g;
+  for (const match of results.matchAll(component)) failures.push(`${decode(match[1]!)}: ${decode(match[2]!)}`);
+  if (failures.length === 0) {
+    for (const match of results.matchAll(/<result[^>]*result="failure"[^>]*errortext="([^"]*)"/g)) failures.push(decode(match[1]!));
+  }
+  return failures;
+}
+
+const decode = (text: string) => text.replace(/&quot;/g, '"').replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");

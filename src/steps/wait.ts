@@ -1,0 +1,27 @@
+import { abortableSleep } from "../services/http.js";
+import type { CommandContext } from "../context.js";
+
+/** How long a step waits for Dynamics (an import, a user sync) before exit 5, in seconds. */
+export const DEFAULT_SYNC_TIMEOUT_SECONDS = 600;
+
+export function syncTimeoutSeconds(context: CommandContext): number {
+  return context.options.syncTimeout ?? DEFAULT_SYNC_TIMEOUT_SECONDS;
+}
+
+/**
+ * Calls `check` until it returns a value, polling quickly at first (a sandbox or a small import finishes
+ * in moments) and backing off to every 5 s, within --sync-timeout. Returns undefined when time runs out;
+ * Ctrl+C ends the wait at once.
+ */
+export async function pollUntil<T>(context: CommandContext, check: () => Promise<T | undefined>, timeoutSeconds = syncTimeoutSeconds(context)): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  let interval = 250;
+  for (;;) {
+    const result = await check();
+    if (result !== undefined) return result;
+    const left = deadline - Date.now();
+    if (left <= 0) return undefined;
+    await abortableSleep(Math.min(interval, left), context.signal);
+    interval = Math.min(5000, Math.round(interval * 1.6));
+  }
+}

@@ -1,0 +1,137 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { Sandbox, SandboxOptions } from "../../src/sandbox/server.js";
+import { expectConfigured, passwordSignIn, printedPassword, runCli, sandboxFor, SALES_SKU, tempHome } from "../helpers.js";
+
+const open: Sandbox[] = [];
+afterEach(async () => {
+  for (const sandbox of open.splice(0)) await sandbox.close();
+});
+
+async function fresh(options: SandboxOptions = {}) {
+  const { env } = tempHome();
+  const sandbox = await sandboxFor(env, options);
+  open.push(sandbox);
+  return { env, sandbox };
+}
+
+const UPN = "mp-leadwriter@contoso.com";
+
+describe("init against the sandbox, end to end", () => {
+  it("with client-secret sign-in reaches the configured state; the printed password signs in", async () => {
+    const { env, sandbox } = await fresh();
+    const run = await runCli(["init", "--sandbox", "--yes", "--auth", "client-secret"], env);
+    expect(run.stderr).not.toContain("Error");
+    expect(run.code).toBe(0);
+    expectConfigured(sandbox, { userName: UPN });
+    const password = printedPassword(run.stdout);
+    expect(password).toMatch(/^\S{28}$/);
+    expect(await passwordSignIn(sandbox, UPN, password!)).toBe(200);
+    expect(run.stdout).toMatch(/│ URL\s+https:\/\/localhost:\d+\s+│/);
+    expect(run.stdout).toMatch(/│ Authentication\s+Office 365\s+│/);
+    expect(run.stdout).toMatch(/│ User name\s+mp-leadwriter@contoso\.com\s+│/);
+    expect(run.stderr).not.toContain(password!);
+  });
+
+  it("with device-code sign-in, as JSON, then a second run changes nothing", async () => {
+    const { env, sandbox } = await fresh();
+    const first = await runCli(["init", "--sandbox", "--yes", "--json"], env);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(/enter the code [0-9A-F]+/);
+    const document = JSON.parse(first.stdout);
+    expect(document.steps.map((s: { id: string; status: string }) => `${s.id}:${s.status}`)).toEqual([
+      "download-solution:done", "import-solution:done", "create-user:done", "assign-role:done", "patch-role:done",
+    ]);
+    expect(document.partnerCenter).toEqual({ url: sandbox.connection.orgUrl, authentication: "Office 365", userName: UPN, password: expect.stringMatching(/^\S{28}$/) });
+    expectConfigured(sandbox, { userName: UPN });
+    expect(await passwordSignIn(sandbox, UPN, document.partnerCenter.password)).toBe(200);
+    expect(first.stderr).not.toContain(document.partnerCenter.password);
+
+    sandbox.clearRequests();
+    const second = await runCli(["init", "--sandbox", "--yes", "--json"], env);
+    expect(second.code).toBe(0);
+    const again = JSON.parse(second.stdout);
+    expect(again.steps.map((s: { status: string }) => s.status)).toEqual(["unchanged", "unchanged", "unchanged", "unchanged", "unchanged"]);
+    expect(again.partnerCenter.password).toBeNull();
+    expect(sandbox.mutatingRequests()).toEqual([]);
+  });
+
+  it("--dry-run on a fresh tenant plans every step and sends no mutating request", async () => {
+    const { env, sandbox } = await fresh();
+    const run = await runCli(["init", "--sandbox", "--dry-run", "--json", "--detailed-exitcode"], env);
+    expect(run.code).toBe(10);
+    const document = JSON.parse(run.stdout);
+    expect(document.dryRun).toBe(true);
+    expect(document.steps.map((s: { status: string }) => s.status)).toEqual(["planned", "planned", "planned", "planned", "planned"]);
+    expect(document.steps[3].changes[0].target).toContain("once create-user and import-solution have run");
+    expect(sandbox.mutatingRequests()).toEqual([]);
+    expect(sandbox.state.users.size).toBe(1); // the seeded admin only
+    expect((await runCli(["init", "--sandbox", "--dry-run"], env)).code).toBe(0);
+  });
+
+  it("the single-step commands, run in order, reach the same state", async () => {
+    const { env, sandbox } = await fresh();
+    const outputs: string[] = [];
+    for (const command of ["download-solution", "import-solution", "create-user", "assign-role", "patch-role"]) {
+      const run = await runCli([command, "--sandbox", "--yes"], env);
+      expect({ command, code: run.code, stderr: run.code ? run.stderr : "" }).toEqual({ command, code: 0, stderr: "" });
+      outputs.push(run.stdout);
+    }
+    expectConfigured(sandbox, { userName: UPN });
+    const password = printedPassword(outputs[2]!);
+    expect(await passwordSignIn(sandbox, UPN, password!)).toBe(200);
+    const status = await runCli(["status", "--sandbox", "--json", "--detailed-exitcode"], env);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout).steps.map((s: { details: { state: string } }) => s.details.state)).toEqual(["done", "done", "done", "done", "done"]);
+  });
+
+  it("assigns the role copy of the user's business unit when it lands in a child unit", async () => {
+    const { env, sandbox } = await fresh({ scenario: { userBusinessUnit: "child" } });
+    const run = await runCli(["init", "--sandbox", "--yes", "--auth", "client-secret"], env);
+    expect(run.code).toBe(0);
+    expectConfigured(sandbox, { userName: UPN });
+    const systemUser = [...sandbox.state.systemUsers.values()].find((s) => s.domainname === UPN)!;
+    expect(systemUser.businessunitid).toBe(sandbox.state.businessUnits[1]!.businessunitid);
+  });
+
+  it("stops with exit 4 and creates nothing when the requested licence has no free seat", async () => {
+    const { env, sandbox } = await fresh();
+    const run = await runCli(["init", "--sandbox", "--yes", "--auth", "client-secret", "--license", "D365_SALES_PRO"], env);
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/--license D365_SALES_PRO has no free seat \(2 of 2 assigned\)/);
+    expect(run.stderr).toMatch(/DYN365_ENTERPRISE_SALES \(2 of 5 free\)/);
+    expect(sandbox.mutatingRequests()).toEqual([]);
+    expect([...sandbox.state.users.values()].some((u) => u.userPrincipalName === UPN)).toBe(false);
+  });
+
+  it("uses the flags it is given: user name, licence, usage location, password expiry", async () => {
+    const { env, sandbox } = await fresh();
+    const run = await runCli(["init", "--sandbox", "--yes", "--auth", "client-secret", "--user-name", "Leads@Contoso.onmicrosoft.com", "--license", "DYN365_ENTERPRISE_TEAM_MEMBERS", "--usage-location", "gb"], env);
+    expect(run.code).toBe(0);
+    expectConfigured(sandbox, { userName: "Leads@contoso.onmicrosoft.com", skuId: "8e7a3d30-d97d-43ab-837c-d7701cef83dc", usageLocation: "GB" });
+    expect(sandbox.state.skus.find((s) => s.skuId === SALES_SKU)!.consumedUnits).toBe(3);
+  });
+
+  it("without a terminal, names every answer it needs (exit 2) and touches nothing", async () => {
+    const { env, sandbox } = await fresh();
+    const noYes = await runCli(["init", "--sandbox"], env);
+    expect(noYes.code).toBe(2);
+    expect(noYes.stderr).toMatch(/init needs --yes: there is no terminal to ask on/);
+    const noOrg = await runCli(["init"], env);
+    expect(noOrg.code).toBe(2);
+    expect(noOrg.stderr).toMatch(/init needs --org-url and --yes/);
+    const single = await runCli(["create-user", "--sandbox", "--auth", "client-secret"], env);
+    expect(single.code).toBe(2);
+    expect(single.stderr).toMatch(/create-user would change the tenant, and there is no terminal to confirm on[\s\S]*--yes/);
+    expect(sandbox.mutatingRequests()).toEqual([]);
+  });
+
+  it("refuses an unverified or federated domain for the user, before any change (exit 2)", async () => {
+    const { env, sandbox } = await fresh();
+    for (const [upn, reason] of [["x@contoso-pending.net", /not a verified domain/], ["x@fabrikam-federated.com", /federated domain/]] as const) {
+      const run = await runCli(["create-user", "--sandbox", "--yes", "--auth", "client-secret", "--user-name", upn], env);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(reason);
+    }
+    expect(sandbox.mutatingRequests()).toEqual([]);
+  });
+});
