@@ -21,7 +21,7 @@ export interface AssignRoleState {
 }
 
 async function leadWriterRoles(context: CommandContext): Promise<RoleRow[]> {
-  if (context.facts.leadWriterRoles?.length) return context.facts.leadWriterRoles;
+  if (context.facts.leadWriterRoles) return context.facts.leadWriterRoles;
   const { environment } = await context.tenant();
   context.facts.leadWriterRoles = await environment.roles(LEAD_WRITER_ROLE);
   return context.facts.leadWriterRoles;
@@ -87,7 +87,8 @@ export const assignRoleStep: Step<AssignRoleState> = {
       const started = Date.now();
       const activity = context.io.activity(`Waiting for ${state.userPrincipalName} to sync from Entra ID to Dynamics…`);
       try {
-        systemUser = await pollUntil(context, async () => {
+        // The inspection just looked: the first poll comes after a short wait.
+        systemUser = await pollUntil(context, { initialDelayMs: 250 }, async () => {
           const found = await environment.systemUserByObjectId(objectId);
           return found && !found.isdisabled ? found : undefined;
         });
@@ -103,7 +104,7 @@ export const assignRoleStep: Step<AssignRoleState> = {
       }
       context.io.trace(`${state.userPrincipalName} synced after ${Math.round((Date.now() - started) / 1000)} s`);
     }
-    const roles = state.roles.length > 0 ? state.roles : await leadWriterRoles(context);
+    const roles = state.roles.length > 0 ? state.roles : await environment.roles(LEAD_WRITER_ROLE);
     const roleCopy = roles.find((r) => r._businessunitid_value === systemUser._businessunitid_value);
     if (!roleCopy) {
       throw new TenantNotReadyError({ code: "role-missing-in-business-unit", message: `The role ${LEAD_WRITER_ROLE} has no copy in business unit ${systemUser._businessunitid_value}.`, hint: "Re-import the Lead Writer solution, then re-run." });

@@ -33,10 +33,12 @@ export const importSolutionStep: Step<ImportState> = {
 
   async inspect(context) {
     const { environment } = await context.tenant();
-    const [whoAmI, version, hasLeadTable] = await Promise.all([environment.whoAmI(), environment.version(), environment.hasLeadTable()]);
-    context.facts.whoAmI = whoAmI;
-    context.facts.dynamicsVersion = version;
-    if (!hasLeadTable) {
+    if (!context.facts.environment) {
+      const [whoAmI, version, hasLeadTable] = await Promise.all([environment.whoAmI(), environment.version(), environment.hasLeadTable()]);
+      context.facts.environment = { whoAmI, version, hasLeadTable };
+      context.facts.dynamicsVersion = version;
+    }
+    if (!context.facts.environment.hasLeadTable) {
       throw new TenantNotReadyError({
         code: "lead-table-missing",
         message: `The environment ${(await context.tenant()).orgUrl} has no lead table: Dynamics 365 Sales or Customer Service is not installed there.`,
@@ -123,7 +125,8 @@ async function watchImport(context: CommandContext, environment: EnvironmentApi,
   const name = `${solution.manifest.uniqueName} ${solution.manifest.version}`;
   const activity = context.io.activity(`Importing ${name}…`);
   try {
-    const outcome = await pollUntil(context, async () => {
+    // An import is never done the moment it starts: the first look comes after a short wait.
+    const outcome = await pollUntil(context, { initialDelayMs: 250 }, async () => {
       const [operation, job] = await Promise.all([
         asyncOperationId ? environment.asyncOperation(asyncOperationId) : Promise.resolve(undefined),
         environment.importJob(importJobId).catch((error: unknown) => {

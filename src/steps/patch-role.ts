@@ -44,7 +44,11 @@ export const patchRoleStep: Step<PatchRoleState> = {
     const rootRole = roles.find((r) => r._parentroleid_value === null);
     const version = context.facts.dynamicsVersion ?? (context.facts.dynamicsVersion = await environment.version());
     const required = REQUIRED_PRIVILEGES.filter((p) => !p.since || compareVersions(version, p.since) >= 0);
-    const [privileges, current] = await Promise.all([environment.privileges(required.map((p) => p.name)), rootRole ? environment.rolePrivileges(rootRole.roleid) : Promise.resolve([])]);
+    const [privileges, current] = await Promise.all([
+      context.facts.privileges ?? environment.privileges(required.map((p) => p.name)),
+      rootRole ? environment.rolePrivileges(rootRole.roleid) : Promise.resolve([]),
+    ]);
+    context.facts.privileges = privileges;
     const unknown = required.filter((p) => !privileges.some((row) => row.name.toLowerCase() === p.name.toLowerCase()));
     if (unknown.length > 0) {
       throw new TenantNotReadyError({ code: "privilege-unknown", message: `This environment has no privilege named ${unknown.map((p) => p.name).join(", ")}.`, hint: "Report this with the output of --verbose: the privilege names come from Microsoft's Partner Center instructions." });

@@ -1,7 +1,7 @@
 import type { CommandContext } from "../context.js";
 import type { SolutionPackage } from "../solution/package.js";
 import type { GraphDomain, GraphOrganization, GraphUser, SubscribedSku } from "../services/graph.js";
-import type { RoleRow, WhoAmI } from "../services/dataverse.js";
+import type { PrivilegeRow, RoleRow, WhoAmI } from "../services/dataverse.js";
 
 /**
  * Every step is inspect (reads only) → plan (pure: what would change) → apply (exactly the planned
@@ -59,9 +59,11 @@ export interface StepResult {
 export interface RunFacts {
   pending: Set<StepId>;
   solution?: SolutionPackage;
-  whoAmI?: WhoAmI;
+  /** The environment's identity checks (WhoAmI, version, lead table), made once per run. */
+  environment?: { whoAmI: WhoAmI; version: string; hasLeadTable: boolean };
   dynamicsVersion?: string;
   leadWriterRoles?: RoleRow[];
+  privileges?: PrivilegeRow[];
   directory?: { organization: GraphOrganization; domains: GraphDomain[]; skus: SubscribedSku[] };
   /** The service user: found, or (pending) to be created with this UPN. */
   user?: { userPrincipalName: string; current: GraphUser | undefined };

@@ -13,9 +13,10 @@ export function syncTimeoutSeconds(context: CommandContext): number {
  * in moments) and backing off to every 5 s, within --sync-timeout. Returns undefined when time runs out;
  * Ctrl+C ends the wait at once.
  */
-export async function pollUntil<T>(context: CommandContext, check: () => Promise<T | undefined>, timeoutSeconds = syncTimeoutSeconds(context)): Promise<T | undefined> {
-  const deadline = Date.now() + timeoutSeconds * 1000;
+export async function pollUntil<T>(context: CommandContext, options: { initialDelayMs?: number }, check: () => Promise<T | undefined>): Promise<T | undefined> {
+  const deadline = Date.now() + syncTimeoutSeconds(context) * 1000;
   let interval = 250;
+  if (options.initialDelayMs) await abortableSleep(options.initialDelayMs, context.signal);
   for (;;) {
     const result = await check();
     if (result !== undefined) return result;

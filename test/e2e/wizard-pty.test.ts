@@ -1,0 +1,100 @@
+import { stripVTControlCharacters } from "node:util";
+import { spawn, type IPty } from "node-pty";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Sandbox } from "../../src/sandbox/server.js";
+import { BIN, expectConfigured, passwordSignIn, sandboxFor, tempHome } from "../helpers.js";
+
+const KEYS = { up: "\x1b[A", down: "\x1b[B", enter: "\r", ctrlC: "\x03" };
+
+/** The CLI in a pseudo-terminal, as an admin would run it: the test reads the screen and types. */
+class Terminal {
+  private output = "";
+  private mark = 0;
+  readonly exited: Promise<number>;
+
+  constructor(readonly pty: IPty) {
+    pty.onData((data) => (this.output += data));
+    this.exited = new Promise((resolve) => pty.onExit(({ exitCode }) => resolve(exitCode)));
+  }
+
+  get screen(): string {
+    return stripVTControlCharacters(this.output);
+  }
+
+  /** Waits until the text after the last match matches, then moves past it. */
+  async waitFor(pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
+    const started = Date.now();
+    for (;;) {
+      const rest = this.screen.slice(this.mark);
+      const match = rest.match(pattern);
+      if (match) {
+        this.mark += (match.index ?? 0) + match[0].length;
+        return match;
+      }
+      if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${pattern}; screen so far:\n${this.screen.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  type(keys: string): void {
+    this.pty.write(keys);
+  }
+}
+
+const sandboxes: Sandbox[] = [];
+afterEach(async () => {
+  for (const sandbox of sandboxes.splice(0)) await sandbox.close();
+});
+
+async function wizard(args: string[]) {
+  const { env } = tempHome();
+  const sandbox = await sandboxFor(env);
+  sandboxes.push(sandbox);
+  const pty = spawn(process.execPath, [BIN, ...args], { name: "xterm-256color", cols: 140, rows: 50, env: { ...env, TERM: "xterm-256color" } as Record<string, string> });
+  return { terminal: new Terminal(pty), sandbox };
+}
+
+describe("the interactive wizard in a pseudo-terminal", () => {
+  it("asks, offers the discovered domains and licences, confirms, applies and shows the summary", async () => {
+    const { terminal, sandbox } = await wizard(["init", "--sandbox"]);
+    await terminal.waitFor(/Domain of the service user:[\s\S]*contoso\.onmicrosoft\.com[\s\S]*contoso\.com/);
+    terminal.type(KEYS.up + KEYS.enter); // from the default domain up to the initial onmicrosoft.com one
+    await terminal.waitFor(/Service user name \(the part before @contoso\.onmicrosoft\.com\):/);
+    terminal.type(`pty-writer${KEYS.enter}`);
+    await terminal.waitFor(/Licence for the service user[\s\S]*DYN365_ENTERPRISE_SALES \(2 of 5 free\)[\s\S]*DYN365_ENTERPRISE_TEAM_MEMBERS \(9 of 10 free\)/);
+    expect(terminal.screen).not.toContain("D365_SALES_PRO"); // no free seat: not offered
+    terminal.type(KEYS.down + KEYS.enter);
+    await terminal.waitFor(/Usage location \(two-letter country code, needed for licensing\):/);
+    terminal.type(`UK${KEYS.enter}`); // not ISO 3166: refused in place, asked again
+    await terminal.waitFor(/"UK" is not a two-letter ISO 3166 country code/);
+    terminal.type(`${"\x7f".repeat(2)}GB${KEYS.enter}`);
+    await terminal.waitFor(/Plan:[\s\S]*\+ create-user: Will create pty-writer@contoso\.onmicrosoft\.com with licence DYN365_ENTERPRISE_TEAM_MEMBERS/);
+    await terminal.waitFor(/Apply 7 changes to the tenant\?/);
+    terminal.type(`y${KEYS.enter}`);
+    const box = await terminal.waitFor(/│ User name\s+(\S+)\s+│\s*│ Password\s+(\S+)\s+│/, 30_000);
+    expect(await terminal.exited).toBe(0);
+    const [, userName, password] = box;
+    expect(userName).toBe("pty-writer@contoso.onmicrosoft.com");
+    expectConfigured(sandbox, { userName: userName!, skuId: "8e7a3d30-d97d-43ab-837c-d7701cef83dc", usageLocation: "GB" });
+    expect(await passwordSignIn(sandbox, userName!, password!)).toBe(200);
+  });
+
+  it("Ctrl+C at a question exits 130 and changes nothing", async () => {
+    const { terminal, sandbox } = await wizard(["init", "--sandbox"]);
+    await terminal.waitFor(/Domain of the service user:/);
+    terminal.type(KEYS.ctrlC);
+    expect(await terminal.exited).toBe(130);
+    expect(terminal.screen).toContain("Cancelled at a question; nothing was changed.");
+    expect(terminal.screen).not.toMatch(/at .*\.js:\d+/); // no stack trace
+    expect(sandbox.mutatingRequests()).toEqual([]);
+  });
+
+  it("declining the plan exits 130 and changes nothing", async () => {
+    const { terminal, sandbox } = await wizard(["create-user", "--sandbox"]);
+    await terminal.waitFor(/Apply 2 changes to the tenant\?/);
+    terminal.type(`n${KEYS.enter}`);
+    expect(await terminal.exited).toBe(130);
+    expect(terminal.screen).toContain("Cancelled: nothing was changed.");
+    expect(sandbox.mutatingRequests()).toEqual([]);
+  });
+});
