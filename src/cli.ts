@@ -67,6 +67,13 @@ const COMMANDS: readonly CommandSpec[] = [
     examples: ["crm-lead-setup patch-role --org-url https://contoso.crm4.dynamics.com", "crm-lead-setup patch-role --sandbox --dry-run"],
   },
   {
+    name: "reset-password",
+    summary: "set a new generated password for the service user, shown once",
+    description:
+      "Sets a new generated password on the service user (no forced change, never expires) and prints it once in the Partner Center summary. The old password stops working: paste the new one into Partner Center.",
+    examples: ["crm-lead-setup reset-password --org-url https://contoso.crm4.dynamics.com", "crm-lead-setup reset-password --sandbox --user-name leads@contoso.com --yes --json"],
+  },
+  {
     name: "status",
     summary: "show every step as done, missing or drifted (changes nothing)",
     description: "Inspects the tenant for every step and reports it as done, missing or drifted. Read-only.",

@@ -21,6 +21,7 @@ const COMMAND_MODULES: Record<CommandName, () => Promise<CommandModule>> = {
   "create-user": () => import("./commands/create-user.js"),
   "assign-role": () => import("./commands/assign-role.js"),
   "patch-role": () => import("./commands/patch-role.js"),
+  "reset-password": () => import("./commands/reset-password.js"),
   status: () => import("./commands/status.js"),
   login: () => import("./commands/login.js"),
   logout: () => import("./commands/logout.js"),
@@ -75,6 +76,7 @@ export async function execute(
       renderHuman(io, outcome);
       if (outcome.error) renderError(io, outcome.error);
     }
+    await outcome.afterRender?.();
     if (outcome.error) return outcome.error.exitCode;
     if (options.detailedExitcode && options.dryRun && outcome.changesPending) return ExitCode.ChangesPending;
     return ExitCode.Ok;

@@ -69,6 +69,7 @@ export type CommandName =
   | "assign-role"
   | "patch-role"
   | "status"
+  | "reset-password"
   | "login"
   | "logout"
   | "sandbox";
@@ -135,7 +136,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     description: "use this Lead Writer solution zip instead of downloading it" },
   { key: "solutionUrl", flags: "--solution-url <url>", commands: ["init", "download-solution", "import-solution", "status"], parse: (raw, source) => parseHttpsOrigin(raw, source).href,
     description: "download the solution from this https URL instead of Microsoft's" },
-  { key: "userName", flags: "--user-name <upn>", commands: ["init", "create-user", "assign-role", "status"], parse: parseUserPrincipalName,
+  { key: "userName", flags: "--user-name <upn>", commands: ["init", "create-user", "assign-role", "status", "reset-password"], parse: parseUserPrincipalName,
     description: "service user's UPN (default mp-leadwriter@<default domain>)" },
   { key: "displayName", flags: "--display-name <text>", commands: ["init", "create-user"], parse: parseDisplayName, description: "service user's display name" },
   { key: "usageLocation", flags: "--usage-location <CC>", commands: ["init", "create-user"], parse: parseUsageLocation,
@@ -147,7 +148,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "syncTimeout", flags: "--sync-timeout <seconds>", commands: ["init", "import-solution", "assign-role"],
     parse: (raw, source) => parseIntegerInRange(raw, source, 1, 86_400, "seconds"),
     description: "how long to wait for the user to appear in Dynamics, and for an import (default 600)" },
-  { key: "keepPasswordExpiry", flags: "--keep-password-expiry", commands: ["init", "create-user"], description: "do not set DisablePasswordExpiration" },
+  { key: "keepPasswordExpiry", flags: "--keep-password-expiry", commands: ["init", "create-user", "reset-password"], description: "do not set DisablePasswordExpiration" },
   { key: "verify", flags: "--verify", commands: [], description: "end init with verify (writes and deletes a test lead)" },
   { key: "secretStdin", flags: "--secret-stdin", commands: [], description: "read the service identity's secret from standard input" },
   { key: "forceSync", flags: "--force-sync", commands: [], description: "add the user to Dynamics through the Power Platform admin API" },

@@ -14,6 +14,10 @@ export interface CommandOutcome {
   error: CliError | undefined;
   /** Secrets generated in this run that the summary may show. */
   newSecrets: string[];
+  /** Things the admin should know, shown after the summary (human output). */
+  notes?: string[];
+  /** Runs once the outcome has been written (e.g. to record that a password was shown). */
+  afterRender?: () => Promise<void>;
 }
 
 export function renderJson(io: IO, outcome: CommandOutcome): void {
@@ -100,6 +104,7 @@ export function renderHuman(io: IO, outcome: CommandOutcome): void {
     if (outcome.partnerCenter.password) io.out(style.dim("The password is shown this once and never expires. Paste it now; then select Validate in Partner Center."));
     else io.out(style.dim("Paste these values, then select Validate in Partner Center."));
   }
+  for (const note of outcome.notes ?? []) io.out(style.yellow(note));
 }
 
 export function renderError(io: IO, error: CliError): void {

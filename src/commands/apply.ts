@@ -4,6 +4,8 @@ import { inquirerPrompter, type Prompter } from "../prompter.js";
 import { renderPlan, type CommandOutcome } from "../render.js";
 import { runSteps } from "../run.js";
 import type { Step, StepResult } from "../steps/step.js";
+import { passwordNeverShown, recordPassword } from "../ledger.js";
+import { setNewPassword } from "../steps/reset-password.js";
 
 /**
  * The shared flow of every tenant-changing command: plan all steps, show the plan and ask to confirm (on
@@ -35,13 +37,28 @@ export async function confirmPlan(context: CommandContext, preview: StepResult[]
 
 export async function applySteps(context: CommandContext, steps: Step<unknown>[], options: ApplyOptions = {}): Promise<CommandOutcome & { changesPending: boolean }> {
   const outcome = await runSteps(context, steps, { confirm: (preview) => confirmPlan(context, preview, options.prompter) });
-  const password = context.facts.generatedPassword;
   let partnerCenter: CommandOutcome["partnerCenter"] = null;
-  if (options.partnerCenter && !outcome.error && !context.options.dryRun && context.facts.user) {
+  const notes: string[] = [];
+  const user = context.facts.user;
+  if (options.partnerCenter && !outcome.error && !context.options.dryRun && user?.current) {
     const session = await context.tenant();
-    partnerCenter = { url: session.orgUrl, authentication: "Office 365", userName: context.facts.user.userPrincipalName, password: password ?? null };
+    if (!context.facts.generatedPassword && (await passwordNeverShown(context.paths, session.orgUrl, user.userPrincipalName))) {
+      // An earlier run created the user and was stopped before it could show the password.
+      const offer = `The password generated when ${user.userPrincipalName} was created was never shown: the run that created it was interrupted.`;
+      if (context.io.canPrompt && (await (options.prompter ?? (await inquirerPrompter(context.io, context.signal))).confirm(`${offer} Set a new password now?`, true))) {
+        await setNewPassword(context, user.current);
+      } else {
+        notes.push(`${offer} Run \`crm-lead-setup reset-password${context.sandbox ? " --sandbox" : ""}\` to set a new one.`);
+      }
+    }
+    partnerCenter = { url: session.orgUrl, authentication: "Office 365", userName: user.userPrincipalName, password: context.facts.generatedPassword ?? null };
   }
+  const password = context.facts.generatedPassword;
+  const orgUrl = partnerCenter?.url;
   return {
+    notes,
+    // Once the summary holding the password has been written, the ledger knows it was shown.
+    afterRender: password && user?.current && orgUrl ? () => recordPassword(context.paths, { orgUrl, userPrincipalName: user.userPrincipalName, objectId: user.current!.id }, true) : undefined,
     command: context.command,
     dryRun: context.options.dryRun,
     results: outcome.results,

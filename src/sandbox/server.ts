@@ -67,6 +67,8 @@ export interface Sandbox {
   faults: FaultInjector;
   requests: RequestLogEntry[];
   mutatingRequests(): RequestLogEntry[];
+  /** Called after each answer is sent (or a connection dropped): lets a test act at an exact moment. */
+  onRequest(listener: (entry: RequestLogEntry) => void): () => void;
   /** Every token, refresh token and secret the sandbox issued or holds: what must never appear in output. */
   issuedSecrets(): string[];
   clearRequests(): void;
@@ -87,6 +89,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const solutionZip = buildSandboxSolutionZip();
   const controlToken = randomBytes(24).toString("base64url");
   const sockets = new Set<Socket>();
+  const listeners = new Set<(entry: RequestLogEntry) => void>();
+  const notify = (entry: RequestLogEntry) => {
+    for (const listener of listeners) listener(entry);
+  };
 
   const servers = new Map<ServiceName, Server>();
   const origins = {} as Record<ServiceName, string>;
@@ -210,6 +216,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (decision.kind === "drop") {
       entry.fault = "drop";
       incoming.socket.destroy();
+      if (!isControl) notify(entry);
       return;
     }
     if (decision.kind === "throttle") {
@@ -236,7 +243,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           : { "x-ms-request-id": requestId };
     const body = response.body ?? "";
     outgoing.writeHead(response.status, { date: new Date().toUTCString(), ...serviceHeaders, ...response.headers });
-    outgoing.end(body);
+    outgoing.end(body, () => {
+      if (!isControl) notify(entry);
+    });
   }
 
   for (const [service, server] of servers) {
@@ -254,6 +263,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     faults,
     requests,
     mutatingRequests: () => requests.filter((r) => r.mutating),
+    onRequest: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     issuedSecrets: () => [
       ...tokens.issued,
       state.credentials.adminPassword,

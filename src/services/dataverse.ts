@@ -17,7 +17,7 @@ export class DataverseApi {
     this.apiRoot = `${orgUrl}/api/data/v9.2/`;
   }
 
-  private async send(method: "GET" | "POST" | "PATCH" | "DELETE", path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<HttpResponse> {
+  private async send(method: "GET" | "POST" | "PATCH" | "DELETE", path: string, body?: unknown, extraHeaders: Record<string, string> = {}, idempotent?: boolean): Promise<HttpResponse> {
     const token = await this.tokens.getAccessToken(this.orgUrl);
     const headers: Record<string, string> = {
       Accept: "application/json",
@@ -33,6 +33,7 @@ export class DataverseApi {
       url: `${this.apiRoot}${path}`,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
+      idempotent,
     });
     if (response.status >= 400) {
       let code = "";
@@ -57,15 +58,19 @@ export class DataverseApi {
     return (await this.get<{ value: T[] }>(path)).value;
   }
 
-  /** POST; returns the JSON body when there is one, and the created record's id from OData-EntityId. */
-  async post<T = unknown>(path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ body: T | undefined; entityId: string | undefined }> {
-    const response = await this.send("POST", path, body, headers);
+  /**
+   * POST; returns the JSON body when there is one, and the created record's id from OData-EntityId.
+   * `idempotent`: sending it twice has the effect of sending it once, so transient failures are retried.
+   */
+  async post<T = unknown>(path: string, body: unknown, headers: Record<string, string> = {}, options: { idempotent?: boolean } = {}): Promise<{ body: T | undefined; entityId: string | undefined }> {
+    const response = await this.send("POST", path, body, headers, options.idempotent);
     const entityId = /\(([0-9a-f-]{36})\)$/i.exec(response.headers["odata-entityid"] ?? "")?.[1];
     return { body: response.body.length > 0 ? response.json<T>() : undefined, entityId };
   }
 
+  /** PATCH sets values on an existing record (If-Match: *, never an upsert): safe to resend. */
   async patch(path: string, body: unknown): Promise<void> {
-    await this.send("PATCH", path, body, { "If-Match": "*" });
+    await this.send("PATCH", path, body, { "If-Match": "*" }, true);
   }
 
   async delete(path: string): Promise<void> {
@@ -210,7 +215,7 @@ export class EnvironmentApi {
   /** Associates the role; an association that already exists counts as done (0x80040237). */
   async associateRole(systemUserId: string, roleId: string): Promise<void> {
     try {
-      await this.dataverse.post(`systemusers(${systemUserId})/systemuserroles_association/$ref`, { "@odata.id": `${this.dataverse.apiRoot}roles(${roleId})` });
+      await this.dataverse.post(`systemusers(${systemUserId})/systemuserroles_association/$ref`, { "@odata.id": `${this.dataverse.apiRoot}roles(${roleId})` }, {}, { idempotent: true });
     } catch (error) {
       if (error instanceof ServiceError && error.serviceCode.toLowerCase() === "0x80040237") return;
       throw error;
@@ -227,9 +232,13 @@ export class EnvironmentApi {
   }
 
   async addPrivileges(roleId: string, businessUnitId: string, privileges: { privilegeId: string; name: string; depth: Depth }[]): Promise<void> {
-    await this.dataverse.post(`roles(${roleId})/Microsoft.Dynamics.CRM.AddPrivilegesRole`, {
-      Privileges: privileges.map((p) => ({ PrivilegeId: p.privilegeId, PrivilegeName: p.name, Depth: p.depth, BusinessUnitId: businessUnitId })),
-    });
+    // Sets each privilege at its depth: a second identical call changes nothing, so it may be resent.
+    await this.dataverse.post(
+      `roles(${roleId})/Microsoft.Dynamics.CRM.AddPrivilegesRole`,
+      { Privileges: privileges.map((p) => ({ PrivilegeId: p.privilegeId, PrivilegeName: p.name, Depth: p.depth, BusinessUnitId: businessUnitId })) },
+      {},
+      { idempotent: true },
+    );
   }
 
   setMemberPrivilegeInheritance(roleId: string): Promise<void> {

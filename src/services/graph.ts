@@ -1,4 +1,4 @@
-import { AuthenticationHandler, Client, GraphError, type Context, type Middleware } from "@microsoft/microsoft-graph-client";
+import { AuthenticationHandler, Client, GraphError, type Context, type Middleware, type MiddlewareOptions } from "@microsoft/microsoft-graph-client";
 import type { HttpClient } from "./http.js";
 import type { TokenProvider } from "../auth/msal.js";
 import { ServiceError } from "./service-error.js";
@@ -10,6 +10,9 @@ import { ServiceError } from "./service-error.js";
  * (host name only, no port), and Node's fetch sends `Accept-Language: *`, which Graph rejects on some
  * endpoints, so an explicit language is sent.
  */
+/** Per-request marker: this write may be resent after a 5xx or a dropped connection (same effect twice). */
+class ResendSafely implements MiddlewareOptions {}
+
 class HttpLayerHandler implements Middleware {
   constructor(private readonly http: HttpClient) {}
 
@@ -22,7 +25,8 @@ class HttpLayerHandler implements Middleware {
       headers[name] = value;
     });
     const method = (options.method ?? "GET").toUpperCase() as "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
-    const response = await this.http.send({ service: "graph", method, url, headers, body: typeof options.body === "string" ? options.body : undefined });
+    const idempotent = context.middlewareControl?.getMiddlewareOptions(ResendSafely) ? true : undefined;
+    const response = await this.http.send({ service: "graph", method, url, headers, body: typeof options.body === "string" ? options.body : undefined, idempotent });
     const empty = response.status === 204 || response.status === 304 || response.body.length === 0;
     context.response = new Response(empty ? null : response.body, { status: response.status, headers: response.headers });
   }
@@ -75,12 +79,15 @@ export class GraphApi {
     return page.value;
   }
 
-  async post<T>(path: string, body: unknown): Promise<T> {
-    return this.call(`POST ${path}`, async () => (await this.client.api(path).post(body)) as T);
+  /** `idempotent`: sending it twice has the effect of sending it once, so transient failures are retried. */
+  async post<T>(path: string, body: unknown, options: { idempotent?: boolean } = {}): Promise<T> {
+    const request = options.idempotent ? this.client.api(path).middlewareOptions([new ResendSafely()]) : this.client.api(path);
+    return this.call(`POST ${path}`, async () => (await request.post(body)) as T);
   }
 
+  /** PATCH sets values: sending it twice has the same effect, so it is retried like a read. */
   async patch(path: string, body: unknown): Promise<void> {
-    await this.call(`PATCH ${path}`, async () => this.client.api(path).patch(body));
+    await this.call(`PATCH ${path}`, async () => this.client.api(path).middlewareOptions([new ResendSafely()]).patch(body));
   }
 
   async delete(path: string): Promise<void> {
@@ -173,6 +180,7 @@ export class DirectoryApi {
   }
 
   async assignLicense(userId: string, skuId: string): Promise<void> {
-    await this.graph.post(`/users/${userId}/assignLicense`, { addLicenses: [{ skuId, disabledPlans: [] }], removeLicenses: [] });
+    // Assigning a licence the user already holds changes nothing: safe to resend.
+    await this.graph.post(`/users/${userId}/assignLicense`, { addLicenses: [{ skuId, disabledPlans: [] }], removeLicenses: [] }, { idempotent: true });
   }
 }

@@ -1,10 +1,10 @@
-import { StepFailedError } from "../errors.js";
+import { CliError, ExitCode } from "../errors.js";
 
 /**
  * A Graph, Dataverse or Power Platform answer that is an error. Steps read `status` and `serviceCode`
  * (Graph's `error.code`, Dataverse's hex code) to decide; the message keeps the service's own words.
  */
-export class ServiceError extends StepFailedError {
+export class ServiceError extends CliError {
   constructor(
     readonly service: "graph" | "dataverse" | "bap",
     readonly status: number,
@@ -13,10 +13,16 @@ export class ServiceError extends StepFailedError {
     readonly operation: string,
     readonly requestId: string | undefined,
   ) {
-    super({
+    // 403: the signed-in admin lacks a role or privilege; the call changed nothing (SPEC §3: exit 4).
+    super(status === 403 ? ExitCode.TenantNotReady : ExitCode.StepFailed, {
       code: `${service}-${(serviceCode || String(status)).toLowerCase().replace(/[^a-z0-9]+/g, "-")}`,
       message: `${operation} failed: ${status} ${serviceCode ? `${serviceCode}: ` : ""}${serviceMessage}`,
-      hint: requestId ? `Microsoft request id ${requestId}; re-run with --verbose for the full exchange.` : "Re-run with --verbose for the full exchange.",
+      hint:
+        status === 403
+          ? `The signed-in account lacks a needed right: ${service === "graph" ? "in Entra ID, Global Administrator, or User Administrator plus License Administrator" : "in Dynamics, the System Administrator security role"}.${requestId ? ` (Microsoft request id ${requestId})` : ""}`
+          : requestId
+            ? `Microsoft request id ${requestId}; re-run with --verbose for the full exchange.`
+            : "Re-run with --verbose for the full exchange.",
     });
   }
 

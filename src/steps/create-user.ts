@@ -7,6 +7,7 @@ import type { CommandContext } from "../context.js";
 import { decideLicence, type LicenceDecision } from "./licences.js";
 import { generatePassword } from "./password.js";
 import { checkUserDomain, DEFAULT_DISPLAY_NAME, directoryFacts, serviceUser } from "./service-user.js";
+import { recordPassword } from "../ledger.js";
 import type { Change, Plan, Step } from "./step.js";
 
 /**
@@ -25,9 +26,9 @@ export interface CreateUserState {
   keepPasswordExpiry: boolean;
 }
 
-const PASSWORD_NEVER_EXPIRES = "DisablePasswordExpiration";
+export const PASSWORD_NEVER_EXPIRES = "DisablePasswordExpiration";
 
-function policiesWith(current: string | null, add: string): string {
+export function policiesWith(current: string | null, add: string): string {
   const set = new Set((current ?? "").split(",").map((p) => p.trim()).filter((p) => p && p !== "None"));
   set.add(add);
   return [...set].join(", ");
@@ -94,10 +95,14 @@ export const createUserStep: Step<CreateUserState> = {
     if (!user) {
       const password = generatePassword();
       context.io.redactor.add(password);
+      // Recorded before the user exists: a run killed once it does leaves "password never shown" on record.
+      const orgUrl = (await context.tenant()).orgUrl;
+      await recordPassword(context.paths, { orgUrl, userPrincipalName: upn, objectId: "" }, false);
       const created = await createUser(context, directory, state, password);
       user = created;
       if (created.passwordKnown) {
         context.facts.generatedPassword = password;
+        await recordPassword(context.paths, { orgUrl, userPrincipalName: upn, objectId: created.id }, false);
         done.push(`created ${upn}`);
       } else {
         done.push(`adopted ${upn}, which appeared while it was being created`);
@@ -138,28 +143,34 @@ async function createUser(context: CommandContext, directory: DirectoryApi, stat
     ...(state.keepPasswordExpiry ? {} : { passwordPolicies: PASSWORD_NEVER_EXPIRES }),
     passwordProfile: { password, forceChangePasswordNextSignIn: false, forceChangePasswordNextSignInWithMfa: false },
   };
-  try {
-    return { ...(await directory.createUser(body)), passwordKnown: true };
-  } catch (error) {
-    const unknownOutcome = error instanceof HttpFailure || (error instanceof ServiceError && error.status >= 500);
-    const conflict = error instanceof ServiceError && error.says("same value for property userPrincipalName");
-    if (!unknownOutcome && !conflict) throw error;
-    const found = await directory.findUser(upn);
-    if (found) return { ...found, passwordKnown: unknownOutcome };
-    if (conflict) {
-      throw new TenantNotReadyError({
-        code: "user-name-taken",
-        message: `${upn} is held by another object (often a deleted user still in the recycle bin for 30 days).`,
-        hint: "Restore or permanently delete it in Entra admin center → Users → Deleted users, or pass another --user-name.",
-      });
+  // Bounded: each unknown outcome is looked at before the next attempt, so no duplicate can result.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return { ...(await directory.createUser(body)), passwordKnown: true };
+    } catch (error) {
+      const unknownOutcome = error instanceof HttpFailure || (error instanceof ServiceError && error.status >= 500);
+      const conflict = error instanceof ServiceError && error.says("same value for property userPrincipalName");
+      if (!unknownOutcome && !conflict) throw error;
+      const found = await directory.findUser(upn);
+      // Found after an unknown outcome: our request created it, with our password.
+      if (found) return { ...found, passwordKnown: unknownOutcome };
+      if (conflict) {
+        throw new TenantNotReadyError({
+          code: "user-name-taken",
+          message: `${upn} is held by another object (often a deleted user still in the recycle bin for 30 days).`,
+          hint: "Restore or permanently delete it in Entra admin center → Users → Deleted users, or pass another --user-name.",
+        });
+      }
+      if (attempt >= 3) throw error;
+      context.io.trace(`creating ${upn} failed without creating it (${(error as Error).message}); trying again`);
+      await abortableSleep(1000 * attempt, context.signal);
     }
-    throw error;
   }
 }
 
 /** A user just created may not be visible everywhere for a few seconds: 404s are retried (graph-and-msal §A.4). */
 async function assignLicenceAfterReplication(context: CommandContext, directory: DirectoryApi, userId: string, skuId: string): Promise<void> {
-  const delays = [1, 2, 4, 8, 16, 30];
+  const delays = [0.5, 1, 2, 4, 8, 16, 30];
   for (let attempt = 0; ; attempt++) {
     try {
       await directory.assignLicense(userId, skuId);

@@ -109,12 +109,14 @@ async function startImport(context: CommandContext, environment: EnvironmentApi,
         await new Promise((resolve) => setTimeout(resolve, Math.min(30, 5 * attempt) * 1000));
         continue;
       }
-      if (error instanceof HttpFailure || (error instanceof ServiceError && error.status >= 500)) {
+      if ((error instanceof HttpFailure || (error instanceof ServiceError && error.status >= 500)) && attempt < 3) {
         // The request may have reached the service: look before importing again (no blind resend).
         const running = await environment.findRunningImport(name);
         if (running) return { importJobId: running.importjobid };
         const installed = await environment.findSolution(name);
         if (installed && compareVersions(installed.version, solution.manifest.version) >= 0) return { importJobId };
+        context.io.trace(`starting the import failed without starting it (${(error as Error).message}); trying again`);
+        continue;
       }
       throw error;
     }

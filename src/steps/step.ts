@@ -8,7 +8,7 @@ import type { PrivilegeRow, RoleRow, WhoAmI } from "../services/dataverse.js";
  * changes). `--dry-run` and `status` stop after the plan; a re-run after success plans nothing.
  */
 
-export type StepId = "download-solution" | "import-solution" | "create-user" | "assign-role" | "patch-role";
+export type StepId = "download-solution" | "import-solution" | "create-user" | "assign-role" | "patch-role" | "reset-password";
 export type StepStatus = "done" | "unchanged" | "planned" | "skipped" | "failed";
 
 export interface Change {

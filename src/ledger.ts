@@ -1,0 +1,40 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { writePrivateFile } from "./auth/cache.js";
+import type { AppPaths } from "./paths.js";
+
+/**
+ * What this tool created, per Dynamics environment and user, and whether the password it generated was
+ * ever shown. It holds no secret. When a run is killed after creating the service user but before the
+ * summary, the next run can say exactly that and offer a new password, instead of a vague "not shown".
+ */
+interface LedgerEntry {
+  orgUrl: string;
+  userPrincipalName: string;
+  objectId: string;
+  createdAt: string;
+  passwordShown: boolean;
+}
+
+const fileOf = (paths: AppPaths) => join(paths.configDir, "created-users.json");
+const keyOf = (orgUrl: string, userPrincipalName: string) => `${orgUrl}|${userPrincipalName.toLowerCase()}`;
+
+async function read(paths: AppPaths): Promise<Record<string, LedgerEntry>> {
+  try {
+    return JSON.parse(await readFile(fileOf(paths), "utf8")) as Record<string, LedgerEntry>;
+  } catch {
+    return {};
+  }
+}
+
+export async function recordPassword(paths: AppPaths, entry: Omit<LedgerEntry, "createdAt" | "passwordShown">, shown: boolean): Promise<void> {
+  const ledger = await read(paths);
+  const key = keyOf(entry.orgUrl, entry.userPrincipalName);
+  ledger[key] = { ...entry, createdAt: ledger[key]?.createdAt ?? new Date().toISOString(), passwordShown: shown };
+  await writePrivateFile(fileOf(paths), JSON.stringify(ledger, null, 2));
+}
+
+/** True when this tool set the user's password in an earlier run that ended before showing it. */
+export async function passwordNeverShown(paths: AppPaths, orgUrl: string, userPrincipalName: string): Promise<boolean> {
+  return (await read(paths))[keyOf(orgUrl, userPrincipalName)]?.passwordShown === false;
+}
