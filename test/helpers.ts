@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -32,22 +32,38 @@ export function tempHome(): { home: string; env: NodeJS.ProcessEnv } {
   return { home, env };
 }
 
-/** Runs the built CLI as a user would: a child process, no terminal, its own environment. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv, options: { input?: string; timeoutMs?: number } = {}): Promise<CliRun> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
+/** Starts the built CLI as a user would (a child process, no terminal, its own environment). */
+export function startCli(args: string[], env: NodeJS.ProcessEnv, options: { input?: string; timeoutMs?: number } = {}): { child: ChildProcess; done: Promise<CliRun> } {
+  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
+  const done = new Promise<CliRun>((resolvePromise, reject) => {
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 25_000);
+    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
     child.on("error", reject);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       resolvePromise({ code, stdout, stderr, signal });
     });
-    child.stdin.end(options.input ?? "");
   });
+  child.stdin!.end(options.input ?? "");
+  return { child, done };
+}
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv, options: { input?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+  return startCli(args, env, options).done;
+}
+
+/** Runs the same command until it succeeds (re-running converges), at most `times`; returns every run. */
+export async function runUntilSuccess(args: string[], env: NodeJS.ProcessEnv, times: number): Promise<CliRun[]> {
+  const runs: CliRun[] = [];
+  while (runs.length < times) {
+    const run = await runCli(args, env, { timeoutMs: 120_000 });
+    runs.push(run);
+    if (run.code === 0) break;
+  }
+  return runs;
 }
 
 /** A sandbox in the test process, published through the connection file of `home` so `--sandbox` finds it. */

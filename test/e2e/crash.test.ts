@@ -1,0 +1,88 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { RequestLogEntry, Sandbox } from "../../src/sandbox/server.js";
+import { expectConfigured, passwordSignIn, printedPassword, runCli, sandboxFor, startCli, tempHome } from "../helpers.js";
+
+/**
+ * Crash and resume (issue 4): the CLI is killed with SIGKILL the moment the sandbox has answered a given
+ * request, at every step boundary and in the middle of steps. The next run must converge on the clean
+ * state with exactly one of everything.
+ */
+const sandboxes: Sandbox[] = [];
+afterEach(async () => {
+  for (const sandbox of sandboxes.splice(0)) await sandbox.close();
+});
+
+const INIT = ["init", "--sandbox", "--yes", "--auth", "client-secret"];
+const UPN = "mp-leadwriter@contoso.com";
+
+/** The first request matching `then` after one matching `first`. */
+const after = (first: (e: RequestLogEntry) => boolean, then: (e: RequestLogEntry) => boolean) => {
+  let armed = false;
+  return (entry: RequestLogEntry) => (armed ? then(entry) : ((armed = first(entry)), false));
+};
+
+const CRASH_POINTS: [string, () => (entry: RequestLogEntry) => boolean][] = [
+  ["after the download (boundary download → import)", () => (e) => e.service === "download"],
+  ["right after the import started", () => (e) => e.path.startsWith("/api/data/v9.2/ImportSolutionAsync")],
+  ["after the import finished (boundary import → create-user)", () => after((e) => e.path.startsWith("/api/data/v9.2/asyncoperations("), (e) => e.path.startsWith("/api/data/v9.2/roles?"))],
+  ["right after the user was created", () => (e) => e.method === "POST" && e.path === "/v1.0/users"],
+  ["after the licence (boundary create-user → assign-role)", () => (e) => e.path.endsWith("/assignLicense")],
+  ["right after the role was associated", () => (e) => e.path.endsWith("/systemuserroles_association/$ref")],
+  ["after the privileges were added (in patch-role)", () => (e) => e.path.includes("AddPrivilegesRole")],
+  ["after member privilege inheritance (before the read-back)", () => (e) => e.method === "PATCH" && e.path.startsWith("/api/data/v9.2/roles(")],
+];
+
+async function crashAt(predicate: (entry: RequestLogEntry) => boolean) {
+  const { env } = tempHome();
+  const sandbox = await sandboxFor(env);
+  sandboxes.push(sandbox);
+  const { child, done } = startCli(INIT, env);
+  let seen: RequestLogEntry | undefined;
+  const stop = sandbox.onRequest((entry) => {
+    if (!seen && predicate(entry)) {
+      seen = entry;
+      child.kill("SIGKILL");
+    }
+  });
+  const killed = await done;
+  stop();
+  return { env, sandbox, killed, seen };
+}
+
+describe("killed at any point, the next run converges", () => {
+  it.each(CRASH_POINTS)("%s", async (_label, makePredicate) => {
+    const { env, sandbox, killed, seen } = await crashAt(makePredicate());
+    expect(seen).toBeDefined();
+    expect(killed.signal).toBe("SIGKILL");
+    const again = await runCli(INIT, env);
+    expect(again.stderr).not.toMatch(/Error:/);
+    expect(again.code).toBe(0);
+    expectConfigured(sandbox, { userName: UPN });
+    expect([...sandbox.state.users.values()].filter((u) => u.userPrincipalName === UPN)).toHaveLength(1);
+    expect([...sandbox.state.solutions.values()]).toHaveLength(1);
+    expect(sandbox.state.asyncOperations.size).toBe(1);
+  });
+
+  it("says when the password of a user it created was never shown, and reset-password sets a new one", async () => {
+    const { env, sandbox } = await crashAt((e) => e.method === "POST" && e.path === "/v1.0/users");
+    const again = await runCli(INIT, env);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/Password\s+\(not shown/);
+    expect(again.stdout).toContain(`The password generated when ${UPN} was created was never shown: the run that created it was interrupted. Run \`crm-lead-setup reset-password --sandbox\` to set a new one.`);
+
+    const reset = await runCli(["reset-password", "--sandbox", "--yes", "--auth", "client-secret", "--json"], env);
+    expect(reset.code).toBe(0);
+    const document = JSON.parse(reset.stdout);
+    expect(document.steps).toEqual([expect.objectContaining({ id: "reset-password", status: "done" })]);
+    expect(document.partnerCenter).toMatchObject({ userName: UPN, password: expect.stringMatching(/^\S{28}$/) });
+    expect(await passwordSignIn(sandbox, UPN, document.partnerCenter.password)).toBe(200);
+    const user = [...sandbox.state.users.values()].find((u) => u.userPrincipalName === UPN)!;
+    expect(user.forceChangePasswordNextSignIn).toBe(false);
+    expect(user.passwordPolicies).toContain("DisablePasswordExpiration");
+
+    // Shown now: the next run no longer says it was never shown.
+    const third = await runCli(INIT, env);
+    expect(third.stdout).not.toContain("was never shown");
+    expect(printedPassword(third.stdout)).toBeUndefined();
+  });
+});
