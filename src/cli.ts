@@ -53,6 +53,13 @@ const COMMANDS: readonly CommandSpec[] = [
     examples: ["crm-lead-setup create-user --org-url https://contoso.crm4.dynamics.com --license DYN365_ENTERPRISE_SALES", "crm-lead-setup create-user --sandbox --user-name leads@contoso.com --usage-location GB --yes"],
   },
   {
+    name: "create-app",
+    summary: "create the Entra app (the identity Partner Center recommends) and its Dynamics application user",
+    description:
+      "Creates an Entra app registration (accounts in any organizational directory, Dynamics CRM user_impersonation), its service principal, a client secret with an expiry (--secret-expiry-months, default 24), and the Dataverse application user in the root business unit. An app of that name is reused; a new secret is added only when none was delivered.",
+    examples: ["crm-lead-setup create-app --org-url https://contoso.crm4.dynamics.com", "crm-lead-setup create-app --sandbox --app-name \"Contoso lead writer\" --secret-expiry-months 12 --yes"],
+  },
+  {
     name: "assign-role",
     summary: "give the service user the Microsoft Marketplace Lead Writer role",
     description:

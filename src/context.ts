@@ -13,7 +13,7 @@ import { findRunningSandbox, sandboxBrowser } from "./sandbox-link.js";
 import type { ClientCertificate, MsalTokenProvider } from "./auth/msal.js";
 import type { GraphApi } from "./services/graph.js";
 import type { DataverseApi, EnvironmentApi } from "./services/dataverse.js";
-import type { DirectoryApi } from "./services/graph.js";
+import type { ApplicationsApi, DirectoryApi } from "./services/graph.js";
 import type { RunFacts } from "./steps/step.js";
 
 /**
@@ -34,6 +34,8 @@ export interface TenantSession {
   dataverse: DataverseApi;
   /** Typed Graph calls for the directory (users, domains, licences). */
   directory: DirectoryApi;
+  /** Typed Graph calls for app registrations and service principals. */
+  applications: ApplicationsApi;
   /** Typed Dataverse calls for the environment (solutions, roles, users). */
   environment: EnvironmentApi;
 }
@@ -181,7 +183,7 @@ export async function createContext(command: string, options: CliOptions, io: IO
     const endpoints: ResolvedCloud = sandbox
       ? { name: "custom", authorityHost: sandbox.loginOrigin, graphEndpoint: sandbox.graphOrigin, bapEndpoint: sandbox.bapOrigin, bapScope: `${sandbox.bapOrigin}/.default` }
       : cloud!;
-    const [{ MsalTokenProvider }, { GraphApi, DirectoryApi }, { DataverseApi, EnvironmentApi }] = await Promise.all([
+    const [{ MsalTokenProvider }, { GraphApi, DirectoryApi, ApplicationsApi }, { DataverseApi, EnvironmentApi }] = await Promise.all([
       import("./auth/msal.js"),
       import("./services/graph.js"),
       import("./services/dataverse.js"),
@@ -201,7 +203,7 @@ export async function createContext(command: string, options: CliOptions, io: IO
     );
     const graph = new GraphApi(http, endpoints.graphEndpoint, tokens);
     const dataverse = new DataverseApi(http, orgUrl, tokens);
-    return { orgUrl, cloud: endpoints, tenant: auth.tenant, tokens, graph, dataverse, directory: new DirectoryApi(graph), environment: new EnvironmentApi(dataverse) };
+    return { orgUrl, cloud: endpoints, tenant: auth.tenant, tokens, graph, dataverse, directory: new DirectoryApi(graph), applications: new ApplicationsApi(graph), environment: new EnvironmentApi(dataverse) };
   };
 
   return {

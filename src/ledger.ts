@@ -38,3 +38,23 @@ export async function recordPassword(paths: AppPaths, entry: Omit<LedgerEntry, "
 export async function passwordNeverShown(paths: AppPaths, orgUrl: string, userPrincipalName: string): Promise<boolean> {
   return (await read(paths))[keyOf(orgUrl, userPrincipalName)]?.passwordShown === false;
 }
+
+/** The app identity's client secret this tool added (by key id, never its value) and whether it was shown. */
+interface SecretEntry {
+  orgUrl: string;
+  appId: string;
+  keyId: string;
+  passwordShown: boolean;
+}
+
+const secretKey = (orgUrl: string, appId: string) => `${orgUrl}|app:${appId.toLowerCase()}`;
+
+export async function recordSecret(paths: AppPaths, entry: { orgUrl: string; appId: string; keyId: string }, shown: boolean): Promise<void> {
+  const ledger = (await read(paths)) as Record<string, unknown>;
+  ledger[secretKey(entry.orgUrl, entry.appId)] = { ...entry, passwordShown: shown } satisfies SecretEntry;
+  await writePrivateFile(fileOf(paths), JSON.stringify(ledger, null, 2));
+}
+
+export async function secretRecord(paths: AppPaths, orgUrl: string, appId: string): Promise<SecretEntry | undefined> {
+  return ((await read(paths)) as Record<string, unknown>)[secretKey(orgUrl, appId)] as SecretEntry | undefined;
+}

@@ -19,6 +19,7 @@ const COMMAND_MODULES: Record<CommandName, () => Promise<CommandModule>> = {
   "download-solution": () => import("./commands/download-solution.js"),
   "import-solution": () => import("./commands/import-solution.js"),
   "create-user": () => import("./commands/create-user.js"),
+  "create-app": () => import("./commands/create-app.js"),
   "assign-role": () => import("./commands/assign-role.js"),
   "patch-role": () => import("./commands/patch-role.js"),
   "reset-password": () => import("./commands/reset-password.js"),

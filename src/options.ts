@@ -66,6 +66,7 @@ export type CommandName =
   | "download-solution"
   | "import-solution"
   | "create-user"
+  | "create-app"
   | "assign-role"
   | "patch-role"
   | "status"
@@ -142,8 +143,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "usageLocation", flags: "--usage-location <CC>", commands: ["init", "create-user"], parse: parseUsageLocation,
     description: "ISO 3166 country code for the licence (default: the tenant's country)" },
   { key: "license", flags: "--license <sku>", commands: ["init", "create-user"], parse: parseLicense, description: "licence: SKU part number or skuId" },
-  { key: "appName", flags: "--app-name <text>", commands: [], parse: parseDisplayName, description: "app registration name for --identity app" },
-  { key: "secretExpiryMonths", flags: "--secret-expiry-months <n>", commands: [],
+  { key: "appName", flags: "--app-name <text>", commands: ["init", "create-app", "assign-role", "status", "reset-password"], parse: parseDisplayName, description: "app registration name for --identity app" },
+  { key: "secretExpiryMonths", flags: "--secret-expiry-months <n>", commands: ["init", "create-app", "reset-password"],
     parse: (raw, source) => parseIntegerInRange(raw, source, 1, 24, "months"), description: "client secret lifetime (default 24)" },
   { key: "syncTimeout", flags: "--sync-timeout <seconds>", commands: ["init", "import-solution", "assign-role"],
     parse: (raw, source) => parseIntegerInRange(raw, source, 1, 86_400, "seconds"),

@@ -102,6 +102,7 @@ export function renderHuman(io: IO, outcome: CommandOutcome): void {
     io.out("");
     io.outWithSecrets(partnerCenterBox(outcome).join("\n"), outcome.newSecrets);
     if (outcome.partnerCenter.password) io.out(style.dim("The password is shown this once and never expires. Paste it now; then select Validate in Partner Center."));
+    else if (outcome.partnerCenter.clientSecret) io.out(style.dim("The client secret is shown this once. Paste it now; then select Validate in Partner Center."));
     else io.out(style.dim("Paste these values, then select Validate in Partner Center."));
   }
   for (const note of outcome.notes ?? []) io.out(style.yellow(note));

@@ -4,7 +4,7 @@ import { inquirerPrompter, type Prompter } from "../prompter.js";
 import { renderPlan, type CommandOutcome } from "../render.js";
 import { runSteps } from "../run.js";
 import type { Step, StepResult } from "../steps/step.js";
-import { passwordNeverShown, recordPassword } from "../ledger.js";
+import { passwordNeverShown, recordPassword, recordSecret } from "../ledger.js";
 import { setNewPassword } from "../steps/reset-password.js";
 
 /**
@@ -37,34 +37,60 @@ export async function confirmPlan(context: CommandContext, preview: StepResult[]
 
 export async function applySteps(context: CommandContext, steps: Step<unknown>[], options: ApplyOptions = {}): Promise<CommandOutcome & { changesPending: boolean }> {
   const outcome = await runSteps(context, steps, { confirm: (preview) => confirmPlan(context, preview, options.prompter) });
-  let partnerCenter: CommandOutcome["partnerCenter"] = null;
-  const notes: string[] = [];
-  const user = context.facts.user;
-  if (options.partnerCenter && !outcome.error && !context.options.dryRun && user?.current) {
-    const session = await context.tenant();
-    if (!context.facts.generatedPassword && (await passwordNeverShown(context.paths, session.orgUrl, user.userPrincipalName))) {
-      // An earlier run created the user and was stopped before it could show the password.
-      const offer = `The password generated when ${user.userPrincipalName} was created was never shown: the run that created it was interrupted.`;
-      if (context.io.canPrompt && (await (options.prompter ?? (await inquirerPrompter(context.io, context.signal))).confirm(`${offer} Set a new password now?`, true))) {
-        await setNewPassword(context, user.current);
-      } else {
-        notes.push(`${offer} Run \`crm-lead-setup reset-password${context.sandbox ? " --sandbox" : ""}\` to set a new one.`);
-      }
-    }
-    partnerCenter = { url: session.orgUrl, authentication: "Office 365", userName: user.userPrincipalName, password: context.facts.generatedPassword ?? null };
-  }
-  const password = context.facts.generatedPassword;
-  const orgUrl = partnerCenter?.url;
+  const summary = options.partnerCenter && !outcome.error && !context.options.dryRun ? await partnerCenterSummary(context, options) : undefined;
+  const secrets = [context.facts.generatedPassword, context.facts.generatedSecret?.secretText].filter((s): s is string => s !== undefined);
   return {
-    notes,
-    // Once the summary holding the password has been written, the ledger knows it was shown.
-    afterRender: password && user?.current && orgUrl ? () => recordPassword(context.paths, { orgUrl, userPrincipalName: user.userPrincipalName, objectId: user.current!.id }, true) : undefined,
     command: context.command,
     dryRun: context.options.dryRun,
     results: outcome.results,
-    partnerCenter,
+    partnerCenter: summary?.values ?? null,
+    notes: summary?.notes ?? [],
+    afterRender: summary?.afterRender,
     error: outcome.error,
-    newSecrets: password ? [password] : [],
+    newSecrets: secrets,
     changesPending: outcome.changesPending,
+  };
+}
+
+interface Summary {
+  values: NonNullable<CommandOutcome["partnerCenter"]>;
+  notes: string[];
+  /** Marks the generated secret as shown, once the summary has been written. */
+  afterRender?: () => Promise<void>;
+}
+
+/** The Partner Center dialog's values for the identity that was set up (reference: dataverse §1.4). */
+async function partnerCenterSummary(context: CommandContext, options: ApplyOptions): Promise<Summary | undefined> {
+  const session = await context.tenant();
+  const notes: string[] = [];
+  const app = context.facts.app;
+  if (context.options.identity === "app") {
+    if (!app?.application) return undefined;
+    const secret = context.facts.generatedSecret;
+    if (secret) notes.push(`The client secret expires on ${secret.endDateTime.slice(0, 10)}. Before then, run \`crm-lead-setup reset-password --identity app\` and paste the new one into Partner Center.`);
+    const appId = app.application.appId;
+    return {
+      values: { url: session.orgUrl, authentication: "Azure Active Directory", applicationId: appId, directoryId: app.directoryId, clientSecret: secret?.secretText ?? null },
+      notes,
+      afterRender: secret ? () => recordSecret(context.paths, { orgUrl: session.orgUrl, appId, keyId: secret.keyId }, true) : undefined,
+    };
+  }
+  const user = context.facts.user;
+  if (!user?.current) return undefined;
+  if (!context.facts.generatedPassword && (await passwordNeverShown(context.paths, session.orgUrl, user.userPrincipalName))) {
+    // An earlier run created the user and was stopped before it could show the password.
+    const offer = `The password generated when ${user.userPrincipalName} was created was never shown: the run that created it was interrupted.`;
+    if (context.io.canPrompt && (await (options.prompter ?? (await inquirerPrompter(context.io, context.signal))).confirm(`${offer} Set a new password now?`, true))) {
+      await setNewPassword(context, user.current);
+    } else {
+      notes.push(`${offer} Run \`crm-lead-setup reset-password${context.sandbox ? " --sandbox" : ""}\` to set a new one.`);
+    }
+  }
+  const password = context.facts.generatedPassword;
+  const current = user.current;
+  return {
+    values: { url: session.orgUrl, authentication: "Office 365", userName: user.userPrincipalName, password: password ?? null },
+    notes,
+    afterRender: password ? () => recordPassword(context.paths, { orgUrl: session.orgUrl, userPrincipalName: user.userPrincipalName, objectId: current.id }, true) : undefined,
   };
 }

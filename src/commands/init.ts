@@ -6,7 +6,7 @@ import { parseUsageLocation, parseUserPrincipalName } from "../validate.js";
 import { describeLicence, dynamicsLicences } from "../steps/licences.js";
 import { defaultDomain, DEFAULT_USER_LOCAL_PART, directoryFacts, serviceUser } from "../steps/service-user.js";
 import { applySteps } from "./apply.js";
-import { USER_IDENTITY_STEPS } from "./steps.js";
+import { identitySteps } from "./steps.js";
 
 /**
  * The wizard: asks only what it cannot discover (offering what it discovered as choices), shows the whole
@@ -15,9 +15,6 @@ import { USER_IDENTITY_STEPS } from "./steps.js";
  */
 export async function run(context: CommandContext, prompter?: Prompter) {
   const { options, io } = context;
-  if (options.identity === "app") {
-    throw new UsageError({ code: "identity-app-unavailable", message: "--identity app (an Entra app registration) is not available in this version yet.", hint: "Use the default --identity user, which sets up the Office 365 user of the original Partner Center page." });
-  }
   const needed = [
     !options.orgUrl && !context.sandbox && !io.canPrompt ? "--org-url" : undefined,
     !options.yes && !options.dryRun && !io.canPrompt ? "--yes" : undefined,
@@ -30,8 +27,9 @@ export async function run(context: CommandContext, prompter?: Prompter) {
     });
   }
   const ask = io.canPrompt ? (prompter ?? (await inquirerPrompter(io, context.signal))) : undefined;
-  if (ask) await askQuestions(context, ask);
-  return applySteps(context, USER_IDENTITY_STEPS, { partnerCenter: true, prompter: ask });
+  // The app identity asks nothing: its name and secret lifetime have defaults and flags.
+  if (ask && options.identity !== "app") await askQuestions(context, ask);
+  return applySteps(context, identitySteps(context), { partnerCenter: true, prompter: ask });
 }
 
 async function askQuestions(context: CommandContext, ask: Prompter): Promise<void> {

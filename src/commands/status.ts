@@ -1,6 +1,6 @@
 import type { CommandContext } from "../context.js";
 import { runSteps } from "../run.js";
-import { USER_IDENTITY_STEPS } from "./steps.js";
+import { identitySteps } from "./steps.js";
 
 /**
  * Read-only: inspects every step and reports it as done, missing or drifted. With --detailed-exitcode it
@@ -8,7 +8,7 @@ import { USER_IDENTITY_STEPS } from "./steps.js";
  */
 export async function run(context: CommandContext) {
   const inspectOnly = { ...context, options: { ...context.options, dryRun: true } };
-  const outcome = await runSteps(inspectOnly, USER_IDENTITY_STEPS);
+  const outcome = await runSteps(inspectOnly, identitySteps(context));
   const results = outcome.results.map((result) => {
     const state = result.status === "unchanged" || result.status === "skipped" ? "done" : result.status === "failed" ? "failed" : result.drift ? "drifted" : "missing";
     return { ...result, details: { ...result.details, state } };

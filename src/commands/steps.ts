@@ -1,9 +1,18 @@
 import { downloadSolutionStep } from "../steps/download-solution.js";
 import { importSolutionStep } from "../steps/import-solution.js";
 import { createUserStep } from "../steps/create-user.js";
+import { createAppStep } from "../steps/create-app.js";
 import { assignRoleStep } from "../steps/assign-role.js";
 import { patchRoleStep } from "../steps/patch-role.js";
 import type { Step } from "../steps/step.js";
 
+import type { CommandContext } from "../context.js";
+
 /** The steps of the Office 365 (user) identity, in the order the Partner Center page gives them. */
 export const USER_IDENTITY_STEPS = [downloadSolutionStep, importSolutionStep, createUserStep, assignRoleStep, patchRoleStep] as Step<unknown>[];
+/** The steps of the Azure Active Directory (app) identity that Partner Center recommends. */
+export const APP_IDENTITY_STEPS = [downloadSolutionStep, importSolutionStep, createAppStep, assignRoleStep, patchRoleStep] as Step<unknown>[];
+
+export function identitySteps(context: CommandContext): Step<unknown>[] {
+  return context.options.identity === "app" ? APP_IDENTITY_STEPS : USER_IDENTITY_STEPS;
+}

@@ -115,6 +115,7 @@ export class DataverseService {
         return jsonResponse(200, { "@odata.context": this.context("EntityDefinitions/$entity"), LogicalName: "lead", EntitySetName: "leads", MetadataId: "e3fe4ff2-a630-49bb-a1e9-debc3a076815" });
       }
       case "solutions":
+        if (method === "DELETE" && first.key) return this.requireAdmin(caller, "prvImportCustomization", "solution") ?? this.deleteSolution(keyGuid(first.key) ?? "");
         if (method !== "GET") break;
         return this.list("solutions", [...this.state.solutions.values()].map((s) => ({ solutionid: s.solutionid, uniquename: s.uniquename, friendlyname: s.friendlyname, version: s.version, ismanaged: s.ismanaged, installedon: s.installedon })), query);
       case "ImportSolutionAsync":
@@ -194,6 +195,18 @@ export class DataverseService {
       outcome, failure,
     });
     return jsonResponse(200, { "@odata.context": this.context("Microsoft.Dynamics.CRM.ImportSolutionAsyncResponse"), AsyncOperationId: asyncoperationid, ImportJobKey: importJobId });
+  }
+
+  /** Uninstalling a managed solution removes its components: here, its roles and their assignments. */
+  private deleteSolution(solutionId: string): SandboxResponse {
+    const solution = this.state.solutions.get(solutionId);
+    if (!solution) return dataverseError(404, "0x80040217", `solution With Id = ${solutionId} Does Not Exist`);
+    for (const role of [...this.state.roles.values()].filter((r) => r.solutionid === solutionId)) {
+      this.state.roles.delete(role.roleid);
+      for (const user of this.state.systemUsers.values()) user.roles.delete(role.roleid);
+    }
+    this.state.solutions.delete(solutionId);
+    return noContent();
   }
 
   private roleJson(role: Role): Record<string, unknown> {
@@ -291,6 +304,17 @@ export class DataverseService {
     if (!user) return dataverseError(404, "0x80040217", `systemuser With Id = ${first.key} Does Not Exist`);
     if (rest.length === 0) {
       if (method === "GET") return jsonResponse(200, { "@odata.context": this.context("systemusers/$entity"), ...applySelect(this.systemUserJson(user, expandRoles), query.get("$select"), query.get("$expand")) });
+      if (method === "PATCH") {
+        const denied = this.requireAdmin(caller, "prvWriteUser", "systemuser");
+        if (denied) return denied;
+        const body = readJson(request);
+        if (body.isdisabled !== undefined) {
+          // Entra-synchronised users follow Entra; only application users are enabled or disabled here.
+          if (!user.applicationid) return dataverseError(400, "0x80040203", "isdisabled of a user synchronised from Entra ID follows its Entra account. (sandbox code)");
+          user.isdisabled = body.isdisabled === true;
+        }
+        return noContent();
+      }
       return dataverseError(405, "0x80060888", "Method not allowed.");
     }
     const association = parseSegment(rest[0]!);

@@ -212,6 +212,56 @@ export class EnvironmentApi {
     return user;
   }
 
+  async systemUserByApplicationId(applicationId: string): Promise<SystemUserRow | undefined> {
+    const [user] = await this.dataverse.list<SystemUserRow>(
+      `systemusers?$select=systemuserid,domainname,isdisabled,_businessunitid_value,azureactivedirectoryobjectid&$filter=applicationid eq ${applicationId}&$expand=systemuserroles_association($select=roleid,name)`,
+    );
+    return user;
+  }
+
+  async rootBusinessUnitId(): Promise<string> {
+    const [root] = await this.dataverse.list<{ businessunitid: string }>("businessunits?$select=businessunitid&$filter=_parentbusinessunitid_value eq null");
+    if (!root) throw new Error("Dataverse returned no root business unit.");
+    return root.businessunitid;
+  }
+
+  /** An application user (dataverse §5.3): the app's identity in Dynamics, in the given business unit. */
+  async createApplicationUser(applicationId: string, businessUnitId: string): Promise<string> {
+    const { body, entityId } = await this.dataverse.post<{ systemuserid: string }>(
+      "systemusers",
+      { applicationid: applicationId, "businessunitid@odata.bind": `/businessunits(${businessUnitId})` },
+      { Prefer: "return=representation" },
+    );
+    return body?.systemuserid ?? entityId!;
+  }
+
+  /** Application users cannot be deleted, only disabled and enabled (sandbox-emulated; Microsoft's API for it is UNCONFIRMED). */
+  setSystemUserDisabled(systemUserId: string, disabled: boolean): Promise<void> {
+    return this.dataverse.patch(`systemusers(${systemUserId})`, { isdisabled: disabled });
+  }
+
+  async removeRole(systemUserId: string, roleId: string): Promise<void> {
+    try {
+      await this.dataverse.delete(`systemusers(${systemUserId})/systemuserroles_association(${roleId})/$ref`);
+    } catch (error) {
+      if (error instanceof ServiceError && error.status === 404) return;
+      throw error;
+    }
+  }
+
+  deleteSolution(solutionId: string): Promise<void> {
+    return this.dataverse.delete(`solutions(${solutionId})`);
+  }
+
+  async createLead(fields: Record<string, unknown>): Promise<string> {
+    const { body, entityId } = await this.dataverse.post<{ leadid: string }>("leads", fields, { Prefer: "return=representation" });
+    return body?.leadid ?? entityId!;
+  }
+
+  deleteLead(leadId: string): Promise<void> {
+    return this.dataverse.delete(`leads(${leadId})`);
+  }
+
   /** Associates the role; an association that already exists counts as done (0x80040237). */
   async associateRole(systemUserId: string, roleId: string): Promise<void> {
     try {

@@ -179,8 +179,65 @@ export class DirectoryApi {
     return this.graph.patch(`/users/${id}`, changes);
   }
 
+  deleteUser(id: string): Promise<void> {
+    return this.graph.delete(`/users/${id}`);
+  }
+
   async assignLicense(userId: string, skuId: string): Promise<void> {
     // Assigning a licence the user already holds changes nothing: safe to resend.
     await this.graph.post(`/users/${userId}/assignLicense`, { addLicenses: [{ skuId, disabledPlans: [] }], removeLicenses: [] }, { idempotent: true });
+  }
+}
+
+export interface GraphApplication {
+  id: string;
+  appId: string;
+  displayName: string;
+  signInAudience: string;
+  passwordCredentials: { keyId: string; displayName: string | null; endDateTime: string }[];
+}
+
+export interface ServicePrincipal {
+  id: string;
+  appId: string;
+}
+
+const quoteOData = (value: string) => `'${value.replace(/'/g, "''")}'`;
+
+/** Applications and service principals (the app identity), in the same typed style. */
+export class ApplicationsApi {
+  constructor(readonly graph: GraphApi) {}
+
+  byDisplayName(displayName: string): Promise<GraphApplication[]> {
+    return this.graph.list<GraphApplication>("/applications", { filter: `displayName eq ${quoteOData(displayName)}`, select: ["id", "appId", "displayName", "signInAudience", "passwordCredentials"] });
+  }
+
+  create(body: Record<string, unknown>): Promise<GraphApplication> {
+    return this.graph.post<GraphApplication>("/applications", body);
+  }
+
+  async servicePrincipal(appId: string): Promise<ServicePrincipal | undefined> {
+    const [servicePrincipal] = await this.graph.list<ServicePrincipal>("/servicePrincipals", { filter: `appId eq ${quoteOData(appId)}`, select: ["id", "appId"] });
+    return servicePrincipal;
+  }
+
+  createServicePrincipal(appId: string): Promise<ServicePrincipal> {
+    return this.graph.post<ServicePrincipal>("/servicePrincipals", { appId });
+  }
+
+  addPassword(applicationObjectId: string, displayName: string, endDateTime: Date): Promise<{ keyId: string; secretText: string; endDateTime: string }> {
+    return this.graph.post(`/applications/${applicationObjectId}/addPassword`, { passwordCredential: { displayName, endDateTime: endDateTime.toISOString() } });
+  }
+
+  async removePassword(applicationObjectId: string, keyId: string): Promise<void> {
+    await this.graph.post(`/applications/${applicationObjectId}/removePassword`, { keyId });
+  }
+
+  delete(applicationObjectId: string): Promise<void> {
+    return this.graph.delete(`/applications/${applicationObjectId}`);
+  }
+
+  deleteServicePrincipal(id: string): Promise<void> {
+    return this.graph.delete(`/servicePrincipals/${id}`);
   }
 }

@@ -2,6 +2,7 @@ import { StillRunningError, TenantNotReadyError } from "../errors.js";
 import type { RoleRow, SystemUserRow } from "../services/dataverse.js";
 import { LEAD_WRITER_ROLE } from "./lead-writer.js";
 import { serviceUser } from "./service-user.js";
+import { serviceApp } from "./create-app.js";
 import { pollUntil, syncTimeoutSeconds } from "./wait.js";
 import type { Plan, Step, StepId } from "./step.js";
 import type { CommandContext } from "../context.js";
@@ -13,7 +14,10 @@ import type { CommandContext } from "../context.js";
  */
 
 export interface AssignRoleState {
+  /** Who gets the role: the service user's UPN, or the app's application user. */
   userPrincipalName: string;
+  kind: "user" | "app";
+  /** The Entra object id (user) or the application id (app). */
   objectId: string | undefined;
   systemUser: SystemUserRow | undefined;
   roles: RoleRow[];
@@ -44,6 +48,18 @@ export const assignRoleStep: Step<AssignRoleState> = {
   title: "Give the user the Lead Writer role",
 
   async inspect(context) {
+    if (context.options.identity === "app") {
+      const app = await serviceApp(context);
+      const waitingFor: StepId[] = [];
+      if (!app.applicationUser) {
+        if (!context.facts.pending.has("create-app")) {
+          throw new TenantNotReadyError({ code: "app-missing", message: `The app identity "${app.displayName}" has no Dynamics application user.`, hint: "Run crm-lead-setup create-app (or init --identity app) first, or pass the right --app-name." });
+        }
+        waitingFor.push("create-app");
+      }
+      const { roles, pending } = await requireLeadWriterRoles(context);
+      return { userPrincipalName: `the application user of "${app.displayName}"`, kind: "app", objectId: app.application?.appId, systemUser: app.applicationUser, roles, waitingFor: [...waitingFor, ...pending] };
+    }
     const { userPrincipalName, current } = await serviceUser(context);
     const waitingFor: StepId[] = [];
     if (!current) {
@@ -56,7 +72,7 @@ export const assignRoleStep: Step<AssignRoleState> = {
     waitingFor.push(...pending);
     const { environment } = await context.tenant();
     const systemUser = current ? await environment.systemUserByObjectId(current.id) : undefined;
-    return { userPrincipalName, objectId: current?.id, systemUser, roles, waitingFor };
+    return { userPrincipalName, kind: "user", objectId: current?.id, systemUser, roles, waitingFor };
   },
 
   plan(state): Plan {
@@ -82,7 +98,10 @@ export const assignRoleStep: Step<AssignRoleState> = {
   async apply(context, state) {
     const { environment } = await context.tenant();
     const objectId = state.objectId!;
-    let systemUser = state.systemUser;
+    let systemUser = state.kind === "app" ? (state.systemUser ?? (await environment.systemUserByApplicationId(objectId))) : state.systemUser;
+    if (state.kind === "app" && !systemUser) {
+      throw new TenantNotReadyError({ code: "app-missing", message: `${state.userPrincipalName} does not exist in Dynamics.`, hint: "Run crm-lead-setup create-app, then re-run." });
+    }
     if (!systemUser || systemUser.isdisabled) {
       const started = Date.now();
       const activity = context.io.activity(`Waiting for ${state.userPrincipalName} to sync from Entra ID to Dynamics…`);

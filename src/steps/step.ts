@@ -1,14 +1,14 @@
 import type { CommandContext } from "../context.js";
 import type { SolutionPackage } from "../solution/package.js";
-import type { GraphDomain, GraphOrganization, GraphUser, SubscribedSku } from "../services/graph.js";
-import type { PrivilegeRow, RoleRow, WhoAmI } from "../services/dataverse.js";
+import type { GraphApplication, GraphDomain, GraphOrganization, GraphUser, ServicePrincipal, SubscribedSku } from "../services/graph.js";
+import type { PrivilegeRow, RoleRow, SystemUserRow, WhoAmI } from "../services/dataverse.js";
 
 /**
  * Every step is inspect (reads only) → plan (pure: what would change) → apply (exactly the planned
  * changes). `--dry-run` and `status` stop after the plan; a re-run after success plans nothing.
  */
 
-export type StepId = "download-solution" | "import-solution" | "create-user" | "assign-role" | "patch-role" | "reset-password";
+export type StepId = "download-solution" | "import-solution" | "create-user" | "create-app" | "assign-role" | "patch-role" | "reset-password" | "verify" | "teardown";
 export type StepStatus = "done" | "unchanged" | "planned" | "skipped" | "failed";
 
 export interface Change {
@@ -69,4 +69,8 @@ export interface RunFacts {
   user?: { userPrincipalName: string; current: GraphUser | undefined };
   /** A password generated in this run: shown once, in the final summary. */
   generatedPassword?: string;
+  /** The app identity: found, or (pending) to be created with this name. */
+  app?: { displayName: string; application: GraphApplication | undefined; servicePrincipal: ServicePrincipal | undefined; applicationUser: SystemUserRow | undefined; directoryId: string };
+  /** A client secret generated in this run, with its key id and expiry: shown once, in the final summary. */
+  generatedSecret?: { keyId: string; secretText: string; endDateTime: string };
 }
