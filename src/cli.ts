@@ -81,6 +81,13 @@ const COMMANDS: readonly CommandSpec[] = [
     examples: ["crm-lead-setup reset-password --org-url https://contoso.crm4.dynamics.com", "crm-lead-setup reset-password --sandbox --user-name leads@contoso.com --yes --json"],
   },
   {
+    name: "verify",
+    summary: "prove Partner Center will succeed: sign in as the service identity and write a test lead",
+    description:
+      "Signs in as the service identity the way Partner Center does (the user's password, or the app's client secret), calls WhoAmI, writes an MSFT_TEST_<timestamp> lead with a lead source, and deletes it with your admin identity. The secret comes from CRM_LEAD_SETUP_SERVICE_PASSWORD (user) or CRM_LEAD_SETUP_SERVICE_SECRET (app), from standard input with --secret-stdin, or from a hidden question on a terminal. Exits 0 only when the lead was written.",
+    examples: ["CRM_LEAD_SETUP_SERVICE_PASSWORD=… crm-lead-setup verify --org-url https://contoso.crm4.dynamics.com", "printf %s \"$SECRET\" | crm-lead-setup verify --identity app --secret-stdin --sandbox"],
+  },
+  {
     name: "status",
     summary: "show every step as done, missing or drifted (changes nothing)",
     description: "Inspects the tenant for every step and reports it as done, missing or drifted. Read-only.",

@@ -24,6 +24,7 @@ const COMMAND_MODULES: Record<CommandName, () => Promise<CommandModule>> = {
   "patch-role": () => import("./commands/patch-role.js"),
   "reset-password": () => import("./commands/reset-password.js"),
   status: () => import("./commands/status.js"),
+  verify: () => import("./commands/verify.js"),
   login: () => import("./commands/login.js"),
   logout: () => import("./commands/logout.js"),
   sandbox: () => import("./commands/sandbox.js"),

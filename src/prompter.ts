@@ -16,6 +16,8 @@ export interface Prompter {
   input(message: string, options?: { default?: string; validate?: (value: string) => string | true }): Promise<string>;
   select<T>(message: string, choices: Choice<T>[], defaultValue?: T): Promise<T>;
   confirm(message: string, defaultValue: boolean): Promise<boolean>;
+  /** Hidden input: what is typed is not echoed. */
+  secret(message: string): Promise<string>;
 }
 
 /** Turns an option validator (which throws a UsageError) into a prompt validator (which returns the message). */
@@ -46,5 +48,6 @@ export async function inquirerPrompter(io: IO, signal: AbortSignal): Promise<Pro
     input: (message, options = {}) => guard(() => prompts.input({ message, default: options.default, validate: options.validate }, context as never)),
     select: <T,>(message: string, choices: Choice<T>[], defaultValue?: T) => guard(() => prompts.select<T>({ message, choices, default: defaultValue, pageSize: 10 }, context as never)),
     confirm: (message, defaultValue) => guard(() => prompts.confirm({ message, default: defaultValue }, context as never)),
+    secret: (message) => guard(() => prompts.password({ message, mask: "*", validate: (value: string) => (value.length > 0 ? true : "Enter a value.") }, context as never)),
   };
 }

@@ -34,7 +34,12 @@ export interface ClientCertificate {
 }
 
 export interface AuthSettings {
-  method: AuthMethod;
+  /** `password`: the service user's own sign-in, as Partner Center makes it (used only by verify). */
+  method: AuthMethod | "password";
+  username?: string;
+  password?: string;
+  /** Whose sign-in this is, for the AADSTS explanations. */
+  who?: "admin" | "service";
   clientId: string;
   authorityHost: string;
   tenant: string;
@@ -115,7 +120,7 @@ export class MsalTokenProvider implements TokenProvider {
   }
 
   private get context(): AadstsContext {
-    return { who: "admin", clientId: this.settings.clientId, authorityHost: this.settings.authorityHost, tenant: this.settings.tenant };
+    return { who: this.settings.who ?? "admin", clientId: this.settings.clientId, authorityHost: this.settings.authorityHost, tenant: this.settings.tenant };
   }
 
   private configuration(): Configuration {
@@ -183,6 +188,13 @@ export class MsalTokenProvider implements TokenProvider {
 
   private async delegated(scopes: string[]): Promise<AuthenticationResult | null> {
     this.publicClient ??= new PublicClientApplication(this.configuration());
+    if (this.settings.method === "password") {
+      // Resource-owner password sign-in is deprecated for people; it is exactly what Partner Center does
+      // with the Office 365 option, so verify does it to prove that sign-in works (graph-and-msal §C.6).
+      const result = await this.publicClient.acquireTokenByUsernamePassword({ scopes, username: this.settings.username!, password: this.settings.password! });
+      this.signedIn = result?.account ?? undefined;
+      return result;
+    }
     const account = this.signedIn ?? (await this.cachedAccount());
     if (account) {
       try {

@@ -37,7 +37,9 @@ export async function confirmPlan(context: CommandContext, preview: StepResult[]
 
 export async function applySteps(context: CommandContext, steps: Step<unknown>[], options: ApplyOptions = {}): Promise<CommandOutcome & { changesPending: boolean }> {
   const outcome = await runSteps(context, steps, { confirm: (preview) => confirmPlan(context, preview, options.prompter) });
-  const summary = options.partnerCenter && !outcome.error && !context.options.dryRun ? await partnerCenterSummary(context, options) : undefined;
+  // A secret generated in this run is shown even when a later step failed: otherwise it would be lost.
+  const generatedNow = context.facts.generatedPassword !== undefined || context.facts.generatedSecret !== undefined;
+  const summary = options.partnerCenter && !context.options.dryRun && (!outcome.error || generatedNow) ? await partnerCenterSummary(context, options) : undefined;
   const secrets = [context.facts.generatedPassword, context.facts.generatedSecret?.secretText].filter((s): s is string => s !== undefined);
   return {
     command: context.command,

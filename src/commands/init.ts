@@ -29,7 +29,7 @@ export async function run(context: CommandContext, prompter?: Prompter) {
   const ask = io.canPrompt ? (prompter ?? (await inquirerPrompter(io, context.signal))) : undefined;
   // The app identity asks nothing: its name and secret lifetime have defaults and flags.
   if (ask && options.identity !== "app") await askQuestions(context, ask);
-  return applySteps(context, identitySteps(context), { partnerCenter: true, prompter: ask });
+  return applySteps(context, identitySteps(context, options.verify), { partnerCenter: true, prompter: ask });
 }
 
 async function askQuestions(context: CommandContext, ask: Prompter): Promise<void> {

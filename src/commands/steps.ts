@@ -2,6 +2,7 @@ import { downloadSolutionStep } from "../steps/download-solution.js";
 import { importSolutionStep } from "../steps/import-solution.js";
 import { createUserStep } from "../steps/create-user.js";
 import { createAppStep } from "../steps/create-app.js";
+import { verifyStep } from "../steps/verify.js";
 import { assignRoleStep } from "../steps/assign-role.js";
 import { patchRoleStep } from "../steps/patch-role.js";
 import type { Step } from "../steps/step.js";
@@ -13,6 +14,8 @@ export const USER_IDENTITY_STEPS = [downloadSolutionStep, importSolutionStep, cr
 /** The steps of the Azure Active Directory (app) identity that Partner Center recommends. */
 export const APP_IDENTITY_STEPS = [downloadSolutionStep, importSolutionStep, createAppStep, assignRoleStep, patchRoleStep] as Step<unknown>[];
 
-export function identitySteps(context: CommandContext): Step<unknown>[] {
-  return context.options.identity === "app" ? APP_IDENTITY_STEPS : USER_IDENTITY_STEPS;
+/** The steps init runs: the identity's steps, and verify last when --verify is given. */
+export function identitySteps(context: CommandContext, withVerify = false): Step<unknown>[] {
+  const steps = context.options.identity === "app" ? APP_IDENTITY_STEPS : USER_IDENTITY_STEPS;
+  return withVerify ? [...steps, verifyStep as Step<unknown>] : steps;
 }
