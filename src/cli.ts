@@ -88,6 +88,13 @@ const COMMANDS: readonly CommandSpec[] = [
     examples: ["CRM_LEAD_SETUP_SERVICE_PASSWORD=… crm-lead-setup verify --org-url https://contoso.crm4.dynamics.com", "printf %s \"$SECRET\" | crm-lead-setup verify --identity app --secret-stdin --sandbox"],
   },
   {
+    name: "teardown",
+    summary: "remove what crm-lead-setup set up (the solution only with --include-solution)",
+    description:
+      "Removes the Lead Writer role from the service identity, then deletes the service user (user identity) or the app registration, its service principal and disables its Dynamics application user (app identity). With --include-solution it also deletes the Lead Writer solution and with it the role. Plans, asks to confirm, and does nothing twice.",
+    examples: ["crm-lead-setup teardown --org-url https://contoso.crm4.dynamics.com --dry-run", "crm-lead-setup teardown --sandbox --identity app --include-solution --yes"],
+  },
+  {
     name: "status",
     summary: "show every step as done, missing or drifted (changes nothing)",
     description: "Inspects the tenant for every step and reports it as done, missing or drifted. Read-only.",

@@ -34,6 +34,11 @@ export async function recordPassword(paths: AppPaths, entry: Omit<LedgerEntry, "
   await writePrivateFile(fileOf(paths), JSON.stringify(ledger, null, 2));
 }
 
+/** True when this tool created the user (on this machine). */
+export async function createdUser(paths: AppPaths, orgUrl: string, userPrincipalName: string): Promise<boolean> {
+  return keyOf(orgUrl, userPrincipalName) in (await read(paths));
+}
+
 /** True when this tool set the user's password in an earlier run that ended before showing it. */
 export async function passwordNeverShown(paths: AppPaths, orgUrl: string, userPrincipalName: string): Promise<boolean> {
   return (await read(paths))[keyOf(orgUrl, userPrincipalName)]?.passwordShown === false;

@@ -25,6 +25,7 @@ const COMMAND_MODULES: Record<CommandName, () => Promise<CommandModule>> = {
   "reset-password": () => import("./commands/reset-password.js"),
   status: () => import("./commands/status.js"),
   verify: () => import("./commands/verify.js"),
+  teardown: () => import("./commands/teardown.js"),
   login: () => import("./commands/login.js"),
   logout: () => import("./commands/logout.js"),
   sandbox: () => import("./commands/sandbox.js"),

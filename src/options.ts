@@ -72,6 +72,7 @@ export type CommandName =
   | "status"
   | "reset-password"
   | "verify"
+  | "teardown"
   | "login"
   | "logout"
   | "sandbox";
@@ -138,13 +139,13 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     description: "use this Lead Writer solution zip instead of downloading it" },
   { key: "solutionUrl", flags: "--solution-url <url>", commands: ["init", "download-solution", "import-solution", "status"], parse: (raw, source) => parseHttpsOrigin(raw, source).href,
     description: "download the solution from this https URL instead of Microsoft's" },
-  { key: "userName", flags: "--user-name <upn>", commands: ["init", "create-user", "assign-role", "status", "reset-password", "verify"], parse: parseUserPrincipalName,
+  { key: "userName", flags: "--user-name <upn>", commands: ["init", "create-user", "assign-role", "status", "reset-password", "verify", "teardown"], parse: parseUserPrincipalName,
     description: "service user's UPN (default mp-leadwriter@<default domain>)" },
   { key: "displayName", flags: "--display-name <text>", commands: ["init", "create-user"], parse: parseDisplayName, description: "service user's display name" },
   { key: "usageLocation", flags: "--usage-location <CC>", commands: ["init", "create-user"], parse: parseUsageLocation,
     description: "ISO 3166 country code for the licence (default: the tenant's country)" },
   { key: "license", flags: "--license <sku>", commands: ["init", "create-user"], parse: parseLicense, description: "licence: SKU part number or skuId" },
-  { key: "appName", flags: "--app-name <text>", commands: ["init", "create-app", "assign-role", "status", "reset-password", "verify"], parse: parseDisplayName, description: "app registration name for --identity app" },
+  { key: "appName", flags: "--app-name <text>", commands: ["init", "create-app", "assign-role", "status", "reset-password", "verify", "teardown"], parse: parseDisplayName, description: "app registration name for --identity app" },
   { key: "secretExpiryMonths", flags: "--secret-expiry-months <n>", commands: ["init", "create-app", "reset-password"],
     parse: (raw, source) => parseIntegerInRange(raw, source, 1, 24, "months"), description: "client secret lifetime (default 24)" },
   { key: "syncTimeout", flags: "--sync-timeout <seconds>", commands: ["init", "import-solution", "assign-role"],
@@ -153,8 +154,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "keepPasswordExpiry", flags: "--keep-password-expiry", commands: ["init", "create-user", "reset-password"], description: "do not set DisablePasswordExpiration" },
   { key: "verify", flags: "--verify", commands: ["init"], description: "end init with verify (writes and deletes a test lead)" },
   { key: "secretStdin", flags: "--secret-stdin", commands: ["init", "verify"], description: "read the service identity's secret from standard input" },
-  { key: "forceSync", flags: "--force-sync", commands: [], description: "add the user to Dynamics through the Power Platform admin API" },
-  { key: "includeSolution", flags: "--include-solution", commands: [], description: "teardown also removes the solution" },
+  { key: "forceSync", flags: "--force-sync", commands: ["init", "assign-role"], description: "add the user to Dynamics through the Power Platform admin API" },
+  { key: "includeSolution", flags: "--include-solution", commands: ["teardown"], description: "teardown also removes the solution" },
   { key: "scenario", flags: "--scenario <json>", commands: ["sandbox"], parse: (raw, source) => parseJsonObject(raw, source),
     description: 'tenant scenario, e.g. \'{"userBusinessUnit":"child","userSyncMs":5000,"seats":{"DYN365_ENTERPRISE_SALES":{"enabled":1,"consumed":1}}}\'' },
   { key: "faults", flags: "--faults <json>", commands: ["sandbox"], parse: (raw, source) => parseJsonObject(raw, source),

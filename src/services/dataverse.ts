@@ -111,6 +111,7 @@ export interface ImportJob {
 export interface RoleRow {
   roleid: string;
   name: string;
+  solutionid?: string | null;
   _businessunitid_value: string;
   _parentroleid_value: string | null;
   isinherited: number;
@@ -154,6 +155,11 @@ export class EnvironmentApi {
 
   async version(): Promise<string> {
     return (await this.dataverse.get<{ Version: string }>("RetrieveVersion")).Version;
+  }
+
+  async solutionById(solutionId: string): Promise<InstalledSolution | undefined> {
+    const [solution] = await this.dataverse.list<InstalledSolution>(`solutions?$select=solutionid,uniquename,version,ismanaged&$filter=solutionid eq ${solutionId}`);
+    return solution;
   }
 
   async findSolution(uniqueName: string): Promise<InstalledSolution | undefined> {
@@ -202,7 +208,7 @@ export class EnvironmentApi {
 
   /** Every business unit's copy of the role (dataverse §6.1). */
   roles(name: string): Promise<RoleRow[]> {
-    return this.dataverse.list<RoleRow>(`roles?$select=roleid,name,_businessunitid_value,_parentroleid_value,isinherited&$filter=name eq ${quote(name)}`);
+    return this.dataverse.list<RoleRow>(`roles?$select=roleid,name,_businessunitid_value,_parentroleid_value,isinherited,solutionid&$filter=name eq ${quote(name)}`);
   }
 
   async systemUserByObjectId(objectId: string): Promise<SystemUserRow | undefined> {

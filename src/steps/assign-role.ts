@@ -3,6 +3,9 @@ import type { RoleRow, SystemUserRow } from "../services/dataverse.js";
 import { LEAD_WRITER_ROLE } from "./lead-writer.js";
 import { serviceUser } from "./service-user.js";
 import { serviceApp } from "./create-app.js";
+import { inquirerPrompter } from "../prompter.js";
+import { abortableSleep } from "../services/http.js";
+import type { SystemUserRow as SyncedUser } from "../services/dataverse.js";
 import { pollUntil, syncTimeoutSeconds } from "./wait.js";
 import type { Plan, Step, StepId } from "./step.js";
 import type { CommandContext } from "../context.js";
@@ -104,21 +107,20 @@ export const assignRoleStep: Step<AssignRoleState> = {
     }
     if (!systemUser || systemUser.isdisabled) {
       const started = Date.now();
-      const activity = context.io.activity(`Waiting for ${state.userPrincipalName} to sync from Entra ID to Dynamics…`);
-      try {
-        // The inspection just looked: the first poll comes after a short wait.
-        systemUser = await pollUntil(context, { initialDelayMs: 250 }, async () => {
-          const found = await environment.systemUserByObjectId(objectId);
-          return found && !found.isdisabled ? found : undefined;
-        });
-      } finally {
-        activity.end();
+      if (context.options.forceSync) await forceSync(context, objectId, state.userPrincipalName);
+      systemUser = await waitForSync(context, objectId, state.userPrincipalName);
+      if (!systemUser && context.io.canPrompt && !context.options.forceSync) {
+        const ask = await inquirerPrompter(context.io, context.signal);
+        if (await ask.confirm(`${state.userPrincipalName} has not reached Dynamics yet. Add it now through the Power Platform admin API (needs a Power Platform administrator)?`, true)) {
+          await forceSync(context, objectId, state.userPrincipalName);
+          systemUser = await waitForSync(context, objectId, state.userPrincipalName);
+        }
       }
       if (!systemUser) {
         throw new StillRunningError({
           code: "user-not-synced",
           message: `${state.userPrincipalName} has not reached Dynamics after ${syncTimeoutSeconds(context)} s (Entra ID synchronises licensed users within minutes, sometimes longer).`,
-          hint: "Re-run the same command to keep waiting, or raise --sync-timeout.",
+          hint: "Re-run the same command to keep waiting, raise --sync-timeout, or add --force-sync to add the user through the Power Platform admin API.",
         });
       }
       context.io.trace(`${state.userPrincipalName} synced after ${Math.round((Date.now() - started) / 1000)} s`);
@@ -137,3 +139,45 @@ export const assignRoleStep: Step<AssignRoleState> = {
     };
   },
 };
+
+/** Polls (within --sync-timeout) until the Entra user is an enabled user of the Dynamics environment. */
+async function waitForSync(context: CommandContext, objectId: string, label: string): Promise<SyncedUser | undefined> {
+  const { environment } = await context.tenant();
+  const activity = context.io.activity(`Waiting for ${label} to sync from Entra ID to Dynamics…`);
+  try {
+    // The inspection just looked: the first poll comes after a short wait.
+    return await pollUntil(context, { initialDelayMs: 250 }, async () => {
+      const found = await environment.systemUserByObjectId(objectId);
+      return found && !found.isdisabled ? found : undefined;
+    });
+  } finally {
+    activity.end();
+  }
+}
+
+/**
+ * --force-sync: the Power Platform admin API adds the user to the environment at once (dataverse §5.2),
+ * retried every 10 s while Entra has not finished propagating the licence, within --sync-timeout.
+ */
+async function forceSync(context: CommandContext, objectId: string, label: string): Promise<void> {
+  const session = await context.tenant();
+  const { PowerPlatformAdminApi } = await import("../services/power-platform.js");
+  if (!session.cloud.bapEndpoint || !session.cloud.bapScope) {
+    throw new TenantNotReadyError({ code: "power-platform-unknown", message: "This cloud has no known Power Platform admin endpoint.", hint: "Leave out --force-sync and let the background sync run." });
+  }
+  const admin = new PowerPlatformAdminApi(context.http, session.cloud.bapEndpoint, session.cloud.bapScope, session.tokens);
+  const environmentName = await admin.environmentName(session.orgUrl);
+  const deadline = Date.now() + syncTimeoutSeconds(context) * 1000;
+  const activity = context.io.activity(`Adding ${label} to Dynamics through the Power Platform admin API…`);
+  try {
+    while ((await admin.addUser(environmentName, objectId)) === "unlicensed") {
+      if (Date.now() + 10_000 > deadline) {
+        throw new StillRunningError({ code: "user-not-licensed-yet", message: `The Power Platform admin API still reports ${label} as not licensed after ${syncTimeoutSeconds(context)} s (Entra is propagating the licence).`, hint: "Re-run the same command in a few minutes." });
+      }
+      activity.update(`Adding ${label} to Dynamics: the licence is still propagating, retrying in 10 s…`);
+      await abortableSleep(10_000, context.signal);
+    }
+  } finally {
+    activity.end();
+  }
+}

@@ -1,0 +1,52 @@
+import { StepFailedError, TenantNotReadyError } from "../errors.js";
+import type { HttpClient } from "./http.js";
+import type { TokenProvider } from "../auth/msal.js";
+
+/**
+ * The Power Platform admin API (reference: dataverse §5.2): find the environment whose instance URL is the
+ * org URL, and add an Entra user to it at once instead of waiting for the background sync. The endpoint is
+ * not separately documented by Microsoft; it is what Add-AdminPowerAppsSyncUser and the Terraform provider call.
+ */
+const ENVIRONMENTS = "/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments";
+
+export class PowerPlatformAdminApi {
+  constructor(
+    private readonly http: HttpClient,
+    private readonly endpoint: string,
+    private readonly scope: string,
+    private readonly tokens: TokenProvider,
+  ) {}
+
+  private async call(method: "GET" | "POST", path: string, body?: unknown) {
+    const token = await this.tokens.getAccessToken(this.scope.replace(/\/\.default$/, ""));
+    return this.http.send({
+      service: "bap",
+      method,
+      url: `${this.endpoint}${path}`,
+      headers: { Authorization: `Bearer ${token}`, Accept: "application/json", ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      // Adding a user who is already in the environment changes nothing: safe to resend.
+      idempotent: true,
+    });
+  }
+
+  async environmentName(orgUrl: string): Promise<string> {
+    const response = await this.call("GET", `${ENVIRONMENTS}?api-version=2021-04-01`);
+    if (response.status === 403) {
+      throw new TenantNotReadyError({ code: "power-platform-admin-required", message: "Adding the user to Dynamics through the Power Platform admin API needs a Power Platform or Dynamics 365 administrator.", hint: "Sign in as one, or leave out --force-sync and let the background sync run." });
+    }
+    if (response.status !== 200) throw new StepFailedError({ code: "power-platform-error", message: `The Power Platform admin API answered ${response.status} for the environment list.`, hint: "Re-run with --verbose for the full exchange." });
+    const environments = response.json<{ value: { name: string; properties: { linkedEnvironmentMetadata?: { instanceUrl?: string } } }[] }>().value;
+    const match = environments.find((e) => (e.properties.linkedEnvironmentMetadata?.instanceUrl ?? "").replace(/\/+$/, "").toLowerCase() === orgUrl.toLowerCase());
+    if (!match) throw new TenantNotReadyError({ code: "power-platform-environment-missing", message: `No Power Platform environment has the instance URL ${orgUrl}.`, hint: "Check --org-url; the signed-in admin must see the environment in the Power Platform admin center." });
+    return match.name;
+  }
+
+  /** addUser; `"unlicensed"` while Entra has not finished propagating the licence (the answer says userNotLicensed). */
+  async addUser(environmentName: string, objectId: string): Promise<"added" | "unlicensed"> {
+    const response = await this.call("POST", `${ENVIRONMENTS}/${environmentName}/addUser?api-version=2023-06-01`, { objectId });
+    if (response.status >= 200 && response.status < 300) return "added";
+    if (response.text().includes("userNotLicensed")) return "unlicensed";
+    throw new StepFailedError({ code: "power-platform-add-user-failed", message: `Adding the user to the environment failed: ${response.status} ${response.text().slice(0, 300)}`, hint: "Re-run with --verbose; or leave out --force-sync and let the background sync run." });
+  }
+}
