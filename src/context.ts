@@ -169,7 +169,7 @@ export async function createContext(command: string, options: CliOptions, io: IO
     }
   }
   const auth = planAuth(options, env, process.platform, sandbox);
-  const http = new HttpClient({ extraCaPem: sandbox?.caPem, redactor: io.redactor, trace: options.verbose ? (line) => io.trace(line) : undefined, signal });
+  const http = new HttpClient({ extraCaPem: sandbox?.caPem, connectTo: sandbox?.connectTo, redactor: io.redactor, trace: options.verbose ? (line) => io.trace(line) : undefined, signal });
   io.redactor.add(auth.clientSecret);
   cleanups.push(() => http.close());
 
@@ -180,8 +180,12 @@ export async function createContext(command: string, options: CliOptions, io: IO
     if (!orgUrl) {
       throw new UsageError({ code: "org-url-missing", message: `${command} needs the Dynamics environment URL: --org-url (or CRM_LEAD_SETUP_ORG_URL).`, hint: "Pass e.g. --org-url https://contoso.crm4.dynamics.com, or try the emulated tenant with --sandbox." });
     }
+    // A sandbox posing as a cloud is reached through the cloud's own table and the org URL's suffix rule,
+    // exactly as a real tenant of that cloud; only the connections are routed to the sandbox.
     const endpoints: ResolvedCloud = sandbox
-      ? { name: "custom", authorityHost: sandbox.loginOrigin, graphEndpoint: sandbox.graphOrigin, bapEndpoint: sandbox.bapOrigin, bapScope: `${sandbox.bapOrigin}/.default` }
+      ? sandbox.cloud
+        ? resolveCloud(validateOrgUrl(sandbox.orgUrl, sandbox.cloud).cloud, {})
+        : { name: "custom", authorityHost: sandbox.loginOrigin, graphEndpoint: sandbox.graphOrigin, bapEndpoint: sandbox.bapOrigin, bapScope: `${sandbox.bapOrigin}/.default` }
       : cloud!;
     const [{ MsalTokenProvider }, { GraphApi, DirectoryApi, ApplicationsApi }, { DataverseApi, EnvironmentApi }] = await Promise.all([
       import("./auth/msal.js"),

@@ -5,6 +5,8 @@ import type { CommandContext } from "../context.js";
 import { removeConnectionFile, writeConnectionFile } from "../sandbox-link.js";
 import type { FaultConfig } from "../sandbox/faults.js";
 import type { SandboxScenario } from "../sandbox/state.js";
+import type { SandboxCloud } from "../sandbox/server.js";
+import { UsageError } from "../errors.js";
 
 /**
  * Runs the emulated tenant in the foreground until Ctrl+C, and writes the connection file through which
@@ -13,10 +15,11 @@ import type { SandboxScenario } from "../sandbox/state.js";
 export async function run(context: CommandContext) {
   const { io, paths } = context;
   const { startSandbox } = await import("../sandbox/server.js");
-  const sandbox = await startSandbox({
-    scenario: context.options.scenario as Partial<SandboxScenario> | undefined,
-    faults: context.options.faults as FaultConfig | undefined,
-  });
+  const { cloud, ...scenario } = (context.options.scenario ?? {}) as Partial<SandboxScenario> & { cloud?: SandboxCloud };
+  if (cloud !== undefined && !["public", "gcc", "gcchigh", "dod", "china"].includes(cloud)) {
+    throw new UsageError({ code: "sandbox-cloud-unknown", message: `--scenario cloud "${String(cloud)}" is not a cloud the sandbox can pose as.`, hint: "Use public, gcc, gcchigh, dod or china." });
+  }
+  const sandbox = await startSandbox({ cloud, scenario, faults: context.options.faults as FaultConfig | undefined });
   const { connection } = sandbox;
   await removeStaleSandboxCaches(paths.configDir);
   const connectionPath = await writeConnectionFile(paths, connection);
@@ -25,7 +28,7 @@ export async function run(context: CommandContext) {
 
   const { style } = io;
   const rows: [string, string][] = [
-    ["Tenant", `Contoso (sandbox), ${connection.tenantId}, ${connection.tenantDomain}`],
+    ["Tenant", `Contoso (sandbox), ${connection.tenantId}, ${connection.tenantDomain}${connection.cloud ? `, posing as the ${connection.cloud} cloud's hosts` : ""}`],
     ["Dynamics URL", connection.orgUrl],
     ["Entra sign-in", `${connection.loginOrigin}/${connection.tenantId}`],
     ["Microsoft Graph", connection.graphOrigin],

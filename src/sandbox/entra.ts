@@ -109,6 +109,11 @@ export class EntraService {
     if (request.method === "GET" && request.url.pathname === "/devicelogin") {
       return { status: 200, headers: { "content-type": "text/html" }, body: "<h1>Sandbox sign-in</h1><p>Device codes are approved automatically in the sandbox.</p>" };
     }
+    if (request.method === "GET" && request.url.pathname === "/common/discovery/instance") {
+      // MSAL's instance discovery: the sandbox vouches for its own sign-in host.
+      const host = new URL(this.endpoints.loginOrigin).host;
+      return jsonResponse(200, { tenant_discovery_endpoint: `${this.endpoints.loginOrigin}/${TENANT_ID}/v2.0/.well-known/openid-configuration`, "api-version": "1.1", metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }] });
+    }
     if (!this.isTenant(tenant)) return aadstsError(90002, tenant);
     if (request.method === "GET" && (rest === "v2.0/.well-known/openid-configuration" || rest === ".well-known/openid-configuration")) {
       return jsonResponse(200, this.openIdConfiguration(tenant));

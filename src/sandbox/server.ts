@@ -23,6 +23,8 @@ export interface RequestLogEntry {
   seq: number;
   at: number;
   service: ServiceName;
+  /** The Host the client addressed (a cloud's real host name when the sandbox poses as that cloud). */
+  host: string;
   method: string;
   /** Path and query, e.g. `/v1.0/users/abc?$select=id`. */
   path: string;
@@ -52,9 +54,29 @@ export interface SandboxConnection {
   automationClientId: string;
   automationClientSecret: string;
   controlToken: string;
+  /** Set when the sandbox poses as a cloud's real hosts: the cloud, and where those hosts really are. */
+  cloud?: SandboxCloud;
+  connectTo?: Record<string, { host: string; port: number }>;
 }
 
+/**
+ * The real host names of each cloud, written here independently of the CLI's own cloud table
+ * (reference: graph-and-msal §E, dataverse §8): when the sandbox poses as a cloud, a wrong entry in the
+ * CLI's table sends traffic to a host the sandbox does not answer for, and the test fails.
+ */
+export type SandboxCloud = "public" | "gcc" | "gcchigh" | "dod" | "china";
+const CLOUD_HOSTS: Record<SandboxCloud, { entra: string; graph: string; dataverse: string; bap: string; bapAudience: string; entraAliases?: string[] }> = {
+  public: { entra: "login.microsoftonline.com", graph: "graph.microsoft.com", dataverse: "contoso.crm4.dynamics.com", bap: "api.bap.microsoft.com", bapAudience: "https://service.powerapps.com" },
+  gcc: { entra: "login.microsoftonline.com", graph: "graph.microsoft.com", dataverse: "agency.crm9.dynamics.com", bap: "gov.api.bap.microsoft.us", bapAudience: "https://service.powerapps.us" },
+  gcchigh: { entra: "login.microsoftonline.us", graph: "graph.microsoft.us", dataverse: "agency.crm.microsoftdynamics.us", bap: "high.api.bap.microsoft.us", bapAudience: "https://high.service.apps.appsplatform.us" },
+  dod: { entra: "login.microsoftonline.us", graph: "dod-graph.microsoft.us", dataverse: "agency.crm.appsplatform.us", bap: "api.bap.appsplatform.us", bapAudience: "https://service.apps.appsplatform.us" },
+  // MSAL's own metadata makes login.partner.microsoftonline.cn the preferred alias of login.chinacloudapi.cn.
+  china: { entra: "login.chinacloudapi.cn", graph: "microsoftgraph.chinacloudapi.cn", dataverse: "contoso.crm.dynamics.cn", bap: "api.bap.partner.microsoftonline.cn", bapAudience: "https://service.powerapps.cn", entraAliases: ["login.partner.microsoftonline.cn"] },
+};
+
 export interface SandboxOptions {
+  /** Pose as this cloud's real hosts (clients route them here with the connection's connectTo). */
+  cloud?: SandboxCloud;
   scenario?: Partial<SandboxScenario>;
   faults?: FaultConfig;
   /** Fixed ports for login, graph, dataverse, bap, download (0 = any free port). */
@@ -80,7 +102,11 @@ const MAX_BODY_BYTES = 64 * 1024 * 1024;
 const MUTATING = new Set(["POST", "PATCH", "PUT", "DELETE"]);
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const tls = await createSandboxTls(["localhost"]);
+  const cloudHosts = options.cloud ? CLOUD_HOSTS[options.cloud] : undefined;
+  // MSAL may ask login.microsoftonline.com for instance discovery whatever the cloud: answered here too.
+  const discoveryHost = "login.microsoftonline.com";
+  const entraHosts = cloudHosts ? [cloudHosts.entra, discoveryHost, ...(cloudHosts.entraAliases ?? [])] : [];
+  const tls = await createSandboxTls(["localhost", ...(cloudHosts ? [...entraHosts, cloudHosts.graph, cloudHosts.dataverse, cloudHosts.bap] : [])]);
   const state = new TenantState(options.scenario);
   const faults = new FaultInjector();
   if (options.faults) faults.set(options.faults);
@@ -96,6 +122,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   const servers = new Map<ServiceName, Server>();
   const origins = {} as Record<ServiceName, string>;
+  const connectTo: Record<string, { host: string; port: number }> = {};
   for (const service of SERVICES) {
     const server = createServer({ key: tls.keyPem, cert: tls.certPem });
     server.on("connection", (socket: Socket) => {
@@ -107,12 +134,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       server.listen(options.ports?.[service] ?? 0, "127.0.0.1", () => resolve());
     });
     servers.set(service, server);
-    origins[service] = `https://localhost:${(server.address() as AddressInfo).port}`;
+    const port = (server.address() as AddressInfo).port;
+    const publicHost = cloudHosts && service !== "download" ? cloudHosts[service] : undefined;
+    origins[service] = publicHost ? `https://${publicHost}` : `https://localhost:${port}`;
+    if (publicHost) connectTo[publicHost] = { host: "127.0.0.1", port };
   }
+  for (const alias of entraHosts.slice(1)) connectTo[alias] = connectTo[cloudHosts!.entra]!;
+  // Tokens for the Power Platform admin API are issued for its own resource, not for its host (dataverse §8).
+  const audiences = { ...origins, bap: cloudHosts?.bapAudience ?? origins.bap };
 
   const entra = new EntraService(state, tokens, faults, {
     loginOrigin: origins.entra,
-    resources: [origins.graph, origins.dataverse, origins.bap],
+    resources: [origins.graph, origins.dataverse, audiences.bap],
   });
   const graph = new GraphService(state, faults, origins.graph);
   const dataverse = new DataverseService(state, faults, origins.dataverse);
@@ -136,6 +169,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     automationClientId: state.credentials.automationClientId,
     automationClientSecret: state.credentials.automationClientSecret,
     controlToken,
+    ...(options.cloud ? { cloud: options.cloud, connectTo } : {}),
   };
 
   /** Control endpoints (on the login origin): health, the request log, fault switches. */
@@ -159,7 +193,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       }
       return { status: 404, headers: { "content-type": "application/xml" }, body: `<?xml version="1.0" encoding="utf-8"?><Error><Code>BlobNotFound</Code><Message>The specified blob does not exist.</Message></Error>` };
     }
-    const audience = origins[service];
+    const audience = audiences[service];
     const claims = authenticate(request, tokens, audience);
     if ("reason" in claims) {
       const challenge = { "www-authenticate": `Bearer authorization_uri=${origins.entra}/${TENANT_ID}/oauth2/authorize, resource_id=${audience}` };
@@ -196,6 +230,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       chunks.push(chunk as Buffer);
     }
     const url = new URL(incoming.url ?? "/", origins[service]);
+    const host = incoming.headers.host ?? "";
     const request: SandboxRequest = {
       method: incoming.method ?? "GET",
       url,
@@ -204,7 +239,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     };
     const isControl = url.pathname.startsWith("/_sandbox/");
     const entry: RequestLogEntry = {
-      seq: requests.length + 1, at: Date.now(), service, method: request.method, path: `${url.pathname}${url.search}`, status: 0,
+      seq: requests.length + 1, at: Date.now(), service, host, method: request.method, path: `${url.pathname}${url.search}`, status: 0,
       mutating: service !== "entra" && service !== "download" && MUTATING.has(request.method),
     };
     if (!isControl) requests.push(entry);

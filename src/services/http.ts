@@ -52,6 +52,11 @@ export interface HttpClientOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
   signal?: AbortSignal;
+  /**
+   * Host (and port) → loopback address to connect to instead, as curl's --connect-to: the sandbox can pose
+   * as a cloud's real hosts while TLS still verifies the real name against the sandbox's CA.
+   */
+  connectTo?: Record<string, { host: string; port: number }>;
 }
 
 /** Raised when no usable answer came back (network failure, or retries exhausted). */
@@ -180,7 +185,10 @@ export class HttpClient {
     this.traceRequest(request);
     try {
       const incoming = await new Promise<IncomingMessage>((resolve, reject) => {
-        const outgoing = httpsRequest(url, { method: request.method, headers: request.headers, agent: this.agent, signal: controller.signal }, resolve);
+        const target = this.options.connectTo?.[url.host];
+        const outgoing = target
+          ? httpsRequest({ protocol: "https:", hostname: target.host, port: target.port, path: `${url.pathname}${url.search}`, servername: url.hostname, method: request.method, headers: { ...request.headers, host: url.host }, agent: this.agent, signal: controller.signal }, resolve)
+          : httpsRequest(url, { method: request.method, headers: request.headers, agent: this.agent, signal: controller.signal }, resolve);
         outgoing.on("error", (error) => reject(controller.signal.aborted ? (controller.signal.reason ?? error) : error));
         outgoing.end(request.body);
       });

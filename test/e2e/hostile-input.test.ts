@@ -90,7 +90,7 @@ const CASES: Case[] = [
   ["--sandbox with --org-url", [...SANDBOX, "--org-url", "https://contoso.crm.dynamics.com"], 2, /--sandbox cannot be combined with --org-url/],
   ["--sandbox with --cloud", [...SANDBOX, "--cloud", "gcc"], 2, /--sandbox cannot be combined with --cloud/],
   ["client certificate without a file", ["init", "--sandbox", "--yes", "--auth", "client-certificate"], 2, /--auth client-certificate needs --client-certificate <pem>/],
-  ["the app identity (not yet available)", [...SANDBOX, "--identity", "app"], 2, /--identity app .* is not available in this version yet/],
+  ["a secret lifetime over 24 months", [...SANDBOX, "--identity", "app", "--secret-expiry-months", "36"], 2, /--secret-expiry-months "36" must be a whole number of months from 1 to 24/],
   ["an unknown identity", [...SANDBOX, "--identity", "robot"], 2, /--identity "robot" is not a valid identity/],
   ["a bad boolean in the environment", [...SANDBOX], 2, /CRM_LEAD_SETUP_DRY_RUN="perhaps" is not a boolean/],
 ];

@@ -27,6 +27,12 @@ describe("decideRetry", () => {
     expect(decideRetry({ attempt: 1, networkError: "ECONNRESET", idempotent: false, elapsedMs: 0 }, policy, half).retry).toBe(false);
   });
 
+  it("does not retry a host that does not resolve or a certificate that is not trusted", () => {
+    expect(decideRetry({ attempt: 1, networkError: "ENOTFOUND: getaddrinfo ENOTFOUND x.example", idempotent: true, elapsedMs: 0 }, policy, half).retry).toBe(false);
+    expect(decideRetry({ attempt: 1, networkError: "TLS certificate not trusted (SELF_SIGNED_CERT_IN_CHAIN)", idempotent: true, elapsedMs: 0 }, policy, half).retry).toBe(false);
+    expect(decideRetry({ attempt: 1, networkError: "EAI_AGAIN: getaddrinfo EAI_AGAIN x.example", idempotent: true, elapsedMs: 0 }, policy, half).retry).toBe(true);
+  });
+
   it("does not retry what is not transient", () => {
     for (const status of [400, 401, 403, 404, 409, 412]) expect(decideRetry({ attempt: 1, status, idempotent: true, elapsedMs: 0 }, policy, half).retry).toBe(false);
   });
