@@ -47,13 +47,26 @@ for (const [name, values] of Object.entries(samples)) {
 }
 
 /** A sandbox in this process and a fresh HOME whose connection file points at it. */
-async function sandboxSession() {
+/** Dependent round trips: requests whose lifetimes overlap ran in parallel and count once. */
+function roundTrips(requests) {
+  const sorted = [...requests].sort((a, b) => a.at - b.at);
+  let rounds = 0;
+  let busyUntil = -Infinity;
+  for (const r of sorted) {
+    if (r.at >= busyUntil) rounds++;
+    busyUntil = Math.max(busyUntil, r.doneAt ?? r.at);
+  }
+  return rounds;
+}
+
+async function sandboxSession(options = {}) {
   const home = mkdtempSync(join(tmpdir(), "cls-bench-"));
   const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, ".config"), XDG_CACHE_HOME: join(home, ".cache") };
   for (const key of Object.keys(env)) if (key.startsWith("CRM_LEAD_SETUP_")) delete env[key];
-  const sandbox = await startSandbox();
+  const sandbox = await startSandbox(options);
   await writeConnectionFile(appPaths(env), sandbox.connection);
   return {
+    sandbox,
     async run(label, args) {
       sandbox.clearRequests();
       const rssFile = join(home, "rss.txt");
@@ -66,7 +79,8 @@ async function sandboxSession() {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       if (status !== 0) throw new Error(`${label} exited ${status}: ${stderr}`);
       const rssMb = Number(readFileSync(rssFile, "utf8")) / 1024;
-      console.log(`  ${label.padEnd(52)} ${ms.toFixed(0).padStart(6)} ms  ${String(sandbox.requests.length).padStart(3)} HTTP requests  peak RSS ${rssMb.toFixed(1)} MB`);
+      console.log(`  ${label.padEnd(52)} ${ms.toFixed(0).padStart(6)} ms  ${String(sandbox.requests.length).padStart(3)} HTTP requests  ${String(roundTrips(sandbox.requests)).padStart(3)} round trips  peak RSS ${rssMb.toFixed(1)} MB`);
+      return { ms, requests: sandbox.requests.length, rounds: roundTrips(sandbox.requests) };
     },
     async close() {
       await sandbox.close();
@@ -88,3 +102,14 @@ const session = await sandboxSession();
 await session.run("init --sandbox --yes (fresh tenant, device code)", ["init", "--sandbox", "--yes"]);
 await session.run("init --sandbox --yes (second run: all unchanged)", ["init", "--sandbox", "--yes"]);
 await session.close();
+
+// The same with 50 ms added to every sandbox answer (sign-in included): what a distant tenant costs.
+const latencyMs = 50;
+const slow = await sandboxSession({ faults: { latencyMs, services: ["entra", "graph", "dataverse", "bap", "download"] } });
+const { scenario } = slow.sandbox.state;
+const result = await slow.run(`init --sandbox --yes with ${latencyMs} ms latency per answer`, ["init", "--sandbox", "--yes"]);
+await slow.close();
+const fixedWaits = scenario.importMs + scenario.userSyncMs;
+const bound = 1.2 * result.rounds * latencyMs + fixedWaits;
+console.log(`    ${result.rounds} dependent round trips × ${latencyMs} ms = ${result.rounds * latencyMs} ms; sandbox's fixed waits (import ${scenario.importMs} ms + user sync ${scenario.userSyncMs} ms) = ${fixedWaits} ms`);
+console.log(`    wall ${result.ms.toFixed(0)} ms against 1.2 × round trips + fixed waits = ${bound.toFixed(0)} ms (${result.ms <= bound ? "within" : "over"})`);

@@ -237,6 +237,9 @@ export class DataverseService {
           if (body.isinherited !== 0 && body.isinherited !== 1) return dataverseError(400, "0x80040203", `A validation error occurred. The value ${String(body.isinherited)} of 'isinherited' is outside the valid range.`);
           role.isinherited = body.isinherited;
         }
+        if ((request.headers.prefer ?? "").includes("return=representation")) {
+          return jsonResponse(200, { "@odata.context": this.context("roles/$entity"), ...applySelect(this.roleJson(role), request.url.searchParams.get("$select")) });
+        }
         return noContent();
       }
     }

@@ -34,6 +34,8 @@ export interface RequestLogEntry {
   fault?: "throttle" | "error" | "drop";
   /** A retry sent before the Retry-After of an earlier 429 had passed. */
   retryAfterViolation?: boolean;
+  /** When the answer was fully sent (for measuring round trips). */
+  doneAt?: number;
 }
 
 /** What a client needs to use a running sandbox; written to the connection file. */
@@ -279,6 +281,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const body = response.body ?? "";
     outgoing.writeHead(response.status, { date: new Date().toUTCString(), ...serviceHeaders, ...response.headers });
     outgoing.end(body, () => {
+      entry.doneAt = Date.now();
       if (!isControl) notify(entry);
     });
   }

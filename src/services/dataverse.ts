@@ -68,9 +68,13 @@ export class DataverseApi {
     return { body: response.body.length > 0 ? response.json<T>() : undefined, entityId };
   }
 
-  /** PATCH sets values on an existing record (If-Match: *, never an upsert): safe to resend. */
-  async patch(path: string, body: unknown): Promise<void> {
-    await this.send("PATCH", path, body, { "If-Match": "*" }, true);
+  /**
+   * PATCH sets values on an existing record (If-Match: *, never an upsert): safe to resend. With
+   * `returnRepresentation`, Dataverse answers with the updated record (Prefer: return=representation).
+   */
+  async patch<T = void>(path: string, body: unknown, options: { returnRepresentation?: boolean } = {}): Promise<T | undefined> {
+    const response = await this.send("PATCH", path, body, { "If-Match": "*", ...(options.returnRepresentation ? { Prefer: "return=representation" } : {}) }, true);
+    return options.returnRepresentation && response.body.length > 0 ? response.json<T>() : undefined;
   }
 
   async delete(path: string): Promise<void> {
@@ -242,8 +246,8 @@ export class EnvironmentApi {
   }
 
   /** Application users cannot be deleted, only disabled and enabled (sandbox-emulated; Microsoft's API for it is UNCONFIRMED). */
-  setSystemUserDisabled(systemUserId: string, disabled: boolean): Promise<void> {
-    return this.dataverse.patch(`systemusers(${systemUserId})`, { isdisabled: disabled });
+  async setSystemUserDisabled(systemUserId: string, disabled: boolean): Promise<void> {
+    await this.dataverse.patch(`systemusers(${systemUserId})`, { isdisabled: disabled });
   }
 
   async removeRole(systemUserId: string, roleId: string): Promise<void> {
@@ -297,7 +301,9 @@ export class EnvironmentApi {
     );
   }
 
-  setMemberPrivilegeInheritance(roleId: string): Promise<void> {
-    return this.dataverse.patch(`roles(${roleId})`, { isinherited: 1 });
+  /** Sets member privilege inheritance and returns the value Dataverse now holds (read back in the same call). */
+  async setMemberPrivilegeInheritance(roleId: string): Promise<number> {
+    const updated = await this.dataverse.patch<{ isinherited: number }>(`roles(${roleId})?$select=isinherited`, { isinherited: 1 }, { returnRepresentation: true });
+    return updated?.isinherited ?? -1;
   }
 }

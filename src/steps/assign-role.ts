@@ -145,8 +145,8 @@ async function waitForSync(context: CommandContext, objectId: string, label: str
   const { environment } = await context.tenant();
   const activity = context.io.activity(`Waiting for ${label} to sync from Entra ID to Dynamics…`);
   try {
-    // The inspection just looked: the first poll comes after a short wait.
-    return await pollUntil(context, { initialDelayMs: 250 }, async () => {
+    // The inspection just looked, and a sync takes a while: the first poll comes after half a second.
+    return await pollUntil(context, { initialDelayMs: 500 }, async () => {
       const found = await environment.systemUserByObjectId(objectId);
       return found && !found.isdisabled ? found : undefined;
     });

@@ -129,14 +129,16 @@ async function watchImport(context: CommandContext, environment: EnvironmentApi,
   try {
     // An import is never done the moment it starts: the first look comes after a short wait.
     const outcome = await pollUntil(context, { initialDelayMs: 250 }, async () => {
-      const [operation, job] = await Promise.all([
-        asyncOperationId ? environment.asyncOperation(asyncOperationId) : Promise.resolve(undefined),
-        environment.importJob(importJobId).catch((error: unknown) => {
-          // The import job row appears a moment after the async operation starts.
-          if (error instanceof ServiceError && error.status === 404) return undefined;
-          throw error;
-        }),
-      ]);
+      const operation = asyncOperationId ? await environment.asyncOperation(asyncOperationId) : undefined;
+      // The import job's progress is read only while the import runs: a finished one needs no bar.
+      const running = !operation || operation.statecode !== 3;
+      const job = running
+        ? await environment.importJob(importJobId).catch((error: unknown) => {
+            // The import job row appears a moment after the async operation starts.
+            if (error instanceof ServiceError && error.status === 404) return undefined;
+            throw error;
+          })
+        : undefined;
       activity.update(job ? `Importing ${name}… ${job.progress}% (import job progress)` : `Importing ${name}… (waiting for the import job to start)`);
       if (operation) return operation.statecode === 3 ? { succeeded: operation.statuscode === 30, message: operation.friendlymessage ?? operation.message } : undefined;
       return job?.completedon ? { succeeded: undefined, message: null } : undefined;

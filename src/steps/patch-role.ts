@@ -87,11 +87,12 @@ export const patchRoleStep: Step<PatchRoleState> = {
       const ids = missing.map((p) => ({ ...p, privilegeId: state.privileges.find((row) => row.name.toLowerCase() === p.name.toLowerCase())!.privilegeid }));
       await environment.addPrivileges(role.roleid, role._businessunitid_value, ids);
     }
-    if (role.isinherited !== 1) await environment.setMemberPrivilegeInheritance(role.roleid);
-    // Read back (reference: AddPrivilegesRole's exact semantics are UNCONFIRMED): the role must now hold each one.
-    const [after, roles] = await Promise.all([environment.rolePrivileges(role.roleid), environment.roles(LEAD_WRITER_ROLE)]);
+    // Inheritance is read back from the PATCH answer itself; the privileges with a read of the role
+    // (reference: AddPrivilegesRole's exact semantics are UNCONFIRMED): the role must now hold each one.
+    const inheritedNow = role.isinherited === 1 ? 1 : await environment.setMemberPrivilegeInheritance(role.roleid);
+    const after = await environment.rolePrivileges(role.roleid);
     const stillMissing = missingPrivileges(state.required, after);
-    const inherited = roles.find((r) => r.roleid === role.roleid)?.isinherited === 1;
+    const inherited = inheritedNow === 1;
     if (stillMissing.length > 0 || !inherited) {
       throw new StepFailedError({
         code: "role-readback-mismatch",
@@ -99,7 +100,6 @@ export const patchRoleStep: Step<PatchRoleState> = {
         hint: "Check the role in Power Platform admin center → Security roles, or re-run with --verbose.",
       });
     }
-    context.facts.leadWriterRoles = roles;
     const parts = [missing.length > 0 ? `added ${missing.length} privilege${missing.length === 1 ? "" : "s"}` : "", role.isinherited !== 1 ? "set member privilege inheritance" : ""].filter(Boolean);
     return { summary: `${parts.join(" and ").replace(/^./, (c) => c.toUpperCase())} on ${LEAD_WRITER_ROLE}; read back and verified` };
   },
