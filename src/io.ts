@@ -56,7 +56,8 @@ export class IO {
   readonly color: boolean;
   readonly style: ChalkInstance;
   readonly redactor = new Redactor();
-  private liveActivity: { clear(): void } | undefined;
+  /** Live spinners, innermost last: only the innermost draws; ending it lets the one below resume. */
+  private readonly spinners: { clear(): void; draw(): void }[] = [];
 
   constructor(
     readonly streams: Streams,
@@ -87,6 +88,7 @@ export class IO {
   /** A human result line on stdout (nothing in --json mode). */
   out(text: string): void {
     if (this.settings.json) return;
+    this.spinners.at(-1)?.clear();
     this.streams.stdout.write(`${this.redactor.redact(text)}\n`);
   }
 
@@ -97,7 +99,7 @@ export class IO {
 
   /** A line on stderr regardless of mode: warnings, errors, the device-code instruction. */
   err(text: string): void {
-    this.liveActivity?.clear();
+    this.spinners.at(-1)?.clear();
     this.streams.stderr.write(`${this.redactor.redact(text)}\n`);
   }
 
@@ -136,21 +138,27 @@ export class IO {
       };
     }
     let frame = 0;
-    const draw = () => {
-      this.streams.stderr.write(`\r\x1b[2K${this.style.cyan(SPINNER_FRAMES[frame++ % SPINNER_FRAMES.length])} ${this.redactor.redact(current)} ${this.style.dim(elapsed())}`);
+    const spinner = {
+      draw: () => {
+        this.streams.stderr.write(`\r\x1b[2K${this.style.cyan(SPINNER_FRAMES[frame++ % SPINNER_FRAMES.length])} ${this.redactor.redact(current)} ${this.style.dim(elapsed())}`);
+      },
+      clear: () => this.streams.stderr.write("\r\x1b[2K"),
     };
-    const clear = () => this.streams.stderr.write("\r\x1b[2K");
-    const timer = setInterval(draw, 100);
+    const timer = setInterval(() => {
+      if (this.spinners.at(-1) === spinner) spinner.draw();
+    }, 100);
     timer.unref();
-    this.liveActivity = { clear };
-    draw();
+    this.spinners.push(spinner);
+    spinner.draw();
     return {
       update: (l) => void (current = l),
       end: (line) => {
         clearInterval(timer);
-        clear();
-        this.liveActivity = undefined;
+        spinner.clear();
+        const index = this.spinners.indexOf(spinner);
+        if (index >= 0) this.spinners.splice(index, 1);
         if (line) this.err(line);
+        this.spinners.at(-1)?.draw();
       },
     };
   }

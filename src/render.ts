@@ -18,6 +18,8 @@ export interface CommandOutcome {
   notes?: string[];
   /** Runs once the outcome has been written (e.g. to record that a password was shown). */
   afterRender?: () => Promise<void>;
+  /** The step lines were already shown live, as each step ended. */
+  stepsShown?: boolean;
 }
 
 export function renderJson(io: IO, outcome: CommandOutcome): void {
@@ -81,7 +83,8 @@ export function partnerCenterBox(outcome: CommandOutcome): string[] {
   ];
 }
 
-export function renderHuman(io: IO, outcome: CommandOutcome): void {
+/** One line per step result; planned steps list their changes under it. */
+export function renderResult(io: IO, result: StepResult): void {
   const { style } = io;
   const marks: Record<StepStatus, string> = {
     done: style.green("✔"),
@@ -90,13 +93,43 @@ export function renderHuman(io: IO, outcome: CommandOutcome): void {
     skipped: style.dim("↓"),
     failed: style.red("✖"),
   };
-  for (const result of outcome.results) {
-    const label = result.status === "unchanged" ? "unchanged" : result.status;
-    io.out(`${marks[result.status]} ${style.bold(result.id)} ${style.dim(`(${label})`)} ${result.summary}`);
-    if (result.status === "planned") {
-      for (const change of result.changes) io.out(`    ${style.yellow("+")} ${change.action} ${change.target}`);
-    }
+  io.out(`${marks[result.status]} ${style.bold(result.id)} ${style.dim(`(${result.status})`)} ${result.summary}`);
+  if (result.status === "planned") {
+    for (const change of result.changes) io.out(`    ${style.yellow("+")} ${change.action} ${change.target}`);
   }
+}
+
+/**
+ * The live step list of a run that applies: one activity while the tenant is inspected, one per step while
+ * it applies (with elapsed time), and each step's result line as soon as it ends.
+ */
+export function liveSteps(io: IO): { onStep: (step: { id: string; title: string }, phase: "inspect" | "apply") => void; onResult: (result: StepResult) => void; endPlanning: () => void } {
+  let planning: ReturnType<IO["activity"]> | undefined;
+  let running: ReturnType<IO["activity"]> | undefined;
+  return {
+    onStep: (step, phase) => {
+      if (phase === "inspect") {
+        if (planning) planning.update(`Inspecting the tenant: ${step.id}…`);
+        else planning = io.activity(`Inspecting the tenant: ${step.id}…`);
+        return;
+      }
+      running = io.activity(`${step.id}: ${step.title.charAt(0).toLowerCase()}${step.title.slice(1)}…`);
+    },
+    onResult: (result) => {
+      running?.end();
+      running = undefined;
+      renderResult(io, result);
+    },
+    endPlanning: () => {
+      planning?.end();
+      planning = undefined;
+    },
+  };
+}
+
+export function renderHuman(io: IO, outcome: CommandOutcome): void {
+  const { style } = io;
+  if (!outcome.stepsShown) for (const result of outcome.results) renderResult(io, result);
   if (outcome.dryRun && outcome.error === undefined) io.out(style.dim("Dry run: nothing was changed."));
   if (outcome.partnerCenter) {
     io.out("");

@@ -18,8 +18,10 @@ export interface RunOutcome {
 export interface RunHooks {
   /** Called with the whole plan before anything is applied; may ask for confirmation and throw to stop. */
   confirm?: (preview: StepResult[]) => Promise<void>;
-  /** Called as each step starts and ends, for the progress display. */
+  /** Called as each step starts inspecting or applying, for the progress display. */
   onStep?: (step: Step<unknown>, phase: "inspect" | "apply") => void;
+  /** Called with each step's final result as soon as it is known (apply phase), in order. */
+  onResult?: (result: StepResult) => void;
 }
 
 interface Planned {
@@ -64,11 +66,15 @@ export async function runSteps(context: CommandContext, steps: Step<unknown>[], 
   }
 
   const results: StepResult[] = [];
+  const settle = (result: StepResult) => {
+    results.push(result);
+    hooks.onResult?.(result);
+  };
   for (const [index, entry] of planned.entries()) {
     let { state, plan } = entry;
     const { step } = entry;
     if (plan.skipReason || plan.changes.length === 0) {
-      results.push(preview[index]!);
+      settle(preview[index]!);
       continue;
     }
     try {
@@ -77,18 +83,18 @@ export async function runSteps(context: CommandContext, steps: Step<unknown>[], 
         plan = step.plan(state, context);
         if (plan.changes.length === 0) {
           context.facts.pending.delete(step.id);
-          results.push({ id: step.id, status: "unchanged", summary: plan.summary, changes: [], details: plan.details });
+          settle({ id: step.id, status: "unchanged", summary: plan.summary, changes: [], details: plan.details });
           continue;
         }
       }
       hooks.onStep?.(step, "apply");
       const applied = await step.apply(context, state, plan);
       context.facts.pending.delete(step.id);
-      results.push({ id: step.id, status: "done", summary: applied.summary, changes: plan.changes, details: { ...plan.details, ...applied.details } });
+      settle({ id: step.id, status: "done", summary: applied.summary, changes: plan.changes, details: { ...plan.details, ...applied.details } });
     } catch (error) {
-      results.push(failed(step, error, plan));
+      settle(failed(step, error, plan));
       for (const rest of planned.slice(index + 1)) {
-        results.push({ id: rest.step.id, status: "skipped", summary: `Not run: ${step.id} failed.`, changes: [] });
+        settle({ id: rest.step.id, status: "skipped", summary: `Not run: ${step.id} failed.`, changes: [] });
       }
       return { results, error: toCliError(context.signal.aborted ? context.signal.reason : error), changesPending };
     }

@@ -1,7 +1,7 @@
 import { InterruptedError, UsageError } from "../errors.js";
 import type { CommandContext } from "../context.js";
 import { inquirerPrompter, type Prompter } from "../prompter.js";
-import { renderPlan, type CommandOutcome } from "../render.js";
+import { liveSteps, renderPlan, type CommandOutcome } from "../render.js";
 import { runSteps } from "../run.js";
 import type { Step, StepResult } from "../steps/step.js";
 import { passwordNeverShown, recordPassword, recordSecret } from "../ledger.js";
@@ -36,7 +36,24 @@ export async function confirmPlan(context: CommandContext, preview: StepResult[]
 }
 
 export async function applySteps(context: CommandContext, steps: Step<unknown>[], options: ApplyOptions = {}): Promise<CommandOutcome & { changesPending: boolean }> {
-  const outcome = await runSteps(context, steps, { confirm: (preview) => confirmPlan(context, preview, options.prompter) });
+  // People see each step as it happens; --json waits for the one document at the end.
+  const live = context.io.json ? undefined : liveSteps(context.io);
+  let shown = false;
+  const outcome = await runSteps(context, steps, {
+    onStep: live?.onStep,
+    onResult: live
+      ? (result) => {
+          live.endPlanning();
+          shown = true;
+          live.onResult(result);
+        }
+      : undefined,
+    confirm: async (preview) => {
+      live?.endPlanning();
+      await confirmPlan(context, preview, options.prompter);
+    },
+  });
+  live?.endPlanning();
   // A secret generated in this run is shown even when a later step failed: otherwise it would be lost.
   const generatedNow = context.facts.generatedPassword !== undefined || context.facts.generatedSecret !== undefined;
   const summary = options.partnerCenter && !context.options.dryRun && (!outcome.error || generatedNow) ? await partnerCenterSummary(context, options) : undefined;
@@ -49,6 +66,7 @@ export async function applySteps(context: CommandContext, steps: Step<unknown>[]
     notes: summary?.notes ?? [],
     afterRender: summary?.afterRender,
     error: outcome.error,
+    stepsShown: shown,
     newSecrets: secrets,
     changesPending: outcome.changesPending,
   };
