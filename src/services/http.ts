@@ -2,6 +2,7 @@ import { Agent, request as httpsRequest } from "node:https";
 import type { IncomingMessage } from "node:http";
 import { rootCertificates } from "node:tls";
 import { StepFailedError } from "../errors.js";
+import { explain } from "../catalogue.js";
 import type { Redactor } from "../redact.js";
 import { decideRetry, DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from "./retry.js";
 
@@ -65,11 +66,13 @@ export class HttpFailure extends StepFailedError {
     readonly request: { method: string; url: string },
     message: string,
     readonly lastStatus: number | undefined,
+    networkCode?: string,
   ) {
+    const known = networkCode ? explain({ service: "network", serviceCode: networkCode, text: message }) : undefined;
     super({
-      code: lastStatus === undefined ? "network-error" : "service-unavailable",
-      message,
-      hint: "The service is throttling, unavailable or unreachable. Wait a few minutes and re-run the same command: it resumes where it stopped.",
+      code: known?.code ?? (lastStatus === undefined ? "network-error" : "service-unavailable"),
+      message: known ? `${message} ${known.meaning}` : message,
+      hint: known ? `${known.fix} See ${known.link}` : "The service is throttling, unavailable or unreachable. Wait a few minutes and re-run the same command: it resumes where it stopped.",
     });
   }
 }
@@ -141,7 +144,8 @@ export class HttpClient {
       );
       if (!decision.retry) {
         if (networkError !== undefined) {
-          throw new HttpFailure(request, `${request.method} ${this.safeUrl(request.url)} failed: ${decision.reason}.`, undefined);
+          const networkCode = /^([A-Z_]+)[:( ]/.exec(networkError)?.[1] ?? /\(([A-Z_]+)\)/.exec(networkError)?.[1];
+          throw new HttpFailure(request, `${request.method} ${this.safeUrl(request.url)} failed: ${decision.reason}.`, undefined, networkCode);
         }
         // A non-idempotent request answered 5xx goes back to the caller, which reports the service's own
         // error and leaves the tenant to be re-inspected on the next run rather than resending it.

@@ -1,4 +1,5 @@
 import { CliError, ExitCode } from "../errors.js";
+import { explain } from "../catalogue.js";
 
 /**
  * A Graph, Dataverse or Power Platform answer that is an error. Steps read `status` and `serviceCode`
@@ -13,11 +14,13 @@ export class ServiceError extends CliError {
     readonly operation: string,
     readonly requestId: string | undefined,
   ) {
+    const known = service === "bap" ? undefined : explain({ service, status, serviceCode, text: serviceMessage });
+    const request = requestId ? ` (Microsoft request id ${requestId})` : "";
     // 403: the signed-in admin lacks a role or privilege; the call changed nothing (SPEC §3: exit 4).
-    super(status === 403 ? ExitCode.TenantNotReady : ExitCode.StepFailed, {
-      code: `${service}-${(serviceCode || String(status)).toLowerCase().replace(/[^a-z0-9]+/g, "-")}`,
-      message: `${operation} failed: ${status} ${serviceCode ? `${serviceCode}: ` : ""}${serviceMessage}`,
-      hint:
+    super(known?.exitCode ?? (status === 403 ? ExitCode.TenantNotReady : ExitCode.StepFailed), {
+      code: known?.code ?? `${service}-${(serviceCode || String(status)).toLowerCase().replace(/[^a-z0-9]+/g, "-")}`,
+      message: `${operation} failed: ${status} ${serviceCode ? `${serviceCode}: ` : ""}${serviceMessage}${known ? ` ${known.meaning}` : ""}`,
+      hint: known ? `${known.fix} See ${known.link}${request}` :
         status === 403
           ? `The signed-in account lacks a needed right: ${service === "graph" ? "in Entra ID, Global Administrator, or User Administrator plus License Administrator" : "in Dynamics, the System Administrator security role"}.${requestId ? ` (Microsoft request id ${requestId})` : ""}`
           : requestId
