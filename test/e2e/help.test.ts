@@ -39,6 +39,20 @@ describe("--help and --version", () => {
     expect(run.stdout).toContain("$ crm-lead-setup download-solution --sandbox --json");
   });
 
+  it("gives every command a description, its options with environment twins, examples and the exit codes", async () => {
+    const { env } = tempHome();
+    const commands = ["init", "download-solution", "import-solution", "create-user", "create-app", "assign-role", "patch-role", "reset-password", "verify", "teardown", "status", "login", "logout", "sandbox"];
+    const root = await runCli(["--help"], env);
+    for (const command of commands) expect(root.stdout).toContain(command);
+    for (const command of commands) {
+      const run = await runCli([command, "--help"], env);
+      expect({ command, code: run.code }).toEqual({ command, code: 0 });
+      expect(run.stdout).toMatch(/\nExamples:\n {2}\$ .*crm-lead-setup /);
+      expect(run.stdout).toContain("Exit codes:");
+      if (command !== "sandbox" && command !== "logout") expect(run.stdout).toContain("[env CRM_LEAD_SETUP_");
+    }
+  });
+
   it("prints the package version", async () => {
     const { env } = tempHome();
     const version = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version as string;
