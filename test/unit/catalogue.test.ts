@@ -30,7 +30,8 @@ describe("the error catalogue", () => {
     expect(error.toJSON()).toEqual({ code: entry.code, message: error.message, hint: error.hint });
   });
 
-  it.each(CATALOGUE.map((e) => [e.code, e.link] as const))("%s links to a page the reference cites", (_code, link) => {
+  // reference/ sits beside the repository for developers and CI (../shared); elsewhere this check is skipped.
+  it.skipIf(!referenceText).each(CATALOGUE.map((e) => [e.code, e.link] as const))("%s links to a page the reference cites", (_code, link) => {
     if (link.startsWith("https://nodejs.org/")) return; // the TLS fix is Node's, not Microsoft's
     expect(referenceText.length).toBeGreaterThan(1000);
     const page = link.replace(/^https:\/\/learn\.microsoft\.com\/(en-us\/)?/, "").split("/").pop()!;
