@@ -139,6 +139,18 @@ describe("verify", () => {
     expect(sandbox.state.leads.size).toBe(0);
   });
 
+  it("explains a role without the lead privileges (leadsourcecode): exit 4, and writes no lead", async () => {
+    const { env, sandbox } = await fresh();
+    const init = await runCli(["init", ...ADMIN], env);
+    const root = [...sandbox.state.roles.values()].find((r) => r.name === LEAD_WRITER && r.parentroleid === null)!;
+    root.privileges.delete(sandbox.state.privilegeByName("prvCreateLead")!.privilegeid); // a role edited by hand
+    const run = await runCli(["verify", ...ADMIN], { ...env, CRM_LEAD_SETUP_SERVICE_PASSWORD: printedPassword(init.stdout)! });
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/may not create leads with a lead source \("User does not have create permissions for the leadsourcecode attribute"\)/);
+    expect(run.stderr).toMatch(/Hint: Run crm-lead-setup assign-role and patch-role/);
+    expect(sandbox.state.leads.size).toBe(0);
+  });
+
   it("without a secret and without a terminal, names where the secret comes from (exit 2)", async () => {
     const { env } = await fresh();
     await runCli(["init", ...ADMIN], env);
