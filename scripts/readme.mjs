@@ -64,7 +64,7 @@ async function transcript() {
       await new Promise((r) => setTimeout(r, 25));
     }
   };
-  for (const prompt of [/Domain of the service user/, /Service user name/, /Licence for the service user/, /Usage location/]) {
+  for (const prompt of [/How will Partner Center sign in/, /Domain of the service user/, /Service user name/, /Licence for the service user/, /Usage location/]) {
     await waitFor(prompt);
     pty.write("\r");
   }

@@ -27,7 +27,17 @@ export async function run(context: CommandContext, prompter?: Prompter) {
     });
   }
   const ask = io.canPrompt ? (prompter ?? (await inquirerPrompter(io, context.signal))) : undefined;
-  // The app identity asks nothing: its name and secret lifetime have defaults and flags.
+  if (ask && !options.identity) {
+    options.identity = await ask.select(
+      "How will Partner Center sign in to your Dynamics?",
+      [
+        { name: "Office 365: a licensed user with a password", value: "user" as const, description: "The original Partner Center page; uses a Dynamics seat; blocked by MFA or Conditional Access on the account." },
+        { name: "Azure Active Directory: an app with a client secret", value: "app" as const, description: "What Partner Center recommends; no seat, no MFA conflict; the secret expires and is rotated with reset-password." },
+      ],
+      "user",
+    );
+  }
+  // The app identity asks nothing more: its name and secret lifetime have defaults and flags.
   if (ask && options.identity !== "app") await askQuestions(context, ask);
   return applySteps(context, identitySteps(context, options.verify), { partnerCenter: true, prompter: ask });
 }

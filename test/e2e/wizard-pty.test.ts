@@ -57,6 +57,8 @@ async function wizard(args: string[]) {
 describe("the interactive wizard in a pseudo-terminal", () => {
   it("asks, offers the discovered domains and licences, confirms, applies and shows the summary", async () => {
     const { terminal, sandbox } = await wizard(["init", "--sandbox"]);
+    await terminal.waitFor(/How will Partner Center sign in to your Dynamics\?[\s\S]*Office 365: a licensed user with a password[\s\S]*Azure Active Directory: an app with a client secret/);
+    terminal.type(KEYS.enter); // the default: the Office 365 user
     await terminal.waitFor(/Domain of the service user:[\s\S]*contoso\.onmicrosoft\.com[\s\S]*contoso\.com/);
     terminal.type(KEYS.up + KEYS.enter); // from the default domain up to the initial onmicrosoft.com one
     await terminal.waitFor(/Service user name \(the part before @contoso\.onmicrosoft\.com\):/);
@@ -79,9 +81,21 @@ describe("the interactive wizard in a pseudo-terminal", () => {
     expect(await passwordSignIn(sandbox, userName!, password!)).toBe(200);
   });
 
+  it("sets up the app identity when it is chosen, asking nothing more", async () => {
+    const { terminal, sandbox } = await wizard(["init", "--sandbox"]);
+    await terminal.waitFor(/How will Partner Center sign in to your Dynamics\?/);
+    terminal.type(KEYS.down + KEYS.enter);
+    await terminal.waitFor(/Apply \d+ changes to the tenant\?/);
+    terminal.type(`y${KEYS.enter}`);
+    const box = await terminal.waitFor(/│ Application \(client\) ID\s+(\S+)\s+│[\s\S]*│ Client secret\s+(\S+)\s+│/, 30_000);
+    expect(await terminal.exited).toBe(0);
+    const appUser = [...sandbox.state.systemUsers.values()].find((u) => u.applicationid === box[1]);
+    expect([...appUser!.roles].map((id) => sandbox.state.roles.get(id)!.name)).toEqual(["Microsoft Marketplace Lead Writer"]);
+  });
+
   it("Ctrl+C at a question exits 130 and changes nothing", async () => {
     const { terminal, sandbox } = await wizard(["init", "--sandbox"]);
-    await terminal.waitFor(/Domain of the service user:/);
+    await terminal.waitFor(/How will Partner Center sign in to your Dynamics\?/);
     terminal.type(KEYS.ctrlC);
     expect(await terminal.exited).toBe(130);
     expect(terminal.screen).toContain("Cancelled at a question; nothing was changed.");
