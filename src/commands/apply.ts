@@ -13,7 +13,7 @@ import { setNewPassword } from "../steps/reset-password.js";
  * when the command ends with them.
  */
 export interface ApplyOptions {
-  /** The command ends with the Partner Center summary (init, create-user). */
+  /** The command ends with the Partner Center summary (init, create-user, create-app, reset-password). */
   partnerCenter?: boolean;
   prompter?: Prompter;
 }
