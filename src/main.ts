@@ -81,7 +81,8 @@ export async function execute(
     }
     await outcome.afterRender?.();
     if (outcome.error) return outcome.error.exitCode;
-    if (options.detailedExitcode && options.dryRun && outcome.changesPending) return ExitCode.ChangesPending;
+    // --detailed-exitcode speaks for a dry run, and for status, which only ever inspects.
+    if (options.detailedExitcode && (options.dryRun || command === "status") && outcome.changesPending) return ExitCode.ChangesPending;
     return ExitCode.Ok;
   } catch (error) {
     const failure = controller.signal.aborted ? toCliError(controller.signal.reason) : toCliError(error);

@@ -175,7 +175,9 @@ describe("teardown", () => {
     expect(sales.consumedUnits).toBe(3);
     expect(sandbox.state.solutions.size).toBe(0);
     expect([...sandbox.state.roles.values()].filter((r) => r.name === LEAD_WRITER)).toHaveLength(0);
-    const status = JSON.parse((await runCli(["status", ...ADMIN, "--json"], env)).stdout);
+    const statusRun = await runCli(["status", ...ADMIN, "--json", "--detailed-exitcode"], env);
+    expect(statusRun.code).toBe(10);
+    const status = JSON.parse(statusRun.stdout);
     expect(status.steps.slice(1).map((s: { details: { state: string } }) => s.details.state)).toEqual(["missing", "missing", "missing", "missing"]);
     sandbox.clearRequests();
     const again = await runCli(["teardown", ...ADMIN, "--include-solution", "--json"], env);
