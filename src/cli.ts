@@ -178,6 +178,14 @@ export async function main(argv: string[]): Promise<void> {
     if (error instanceof CommanderError) {
       const isHelp = error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help";
       process.exitCode = isHelp ? ExitCode.Ok : ExitCode.Usage;
+      // SPEC §3: with --json, stdout holds one document whatever happens, usage errors included.
+      const json = argv.includes("--json") || ["1", "true", "yes", "on"].includes((process.env.CRM_LEAD_SETUP_JSON ?? "").toLowerCase());
+      if (!isHelp && json) {
+        const command = program.commands.find((c) => argv.includes(c.name()))?.name() ?? null;
+        const message = error.message.replace(/^error: /, "");
+        const document = { ok: false, command, dryRun: false, steps: [], partnerCenter: null, error: { code: `usage-${error.code.replace(/^commander\./, "")}`, message, hint: `Run crm-lead-setup ${command ?? ""} --help for the options.`.replace("  ", " ") } };
+        process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+      }
       return;
     }
     throw error;

@@ -83,6 +83,11 @@ interface Summary {
 async function partnerCenterSummary(context: CommandContext, options: ApplyOptions): Promise<Summary | undefined> {
   const session = await context.tenant();
   const notes: string[] = [];
+  // SPEC §1: init writes no test lead unless asked; it says how to prove the setup instead.
+  if (context.command === "init" && !context.options.verify) {
+    const flags = `${context.sandbox ? " --sandbox" : ""}${context.options.identity === "app" ? " --identity app" : ""}`;
+    notes.push(`To prove Partner Center can write leads, run \`crm-lead-setup verify${flags}\`: it signs in as the service identity and writes, then deletes, a test lead.`);
+  }
   const app = context.facts.app;
   if (context.options.identity === "app") {
     if (!app?.application) return undefined;

@@ -76,6 +76,16 @@ describe("--help and --version", () => {
     expect(urls.some((u) => u.endsWith("dist/services/http.js"))).toBe(true);
   });
 
+  it("with --json, a usage error is still one JSON document on stdout (exit 2)", async () => {
+    const { env } = tempHome();
+    const run = await runCli(["status", "--json", "--frobnicate"], env);
+    expect(run.code).toBe(2);
+    expect(JSON.parse(run.stdout)).toEqual({
+      ok: false, command: "status", dryRun: false, steps: [], partnerCenter: null,
+      error: { code: "usage-unknownOption", message: "unknown option '--frobnicate'", hint: "Run crm-lead-setup status --help for the options." },
+    });
+  });
+
   it("exits 2 on an unknown option or command", async () => {
     const { env } = tempHome();
     const unknownOption = await runCli(["download-solution", "--frobnicate"], env);
