@@ -99,7 +99,7 @@ for (const [label, args] of [
   await session.close();
 }
 const session = await sandboxSession();
-await session.run("init --sandbox --yes (fresh tenant, device code)", ["init", "--sandbox", "--yes"]);
+const plain = await session.run("init --sandbox --yes (fresh tenant, device code)", ["init", "--sandbox", "--yes"]);
 await session.run("init --sandbox --yes (second run: all unchanged)", ["init", "--sandbox", "--yes"]);
 await session.close();
 
@@ -113,3 +113,5 @@ const fixedWaits = scenario.importMs + scenario.userSyncMs;
 const bound = 1.2 * result.rounds * latencyMs + fixedWaits;
 console.log(`    ${result.rounds} dependent round trips × ${latencyMs} ms = ${result.rounds * latencyMs} ms; sandbox's fixed waits (import ${scenario.importMs} ms + user sync ${scenario.userSyncMs} ms) = ${fixedWaits} ms`);
 console.log(`    wall ${result.ms.toFixed(0)} ms against 1.2 × round trips + fixed waits = ${bound.toFixed(0)} ms (${result.ms <= bound ? "within" : "over"})`);
+const added = result.ms - plain.ms;
+console.log(`    cost of the latency itself: ${added.toFixed(0)} ms over the run without it, ${(added / (result.rounds * latencyMs)).toFixed(2)}× the round trips × ${latencyMs} ms`);
