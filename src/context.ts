@@ -107,6 +107,8 @@ export function planAuth(options: CliOptions, env: NodeJS.ProcessEnv, platform: 
     }
   }
   if (method === "client-secret") {
+    // Against the sandbox, its automation app's secret comes from the 0600 connection file, so that
+    // `--sandbox --auth client-secret` works without handling a secret at all.
     const secret = env[CLIENT_SECRET_ENV] ?? (sandbox && !options.clientId ? sandbox.automationClientSecret : undefined);
     if (!secret) {
       throw new UsageError({ code: "client-secret-missing", message: `--auth client-secret reads the secret from ${CLIENT_SECRET_ENV}, which is not set.`, hint: `Set ${CLIENT_SECRET_ENV} in the environment (never on the command line).` });
