@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from "commander";
 import { EXIT_CODE_HELP, ExitCode } from "./errors.js";
-import { envNameOf, isBooleanSpec, specsFor, type CommandName } from "./options.js";
+import { envNameOf, isBooleanSpec, parseBooleanEnvLenient, specsFor, type CommandName } from "./options.js";
 
 /**
  * The commander program: commands and their options only. Nothing heavy is imported here; each action
@@ -179,7 +179,7 @@ export async function main(argv: string[]): Promise<void> {
       const isHelp = error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help";
       process.exitCode = isHelp ? ExitCode.Ok : ExitCode.Usage;
       // SPEC §3: with --json, stdout holds one document whatever happens, usage errors included.
-      const json = argv.includes("--json") || ["1", "true", "yes", "on"].includes((process.env.CRM_LEAD_SETUP_JSON ?? "").toLowerCase());
+      const json = argv.includes("--json") || parseBooleanEnvLenient(process.env.CRM_LEAD_SETUP_JSON);
       if (!isHelp && json) {
         const command = program.commands.find((c) => argv.includes(c.name()))?.name() ?? null;
         const message = error.message.replace(/^error: /, "");

@@ -233,12 +233,4 @@ export class MsalTokenProvider implements TokenProvider {
       return a.tenantId.toLowerCase() === tenant || a.username.toLowerCase().endsWith(`@${tenant}`);
     });
   }
-
-  async signOutAll(): Promise<number> {
-    this.publicClient ??= new PublicClientApplication(this.configuration());
-    const cache = this.publicClient.getTokenCache();
-    const accounts = await cache.getAllAccounts();
-    for (const account of accounts) await cache.removeAccount(account);
-    return accounts.length;
-  }
 }

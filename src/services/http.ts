@@ -100,8 +100,6 @@ export class HttpClient {
   private readonly agent: Agent;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly random: () => number;
-  /** Requests sent, for the benchmark's request count. */
-  requestCount = 0;
 
   constructor(private readonly options: HttpClientOptions) {
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.policy };
@@ -185,7 +183,6 @@ export class HttpClient {
     this.options.signal?.addEventListener("abort", onAbort, { once: true });
     const timer = setTimeout(() => controller.abort(new Error(`no answer within ${seconds(this.policy.requestTimeoutMs)} s`)), this.policy.requestTimeoutMs);
     const begin = Date.now();
-    this.requestCount++;
     this.traceRequest(request);
     try {
       const incoming = await new Promise<IncomingMessage>((resolve, reject) => {

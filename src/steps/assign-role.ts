@@ -27,7 +27,8 @@ export interface AssignRoleState {
   waitingFor: StepId[];
 }
 
-async function leadWriterRoles(context: CommandContext): Promise<RoleRow[]> {
+/** Every business unit's copy of the Lead Writer role, read once per run. */
+export async function leadWriterRoles(context: CommandContext): Promise<RoleRow[]> {
   if (context.facts.leadWriterRoles) return context.facts.leadWriterRoles;
   const { environment } = await context.tenant();
   context.facts.leadWriterRoles = await environment.roles(LEAD_WRITER_ROLE);

@@ -1,8 +1,7 @@
 import { TenantNotReadyError, UsageError } from "../errors.js";
-import { HttpFailure } from "../services/http.js";
+import { abortableSleep, HttpFailure } from "../services/http.js";
 import { ServiceError } from "../services/service-error.js";
 import type { DirectoryApi, GraphUser } from "../services/graph.js";
-import { abortableSleep } from "../services/http.js";
 import type { CommandContext } from "../context.js";
 import { decideLicence, type LicenceDecision } from "./licences.js";
 import { generatePassword } from "./password.js";

@@ -34,8 +34,9 @@ export const importSolutionStep: Step<ImportState> = {
   async inspect(context) {
     const { environment } = await context.tenant();
     if (!context.facts.environment) {
-      const [whoAmI, version, hasLeadTable] = await Promise.all([environment.whoAmI(), environment.version(), environment.hasLeadTable()]);
-      context.facts.environment = { whoAmI, version, hasLeadTable };
+      // WhoAmI proves the admin is a user of this environment before anything else is read.
+      const [, version, hasLeadTable] = await Promise.all([environment.whoAmI(), environment.version(), environment.hasLeadTable()]);
+      context.facts.environment = { version, hasLeadTable };
       context.facts.dynamicsVersion = version;
     }
     if (!context.facts.environment.hasLeadTable) {

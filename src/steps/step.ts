@@ -1,7 +1,7 @@
 import type { CommandContext } from "../context.js";
 import type { SolutionPackage } from "../solution/package.js";
 import type { GraphApplication, GraphDomain, GraphOrganization, GraphUser, ServicePrincipal, SubscribedSku } from "../services/graph.js";
-import type { PrivilegeRow, RoleRow, SystemUserRow, WhoAmI } from "../services/dataverse.js";
+import type { PrivilegeRow, RoleRow, SystemUserRow } from "../services/dataverse.js";
 
 /**
  * Every step is inspect (reads only) → plan (pure: what would change) → apply (exactly the planned
@@ -60,7 +60,7 @@ export interface RunFacts {
   pending: Set<StepId>;
   solution?: SolutionPackage;
   /** The environment's identity checks (WhoAmI, version, lead table), made once per run. */
-  environment?: { whoAmI: WhoAmI; version: string; hasLeadTable: boolean };
+  environment?: { version: string; hasLeadTable: boolean };
   dynamicsVersion?: string;
   leadWriterRoles?: RoleRow[];
   privileges?: PrivilegeRow[];

@@ -5,6 +5,7 @@ import { ServiceError } from "../services/service-error.js";
 import { serviceApp } from "./create-app.js";
 import { LEAD_WRITER_ROLE } from "./lead-writer.js";
 import { serviceUser } from "./service-user.js";
+import { leadWriterRoles } from "./assign-role.js";
 import type { Change, Plan, Step } from "./step.js";
 import type { CommandContext } from "../context.js";
 
@@ -29,7 +30,7 @@ interface TeardownState {
 
 async function leadWriterSolution(context: CommandContext): Promise<InstalledSolution | undefined> {
   const { environment } = await context.tenant();
-  const roles = context.facts.leadWriterRoles ?? (context.facts.leadWriterRoles = await environment.roles(LEAD_WRITER_ROLE));
+  const roles = await leadWriterRoles(context);
   const solutionId = roles.find((r) => r.solutionid)?.solutionid;
   return solutionId ? environment.solutionById(solutionId) : undefined;
 }
@@ -41,7 +42,7 @@ export const teardownStep: Step<TeardownState> = {
   async inspect(context) {
     const { environment, orgUrl } = await context.tenant();
     const identity = context.options.identity === "app" ? "app" : "user";
-    const roles = context.facts.leadWriterRoles ?? (context.facts.leadWriterRoles = await environment.roles(LEAD_WRITER_ROLE));
+    const roles = await leadWriterRoles(context);
     let user: { userPrincipalName: string; current: GraphUser | undefined } = { userPrincipalName: "", current: undefined };
     let app: TeardownState["app"] = { application: undefined, servicePrincipal: undefined, displayName: "" };
     let systemUser: SystemUserRow | undefined;

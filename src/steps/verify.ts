@@ -1,5 +1,5 @@
 import { SignInError, TenantNotReadyError, UsageError } from "../errors.js";
-import type { CommandContext } from "../context.js";
+import { DEFAULT_CLIENT_ID, type CommandContext } from "../context.js";
 import { inquirerPrompter } from "../prompter.js";
 import { ServiceError } from "../services/service-error.js";
 import { serviceApp } from "./create-app.js";
@@ -105,7 +105,7 @@ export const verifyStep: Step<VerifyState> = {
       {
         ...(state.identity === "app"
           ? { method: "client-secret" as const, clientId: state.principal, clientSecret: secret, tenant: state.tenant }
-          : { method: "password" as const, clientId: context.options.clientId ?? context.sandbox?.publicClientId ?? "1950a258-227b-4e31-a9cf-717495945fc2", username: state.principal, password: secret, tenant: session.tenant === "organizations" ? state.principal.split("@")[1]! : session.tenant }),
+          : { method: "password" as const, clientId: context.options.clientId ?? context.sandbox?.publicClientId ?? DEFAULT_CLIENT_ID, username: state.principal, password: secret, tenant: session.tenant === "organizations" ? state.principal.split("@")[1]! : session.tenant }),
         who: "service",
         authorityHost: session.cloud.authorityHost,
         customAuthority: session.cloud.name === "custom",
