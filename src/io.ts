@@ -52,12 +52,27 @@ export interface ByteProgress {
 const SPINNER_FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 const KEEPALIVE_MS = 30_000;
 
+/** One line of the live region at the bottom of the terminal: a spinner or a byte bar. */
+interface LiveLine {
+  /** The line's parts: `label` is shortened to fit the terminal's width; `prefix` and `suffix` are kept. */
+  parts(frame: string): { prefix: string; label: string; suffix: string };
+}
+
 export class IO {
   readonly color: boolean;
   readonly style: ChalkInstance;
   readonly redactor = new Redactor();
-  /** Live spinners, innermost last: only the innermost draws; ending it lets the one below resume. */
-  private readonly spinners: { clear(): void; draw(): void }[] = [];
+  /**
+   * On a terminal, everything in progress is drawn as a region of lines at the bottom (steps that run at
+   * the same time each have one). Other output is written above it: the region is erased, the line
+   * written, and the region drawn again.
+   */
+  private readonly live: LiveLine[] = [];
+  private drawnLines = 0;
+  private frame = 0;
+  private ticker: NodeJS.Timeout | undefined;
+  /** While a question is asked, the region is not drawn (the prompt owns the bottom of the terminal). */
+  private asking = 0;
 
   constructor(
     readonly streams: Streams,
@@ -88,19 +103,17 @@ export class IO {
   /** A human result line on stdout (nothing in --json mode). */
   out(text: string): void {
     if (this.settings.json) return;
-    this.spinners.at(-1)?.clear();
-    this.streams.stdout.write(`${this.redactor.redact(text)}\n`);
+    this.above(() => this.streams.stdout.write(`${this.redactor.redact(text)}\n`));
   }
 
   /** The one output allowed to show secrets generated in this run. */
   outWithSecrets(text: string, secrets: readonly string[]): void {
-    this.streams.stdout.write(`${this.redactor.redact(text, secrets)}\n`);
+    this.above(() => this.streams.stdout.write(`${this.redactor.redact(text, secrets)}\n`));
   }
 
   /** A line on stderr regardless of mode: warnings, errors, the device-code instruction. */
   err(text: string): void {
-    this.spinners.at(-1)?.clear();
-    this.streams.stderr.write(`${this.redactor.redact(text)}\n`);
+    this.above(() => this.streams.stderr.write(`${this.redactor.redact(text)}\n`));
   }
 
   /** A progress line on stderr (human mode, or --json on a terminal). */
@@ -113,7 +126,82 @@ export class IO {
   }
 
   writeJson(document: unknown, secrets: readonly string[] = []): void {
-    this.streams.stdout.write(`${this.redactor.redact(JSON.stringify(document, null, 2), secrets)}\n`);
+    this.above(() => this.streams.stdout.write(`${this.redactor.redact(JSON.stringify(document, null, 2), secrets)}\n`));
+  }
+
+  /** Writes above the live region: erase it, write, draw it again. */
+  private above(write: () => void): void {
+    this.eraseLive();
+    write();
+    this.drawLive();
+  }
+
+  private eraseLive(): void {
+    if (this.drawnLines === 0) return;
+    this.streams.stderr.write(`\r\x1b[2K${"\x1b[1A\x1b[2K".repeat(this.drawnLines - 1)}`);
+    this.drawnLines = 0;
+  }
+
+  /** Runs a question with the live region hidden, and draws it again afterwards. */
+  async whileAsking<T>(ask: () => Promise<T>): Promise<T> {
+    this.eraseLive();
+    this.asking++;
+    try {
+      return await ask();
+    } finally {
+      this.asking--;
+      this.drawLive();
+    }
+  }
+
+  private drawLive(): void {
+    if (this.live.length === 0 || this.asking > 0) return;
+    // A line that wrapped would break the erase: each is cut to the terminal's width.
+    const width = Math.max(20, (this.streams.stderr.columns ?? 80) - 1);
+    const frame = this.style.cyan(SPINNER_FRAMES[this.frame % SPINNER_FRAMES.length]!);
+    const lines = this.live.map((line) => {
+      const { prefix, label, suffix } = line.parts(frame);
+      const room = width - visibleLength(prefix) - visibleLength(suffix) - 2;
+      const text = this.redactor.redact(label);
+      const shown = text.length > room ? `${text.slice(0, Math.max(0, room - 1))}…` : text;
+      return suffix ? `${prefix} ${shown} ${suffix}` : `${prefix} ${shown}`;
+    });
+    this.streams.stderr.write(lines.join("\n"));
+    this.drawnLines = lines.length;
+  }
+
+  private addLive(line: LiveLine): () => void {
+    this.live.push(line);
+    if (!this.ticker) {
+      this.ticker = setInterval(() => {
+        this.frame++;
+        this.eraseLive();
+        this.drawLive();
+      }, 100);
+      this.ticker.unref();
+    }
+    this.eraseLive();
+    this.drawLive();
+    return () => {
+      const index = this.live.indexOf(line);
+      if (index < 0) return;
+      this.eraseLive();
+      this.live.splice(index, 1);
+      if (this.live.length === 0) {
+        clearInterval(this.ticker);
+        this.ticker = undefined;
+      }
+      this.drawLive();
+    };
+  }
+
+  /**
+   * A finished line kept in the live region (a step that ended before the steps listed above it) until
+   * the returned function removes it. Without a terminal nothing is shown: the line is printed later.
+   */
+  holdLine(mark: string, text: string): () => void {
+    if (!this.showsProgress || !this.stderrIsTTY) return () => undefined;
+    return this.addLive({ parts: () => ({ prefix: mark, label: text, suffix: "" }) });
   }
 
   /**
@@ -137,67 +225,54 @@ export class IO {
         },
       };
     }
-    let frame = 0;
-    const spinner = {
-      draw: () => {
-        this.streams.stderr.write(`\r\x1b[2K${this.style.cyan(SPINNER_FRAMES[frame++ % SPINNER_FRAMES.length])} ${this.redactor.redact(current)} ${this.style.dim(elapsed())}`);
-      },
-      clear: () => this.streams.stderr.write("\r\x1b[2K"),
-    };
-    const timer = setInterval(() => {
-      if (this.spinners.at(-1) === spinner) spinner.draw();
-    }, 100);
-    timer.unref();
-    this.spinners.push(spinner);
-    spinner.draw();
+    const remove = this.addLive({ parts: (frame) => ({ prefix: frame, label: current, suffix: this.style.dim(elapsed()) }) });
     return {
       update: (l) => void (current = l),
       end: (line) => {
-        clearInterval(timer);
-        spinner.clear();
-        const index = this.spinners.indexOf(spinner);
-        if (index >= 0) this.spinners.splice(index, 1);
+        remove();
         if (line) this.err(line);
-        this.spinners.at(-1)?.draw();
       },
     };
   }
 
-  /** A byte progress bar for downloads on a terminal (cli-progress); start and end lines otherwise. */
+  /** A byte progress bar for downloads: a line of the live region on a terminal (drawn by cli-progress's bar formatter), start and end lines otherwise. */
   async byteProgress(label: string): Promise<ByteProgress> {
     if (!this.showsProgress) return { update: () => undefined, end: () => undefined };
     if (!this.stderrIsTTY) {
       this.err(`… ${label}`);
       return { update: () => undefined, end: () => undefined };
     }
-    const { SingleBar, Presets } = (await import("cli-progress")).default;
-    const bar = new SingleBar(
-      {
-        stream: this.streams.stderr as NodeJS.WritableStream as never,
-        format: `${label} [{bar}] {percentage}% {received}/{totalText}`,
-        hideCursor: true,
-        clearOnComplete: true,
-        barsize: 24,
+    const { Format, Presets } = (await import("cli-progress")).default;
+    const barsize = 24;
+    const barOptions = {
+      barsize,
+      barGlue: "",
+      barCompleteString: Presets.shades_classic.barCompleteChar!.repeat(barsize + 1),
+      barIncompleteString: Presets.shades_classic.barIncompleteChar!.repeat(barsize + 1),
+    };
+    let received = 0;
+    let total: number | undefined;
+    const remove = this.addLive({
+      parts: (frame) => {
+        const fraction = total ? Math.min(1, received / total) : 0;
+        const bar = total ? `[${Format.BarFormat(fraction, barOptions as never)}] ${Math.floor(fraction * 100)}%` : "";
+        return { prefix: frame, label, suffix: `${bar} ${formatBytes(received)}/${total ? formatBytes(total) : "?"}`.trim() };
       },
-      Presets.shades_classic,
-    );
-    let started = false;
+    });
     return {
-      update: (received, total) => {
-        const payload = { received: formatBytes(received), totalText: total ? formatBytes(total) : "?" };
-        if (!started) {
-          bar.start(total ?? Math.max(received, 1), received, payload);
-          started = true;
-        } else {
-          if (total === undefined) bar.setTotal(Math.max(received, 1));
-          bar.update(received, payload);
-        }
+      update: (bytes, size) => {
+        received = bytes;
+        total = size;
       },
-      end: () => {
-        if (started) bar.stop();
-      },
+      end: remove,
     };
   }
+}
+
+/** Length of a string as shown, without colour codes. */
+function visibleLength(text: string): number {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\x1b\[[0-9;]*m/g, "").length;
 }
 
 export function formatDuration(ms: number): string {

@@ -37,7 +37,7 @@ export async function inquirerPrompter(io: IO, signal: AbortSignal): Promise<Pro
   const context = { input: io.streams.stdin, output: io.streams.stderr, signal };
   const guard = async <T>(ask: () => Promise<T>): Promise<T> => {
     try {
-      return await ask();
+      return await io.whileAsking(ask);
     } catch (error) {
       const name = (error as Error).name;
       if (name === "ExitPromptError" || name === "AbortPromptError") throw new InterruptedError("Cancelled at a question; nothing was changed.");
