@@ -83,8 +83,7 @@ export function partnerCenterBox(outcome: CommandOutcome): string[] {
   ];
 }
 
-/** One line per step result; planned steps list their changes under it. */
-export function renderResult(io: IO, result: StepResult): void {
+function resultMark(io: IO, status: StepStatus): string {
   const { style } = io;
   const marks: Record<StepStatus, string> = {
     done: style.green("✔"),
@@ -93,19 +92,30 @@ export function renderResult(io: IO, result: StepResult): void {
     skipped: style.dim("↓"),
     failed: style.red("✖"),
   };
-  io.out(`${marks[result.status]} ${style.bold(result.id)} ${style.dim(`(${result.status})`)} ${result.summary}`);
+  return marks[status];
+}
+
+/** One line per step result; planned steps list their changes under it. */
+export function renderResult(io: IO, result: StepResult): void {
+  const { style } = io;
+  io.out(`${resultMark(io, result.status)} ${style.bold(result.id)} ${style.dim(`(${result.status})`)} ${result.summary}`);
   if (result.status === "planned") {
     for (const change of result.changes) io.out(`    ${style.yellow("+")} ${change.action} ${change.target}`);
   }
 }
 
 /**
- * The live step list of a run that applies: one activity while the tenant is inspected, one per step while
- * it applies (with elapsed time), and each step's result line as soon as it ends.
+ * The live step list of a run that applies: one activity while the tenant is inspected, one per running
+ * step while it applies (with elapsed time), and the steps' result lines in plan order. Steps that run at
+ * the same time can end out of order: a step that ends before the ones above it stays in the live region,
+ * with its result, until they have ended, so the list always reads in the order of the plan.
  */
-export function liveSteps(io: IO): { onStep: (step: { id: string; title: string }, phase: "inspect" | "apply") => void; onResult: (result: StepResult) => void; endPlanning: () => void } {
+export function liveSteps(io: IO, order: readonly string[]): { onStep: (step: { id: string; title: string }, phase: "inspect" | "apply") => void; onResult: (result: StepResult) => void; endPlanning: () => void } {
   let planning: ReturnType<IO["activity"]> | undefined;
-  let running: ReturnType<IO["activity"]> | undefined;
+  const running = new Map<string, ReturnType<IO["activity"]>>();
+  const ended = new Map<string, StepResult>();
+  const held = new Map<string, () => void>();
+  let next = 0;
   return {
     onStep: (step, phase) => {
       if (phase === "inspect") {
@@ -113,12 +123,21 @@ export function liveSteps(io: IO): { onStep: (step: { id: string; title: string 
         else planning = io.activity(`Inspecting the tenant: ${step.id}…`);
         return;
       }
-      running = io.activity(`${step.id}: ${step.title.charAt(0).toLowerCase()}${step.title.slice(1)}…`);
+      running.set(step.id, io.activity(`${step.id}: ${step.title.charAt(0).toLowerCase()}${step.title.slice(1)}…`));
     },
     onResult: (result) => {
-      running?.end();
-      running = undefined;
-      renderResult(io, result);
+      running.get(result.id)?.end();
+      running.delete(result.id);
+      ended.set(result.id, result);
+      while (next < order.length && ended.has(order[next]!)) {
+        const id = order[next++]!;
+        held.get(id)?.();
+        held.delete(id);
+        renderResult(io, ended.get(id)!);
+      }
+      if (order.indexOf(result.id) >= next) {
+        held.set(result.id, io.holdLine(resultMark(io, result.status), `${result.id} (${result.status}) ${result.summary}`));
+      }
     },
     endPlanning: () => {
       planning?.end();

@@ -3,10 +3,14 @@ import type { CommandContext } from "./context.js";
 import type { Plan, Step, StepResult } from "./steps/step.js";
 
 /**
- * Runs steps in two phases: inspect and plan every step (later steps see which earlier ones will change
- * something), then, unless it is a dry run, let the caller confirm and apply each plan in order. A plan
- * that assumed an earlier step's pending change is re-inspected once that change is made. The outcome
- * is data; rendering it is the renderer's job.
+ * Runs steps in two phases: inspect and plan every step in order (later steps see which earlier ones will
+ * change something), then, unless it is a dry run, let the caller confirm and apply the plans. A step
+ * applies once the earlier steps it needs (`Step.after`; by default all of them) have ended, so steps that
+ * do not need each other run at the same time: the service user is created, and Entra starts syncing it
+ * to Dynamics, while the solution imports. A plan that assumed an earlier step's pending change is
+ * re-inspected once that change is made. After a failure no further step starts; steps already running
+ * finish, and the rest are reported as not run. Results are returned in plan order. The outcome is data;
+ * rendering it is the renderer's job.
  */
 export interface RunOutcome {
   results: StepResult[];
@@ -20,7 +24,7 @@ export interface RunHooks {
   confirm?: (preview: StepResult[]) => Promise<void>;
   /** Called as each step starts inspecting or applying, for the progress display. */
   onStep?: (step: Step<unknown>, phase: "inspect" | "apply") => void;
-  /** Called with each step's final result as soon as it is known (apply phase), in order. */
+  /** Called with each step's final result as soon as it is known (apply phase): steps that run at the same time end in any order. */
   onResult?: (result: StepResult) => void;
 }
 
@@ -65,17 +69,27 @@ export async function runSteps(context: CommandContext, steps: Step<unknown>[], 
     return { results: preview.map((r) => (r.status === "planned" ? { ...r, status: "skipped", summary: `Not applied: ${r.summary}` } : r)), error: toCliError(error), changesPending };
   }
 
-  const results: StepResult[] = [];
-  const settle = (result: StepResult) => {
-    results.push(result);
+  const results = new Map<number, StepResult>();
+  const settle = (index: number, result: StepResult) => {
+    results.set(index, result);
     hooks.onResult?.(result);
   };
-  for (const [index, entry] of planned.entries()) {
-    let { state, plan } = entry;
-    const { step } = entry;
+  const ids = planned.map((entry) => entry.step.id);
+  const ended = new Set<string>();
+  let failure: { step: Step<unknown>; error: unknown } | undefined;
+  // Only earlier steps count as prerequisites, so the order of the list can never deadlock the run.
+  const ready = (index: number) => {
+    const needs = planned[index]!.step.after ?? ids.slice(0, index);
+    return needs.every((id) => ids.indexOf(id) >= index || !ids.includes(id) || ended.has(id));
+  };
+
+  const applyOne = async (index: number): Promise<void> => {
+    let { state, plan } = planned[index]!;
+    const { step } = planned[index]!;
     if (plan.skipReason || plan.changes.length === 0) {
-      settle(preview[index]!);
-      continue;
+      settle(index, preview[index]!);
+      ended.add(step.id);
+      return;
     }
     try {
       if (plan.dependsOn?.length) {
@@ -83,21 +97,41 @@ export async function runSteps(context: CommandContext, steps: Step<unknown>[], 
         plan = step.plan(state, context);
         if (plan.changes.length === 0) {
           context.facts.pending.delete(step.id);
-          settle({ id: step.id, status: "unchanged", summary: plan.summary, changes: [], details: plan.details });
-          continue;
+          settle(index, { id: step.id, status: "unchanged", summary: plan.summary, changes: [], details: plan.details });
+          ended.add(step.id);
+          return;
         }
       }
       hooks.onStep?.(step, "apply");
       const applied = await step.apply(context, state, plan);
       context.facts.pending.delete(step.id);
-      settle({ id: step.id, status: "done", summary: applied.summary, changes: plan.changes, details: { ...plan.details, ...applied.details } });
+      settle(index, { id: step.id, status: "done", summary: applied.summary, changes: plan.changes, details: { ...plan.details, ...applied.details } });
+      ended.add(step.id);
     } catch (error) {
-      settle(failed(step, error, plan));
-      for (const rest of planned.slice(index + 1)) {
-        settle({ id: rest.step.id, status: "skipped", summary: `Not run: ${step.id} failed.`, changes: [] });
+      failure ??= { step, error };
+      settle(index, failed(step, error, plan));
+    }
+  };
+
+  const started = new Set<number>();
+  const running = new Set<Promise<void>>();
+  for (;;) {
+    if (!failure) {
+      for (let index = 0; index < planned.length; index++) {
+        if (started.has(index) || !ready(index)) continue;
+        started.add(index);
+        const run: Promise<void> = applyOne(index).finally(() => running.delete(run));
+        running.add(run);
       }
-      return { results, error: toCliError(context.signal.aborted ? context.signal.reason : error), changesPending };
+    }
+    if (running.size === 0) break;
+    await Promise.race(running);
+  }
+  if (failure) {
+    for (let index = 0; index < planned.length; index++) {
+      if (!results.has(index)) settle(index, { id: planned[index]!.step.id, status: "skipped", summary: `Not run: ${failure.step.id} failed.`, changes: [] });
     }
   }
-  return { results, error: undefined, changesPending };
+  const ordered = planned.map((_, index) => results.get(index)!);
+  return { results: ordered, error: failure ? toCliError(context.signal.aborted ? context.signal.reason : failure.error) : undefined, changesPending };
 }

@@ -50,6 +50,8 @@ export async function requireLeadWriterRoles(context: CommandContext): Promise<{
 export const assignRoleStep: Step<AssignRoleState> = {
   id: "assign-role",
   title: "Give the user the Lead Writer role",
+  // The user (or app) and the role must exist; the privileges are patch-role's, which runs alongside.
+  after: ["import-solution", "create-user", "create-app"],
 
   async inspect(context) {
     if (context.options.identity === "app") {

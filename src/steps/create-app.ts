@@ -59,6 +59,7 @@ export async function serviceApp(context: CommandContext): Promise<NonNullable<C
 export const createAppStep: Step<CreateAppState> = {
   id: "create-app",
   title: "Create the app registration and its Dynamics application user",
+  after: [],
 
   async inspect(context) {
     const { orgUrl } = await context.tenant();

@@ -61,6 +61,7 @@ export async function readSolutionFile(path: string, label: string): Promise<Sol
 export const downloadSolutionStep: Step<DownloadState> = {
   id: "download-solution",
   title: "Download the Lead Writer solution",
+  after: [],
 
   async inspect(context) {
     if (context.options.solutionFile) {

@@ -30,6 +30,7 @@ const describe = (s: SolutionPackage) => `${s.manifest.uniqueName} ${s.manifest.
 export const importSolutionStep: Step<ImportState> = {
   id: "import-solution",
   title: "Import the Lead Writer solution",
+  after: ["download-solution"],
 
   async inspect(context) {
     const { environment } = await context.tenant();
@@ -81,12 +82,14 @@ export const importSolutionStep: Step<ImportState> = {
     const started = Date.now();
     let importJobId = state.running?.importjobid;
     let asyncOperationId: string | undefined;
+    let startedAt: number | undefined;
     if (!importJobId) {
       const startedImport = await startImport(context, environment, solution);
       importJobId = startedImport.importJobId;
       asyncOperationId = startedImport.asyncOperationId;
+      startedAt = Date.now();
     }
-    await watchImport(context, environment, solution, importJobId, asyncOperationId);
+    await watchImport(context, environment, solution, importJobId, asyncOperationId, startedAt);
     context.facts.leadWriterRoles = await environment.roles(LEAD_WRITER_ROLE);
     return { summary: `Imported ${describe(solution)} in ${formatDuration(Date.now() - started)} (import job ${importJobId})`, details: { importJobId } };
   },
@@ -124,12 +127,26 @@ async function startImport(context: CommandContext, environment: EnvironmentApi,
   }
 }
 
-async function watchImport(context: CommandContext, environment: EnvironmentApi, solution: SolutionPackage, importJobId: string, asyncOperationId: string | undefined): Promise<void> {
+/**
+ * When an import will likely end, from the import job's progress: the rate between the first and the
+ * latest reading (the first being 0 % when this run started the import), projected to 100 %.
+ */
+export function importEta(readings: readonly { at: number; progress: number }[]): number | undefined {
+  const first = readings[0];
+  const last = readings.at(-1);
+  if (!first || !last || last.at <= first.at || last.progress <= first.progress || last.progress >= 100) return undefined;
+  const perMs = (last.progress - first.progress) / (last.at - first.at);
+  return Math.round((100 - last.progress) / perMs);
+}
+
+async function watchImport(context: CommandContext, environment: EnvironmentApi, solution: SolutionPackage, importJobId: string, asyncOperationId: string | undefined, startedAt: number | undefined): Promise<void> {
   const name = `${solution.manifest.uniqueName} ${solution.manifest.version}`;
   const activity = context.io.activity(`Importing ${name}…`);
+  const readings: { at: number; progress: number }[] = startedAt === undefined ? [] : [{ at: startedAt, progress: 0 }];
   try {
-    // An import is never done the moment it starts: the first look comes after a short wait.
-    const outcome = await pollUntil(context, { initialDelayMs: 250 }, async () => {
+    // An import is never done the moment it starts: the first look comes after a short wait; later looks
+    // come when the progress so far says it will be done, or on the back-off schedule if that is sooner.
+    const outcome = await pollUntil(context, { initialDelayMs: 250, estimateMs: () => importEta(readings) }, async () => {
       const operation = asyncOperationId ? await environment.asyncOperation(asyncOperationId) : undefined;
       // The import job's progress is read only while the import runs: a finished one needs no bar.
       const running = !operation || operation.statecode !== 3;
@@ -140,6 +157,7 @@ async function watchImport(context: CommandContext, environment: EnvironmentApi,
             throw error;
           })
         : undefined;
+      if (job && typeof job.progress === "number") readings.push({ at: Date.now(), progress: job.progress });
       activity.update(job ? `Importing ${name}… ${job.progress}% (import job progress)` : `Importing ${name}… (waiting for the import job to start)`);
       if (operation) return operation.statecode === 3 ? { succeeded: operation.statuscode === 30, message: operation.friendlymessage ?? operation.message } : undefined;
       return job?.completedon ? { succeeded: undefined, message: null } : undefined;

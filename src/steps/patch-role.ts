@@ -37,6 +37,7 @@ function allowsDepth(privilege: PrivilegeRow, depth: Depth): boolean {
 export const patchRoleStep: Step<PatchRoleState> = {
   id: "patch-role",
   title: "Widen the Lead Writer role's privileges",
+  after: ["import-solution"],
 
   async inspect(context) {
     const { environment } = await context.tenant();

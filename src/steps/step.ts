@@ -38,6 +38,11 @@ export interface Applied {
 export interface Step<State> {
   id: StepId;
   title: string;
+  /**
+   * The earlier steps of a run that must have ended before this one applies (those not in the run are
+   * ignored). Without it, all earlier steps: a step runs alongside others only when it says so.
+   */
+  after?: StepId[];
   inspect(context: CommandContext): Promise<State>;
   plan(state: State, context: CommandContext): Plan;
   apply(context: CommandContext, state: State, plan: Plan): Promise<Applied>;

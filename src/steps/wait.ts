@@ -8,12 +8,24 @@ export function syncTimeoutSeconds(context: CommandContext): number {
   return context.options.syncTimeout ?? DEFAULT_SYNC_TIMEOUT_SECONDS;
 }
 
+/** The shortest wait between two looks, however close to done an estimate says the work is. */
+export const MIN_POLL_MS = 100;
+
+export interface PollOptions {
+  initialDelayMs?: number;
+  /**
+   * Milliseconds until the work is likely done (e.g. from an import job's progress), when known: the next
+   * look comes then, if that is sooner than the back-off would have it, never sooner than MIN_POLL_MS.
+   */
+  estimateMs?: () => number | undefined;
+}
+
 /**
  * Calls `check` until it returns a value, polling quickly at first (a sandbox or a small import finishes
  * in moments) and backing off to every 5 s, within --sync-timeout. Returns undefined when time runs out;
  * Ctrl+C ends the wait at once.
  */
-export async function pollUntil<T>(context: CommandContext, options: { initialDelayMs?: number }, check: () => Promise<T | undefined>): Promise<T | undefined> {
+export async function pollUntil<T>(context: CommandContext, options: PollOptions, check: () => Promise<T | undefined>): Promise<T | undefined> {
   const deadline = Date.now() + syncTimeoutSeconds(context) * 1000;
   let interval = 250;
   if (options.initialDelayMs) await abortableSleep(options.initialDelayMs, context.signal);
@@ -22,7 +34,9 @@ export async function pollUntil<T>(context: CommandContext, options: { initialDe
     if (result !== undefined) return result;
     const left = deadline - Date.now();
     if (left <= 0) return undefined;
-    await abortableSleep(Math.min(interval, left), context.signal);
+    const estimate = options.estimateMs?.();
+    const delay = estimate === undefined ? interval : Math.min(interval, Math.max(MIN_POLL_MS, estimate));
+    await abortableSleep(Math.min(delay, left), context.signal);
     interval = Math.min(5000, Math.round(interval * 1.6));
   }
 }
