@@ -47,6 +47,8 @@ export async function runSteps(context: CommandContext, steps: Step<unknown>[], 
     return { id: step.id, status: "failed", summary: failure.message, changes: plan?.changes ?? [], details: plan?.details };
   };
 
+  // Reads that need nothing from earlier steps start now and overlap; inspect then goes step by step.
+  for (const step of steps) step.prefetch?.(context);
   for (const step of steps) {
     try {
       hooks.onStep?.(step, "inspect");

@@ -7,7 +7,7 @@ import { inquirerPrompter } from "../prompter.js";
 import { abortableSleep } from "../services/http.js";
 import type { SystemUserRow as SyncedUser } from "../services/dataverse.js";
 import { pollUntil, syncTimeoutSeconds } from "./wait.js";
-import type { Plan, Step, StepId } from "./step.js";
+import { once, startEarly, type Plan, type Step, type StepId } from "./step.js";
 import type { CommandContext } from "../context.js";
 
 /**
@@ -30,9 +30,11 @@ export interface AssignRoleState {
 /** Every business unit's copy of the Lead Writer role, read once per run. */
 export async function leadWriterRoles(context: CommandContext): Promise<RoleRow[]> {
   if (context.facts.leadWriterRoles) return context.facts.leadWriterRoles;
-  const { environment } = await context.tenant();
-  context.facts.leadWriterRoles = await environment.roles(LEAD_WRITER_ROLE);
-  return context.facts.leadWriterRoles;
+  return once(context, "lead-writer-roles", async () => {
+    const { environment } = await context.tenant();
+    context.facts.leadWriterRoles = await environment.roles(LEAD_WRITER_ROLE);
+    return context.facts.leadWriterRoles;
+  });
 }
 
 /** The Lead Writer role, or what will create it; otherwise the tenant is not ready (exit 4). */
@@ -52,6 +54,7 @@ export const assignRoleStep: Step<AssignRoleState> = {
   title: "Give the user the Lead Writer role",
   // The user (or app) and the role must exist; the privileges are patch-role's, which runs alongside.
   after: ["import-solution", "create-user", "create-app"],
+  prefetch: (context) => startEarly(() => leadWriterRoles(context)),
 
   async inspect(context) {
     if (context.options.identity === "app") {

@@ -7,7 +7,7 @@ import { decideLicence, type LicenceDecision } from "./licences.js";
 import { generatePassword } from "./password.js";
 import { checkUserDomain, DEFAULT_DISPLAY_NAME, directoryFacts, serviceUser } from "./service-user.js";
 import { recordPassword } from "../ledger.js";
-import type { Change, Plan, Step } from "./step.js";
+import { startEarly, type Change, type Plan, type Step } from "./step.js";
 
 /**
  * The licensed service user Partner Center signs in as (reference: graph-and-msal §A.2–§A.7): created with
@@ -52,6 +52,7 @@ export const createUserStep: Step<CreateUserState> = {
   title: "Create the licensed service user",
   // Needs nothing from the solution: created while it imports, so the sync to Dynamics starts sooner.
   after: [],
+  prefetch: (context) => startEarly(() => serviceUser(context)),
 
   async inspect(context) {
     const { organization, domains, skus } = await directoryFacts(context);

@@ -9,7 +9,7 @@ import type { CommandContext } from "../context.js";
 import { formatDuration } from "../io.js";
 import { LEAD_WRITER_ROLE } from "./lead-writer.js";
 import { pollUntil, syncTimeoutSeconds } from "./wait.js";
-import type { Plan, Step } from "./step.js";
+import { once, startEarly, type Plan, type Step } from "./step.js";
 
 /**
  * Imports the Lead Writer solution with ImportSolutionAsync and watches the async operation until it
@@ -27,20 +27,28 @@ export interface ImportState {
 
 const describe = (s: SolutionPackage) => `${s.manifest.uniqueName} ${s.manifest.version} (managed)`;
 
+/** WhoAmI (the admin is a user of this environment), its version, and whether it has the lead table: once per run. */
+export async function environmentChecks(context: CommandContext): Promise<{ version: string; hasLeadTable: boolean }> {
+  if (context.facts.environment) return context.facts.environment;
+  return once(context, "environment", async () => {
+    const { environment } = await context.tenant();
+    const [, version, hasLeadTable] = await Promise.all([environment.whoAmI(), environment.version(), environment.hasLeadTable()]);
+    context.facts.environment = { version, hasLeadTable };
+    context.facts.dynamicsVersion = version;
+    return context.facts.environment;
+  });
+}
+
 export const importSolutionStep: Step<ImportState> = {
   id: "import-solution",
   title: "Import the Lead Writer solution",
   after: ["download-solution"],
+  prefetch: (context) => startEarly(() => environmentChecks(context)),
 
   async inspect(context) {
     const { environment } = await context.tenant();
-    if (!context.facts.environment) {
-      // WhoAmI proves the admin is a user of this environment before anything else is read.
-      const [, version, hasLeadTable] = await Promise.all([environment.whoAmI(), environment.version(), environment.hasLeadTable()]);
-      context.facts.environment = { version, hasLeadTable };
-      context.facts.dynamicsVersion = version;
-    }
-    if (!context.facts.environment.hasLeadTable) {
+    // The first step to read the environment: a failing WhoAmI (the admin is no user of it) is reported here.
+    if (!(await environmentChecks(context)).hasLeadTable) {
       throw new TenantNotReadyError({
         code: "lead-table-missing",
         message: `The environment ${(await context.tenant()).orgUrl} has no lead table: Dynamics 365 Sales or Customer Service is not installed there.`,

@@ -3,7 +3,8 @@ import { compareVersions } from "../solution/version.js";
 import { DEPTHS, type Depth, type PrivilegeRow, type RolePrivilege, type RoleRow } from "../services/dataverse.js";
 import { LEAD_WRITER_ROLE, REQUIRED_PRIVILEGES, type RequiredPrivilege } from "./lead-writer.js";
 import { requireLeadWriterRoles } from "./assign-role.js";
-import type { Plan, Step, StepId } from "./step.js";
+import { once, startEarly, type Plan, type Step, type StepId } from "./step.js";
+import type { CommandContext } from "../context.js";
 
 /**
  * Widens the Lead Writer role as the Partner Center page asks (reference: dataverse §1.7, §6.3): on the
@@ -34,10 +35,21 @@ function allowsDepth(privilege: PrivilegeRow, depth: Depth): boolean {
   return { Basic: privilege.canbebasic, Local: privilege.canbelocal, Deep: privilege.canbedeep, Global: privilege.canbeglobal }[depth];
 }
 
+/** The rows of every privilege the role may need, looked up by name once per run (those the version needs are picked later). */
+function privilegeRows(context: CommandContext): Promise<PrivilegeRow[]> {
+  if (context.facts.privileges) return Promise.resolve(context.facts.privileges);
+  return once(context, "privileges", async () => {
+    const { environment } = await context.tenant();
+    context.facts.privileges = await environment.privileges(REQUIRED_PRIVILEGES.map((p) => p.name));
+    return context.facts.privileges;
+  });
+}
+
 export const patchRoleStep: Step<PatchRoleState> = {
   id: "patch-role",
   title: "Widen the Lead Writer role's privileges",
   after: ["import-solution"],
+  prefetch: (context) => startEarly(() => privilegeRows(context)),
 
   async inspect(context) {
     const { environment } = await context.tenant();
@@ -45,11 +57,7 @@ export const patchRoleStep: Step<PatchRoleState> = {
     const rootRole = roles.find((r) => r._parentroleid_value === null);
     const version = context.facts.dynamicsVersion ?? (context.facts.dynamicsVersion = await environment.version());
     const required = REQUIRED_PRIVILEGES.filter((p) => !p.since || compareVersions(version, p.since) >= 0);
-    const [privileges, current] = await Promise.all([
-      context.facts.privileges ?? environment.privileges(required.map((p) => p.name)),
-      rootRole ? environment.rolePrivileges(rootRole.roleid) : Promise.resolve([]),
-    ]);
-    context.facts.privileges = privileges;
+    const [privileges, current] = await Promise.all([privilegeRows(context), rootRole ? environment.rolePrivileges(rootRole.roleid) : Promise.resolve([])]);
     const unknown = required.filter((p) => !privileges.some((row) => row.name.toLowerCase() === p.name.toLowerCase()));
     if (unknown.length > 0) {
       throw new TenantNotReadyError({ code: "privilege-unknown", message: `This environment has no privilege named ${unknown.map((p) => p.name).join(", ")}.`, hint: "Report this with the output of --verbose: the privilege names come from Microsoft's Partner Center instructions." });

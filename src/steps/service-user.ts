@@ -1,7 +1,7 @@
 import { UsageError } from "../errors.js";
 import type { CommandContext } from "../context.js";
 import type { GraphDomain, GraphUser } from "../services/graph.js";
-import type { RunFacts } from "./step.js";
+import { once, type RunFacts } from "./step.js";
 
 /** The service user's default name: `mp-leadwriter@<default domain>`. */
 export const DEFAULT_USER_LOCAL_PART = "mp-leadwriter";
@@ -29,15 +29,21 @@ export function checkUserDomain(userPrincipalName: string, domains: readonly Gra
 /** Organization, domains and licences, read once per run (the wizard's questions and create-user share them). */
 export async function directoryFacts(context: CommandContext): Promise<NonNullable<RunFacts["directory"]>> {
   if (context.facts.directory) return context.facts.directory;
-  const { directory } = await context.tenant();
-  const [organization, domains, skus] = await Promise.all([directory.organization(), directory.domains(), directory.subscribedSkus()]);
-  context.facts.directory = { organization, domains, skus };
-  return context.facts.directory;
+  return once(context, "directory", async () => {
+    const { directory } = await context.tenant();
+    const [organization, domains, skus] = await Promise.all([directory.organization(), directory.domains(), directory.subscribedSkus()]);
+    context.facts.directory = { organization, domains, skus };
+    return context.facts.directory;
+  });
 }
 
 /** The service user's UPN (from --user-name or the default) and its current state in Entra, read once per run. */
 export async function serviceUser(context: CommandContext): Promise<{ userPrincipalName: string; current: GraphUser | undefined }> {
   if (context.facts.user) return context.facts.user;
+  return once(context, "service-user", () => findServiceUser(context));
+}
+
+async function findServiceUser(context: CommandContext): Promise<{ userPrincipalName: string; current: GraphUser | undefined }> {
   let userPrincipalName = context.options.userName;
   if (!userPrincipalName) {
     const { domains } = await directoryFacts(context);

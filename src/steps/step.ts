@@ -43,9 +43,35 @@ export interface Step<State> {
    * ignored). Without it, all earlier steps: a step runs alongside others only when it says so.
    */
   after?: StepId[];
+  /**
+   * Starts, in the background, the reads `inspect` will make that need nothing from earlier steps, so that
+   * independent reads overlap while the steps are inspected one after another. Through `once`, inspect
+   * awaits the same requests; a failed read is read again (and its error reported) by inspect.
+   */
+  prefetch?(context: CommandContext): void;
   inspect(context: CommandContext): Promise<State>;
   plan(state: State, context: CommandContext): Plan;
   apply(context: CommandContext, state: State, plan: Plan): Promise<Applied>;
+}
+
+/**
+ * One request per run for a read that several steps, or a prefetch and an inspect, make: the first call
+ * starts it and later calls share it. A read that failed is forgotten, so the next call tries again.
+ */
+export function once<T>(context: CommandContext, key: string, read: () => Promise<T>): Promise<T> {
+  const lookups = (context.facts.lookups ??= new Map());
+  let request = lookups.get(key) as Promise<T> | undefined;
+  if (!request) {
+    request = read();
+    lookups.set(key, request);
+    request.catch(() => lookups.delete(key));
+  }
+  return request;
+}
+
+/** Starts a read for a prefetch: its failure is left for inspect to meet again. */
+export function startEarly(read: () => Promise<unknown>): void {
+  read().catch(() => undefined);
 }
 
 export interface StepResult {
@@ -63,6 +89,8 @@ export interface StepResult {
  */
 export interface RunFacts {
   pending: Set<StepId>;
+  /** Reads shared within the run (see `once`). */
+  lookups?: Map<string, Promise<unknown>>;
   solution?: SolutionPackage;
   /** The environment's identity checks (WhoAmI, version, lead table), made once per run. */
   environment?: { version: string; hasLeadTable: boolean };

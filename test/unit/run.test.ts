@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { StepFailedError } from "../../src/errors.js";
 import type { CommandContext } from "../../src/context.js";
 import { runSteps } from "../../src/run.js";
-import type { Step, StepId, StepResult } from "../../src/steps/step.js";
+import { once, startEarly, type Step, type StepId, type StepResult } from "../../src/steps/step.js";
 import { importEta } from "../../src/steps/import-solution.js";
 import { MIN_POLL_MS, pollUntil } from "../../src/steps/wait.js";
 
@@ -169,6 +169,39 @@ describe("applying the plan", () => {
     await settle();
     second.finish();
     expect((await run).results.map((r) => r.status)).toEqual(["done", "done"]);
+  });
+});
+
+describe("reads shared within a run", () => {
+  it("once: later calls share the first request; a failed one is forgotten and read again", async () => {
+    const context = contextFor();
+    let reads = 0;
+    const read = async () => {
+      reads++;
+      if (reads === 1) throw new Error("throttled");
+      return `rows ${reads}`;
+    };
+    await expect(once(context, "roles", read)).rejects.toThrow("throttled");
+    const [a, b] = await Promise.all([once(context, "roles", read), once(context, "roles", read)]);
+    expect([a, b, reads]).toEqual(["rows 2", "rows 2", 2]);
+    expect(await once(context, "roles", read)).toBe("rows 2");
+  });
+
+  it("starts every step's prefetch before the first inspect, so independent reads overlap", async () => {
+    const log: string[] = [];
+    const step = (id: StepId): Step<unknown> => ({
+      id,
+      title: id,
+      prefetch: (context) => startEarly(() => once(context, id, async () => void log.push(`read ${id}`))),
+      inspect: async (context) => {
+        log.push(`inspect ${id}`);
+        await once(context, id, async () => void log.push(`read again ${id}`));
+      },
+      plan: () => ({ changes: [], summary: "nothing to do" }),
+      apply: async () => ({ summary: "" }),
+    });
+    await runSteps(contextFor({ dryRun: true }), [step("import-solution"), step("create-user"), step("patch-role")]);
+    expect(log).toEqual(["read import-solution", "read create-user", "read patch-role", "inspect import-solution", "inspect create-user", "inspect patch-role"]);
   });
 });
 
