@@ -82,7 +82,10 @@ export async function runSteps(context: CommandContext, steps: Step<unknown>[], 
   // Only earlier steps count as prerequisites, so the order of the list can never deadlock the run.
   const ready = (index: number) => {
     const needs = planned[index]!.step.after ?? ids.slice(0, index);
-    return needs.every((id) => ids.indexOf(id) >= index || !ids.includes(id) || ended.has(id));
+    return needs.every((id) => {
+      const at = ids.indexOf(id);
+      return at < 0 || at >= index || ended.has(id);
+    });
   };
 
   const applyOne = async (index: number): Promise<void> => {
