@@ -171,7 +171,7 @@ export async function createContext(command: string, options: CliOptions, io: IO
     }
   }
   const auth = planAuth(options, env, process.platform, sandbox);
-  const http = new HttpClient({ extraCaPem: sandbox?.caPem, connectTo: sandbox?.connectTo, redactor: io.redactor, trace: options.verbose ? (line) => io.trace(line) : undefined, signal });
+  const http = new HttpClient({ onlyCaPem: sandbox?.caPem, connectTo: sandbox?.connectTo, redactor: io.redactor, trace: options.verbose ? (line) => io.trace(line) : undefined, signal });
   io.redactor.add(auth.clientSecret);
   cleanups.push(() => http.close());
 

@@ -49,7 +49,7 @@ function processAlive(pid: number): boolean {
 export async function findRunningSandbox(paths: AppPaths): Promise<SandboxConnection | undefined> {
   const connection = await readConnectionFile(paths);
   if (!connection || !processAlive(connection.pid)) return undefined;
-  const probe = new HttpClient({ extraCaPem: connection.caPem, connectTo: connection.connectTo, redactor: new Redactor(), policy: { maxAttempts: 1, requestTimeoutMs: 2000 } });
+  const probe = new HttpClient({ onlyCaPem: connection.caPem, connectTo: connection.connectTo, redactor: new Redactor(), policy: { maxAttempts: 1, requestTimeoutMs: 2000 } });
   try {
     const response = await probe.send({ service: "entra", method: "GET", url: `${connection.loginOrigin}/_sandbox/health` });
     return response.status === 200 && response.json<{ instanceId: string }>().instanceId === connection.instanceId ? connection : undefined;

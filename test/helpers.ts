@@ -74,7 +74,7 @@ export async function sandboxFor(env: NodeJS.ProcessEnv, options: SandboxOptions
 }
 
 export function sandboxHttp(sandbox: Sandbox, policy = {}): HttpClient {
-  return new HttpClient({ extraCaPem: sandbox.connection.caPem, connectTo: sandbox.connection.connectTo, redactor: new Redactor(), policy });
+  return new HttpClient({ onlyCaPem: sandbox.connection.caPem, connectTo: sandbox.connection.connectTo, redactor: new Redactor(), policy });
 }
 
 /** Graph and Dataverse clients signed in as the sandbox's automation app (client credentials: no prompt). */

@@ -1,6 +1,6 @@
 import { Agent, request as httpsRequest } from "node:https";
 import type { IncomingMessage } from "node:http";
-import { createSecureContext, rootCertificates, type SecureContext } from "node:tls";
+import { createSecureContext, type SecureContext } from "node:tls";
 import { StepFailedError } from "../errors.js";
 import { explain } from "../catalogue.js";
 import type { Redactor } from "../redact.js";
@@ -44,8 +44,11 @@ export interface HttpTrace {
 }
 
 export interface HttpClientOptions {
-  /** Extra CA to trust besides the system store (the sandbox's own CA). */
-  extraCaPem?: string;
+  /**
+   * The only CA to trust, instead of the system store: the sandbox's own CA. Every request of a sandbox
+   * run is routed to the sandbox, so nothing else needs trusting, and nothing can reach a real host.
+   */
+  onlyCaPem?: string;
   policy?: Partial<RetryPolicy>;
   redactor: Redactor;
   /** --verbose sink; undefined means no trace. */
@@ -98,13 +101,13 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
 const secureContexts = new Map<string, SecureContext>();
 
 /**
- * Node's roots plus one extra CA, built once per process. Passing `ca` to the agent instead would make
- * Node parse every root certificate again for each new connection (about 10 ms each).
+ * A TLS context trusting one CA, built once per process: passing `ca` to the agent instead would build a
+ * new context for every connection.
  */
 function secureContextTrusting(caPem: string): SecureContext {
   let context = secureContexts.get(caPem);
   if (!context) {
-    context = createSecureContext({ ca: [...rootCertificates, caPem] });
+    context = createSecureContext({ ca: caPem });
     secureContexts.set(caPem, context);
   }
   return context;
@@ -119,7 +122,7 @@ export class HttpClient {
   constructor(private readonly options: HttpClientOptions) {
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.policy };
     // Keep-alive saves a TLS handshake per call; the sandbox's CA is trusted on this client only.
-    this.agent = new Agent({ keepAlive: true, ...(options.extraCaPem ? { secureContext: secureContextTrusting(options.extraCaPem) } : {}) });
+    this.agent = new Agent({ keepAlive: true, ...(options.onlyCaPem ? { secureContext: secureContextTrusting(options.onlyCaPem) } : {}) });
     this.sleep = options.sleep ?? abortableSleep;
     this.random = options.random ?? Math.random;
   }

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startSandbox, type Sandbox } from "../../src/sandbox/server.js";
 import { HttpFailure } from "../../src/services/http.js";
 import { ServiceError } from "../../src/services/service-error.js";
-import { adminClients } from "../helpers.js";
+import { adminClients, sandboxHttp } from "../helpers.js";
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -97,5 +97,23 @@ describe("the one retry policy, against the sandbox's faults", () => {
     const error = await clients.dataverse.get("RetrieveVersion").catch((e: unknown) => e);
     expect((error as HttpFailure).code).toBe("network-error");
     expect((error as HttpFailure).message).toMatch(/no answer within 0\.1 s.*gave up after 2 attempts|no answer within 0\.2 s.*gave up after 2 attempts/);
+  });
+
+  it("a host whose certificate another CA signed fails at once, with no retry", async () => {
+    const other = await startSandbox();
+    try {
+      const http = sandboxHttp(sandbox, fast);
+      const started = Date.now();
+      const failure = await http.send({ service: "entra", method: "GET", url: `${other.connection.loginOrigin}/_sandbox/health` }).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(HttpFailure);
+      expect((failure as Error).message).toMatch(/TLS certificate not trusted \(.+\)/);
+      expect(other.requests).toEqual([]);
+      expect(Date.now() - started).toBeLessThan(1_000);
+      // The same client reaches its own sandbox.
+      expect((await http.send({ service: "entra", method: "GET", url: `${sandbox.connection.loginOrigin}/_sandbox/health` })).status).toBe(200);
+      await http.close();
+    } finally {
+      await other.close();
+    }
   });
 });
