@@ -37,7 +37,11 @@ export type FaultDecision =
 
 export class FaultInjector {
   private config: FaultConfig = {};
-  private random = seededRandom(1);
+  /**
+   * One seeded stream of chances per request identity (method and path, ids left out), so what a request
+   * meets depends on how often that request was made, not on how it interleaved with parallel ones.
+   */
+  private readonly streams = new Map<string, () => number>();
   private readonly firstCallsSeen = new Set<string>();
   /** method+path → earliest time (ms) a retry is allowed. */
   private readonly retryNotBefore = new Map<string, number>();
@@ -49,9 +53,19 @@ export class FaultInjector {
 
   set(config: FaultConfig): void {
     this.config = { ...config };
-    this.random = seededRandom(config.seed ?? 1);
+    this.streams.clear();
     this.firstCallsSeen.clear();
     this.retryNotBefore.clear();
+  }
+
+  private chance(method: string, path: string): number {
+    const identity = `${method} ${path.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, "{id}")}`;
+    let stream = this.streams.get(identity);
+    if (!stream) {
+      stream = seededRandom(fnv1a(`${this.config.seed ?? 1} ${identity}`));
+      this.streams.set(identity, stream);
+    }
+    return stream();
   }
 
   private applies(service: ServiceName): boolean {
@@ -75,14 +89,14 @@ export class FaultInjector {
       this.firstCallsSeen.add(key);
       return this.throttle(key, throttle.retryAfterSeconds, now, false);
     }
-    if (method === "GET" && (this.config.dropRate ?? 0) > this.random()) {
+    if (method === "GET" && (this.config.dropRate ?? 0) > this.chance(method, path)) {
       this.stats.drops++;
       return { kind: "drop" };
     }
-    if ((this.config.errorRate ?? 0) > this.random()) {
+    if ((this.config.errorRate ?? 0) > this.chance(method, path)) {
       const statuses = this.config.errorStatuses ?? [503, 504];
       this.stats.errors++;
-      return { kind: "error", status: statuses[Math.floor(this.random() * statuses.length)]! };
+      return { kind: "error", status: statuses[Math.floor(this.chance(method, path) * statuses.length)]! };
     }
     return { kind: "none" };
   }
@@ -110,4 +124,11 @@ export class FaultInjector {
     this.config.importFailure = undefined;
     return failure;
   }
+}
+
+/** FNV-1a: a small, stable string hash for seeding. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return hash;
 }
