@@ -7,7 +7,7 @@ import { inquirerPrompter } from "../prompter.js";
 import { abortableSleep } from "../services/http.js";
 import type { SystemUserRow as SyncedUser } from "../services/dataverse.js";
 import { pollUntil, syncTimeoutSeconds } from "./wait.js";
-import { once, startEarly, type Plan, type Step, type StepId } from "./step.js";
+import { remember, startEarly, type Plan, type Step, type StepId } from "./step.js";
 import type { CommandContext } from "../context.js";
 
 /**
@@ -29,12 +29,7 @@ export interface AssignRoleState {
 
 /** Every business unit's copy of the Lead Writer role, read once per run. */
 export async function leadWriterRoles(context: CommandContext): Promise<RoleRow[]> {
-  if (context.facts.leadWriterRoles) return context.facts.leadWriterRoles;
-  return once(context, "lead-writer-roles", async () => {
-    const { environment } = await context.tenant();
-    context.facts.leadWriterRoles = await environment.roles(LEAD_WRITER_ROLE);
-    return context.facts.leadWriterRoles;
-  });
+  return remember(context, "leadWriterRoles", async () => (await context.tenant()).environment.roles(LEAD_WRITER_ROLE));
 }
 
 /** The Lead Writer role, or what will create it; otherwise the tenant is not ready (exit 4). */

@@ -9,7 +9,7 @@ import type { CommandContext } from "../context.js";
 import { formatDuration } from "../io.js";
 import { LEAD_WRITER_ROLE } from "./lead-writer.js";
 import { pollUntil, syncTimeoutSeconds } from "./wait.js";
-import { once, startEarly, type Plan, type Step } from "./step.js";
+import { remember, startEarly, type Plan, type Step } from "./step.js";
 
 /**
  * Imports the Lead Writer solution with ImportSolutionAsync and watches the async operation until it
@@ -29,13 +29,11 @@ const describe = (s: SolutionPackage) => `${s.manifest.uniqueName} ${s.manifest.
 
 /** WhoAmI (the admin is a user of this environment), its version, and whether it has the lead table: once per run. */
 export async function environmentChecks(context: CommandContext): Promise<{ version: string; hasLeadTable: boolean }> {
-  if (context.facts.environment) return context.facts.environment;
-  return once(context, "environment", async () => {
+  return remember(context, "environment", async () => {
     const { environment } = await context.tenant();
     const [, version, hasLeadTable] = await Promise.all([environment.whoAmI(), environment.version(), environment.hasLeadTable()]);
-    context.facts.environment = { version, hasLeadTable };
     context.facts.dynamicsVersion = version;
-    return context.facts.environment;
+    return { version, hasLeadTable };
   });
 }
 

@@ -3,7 +3,7 @@ import { compareVersions } from "../solution/version.js";
 import { DEPTHS, type Depth, type PrivilegeRow, type RolePrivilege, type RoleRow } from "../services/dataverse.js";
 import { LEAD_WRITER_ROLE, REQUIRED_PRIVILEGES, type RequiredPrivilege } from "./lead-writer.js";
 import { requireLeadWriterRoles } from "./assign-role.js";
-import { once, startEarly, type Plan, type Step, type StepId } from "./step.js";
+import { remember, startEarly, type Plan, type Step, type StepId } from "./step.js";
 import type { CommandContext } from "../context.js";
 
 /**
@@ -37,12 +37,7 @@ function allowsDepth(privilege: PrivilegeRow, depth: Depth): boolean {
 
 /** The rows of every privilege the role may need, looked up by name once per run (those the version needs are picked later). */
 function privilegeRows(context: CommandContext): Promise<PrivilegeRow[]> {
-  if (context.facts.privileges) return Promise.resolve(context.facts.privileges);
-  return once(context, "privileges", async () => {
-    const { environment } = await context.tenant();
-    context.facts.privileges = await environment.privileges(REQUIRED_PRIVILEGES.map((p) => p.name));
-    return context.facts.privileges;
-  });
+  return remember(context, "privileges", async () => (await context.tenant()).environment.privileges(REQUIRED_PRIVILEGES.map((p) => p.name)));
 }
 
 export const patchRoleStep: Step<PatchRoleState> = {

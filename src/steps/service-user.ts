@@ -1,7 +1,7 @@
 import { UsageError } from "../errors.js";
 import type { CommandContext } from "../context.js";
 import type { GraphDomain, GraphUser } from "../services/graph.js";
-import { once, type RunFacts } from "./step.js";
+import { remember, type RunFacts } from "./step.js";
 
 /** The service user's default name: `mp-leadwriter@<default domain>`. */
 export const DEFAULT_USER_LOCAL_PART = "mp-leadwriter";
@@ -28,19 +28,16 @@ export function checkUserDomain(userPrincipalName: string, domains: readonly Gra
 
 /** Organization, domains and licences, read once per run (the wizard's questions and create-user share them). */
 export async function directoryFacts(context: CommandContext): Promise<NonNullable<RunFacts["directory"]>> {
-  if (context.facts.directory) return context.facts.directory;
-  return once(context, "directory", async () => {
+  return remember(context, "directory", async () => {
     const { directory } = await context.tenant();
     const [organization, domains, skus] = await Promise.all([directory.organization(), directory.domains(), directory.subscribedSkus()]);
-    context.facts.directory = { organization, domains, skus };
-    return context.facts.directory;
+    return { organization, domains, skus };
   });
 }
 
 /** The service user's UPN (from --user-name or the default) and its current state in Entra, read once per run. */
 export async function serviceUser(context: CommandContext): Promise<{ userPrincipalName: string; current: GraphUser | undefined }> {
-  if (context.facts.user) return context.facts.user;
-  return once(context, "service-user", () => findServiceUser(context));
+  return remember(context, "user", () => findServiceUser(context));
 }
 
 async function findServiceUser(context: CommandContext): Promise<{ userPrincipalName: string; current: GraphUser | undefined }> {
@@ -52,6 +49,5 @@ async function findServiceUser(context: CommandContext): Promise<{ userPrincipal
     userPrincipalName = `${DEFAULT_USER_LOCAL_PART}@${domain.id}`;
   }
   const { directory } = await context.tenant();
-  context.facts.user = { userPrincipalName, current: await directory.findUser(userPrincipalName) };
-  return context.facts.user;
+  return { userPrincipalName, current: await directory.findUser(userPrincipalName) };
 }

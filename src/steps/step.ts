@@ -45,8 +45,8 @@ export interface Step<State> {
   after?: StepId[];
   /**
    * Starts, in the background, the reads `inspect` will make that need nothing from earlier steps, so that
-   * independent reads overlap while the steps are inspected one after another. Through `once`, inspect
-   * awaits the same requests; a failed read is read again (and its error reported) by inspect.
+   * independent reads overlap while the steps are inspected one after another. Inspect
+   * awaits the same requests (`remember`); a failed read is read again, and its error reported, by inspect.
    */
   prefetch?(context: CommandContext): void;
   inspect(context: CommandContext): Promise<State>;
@@ -54,15 +54,21 @@ export interface Step<State> {
   apply(context: CommandContext, state: State, plan: Plan): Promise<Applied>;
 }
 
+/** The facts read from the tenant once per run (see `remember`). */
+export type RememberedFact = "environment" | "leadWriterRoles" | "privileges" | "directory" | "user";
+
 /**
- * One request per run for a read that several steps, or a prefetch and an inspect, make: the first call
- * starts it and later calls share it. A read that failed is forgotten, so the next call tries again.
+ * A fact read once per run and kept in `facts`. The first call starts the read; later calls (a prefetch
+ * and an inspect, or two steps) share it. A read that failed is forgotten, so the next call tries again;
+ * a fact a step set itself (the user it created, the roles after the import) wins over the read.
  */
-export function once<T>(context: CommandContext, key: string, read: () => Promise<T>): Promise<T> {
+export function remember<K extends RememberedFact>(context: CommandContext, key: K, read: () => Promise<NonNullable<RunFacts[K]>>): Promise<NonNullable<RunFacts[K]>> {
+  const known = context.facts[key];
+  if (known !== undefined) return Promise.resolve(known as NonNullable<RunFacts[K]>);
   const lookups = (context.facts.lookups ??= new Map());
-  let request = lookups.get(key) as Promise<T> | undefined;
+  let request = lookups.get(key) as Promise<NonNullable<RunFacts[K]>> | undefined;
   if (!request) {
-    request = read();
+    request = read().then((value) => ((context.facts[key] as RunFacts[K]) = value));
     lookups.set(key, request);
     request.catch(() => lookups.delete(key));
   }
@@ -89,7 +95,7 @@ export interface StepResult {
  */
 export interface RunFacts {
   pending: Set<StepId>;
-  /** Reads shared within the run (see `once`). */
+  /** Reads in flight or done within the run (see `remember`). */
   lookups?: Map<string, Promise<unknown>>;
   solution?: SolutionPackage;
   /** The environment's identity checks (WhoAmI, version, lead table), made once per run. */

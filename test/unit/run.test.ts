@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { StepFailedError } from "../../src/errors.js";
 import type { CommandContext } from "../../src/context.js";
 import { runSteps } from "../../src/run.js";
-import { once, startEarly, type Step, type StepId, type StepResult } from "../../src/steps/step.js";
+import { remember, startEarly, type RememberedFact, type Step, type StepId, type StepResult } from "../../src/steps/step.js";
+import type { RoleRow } from "../../src/services/dataverse.js";
 import { importEta } from "../../src/steps/import-solution.js";
 import { MIN_POLL_MS, pollUntil } from "../../src/steps/wait.js";
 
@@ -173,34 +174,37 @@ describe("applying the plan", () => {
 });
 
 describe("reads shared within a run", () => {
-  it("once: later calls share the first request; a failed one is forgotten and read again", async () => {
+  it("remember: later calls share the first read; a failed one is forgotten and read again; a fact a step set wins", async () => {
     const context = contextFor();
     let reads = 0;
     const read = async () => {
       reads++;
       if (reads === 1) throw new Error("throttled");
-      return `rows ${reads}`;
+      return [{ roleid: `role ${reads}` } as RoleRow];
     };
-    await expect(once(context, "roles", read)).rejects.toThrow("throttled");
-    const [a, b] = await Promise.all([once(context, "roles", read), once(context, "roles", read)]);
-    expect([a, b, reads]).toEqual(["rows 2", "rows 2", 2]);
-    expect(await once(context, "roles", read)).toBe("rows 2");
+    await expect(remember(context, "leadWriterRoles", read)).rejects.toThrow("throttled");
+    const [a, b] = await Promise.all([remember(context, "leadWriterRoles", read), remember(context, "leadWriterRoles", read)]);
+    expect([a[0]!.roleid, b[0]!.roleid, reads]).toEqual(["role 2", "role 2", 2]);
+    expect(context.facts.leadWriterRoles).toBe(a);
+    context.facts.leadWriterRoles = [{ roleid: "after the import" } as RoleRow];
+    expect((await remember(context, "leadWriterRoles", read))[0]!.roleid).toBe("after the import");
+    expect(reads).toBe(2);
   });
 
   it("starts every step's prefetch before the first inspect, so independent reads overlap", async () => {
     const log: string[] = [];
-    const step = (id: StepId): Step<unknown> => ({
+    const step = (id: StepId, fact: RememberedFact): Step<unknown> => ({
       id,
       title: id,
-      prefetch: (context) => startEarly(() => once(context, id, async () => void log.push(`read ${id}`))),
+      prefetch: (context) => startEarly(() => remember(context, fact, async () => (log.push(`read ${id}`), [] as never))),
       inspect: async (context) => {
         log.push(`inspect ${id}`);
-        await once(context, id, async () => void log.push(`read again ${id}`));
+        await remember(context, fact, async () => (log.push(`read again ${id}`), [] as never));
       },
       plan: () => ({ changes: [], summary: "nothing to do" }),
       apply: async () => ({ summary: "" }),
     });
-    await runSteps(contextFor({ dryRun: true }), [step("import-solution"), step("create-user"), step("patch-role")]);
+    await runSteps(contextFor({ dryRun: true }), [step("import-solution", "environment"), step("create-user", "user"), step("patch-role", "privileges")]);
     expect(log).toEqual(["read import-solution", "read create-user", "read patch-role", "inspect import-solution", "inspect create-user", "inspect patch-role"]);
   });
 });
