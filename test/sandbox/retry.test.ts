@@ -102,7 +102,8 @@ describe("the one retry policy, against the sandbox's faults", () => {
   it("a host whose certificate another CA signed fails at once, with no retry", async () => {
     const other = await startSandbox();
     try {
-      const http = sandboxHttp(sandbox, fast);
+      // A retry would wait at least a second (half the 2 s back-off): the time bound below proves there is none.
+      const http = sandboxHttp(sandbox, { ...fast, baseDelayMs: 2_000, maxDelayMs: 2_000 });
       const started = Date.now();
       const failure = await http.send({ service: "entra", method: "GET", url: `${other.connection.loginOrigin}/_sandbox/health` }).catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(HttpFailure);
