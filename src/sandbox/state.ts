@@ -323,7 +323,7 @@ export class TenantState {
   readonly leads = new Map<string, Lead>();
 
   constructor(scenario: Partial<SandboxScenario> = {}) {
-    this.scenario = { ...DEFAULT_SCENARIO, ...scenario, seats: { ...scenario.seats } };
+    this.scenario = { ...DEFAULT_SCENARIO, ...scenario, seats: { ...scenario.seats }, partnerCenterNotSupportedTypes: [...(scenario.partnerCenterNotSupportedTypes ?? [])] };
     this.credentials = {
       adminUserName: "admin@contoso.onmicrosoft.com",
       adminPassword: generateSandboxSecret(20),

@@ -217,6 +217,16 @@ describe("configure jobs (partner-center §1.2, §1.3)", () => {
     expect(sandbox.partnerCenter.offer(SANDBOX_OFFERS.dynamics).draftLeads.dynamicsLeadConfiguration).toMatchObject({ contactEmail: ["locked-test@contoso.com"] });
   });
 
+  it("fails with notSupported for a product type the scenario lists (configure support per offer type is UNCONFIRMED)", async () => {
+    sandbox.state.scenario.partnerCenterNotSupportedTypes = ["dynamics365ForCustomerEngagement"];
+    try {
+      const final = (await runJob(configureBody(leadsResource(SANDBOX_OFFERS.dynamics, azureAd())))).at(-1)!;
+      expect(final).toMatchObject({ jobResult: "failed", errors: [expect.objectContaining({ code: "notSupported", resourceId: `customer-leads/${guidOf(SANDBOX_OFFERS.dynamics)}` })] });
+    } finally {
+      sandbox.state.scenario.partnerCenterNotSupportedTypes = [];
+    }
+  });
+
   it("refuses the job detail before completion and a cancel after it (the doc's own answers)", async () => {
     const posted = (await call("POST", "configure", { body: configureBody(leadsResource(SANDBOX_OFFERS.dynamics, azureAd())) })).json<JobStatus>();
     expect((await call("GET", `configure/${posted.jobID}`)).status).toBe(400);
