@@ -36,6 +36,7 @@ export async function run(context: CommandContext) {
     ["Solution package", connection.downloadUrl],
     ["Admin account", `${connection.adminUserName} (device-code sign-in is approved automatically)`],
     ["Automation app", `${connection.automationClientId} (client secret in the connection file)`],
+    ["Partner Center", `offers ${(connection.partnerCenterOffers ?? []).join(", ")} at ${connection.graphOrigin}/rp/product-ingestion`],
     ["Connection file", `${connectionPath} (0600)`],
     ["Sandbox CA", caPath],
   ];

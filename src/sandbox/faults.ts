@@ -107,6 +107,14 @@ export class FaultInjector {
     return { kind: "throttle", retryAfterSeconds, violation };
   }
 
+  /**
+   * Answers the next call of this method + path with 429 if it comes before `seconds` have passed: for an
+   * answer that itself carried Retry-After (a job's status), so a client that polls sooner is caught.
+   */
+  holdOff(method: string, path: string, seconds: number, now = Date.now()): void {
+    if (seconds > 0) this.retryNotBefore.set(`${method} ${path}`, now + seconds * 1000);
+  }
+
   latencyFor(service: ServiceName): number {
     return this.applies(service) ? (this.config.latencyMs ?? 0) : 0;
   }

@@ -7,11 +7,15 @@ import { authenticate, EntraService } from "./entra.js";
 import { GraphService, graphError } from "./graph.js";
 import { DataverseService, dataverseError } from "./dataverse.js";
 import { PowerPlatformAdminService } from "./bap.js";
+import { PartnerCenterService, PRODUCT_INGESTION_PATH } from "./partner-center.js";
+import { PartnerCenterAccount, SANDBOX_OFFERS } from "./partner-center-state.js";
 import { FaultInjector, type FaultConfig, type ServiceName } from "./faults.js";
 import { jsonResponse, newRequestId, type SandboxRequest, type SandboxResponse } from "./kit.js";
 import { buildSandboxSolutionZip, SANDBOX_SOLUTION_FILE_NAME } from "./solution-zip.js";
 import { TenantState, TENANT_ID, AZURE_POWERSHELL_CLIENT_ID, type SandboxScenario } from "./state.js";
 import { TokenAuthority } from "./tokens.js";
+
+export { SANDBOX_OFFERS };
 
 /**
  * The emulated tenant: one HTTPS listener per Microsoft service on loopback (so each has its own origin and
@@ -56,6 +60,8 @@ export interface SandboxConnection {
   automationClientId: string;
   automationClientSecret: string;
   controlToken: string;
+  /** Offer IDs (external ids) of the Partner Center account's products, served at `${graphOrigin}/rp/product-ingestion`. */
+  partnerCenterOffers?: string[];
   /** Set when the sandbox poses as a cloud's real hosts: the cloud, and where those hosts really are. */
   cloud?: SandboxCloud;
   connectTo?: Record<string, { host: string; port: number }>;
@@ -88,6 +94,8 @@ export interface SandboxOptions {
 export interface Sandbox {
   connection: SandboxConnection;
   state: TenantState;
+  /** The Partner Center account behind the Product Ingestion API: offers, roles, configure jobs. */
+  partnerCenter: PartnerCenterAccount;
   faults: FaultInjector;
   requests: RequestLogEntry[];
   mutatingRequests(): RequestLogEntry[];
@@ -152,6 +160,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const graph = new GraphService(state, faults, origins.graph);
   const dataverse = new DataverseService(state, faults, origins.dataverse);
   const bap = new PowerPlatformAdminService(state, origins.dataverse);
+  // The Partner Center account is associated with the sandbox tenant; its admin and automation app hold the scenario's role.
+  const automationApp = [...state.applications.values()].find((a) => a.appId === state.credentials.automationClientId)!;
+  const partnerCenter = new PartnerCenterAccount(TENANT_ID, [state.findUser(state.credentials.adminUserName)!.id, automationApp.appId], state.scenario.partnerCenterRole);
+  const productIngestion = new PartnerCenterService(partnerCenter, state.scenario, faults, origins.graph);
   const downloadPath = `/sandbox-packages/${SANDBOX_SOLUTION_FILE_NAME}`;
 
   const connection: SandboxConnection = {
@@ -171,6 +183,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     automationClientId: state.credentials.automationClientId,
     automationClientSecret: state.credentials.automationClientSecret,
     controlToken,
+    partnerCenterOffers: partnerCenter.products.map((p) => p.externalId),
     ...(options.cloud ? { cloud: options.cloud, connectTo } : {}),
   };
 
@@ -203,7 +216,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return { ...failed, headers: { ...failed.headers, ...challenge } };
     }
     request.claims = claims;
-    if (service === "graph") return graph.handle(request, claims);
+    if (service === "graph") {
+      const path = request.url.pathname;
+      return path === PRODUCT_INGESTION_PATH || path.startsWith(`${PRODUCT_INGESTION_PATH}/`) ? productIngestion.handle(request, claims) : graph.handle(request, claims);
+    }
     if (service === "dataverse") return dataverse.handle(request, claims);
     return bap.handle(request, claims);
   }
@@ -298,6 +314,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   return {
     connection,
     state,
+    partnerCenter,
     faults,
     requests,
     mutatingRequests: () => requests.filter((r) => r.mutating),
@@ -311,6 +328,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       state.credentials.automationClientSecret,
       ...[...state.applications.values()].flatMap((a) => a.passwordCredentials.map((c) => c.secretText)),
       ...[...state.users.values()].map((u) => u.password),
+      ...partnerCenter.storedSecrets(),
     ],
     clearRequests: () => {
       requests.length = 0;

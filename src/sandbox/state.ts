@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
+import type { PartnerCenterRole, ProductType } from "./partner-center-state.js";
 
 /**
  * The emulated tenant's state: one Entra directory (users, domains, SKUs, applications), one Dynamics
@@ -201,6 +202,14 @@ export interface SandboxScenario {
   dynamicsVersion: string;
   /** Seats per SKU part number: overrides the seed. */
   seats: Record<string, { enabled: number; consumed: number }>;
+  /** Partner Center role of the seeded admin user and automation app; `none` makes the API answer 403. */
+  partnerCenterRole: PartnerCenterRole | "none";
+  /** Retry-After (seconds) on configure and job-status answers; a poll sooner is answered 429. */
+  partnerCenterPollSeconds: number;
+  /** Status polls that answer `running` before a configure job completes. */
+  partnerCenterRunningPolls: number;
+  /** Product types whose customer-leads configure fails with `notSupported`. */
+  partnerCenterNotSupportedTypes: ProductType[];
 }
 
 export const DEFAULT_SCENARIO: SandboxScenario = {
@@ -210,6 +219,10 @@ export const DEFAULT_SCENARIO: SandboxScenario = {
   deviceCodePendingPolls: 0,
   dynamicsVersion: "9.2.25103.00172",
   seats: {},
+  partnerCenterRole: "Manager",
+  partnerCenterPollSeconds: 1,
+  partnerCenterRunningPolls: 1,
+  partnerCenterNotSupportedTypes: [],
 };
 
 /** Deterministic GUID from a name, for seeded records whose real ids are not public. */
@@ -310,7 +323,7 @@ export class TenantState {
   readonly leads = new Map<string, Lead>();
 
   constructor(scenario: Partial<SandboxScenario> = {}) {
-    this.scenario = { ...DEFAULT_SCENARIO, ...scenario, seats: { ...scenario.seats } };
+    this.scenario = { ...DEFAULT_SCENARIO, ...scenario, seats: { ...scenario.seats }, partnerCenterNotSupportedTypes: [...(scenario.partnerCenterNotSupportedTypes ?? [])] };
     this.credentials = {
       adminUserName: "admin@contoso.onmicrosoft.com",
       adminPassword: generateSandboxSecret(20),
