@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { decideLicence, dynamicsLicences } from "../../src/steps/licences.js";
 import { generatePassword, PASSWORD_LENGTH } from "../../src/steps/password.js";
 import { missingPrivileges } from "../../src/steps/patch-role.js";
-import { failingComponents } from "../../src/steps/import-solution.js";
 import { checkUserDomain, defaultDomain } from "../../src/steps/service-user.js";
 import { REQUIRED_PRIVILEGES } from "../../src/steps/lead-writer.js";
 import { TenantNotReadyError, UsageError } from "../../src/errors.js";
@@ -82,37 +81,5 @@ describe("role privileges", () => {
       have("prvreaduserentityuisettings", "Global"),
     ]);
     expect(missing.map((p) => p.name)).toEqual(["prvWriteUserEntityUISettings", "prvReadAsyncOperation", "prvAppendToAsyncOperation"]);
-  });
-});
-
-describe("import results", () => {
-  it("names the failing components", () => {
-    const xml = `<importexportxml><components><component name="Role X"><result result="success" errortext="" /></component><component name="Entity lead"><result result="failure" errorcode="0x80048033" errortext="The dependent component &quot;lead&quot; does not exist." /></component></components></importexportxml>`;
-    expect(failingComponents(xml)).toEqual(['Entity lead: The dependent component "lead" does not exist.']);
-    expect(failingComponents("<x/>")).toEqual([]);
-  });
-});
-
-describe("the service user's domain", () => {
-  const domains = [
-    { id: "contoso.onmicrosoft.com", authenticationType: "Managed", isDefault: false, isInitial: true, isVerified: true },
-    { id: "contoso.com", authenticationType: "Managed", isDefault: true, isInitial: false, isVerified: true },
-    { id: "fed.example", authenticationType: "Federated", isDefault: false, isInitial: false, isVerified: true },
-    { id: "pending.example", authenticationType: "Managed", isDefault: false, isInitial: false, isVerified: false },
-  ] as const;
-  it("defaults to the tenant's default domain when it is verified and managed, else the initial one", () => {
-    expect(defaultDomain([...domains])?.id).toBe("contoso.com");
-    expect(defaultDomain([domains[0], { ...domains[2], isDefault: true }])?.id).toBe("contoso.onmicrosoft.com");
-  });
-  it("refuses unverified and federated domains", () => {
-    expect(() => checkUserDomain("a@pending.example", [...domains])).toThrowError(/not a verified domain/);
-    expect(() => checkUserDomain("a@fed.example", [...domains])).toThrowError(/federated domain/);
-    try {
-      checkUserDomain("a@elsewhere.example", [...domains]);
-      expect.unreachable();
-    } catch (error) {
-      expect((error as UsageError).hint).toBe("Use one of: contoso.onmicrosoft.com, contoso.com.");
-    }
-    expect(() => checkUserDomain("a@contoso.com", [...domains])).not.toThrow();
   });
 });
