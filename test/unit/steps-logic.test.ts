@@ -83,3 +83,27 @@ describe("role privileges", () => {
     expect(missing.map((p) => p.name)).toEqual(["prvWriteUserEntityUISettings", "prvReadAsyncOperation", "prvAppendToAsyncOperation"]);
   });
 });
+
+describe("the service user's domain", () => {
+  const domains = [
+    { id: "contoso.onmicrosoft.com", authenticationType: "Managed", isDefault: false, isInitial: true, isVerified: true },
+    { id: "contoso.com", authenticationType: "Managed", isDefault: true, isInitial: false, isVerified: true },
+    { id: "fed.example", authenticationType: "Federated", isDefault: false, isInitial: false, isVerified: true },
+    { id: "pending.example", authenticationType: "Managed", isDefault: false, isInitial: false, isVerified: false },
+  ] as const;
+  it("defaults to the tenant's default domain when it is verified and managed, else the initial one", () => {
+    expect(defaultDomain([...domains])?.id).toBe("contoso.com");
+    expect(defaultDomain([domains[0], { ...domains[2], isDefault: true }])?.id).toBe("contoso.onmicrosoft.com");
+  });
+  it("refuses unverified and federated domains", () => {
+    expect(() => checkUserDomain("a@pending.example", [...domains])).toThrowError(/not a verified domain/);
+    expect(() => checkUserDomain("a@fed.example", [...domains])).toThrowError(/federated domain/);
+    try {
+      checkUserDomain("a@elsewhere.example", [...domains]);
+      expect.unreachable();
+    } catch (error) {
+      expect((error as UsageError).hint).toBe("Use one of: contoso.onmicrosoft.com, contoso.com.");
+    }
+    expect(() => checkUserDomain("a@contoso.com", [...domains])).not.toThrow();
+  });
+});
