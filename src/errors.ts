@@ -33,12 +33,15 @@ export interface ErrorDetails {
   message: string;
   hint?: string;
   cause?: unknown;
+  /** Facts about the failure for the failed step's `details` in `--json` (e.g. the failing components). */
+  details?: Record<string, unknown>;
 }
 
 export class CliError extends Error {
   readonly code: string;
   readonly hint: string | undefined;
   readonly exitCode: ExitCodeValue;
+  readonly details: Record<string, unknown> | undefined;
 
   constructor(exitCode: ExitCodeValue, details: ErrorDetails) {
     super(details.message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -46,6 +49,7 @@ export class CliError extends Error {
     this.code = details.code;
     this.hint = details.hint;
     this.exitCode = exitCode;
+    this.details = details.details;
   }
 
   toJSON(): { code: string; message: string; hint: string | null } {

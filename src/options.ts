@@ -135,9 +135,9 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     description: "with --dry-run or status: exit 10 when changes are pending" },
   { key: "color", flags: "--no-color", commands: "global", description: "no colour (also NO_COLOR, TERM=dumb, --json)" },
 
-  { key: "solutionFile", flags: "--solution-file <path>", commands: ["init", "download-solution", "import-solution", "status"],
+  { key: "solutionFile", flags: "--solution-file <path>", commands: ["init", "download-solution", "import-solution", "status", "teardown"],
     description: "use this Lead Writer solution zip instead of downloading it" },
-  { key: "solutionUrl", flags: "--solution-url <url>", commands: ["init", "download-solution", "import-solution", "status"], parse: (raw, source) => parseHttpsOrigin(raw, source).href,
+  { key: "solutionUrl", flags: "--solution-url <url>", commands: ["init", "download-solution", "import-solution", "status", "teardown"], parse: (raw, source) => parseHttpsOrigin(raw, source).href,
     description: "download the solution from this https URL instead of Microsoft's" },
   { key: "userName", flags: "--user-name <upn>", commands: ["init", "create-user", "assign-role", "status", "reset-password", "verify", "teardown"], parse: parseUserPrincipalName,
     description: "service user's UPN (default mp-leadwriter@<default domain>)" },

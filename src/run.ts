@@ -44,7 +44,8 @@ export async function runSteps(context: CommandContext, steps: Step<unknown>[], 
   const planned: Planned[] = [];
   const failed = (step: Step<unknown>, error: unknown, plan?: Plan): StepResult => {
     const failure = toCliError(context.signal.aborted ? context.signal.reason : error);
-    return { id: step.id, status: "failed", summary: failure.message, changes: plan?.changes ?? [], details: plan?.details };
+    const details = plan?.details || failure.details ? { ...plan?.details, ...failure.details } : undefined;
+    return { id: step.id, status: "failed", summary: failure.message, changes: plan?.changes ?? [], details };
   };
 
   // Reads that need nothing from earlier steps start now and overlap; inspect then goes step by step.

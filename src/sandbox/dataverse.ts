@@ -3,7 +3,7 @@ import { jsonResponse, noContent, readJson, type SandboxRequest, type SandboxRes
 import { applyFilter, applySelect, ODataSyntaxError } from "./odata.js";
 import { readPackageForImport } from "./solution-zip.js";
 import { compareVersions } from "../solution/version.js";
-import { DEPTH_ORDER, ORGANIZATION_ID, type PrivilegeDepth, type Role, type SystemUser, type TenantState } from "./state.js";
+import { DEPTH_ORDER, ORGANIZATION_ID, SYSTEM_SOLUTIONS, type PrivilegeDepth, type Role, type SystemUser, type TenantState } from "./state.js";
 import type { FaultInjector } from "./faults.js";
 
 /**
@@ -117,18 +117,19 @@ export class DataverseService {
       case "solutions":
         if (method === "DELETE" && first.key) return this.requireAdmin(caller, "prvImportCustomization", "solution") ?? this.deleteSolution(keyGuid(first.key) ?? "");
         if (method !== "GET") break;
-        return this.list("solutions", [...this.state.solutions.values()].map((s) => ({ solutionid: s.solutionid, uniquename: s.uniquename, friendlyname: s.friendlyname, version: s.version, ismanaged: s.ismanaged, installedon: s.installedon })), query);
+        return this.list("solutions", [...SYSTEM_SOLUTIONS, ...this.state.solutions.values()].map((s) => ({ solutionid: s.solutionid, uniquename: s.uniquename, friendlyname: s.friendlyname, version: s.version, ismanaged: s.ismanaged, installedon: s.installedon })), query);
       case "ImportSolutionAsync":
         if (method !== "POST") break;
         return this.requireAdmin(caller, "prvImportCustomization", "solution") ?? this.importSolutionAsync(readJson(request));
       case "asyncoperations":
         return this.entityOrList("asyncoperations", first.key, [...this.state.asyncOperations.values()].map(({ asyncoperationid, name, operationtype, statecode, statuscode, message, friendlymessage, createdon, startedon, completedon }) => ({ asyncoperationid, name, operationtype, statecode, statuscode, message, friendlymessage, createdon, startedon, completedon })), "asyncoperationid", query);
       case "importjobs":
-        return this.entityOrList("importjobs", first.key, [...this.state.importJobs.values()].map((j) => ({ ...j })), "importjobid", query);
+        return this.entityOrList("importjobs", first.key, [...this.state.importJobs.values()].map(({ components: _, ...job }) => job), "importjobid", query);
       case "RetrieveFormattedImportJobResults": {
         const job = this.state.importJobs.get(keyGuid(first.key, "ImportJobId") ?? "");
         if (!job) return dataverseError(404, "0x80040217", `importjob With Id = ${first.key} Does Not Exist`);
-        return jsonResponse(200, { "@odata.context": this.context("Microsoft.Dynamics.CRM.RetrieveFormattedImportJobResultsResponse"), FormattedResults: `<?xml version="1.0"?><Workbook>${job.data ?? ""}</Workbook>` });
+        // "The results are returned in Microsoft Excel format" (see import-results.ts), not the raw data column.
+        return jsonResponse(200, { "@odata.context": this.context("Microsoft.Dynamics.CRM.RetrieveFormattedImportJobResultsResponse"), FormattedResults: this.state.formattedResults(job) });
       }
       case "businessunits":
         return this.entityOrList("businessunits", first.key, this.state.businessUnits.map((b) => ({ businessunitid: b.businessunitid, name: b.name, _parentbusinessunitid_value: b.parentbusinessunitid })), "businessunitid", query);
@@ -166,8 +167,11 @@ export class DataverseService {
     }
     const bytes = Buffer.from(body.CustomizationFile, "base64");
     if (bytes.length > MAX_IMPORT_BYTES) return dataverseError(413, "0x80044184", "The solution file exceeds the maximum size.");
-    const importJobId = typeof body.ImportJobId === "string" ? body.ImportJobId.toLowerCase() : randomUUID();
-    if (this.state.importJobs.has(importJobId)) return dataverseError(400, "0x80048541", `A duplicate import job id already exists : ${importJobId}`);
+    // The service names the import job itself and answers its id as ImportJobKey. The action's metadata still
+    // lists ImportJobId, but Microsoft's own client strips it from ImportSolutionAsync as an "unsupported
+    // parameter" (microsoft/PowerPlatform-DataverseServiceClient, DeploymentExtensions.ImportSolutionToImpl):
+    // a sent one is accepted and ignored here, so a client that polls by the id it sent finds no job.
+    const importJobId = randomUUID();
     const running = [...this.state.asyncOperations.values()].some((op) => op.statecode !== 3);
     if (running || this.faults.takeConcurrentImportBusy()) return dataverseError(400, "0x80071151", CONCURRENT_IMPORT_MESSAGE);
     const read = readPackageForImport(bytes);
@@ -186,7 +190,7 @@ export class DataverseService {
     const asyncoperationid = randomUUID();
     this.state.importJobs.set(importJobId, {
       importjobid: importJobId, solutionname: outcome?.manifest.uniqueName ?? "", progress: 0,
-      startedon: new Date(now).toISOString(), completedon: null, data: null,
+      startedon: new Date(now).toISOString(), completedon: null, data: null, components: [],
     });
     this.state.asyncOperations.set(asyncoperationid, {
       asyncoperationid, name: "ImportSolution", operationtype: 103, statecode: 0, statuscode: 0, message: null, friendlymessage: null,
@@ -199,9 +203,11 @@ export class DataverseService {
 
   /** Uninstalling a managed solution removes its components: here, its roles and their assignments. */
   private deleteSolution(solutionId: string): SandboxResponse {
+    const system = SYSTEM_SOLUTIONS.find((s) => s.solutionid === solutionId);
+    if (system) return dataverseError(400, "0x80048035", `The ${system.uniquename} solution cannot be deleted. (sandbox code)`);
     const solution = this.state.solutions.get(solutionId);
     if (!solution) return dataverseError(404, "0x80040217", `solution With Id = ${solutionId} Does Not Exist`);
-    for (const role of [...this.state.roles.values()].filter((r) => r.solutionid === solutionId)) {
+    for (const role of [...this.state.roles.values()].filter((r) => r.installedBy === solutionId)) {
       this.state.roles.delete(role.roleid);
       for (const user of this.state.systemUsers.values()) user.roles.delete(role.roleid);
     }
@@ -236,6 +242,7 @@ export class DataverseService {
           if (role.parentroleid !== null) return dataverseError(400, "0x80040203", "Inherited role copies cannot be edited; edit the role in the root business unit. (sandbox code)");
           if (body.isinherited !== 0 && body.isinherited !== 1) return dataverseError(400, "0x80040203", `A validation error occurred. The value ${String(body.isinherited)} of 'isinherited' is outside the valid range.`);
           role.isinherited = body.isinherited;
+          this.state.customiseRole(role);
         }
         if ((request.headers.prefer ?? "").includes("return=representation")) {
           return jsonResponse(200, { "@odata.context": this.context("roles/$entity"), ...applySelect(this.roleJson(role), request.url.searchParams.get("$select")) });
@@ -270,6 +277,7 @@ export class DataverseService {
       changes.push([privilege.privilegeid, depth]);
     }
     for (const [id, depth] of changes) role.privileges.set(id, depth);
+    this.state.customiseRole(role);
     return noContent();
   }
 

@@ -20,8 +20,8 @@ export interface FaultConfig {
   latencyMs?: number;
   /** AADSTS error for password (ROPC) sign-ins of these users (all non-admin users when empty). */
   signInError?: { aadsts: number; users?: string[] };
-  /** The next import fails on this component with this message. */
-  importFailure?: { component: string; message: string };
+  /** The next import fails on this component (of this type, with this error code) with this message. */
+  importFailure?: { component: string; message: string; componentType?: string; errorCode?: string };
   /** The next N ImportSolutionAsync calls answer "a previous [Import] is running". */
   concurrentImportBusy?: number;
   /** Services the transport faults (throttle, error rate, drops, latency) apply to; default all but entra. */
@@ -127,7 +127,7 @@ export class FaultInjector {
     return true;
   }
 
-  takeImportFailure(): { component: string; message: string } | undefined {
+  takeImportFailure(): FaultConfig["importFailure"] {
     const failure = this.config.importFailure;
     this.config.importFailure = undefined;
     return failure;

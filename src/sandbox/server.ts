@@ -187,7 +187,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ...(options.cloud ? { cloud: options.cloud, connectTo } : {}),
   };
 
-  /** Control endpoints (on the login origin): health, the request log, fault switches. */
+  /** Control endpoints (on the login origin): health, the request log, fault switches, held progress. */
   function control(request: SandboxRequest): SandboxResponse {
     const path = request.url.pathname;
     if (path === "/_sandbox/health") return jsonResponse(200, { instanceId: connection.instanceId, tenantId: TENANT_ID });
@@ -196,6 +196,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (path === "/_sandbox/faults" && request.method === "POST") {
       faults.set(JSON.parse(request.body.toString("utf8") || "{}") as FaultConfig);
       return jsonResponse(200, { faults: faults.current });
+    }
+    if (path === "/_sandbox/hold" && request.method === "POST") {
+      // { "import": true } holds every import short of completion until { "import": false } (likewise "user-sync").
+      const switches = JSON.parse(request.body.toString("utf8") || "{}") as Partial<Record<"import" | "user-sync", boolean>>;
+      for (const what of ["import", "user-sync"] as const) if (switches[what] !== undefined) (switches[what] ? state.hold : state.release).call(state, what);
+      return jsonResponse(200, { held: [...state.held] });
     }
     return jsonResponse(404, { error: "unknown control endpoint" });
   }

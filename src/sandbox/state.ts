@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { PartnerCenterRole, ProductType } from "./partner-center-state.js";
+import { formattedResultsWorkbook, importJobDataXml, type ComponentResult } from "./import-results.js";
 
 /**
  * The emulated tenant's state: one Entra directory (users, domains, SKUs, applications), one Dynamics
@@ -120,7 +121,10 @@ export interface Role {
   ismanaged: boolean;
   iscustomizable: boolean;
   isinherited: 0 | 1;
+  /** What the Web API answers: the managed solution that installed the role until it is customised (see customiseRole). */
   solutionid: string | null;
+  /** The managed solution whose uninstall removes the role, whatever `solutionid` says. */
+  installedBy: string | null;
   /** Kept on the root copy only; child copies inherit it. */
   privileges: Map<string, PrivilegeDepth>;
 }
@@ -170,7 +174,16 @@ export interface AsyncOperation {
   durationMs: number;
   /** What completing the import does; undefined when the package was rejected. */
   outcome: ImportOutcome | undefined;
-  failure: { component: string; message: string } | undefined;
+  failure: ImportFailure | undefined;
+}
+
+/** Why an import fails, and on which component. */
+export interface ImportFailure {
+  component: string;
+  message: string;
+  /** The component type the import log names, e.g. "Security Role". */
+  componentType?: string;
+  errorCode?: string;
 }
 
 export interface ImportJob {
@@ -180,6 +193,8 @@ export interface ImportJob {
   startedon: string;
   completedon: string | null;
   data: string | null;
+  /** Each component's result, kept to answer RetrieveFormattedImportJobResults; not a column. */
+  components: ComponentResult[];
 }
 
 export interface Lead {
@@ -289,6 +304,19 @@ function seedPrivileges(): Privilege[] {
   ];
 }
 
+/**
+ * The solutions every environment has (CRM 2011 SDK "Predefined solutions", quoted at
+ * xrmcoaches.com/2011/06/crm-sdk-nugget-solutionid-value-for-the-active-solution): "Active" represents the
+ * published unmanaged customisations, "Default" references every component. Mind the ids: Active ends in
+ * …aae, Default in …aaf. Both are listed by `solutions`, and neither can be deleted.
+ */
+export const ACTIVE_SOLUTION_ID = "fd140aae-4df4-11dd-bd17-0019b9312238";
+export const DEFAULT_SOLUTION_ID = "fd140aaf-4df4-11dd-bd17-0019b9312238";
+export const SYSTEM_SOLUTIONS: readonly Solution[] = [
+  { solutionid: ACTIVE_SOLUTION_ID, uniquename: "Active", friendlyname: "Active Solution", version: "1.0", ismanaged: false, installedon: "2008-07-09T00:00:00Z", publisherUniqueName: "MicrosoftCorporation" },
+  { solutionid: DEFAULT_SOLUTION_ID, uniquename: "Default", friendlyname: "Default Solution", version: "1.0", ismanaged: false, installedon: "2008-07-09T00:00:00Z", publisherUniqueName: "DefaultPublisher" },
+];
+
 export const TENANT_ID = "5a9d8c3e-1c7b-4f0a-9e62-0c5d7ab31f44";
 export const ORGANIZATION_ID = guidFromName("organization");
 export const ENVIRONMENT_ID = "Default-5a9d8c3e-1c7b-4f0a-9e62-0c5d7ab31f44";
@@ -321,6 +349,11 @@ export class TenantState {
   readonly asyncOperations = new Map<string, AsyncOperation>();
   readonly importJobs = new Map<string, ImportJob>();
   readonly leads = new Map<string, Lead>();
+  /**
+   * Time-driven progress that a test holds back and releases, so that no test races real time against the
+   * sandbox's timers: while "import" is held no import completes; while "user-sync" is held no user syncs.
+   */
+  readonly held = new Set<"import" | "user-sync">();
 
   constructor(scenario: Partial<SandboxScenario> = {}) {
     this.scenario = { ...DEFAULT_SCENARIO, ...scenario, seats: { ...scenario.seats }, partnerCenterNotSupportedTypes: [...(scenario.partnerCenterNotSupportedTypes ?? [])] };
@@ -436,7 +469,7 @@ export class TenantState {
     const root = this.rootBusinessUnit;
     const rootRole: Role = {
       roleid: randomUUID(), name, businessunitid: root.businessunitid, parentroleid: null, parentrootroleid: "",
-      ismanaged, iscustomizable: true, isinherited: 0, solutionid, privileges,
+      ismanaged, iscustomizable: true, isinherited: 0, solutionid, installedBy: solutionid, privileges,
     };
     rootRole.parentrootroleid = rootRole.roleid;
     this.roles.set(rootRole.roleid, rootRole);
@@ -482,9 +515,11 @@ export class TenantState {
    * the sync delay has passed (dataverse §5.1); imports finish once their duration has passed.
    */
   advance(now = Date.now()): void {
-    for (const user of this.users.values()) {
-      if (user.dynamicsLicensedAt === undefined || now - user.dynamicsLicensedAt < this.scenario.userSyncMs) continue;
-      this.syncUser(user);
+    if (!this.held.has("user-sync")) {
+      for (const user of this.users.values()) {
+        if (user.dynamicsLicensedAt === undefined || now - user.dynamicsLicensedAt < this.scenario.userSyncMs) continue;
+        this.syncUser(user);
+      }
     }
     for (const operation of this.asyncOperations.values()) {
       if (operation.statecode === 3) continue;
@@ -492,9 +527,17 @@ export class TenantState {
       const elapsed = now - operation.startedAt;
       operation.statecode = 2; // Locked: running
       operation.statuscode = 20; // In progress
-      job.progress = Math.min(99, Math.floor((elapsed / operation.durationMs) * 100));
-      if (elapsed >= operation.durationMs) this.completeImport(operation, job, now);
+      job.progress = Math.min(this.held.has("import") ? 50 : 99, Math.floor((elapsed / operation.durationMs) * 100));
+      if (elapsed >= operation.durationMs && !this.held.has("import")) this.completeImport(operation, job, now);
     }
+  }
+
+  hold(what: "import" | "user-sync"): void {
+    this.held.add(what);
+  }
+
+  release(what: "import" | "user-sync"): void {
+    this.held.delete(what);
   }
 
   /** Brings an Entra user into `systemusers` now (background sync, or Power Platform admin addUser). */
@@ -521,12 +564,21 @@ export class TenantState {
     job.completedon = iso(now);
     job.progress = 100;
     const outcome = operation.outcome;
+    const roles = (outcome?.roles ?? []).map((r): ComponentResult => ({ name: r.name, type: "Security Role", element: "role", result: "success", errorCode: "0", errorText: "" }));
+    const finish = (components: ComponentResult[]) => {
+      job.components = components;
+      job.data = importJobDataXml(job.solutionname, components, iso(now));
+    };
     if (!outcome || operation.failure) {
       const failure = operation.failure ?? { component: "solution.xml", message: "The import file is invalid." };
       operation.statuscode = 31;
       operation.message = failure.message;
       operation.friendlymessage = failure.message;
-      job.data = importJobXml(job.solutionname, [{ component: failure.component, result: "failure", errortext: failure.message }]);
+      const failing: ComponentResult = {
+        name: failure.component, type: failure.componentType ?? "Solution", element: failure.componentType === "Security Role" ? "role" : "node",
+        result: "failure", errorCode: failure.errorCode ?? "0x80048033", errorText: failure.message,
+      };
+      finish([...roles.filter((r) => r.name !== failing.name), failing]);
       return;
     }
     operation.statuscode = 30;
@@ -538,7 +590,7 @@ export class TenantState {
     solution.version = outcome.manifest.version;
     this.solutions.set(solution.solutionid, solution);
     for (const roleSpec of outcome.roles) {
-      if ([...this.roles.values()].some((r) => r.name === roleSpec.name && r.solutionid === solution.solutionid)) continue;
+      if ([...this.roles.values()].some((r) => r.name === roleSpec.name && r.installedBy === solution.solutionid)) continue;
       const privileges = new Map<string, PrivilegeDepth>();
       for (const p of roleSpec.privileges) {
         const privilege = this.privilegeByName(p.name);
@@ -546,19 +598,24 @@ export class TenantState {
       }
       this.addRole(roleSpec.name, solution.solutionid, outcome.manifest.managed, privileges);
     }
-    job.data = importJobXml(job.solutionname, [
-      { component: "solution", result: "success", errortext: "" },
-      ...outcome.roles.map((r) => ({ component: `Role ${r.name}`, result: "success", errortext: "" })),
-    ]);
+    finish(roles);
   }
-}
 
-function importJobXml(solutionName: string, results: { component: string; result: string; errortext: string }[]): string {
-  const escape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/"/g, "&quot;");
-  const rows = results
-    .map((r) => `<component name="${escape(r.component)}"><result result="${r.result}" errorcode="${r.result === "failure" ? "0x80048033" : "0"}" errortext="${escape(r.errortext)}" /></component>`)
-    .join("");
-  return `<importexportxml><solutionManifests><solutionManifest><UniqueName>${escape(solutionName)}</UniqueName><result result="${results.some((r) => r.result === "failure") ? "failure" : "success"}" /></solutionManifest></solutionManifests><components>${rows}</components></importexportxml>`;
+  /** The formatted results of a finished import job (RetrieveFormattedImportJobResults). */
+  formattedResults(job: ImportJob): string {
+    return formattedResultsWorkbook(job.solutionname, job.components, job.completedon ?? iso());
+  }
+
+  /**
+   * An unmanaged change to a managed role (AddPrivilegesRole, a PATCH) lands in the unmanaged "Active"
+   * layer, and the role's `solutionid` then names the Active solution, not the managed solution that
+   * installed it (the component's top layer; UNCONFIRMED for roles specifically, see ACTIVE_SOLUTION_ID).
+   */
+  customiseRole(role: Role): void {
+    const root = this.rootRoleOf(role);
+    if (!root.ismanaged) return;
+    for (const copy of this.roles.values()) if (copy.parentrootroleid === root.roleid) copy.solutionid = ACTIVE_SOLUTION_ID;
+  }
 }
 
 const SECRET_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";

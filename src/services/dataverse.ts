@@ -177,12 +177,15 @@ export class EnvironmentApi {
     return jobs[0];
   }
 
-  async importSolutionAsync(bytes: Buffer, importJobId: string): Promise<{ AsyncOperationId: string; ImportJobKey: string }> {
-    const { body } = await this.dataverse.post<{ AsyncOperationId: string; ImportJobKey: string }>("ImportSolutionAsync", {
+  /**
+   * Starts the import. No ImportJobId is sent: Microsoft's own client strips it from ImportSolutionAsync as
+   * unsupported, and the service names the import job itself, answering its id as ImportJobKey.
+   */
+  async importSolutionAsync(bytes: Buffer): Promise<{ AsyncOperationId: string; ImportJobKey?: string }> {
+    const { body } = await this.dataverse.post<{ AsyncOperationId: string; ImportJobKey?: string }>("ImportSolutionAsync", {
       OverwriteUnmanagedCustomizations: false,
       PublishWorkflows: true,
       CustomizationFile: bytes.toString("base64"),
-      ImportJobId: importJobId,
     });
     if (!body?.AsyncOperationId) throw new Error("ImportSolutionAsync returned no AsyncOperationId.");
     return body;
@@ -194,6 +197,11 @@ export class EnvironmentApi {
 
   importJob(id: string): Promise<ImportJob> {
     return this.dataverse.get<ImportJob>(`importjobs(${id})?$select=importjobid,solutionname,progress,completedon,startedon`);
+  }
+
+  /** The import job's result XML (importexportxml). */
+  async importJobData(id: string): Promise<string> {
+    return (await this.dataverse.get<{ data: string | null }>(`importjobs(${id})?$select=data`)).data ?? "";
   }
 
   async formattedImportResults(importJobId: string): Promise<string> {

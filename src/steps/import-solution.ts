@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { StepFailedError, StillRunningError, TenantNotReadyError } from "../errors.js";
 import { compareVersions } from "../solution/version.js";
 import { HttpFailure } from "../services/http.js";
@@ -8,6 +7,7 @@ import type { SolutionPackage } from "../solution/package.js";
 import type { CommandContext } from "../context.js";
 import { formatDuration } from "../io.js";
 import { LEAD_WRITER_ROLE } from "./lead-writer.js";
+import { describeFailure, failingComponentsInJobData, parseFormattedImportResults, type ComponentOutcome } from "./import-results.js";
 import { pollUntil, syncTimeoutSeconds } from "./wait.js";
 import { remember, startEarly, type Plan, type Step } from "./step.js";
 
@@ -86,30 +86,37 @@ export const importSolutionStep: Step<ImportState> = {
     const { environment } = await context.tenant();
     const solution = state.solution!;
     const started = Date.now();
-    let importJobId = state.running?.importjobid;
-    let asyncOperationId: string | undefined;
-    let startedAt: number | undefined;
-    if (!importJobId) {
-      const startedImport = await startImport(context, environment, solution);
-      importJobId = startedImport.importJobId;
-      asyncOperationId = startedImport.asyncOperationId;
-      startedAt = Date.now();
+    const running = state.running ? { importJobId: state.running.importjobid } : await startImport(context, environment, solution);
+    if ("installed" in running) {
+      return { summary: `${solution.manifest.uniqueName} ${running.installed} is installed (managed)` };
     }
-    await watchImport(context, environment, solution, importJobId, asyncOperationId, startedAt);
+    const importJobId = await watchImport(context, environment, solution, running);
     context.facts.leadWriterRoles = await environment.roles(LEAD_WRITER_ROLE);
-    return { summary: `Imported ${describe(solution)} in ${formatDuration(Date.now() - started)} (import job ${importJobId})`, details: { importJobId } };
+    return { summary: `Imported ${describe(solution)} in ${formatDuration(Date.now() - started)} (import job ${importJobId ?? "unknown"})`, details: { importJobId } };
   },
 };
 
-/** Starts the import; a concurrent import is waited out, and a request whose fate is unknown is re-inspected. */
-async function startImport(context: CommandContext, environment: EnvironmentApi, solution: SolutionPackage): Promise<{ importJobId: string; asyncOperationId?: string }> {
+/** An import being watched: its job id (unknown until the service says it) and, when this run started it, its async operation. */
+interface WatchedImport {
+  importJobId: string | undefined;
+  asyncOperationId?: string;
+  startedAt?: number;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Starts the import; a concurrent import is waited out, and a request whose fate is unknown is re-inspected.
+ * The import job's id is the service's own ImportJobKey (reference: dataverse §4.3; nothing is sent for it).
+ */
+async function startImport(context: CommandContext, environment: EnvironmentApi, solution: SolutionPackage): Promise<WatchedImport | { installed: string }> {
   const name = solution.manifest.uniqueName;
   const deadline = Date.now() + syncTimeoutSeconds(context) * 1000;
   for (let attempt = 1; ; attempt++) {
-    const importJobId = randomUUID();
     try {
-      const response = await environment.importSolutionAsync(solution.bytes, importJobId);
-      return { importJobId, asyncOperationId: response.AsyncOperationId };
+      const response = await environment.importSolutionAsync(solution.bytes);
+      const importJobKey = response.ImportJobKey && GUID.test(response.ImportJobKey) ? response.ImportJobKey.toLowerCase() : undefined;
+      return { importJobId: importJobKey, asyncOperationId: response.AsyncOperationId, startedAt: Date.now() };
     } catch (error) {
       if (error instanceof ServiceError && error.says("previous [Import] running") && Date.now() < deadline) {
         // Another solution is being installed in this environment: Dataverse allows one at a time.
@@ -124,7 +131,7 @@ async function startImport(context: CommandContext, environment: EnvironmentApi,
         const running = await environment.findRunningImport(name);
         if (running) return { importJobId: running.importjobid };
         const installed = await environment.findSolution(name);
-        if (installed && compareVersions(installed.version, solution.manifest.version) >= 0) return { importJobId };
+        if (installed && compareVersions(installed.version, solution.manifest.version) >= 0) return { installed: installed.version };
         context.io.trace(`starting the import failed without starting it (${(error as Error).message}); trying again`);
         continue;
       }
@@ -145,18 +152,22 @@ export function importEta(readings: readonly { at: number; progress: number }[])
   return Math.round((100 - last.progress) / perMs);
 }
 
-async function watchImport(context: CommandContext, environment: EnvironmentApi, solution: SolutionPackage, importJobId: string, asyncOperationId: string | undefined, startedAt: number | undefined): Promise<void> {
+/** Watches the import until it ends; returns its import job id. */
+async function watchImport(context: CommandContext, environment: EnvironmentApi, solution: SolutionPackage, watched: WatchedImport): Promise<string | undefined> {
   const name = `${solution.manifest.uniqueName} ${solution.manifest.version}`;
   const activity = context.io.activity(`Importing ${name}…`);
-  const readings: { at: number; progress: number }[] = startedAt === undefined ? [] : [{ at: startedAt, progress: 0 }];
+  const readings: { at: number; progress: number }[] = watched.startedAt === undefined ? [] : [{ at: watched.startedAt, progress: 0 }];
+  let importJobId = watched.importJobId;
   try {
     // An import is never done the moment it starts: the first look comes after a short wait; later looks
     // come when the progress so far says it will be done, or on the back-off schedule if that is sooner.
     const outcome = await pollUntil(context, { initialDelayMs: 250, estimateMs: () => importEta(readings) }, async () => {
-      const operation = asyncOperationId ? await environment.asyncOperation(asyncOperationId) : undefined;
+      const operation = watched.asyncOperationId ? await environment.asyncOperation(watched.asyncOperationId) : undefined;
       // The import job's progress is read only while the import runs: a finished one needs no bar.
       const running = !operation || operation.statecode !== 3;
-      const job = running
+      // Without an ImportJobKey the job is found by the solution it imports.
+      importJobId ??= running ? (await environment.findRunningImport(solution.manifest.uniqueName))?.importjobid : undefined;
+      const job = running && importJobId
         ? await environment.importJob(importJobId).catch((error: unknown) => {
             // The import job row appears a moment after the async operation starts.
             if (error instanceof ServiceError && error.status === 404) return undefined;
@@ -171,36 +182,35 @@ async function watchImport(context: CommandContext, environment: EnvironmentApi,
     if (!outcome) {
       throw new StillRunningError({
         code: "import-still-running",
-        message: `The import of ${name} is still running after ${syncTimeoutSeconds(context)} s (import job ${importJobId}).`,
+        message: `The import of ${name} is still running after ${syncTimeoutSeconds(context)} s (import job ${importJobId ?? "not started yet"}).`,
         hint: "Re-run the same command: it watches the running import instead of starting another. Raise --sync-timeout to wait longer.",
       });
     }
     // Watching an import started elsewhere: success is the solution being installed at this version.
     const succeeded = outcome.succeeded ?? compareVersions((await environment.findSolution(solution.manifest.uniqueName))?.version ?? "0", solution.manifest.version) >= 0;
-    if (!succeeded) {
-      const failures = failingComponents(await environment.formattedImportResults(importJobId).catch(() => ""));
-      throw new StepFailedError({
-        code: "import-failed",
-        message: `The import of ${name} failed${failures.length ? `:\n  ${failures.join("\n  ")}` : `: ${outcome.message ?? "no reason given"}`}`,
-        hint: `See Power Apps → Solutions → Solution history for import job ${importJobId}; fix the cause and re-run.`,
-      });
-    }
+    if (!succeeded) throw await importFailedError(environment, name, importJobId, outcome.message);
     activity.end();
+    return importJobId;
   } catch (error) {
     activity.end();
     throw error;
   }
 }
 
-/** The failing components named in an import job's results (components with result="failure"). */
-export function failingComponents(results: string): string[] {
-  const failures: string[] = [];
-  const component = /<component[^>]*name="([^"]*)"[^>]*>\s*<result[^>]*result="failure"[^>]*errortext="([^"]*)"/g;
-  for (const match of results.matchAll(component)) failures.push(`${decode(match[1]!)}: ${decode(match[2]!)}`);
-  if (failures.length === 0) {
-    for (const match of results.matchAll(/<result[^>]*result="failure"[^>]*errortext="([^"]*)"/g)) failures.push(decode(match[1]!));
+/**
+ * The failing components, from the formatted results (the Excel spreadsheet) or else the job's data XML,
+ * each named with its type, error code and text, in the message and in the step's details.
+ */
+async function importFailedError(environment: EnvironmentApi, name: string, importJobId: string | undefined, reason: string | null): Promise<StepFailedError> {
+  let failures: ComponentOutcome[] = [];
+  if (importJobId) {
+    failures = parseFormattedImportResults(await environment.formattedImportResults(importJobId).catch(() => "")).filter((c) => c.failed);
+    if (failures.length === 0) failures = failingComponentsInJobData(await environment.importJobData(importJobId).catch(() => ""));
   }
-  return failures;
+  return new StepFailedError({
+    code: "import-failed",
+    message: `The import of ${name} failed${failures.length ? `:\n  ${failures.map(describeFailure).join("\n  ")}` : `: ${reason ?? "no reason given"}`}`,
+    hint: `See Power Apps → Solutions → Solution history${importJobId ? ` for import job ${importJobId}` : ""}; fix the cause and re-run.`,
+    details: { importJobId: importJobId ?? null, failedComponents: failures.map(({ name: component, type, errorCode, description }) => ({ name: component, type, errorCode, description })) },
+  });
 }
-
-const decode = (text: string) => text.replace(/&quot;/g, '"').replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");

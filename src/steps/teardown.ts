@@ -8,6 +8,8 @@ import { serviceUser } from "./service-user.js";
 import { leadWriterRoles } from "./assign-role.js";
 import type { Change, Plan, Step } from "./step.js";
 import type { CommandContext } from "../context.js";
+import { UsageError } from "../errors.js";
+import { downloadSolutionStep } from "./download-solution.js";
 
 /**
  * Removes what the tool set up, for the chosen identity: the Lead Writer role's association, then the user
@@ -28,11 +30,29 @@ interface TeardownState {
   createdHere: boolean;
 }
 
+/** Solutions every environment has; never the Lead Writer solution, never deleted. */
+const PREDEFINED_SOLUTIONS = new Set(["active", "default", "system", "basic"]);
+
+/**
+ * The installed Lead Writer solution, found by the unique name in the package's manifest (--solution-file or
+ * the cached download). Not by the role's solutionid: once patch-role has changed the managed role, that names
+ * the unmanaged "Active" solution (its top layer), and deleting by it would hit the wrong solution. Without a
+ * package, the role's solutionid is trusted only when it names a managed solution other than the predefined ones.
+ */
 async function leadWriterSolution(context: CommandContext): Promise<InstalledSolution | undefined> {
   const { environment } = await context.tenant();
+  const solutionPackage = await downloadSolutionStep.inspect(context);
+  if (solutionPackage.source !== "download") return environment.findSolution(solutionPackage.solution.manifest.uniqueName);
   const roles = await leadWriterRoles(context);
+  if (roles.length === 0) return undefined;
   const solutionId = roles.find((r) => r.solutionid)?.solutionid;
-  return solutionId ? environment.solutionById(solutionId) : undefined;
+  const solution = solutionId ? await environment.solutionById(solutionId) : undefined;
+  if (solution?.ismanaged && !PREDEFINED_SOLUTIONS.has(solution.uniquename.toLowerCase())) return solution;
+  throw new UsageError({
+    code: "solution-package-needed",
+    message: `--include-solution cannot tell which solution is the Lead Writer solution: no solution package is cached, and the ${LEAD_WRITER_ROLE} role names ${solution ? `the ${solution.uniquename} solution` : "no solution"}.`,
+    hint: "Pass --solution-file with the Lead Writer solution zip (or run download-solution first), then re-run teardown.",
+  });
 }
 
 export const teardownStep: Step<TeardownState> = {

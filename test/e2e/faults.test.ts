@@ -67,37 +67,51 @@ describe("faults during a full init", () => {
   });
 
   it("a user sync slower than --sync-timeout: exit 5, and a re-run finishes", async () => {
-    const { env, sandbox } = await fresh({ scenario: { userSyncMs: 4000 } });
+    // The sync is held by the test, not timed: the first run cannot see the user however slow the machine.
+    const { env, sandbox } = await fresh({ scenario: { userSyncMs: 0 } });
+    sandbox.state.hold("user-sync");
     const first = await runCli([...INIT, "--sync-timeout", "1", "--json"], env);
     expect(first.code).toBe(5);
     const document = JSON.parse(first.stdout);
     expect(document.error).toMatchObject({ code: "user-not-synced", hint: expect.stringContaining("Re-run") });
     // patch-role needs the role, not the user: it runs alongside the wait and ends before it gives up.
     expect(document.steps.map((s: { id: string; status: string }) => `${s.id} ${s.status}`)).toEqual(["download-solution done", "import-solution done", "create-user done", "assign-role failed", "patch-role done"]);
-    await new Promise((r) => setTimeout(r, 3500));
+    sandbox.state.release("user-sync");
     const second = await runCli(INIT, env);
     expect(second.code).toBe(0);
     expectOneOfEach(sandbox);
   });
 
   it("an import slower than the wait: exit 5, and the re-run watches it instead of starting another", async () => {
-    const { env, sandbox } = await fresh({ scenario: { importMs: 3000 } });
+    // The import is held by the test, not timed: it completes only after the re-run has found it running.
+    const { env, sandbox } = await fresh({});
+    sandbox.state.hold("import");
     const first = await runCli([...INIT, "--sync-timeout", "1"], env);
     expect(first.code).toBe(5);
-    expect(first.stderr).toMatch(/The import of CrmLeadSetupSandboxLeadWriter 1\.0\.0\.0 is still running after 1 s \(import job [0-9a-f-]{36}\)/);
+    const [job] = [...sandbox.state.importJobs.values()];
+    // The job id is the one the service assigned (ImportJobKey), the one Solution history shows.
+    expect(first.stderr).toContain(`The import of CrmLeadSetupSandboxLeadWriter 1.0.0.0 is still running after 1 s (import job ${job!.importjobid})`);
+    const stopListening = sandbox.onRequest((entry) => {
+      if (entry.path.includes("/importjobs?") && entry.path.includes("completedon")) sandbox.state.release("import");
+    });
     const second = await runCli(INIT, env);
+    stopListening();
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/import-solution \(done\)/);
+    expect(sandbox.requests.filter((r) => r.path.includes("ImportSolutionAsync"))).toHaveLength(1);
     expect(sandbox.state.asyncOperations.size).toBe(1);
     expect(sandbox.state.importJobs.size).toBe(1);
     expectOneOfEach(sandbox);
   });
 
+  const LEAD_WRITER_FAILURE = { component: "Microsoft Marketplace Lead Writer", componentType: "Security Role", errorCode: "0x80048306", message: "The dependent component Entity (lead) does not exist." };
+  const NAMED_FAILURE = 'Security Role "Microsoft Marketplace Lead Writer": error 0x80048306 — The dependent component Entity (lead) does not exist.';
+
   it("a failing import shows the failing component; after the cause is gone a re-run finishes", async () => {
-    const { env, sandbox } = await fresh({ faults: { importFailure: { component: "Role Microsoft Marketplace Lead Writer", message: "The dependent component Entity (lead) does not exist." } } });
+    const { env, sandbox } = await fresh({ faults: { importFailure: LEAD_WRITER_FAILURE } });
     const first = await runCli(INIT, env);
     expect(first.code).toBe(1);
-    expect(first.stderr).toMatch(/The import of CrmLeadSetupSandboxLeadWriter 1\.0\.0\.0 failed:\s+Role Microsoft Marketplace Lead Writer: The dependent component Entity \(lead\) does not exist\./);
+    expect(first.stderr).toContain(`The import of CrmLeadSetupSandboxLeadWriter 1.0.0.0 failed:\n  ${NAMED_FAILURE}`);
     expect(first.stderr).toMatch(/Solution history/);
     // The user needs nothing from the solution and was created while it imported: its password is shown
     // even though the run failed, and the steps that need the role did not run.
@@ -109,5 +123,22 @@ describe("faults during a full init", () => {
     const second = await runCli(INIT, env);
     expect(second.code).toBe(0);
     expectOneOfEach(sandbox);
+  });
+
+  it("a failing import names the failing component in --json: the error and the step's details", async () => {
+    const { env, sandbox } = await fresh({ faults: { importFailure: LEAD_WRITER_FAILURE } });
+    const run = await runCli([...INIT, "--json"], env);
+    expect(run.code).toBe(1);
+    const document = JSON.parse(run.stdout);
+    expect(document.error).toMatchObject({ code: "import-failed", message: expect.stringContaining(NAMED_FAILURE) });
+    const [job] = [...sandbox.state.importJobs.values()];
+    const step = document.steps.find((s: { id: string }) => s.id === "import-solution");
+    expect(step).toMatchObject({
+      status: "failed",
+      details: {
+        importJobId: job!.importjobid,
+        failedComponents: [{ name: "Microsoft Marketplace Lead Writer", type: "Security Role", errorCode: "0x80048306", description: "The dependent component Entity (lead) does not exist." }],
+      },
+    });
   });
 });

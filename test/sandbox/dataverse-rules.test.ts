@@ -17,11 +17,11 @@ const roleFilter = `roles?$select=roleid,name,_businessunitid_value,_parentrolei
 interface RoleRow { roleid: string; _businessunitid_value: string; _parentroleid_value: string | null }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function importPackage(bytes: Buffer, importJobId = crypto.randomUUID()) {
+async function importPackage(bytes: Buffer, extra: Record<string, unknown> = {}) {
   const { body } = await clients.dataverse.post<{ AsyncOperationId: string; ImportJobKey: string }>("ImportSolutionAsync", {
-    OverwriteUnmanagedCustomizations: false, PublishWorkflows: true, CustomizationFile: bytes.toString("base64"), ImportJobId: importJobId,
+    OverwriteUnmanagedCustomizations: false, PublishWorkflows: true, CustomizationFile: bytes.toString("base64"), ...extra,
   });
-  return { ...body!, importJobId };
+  return { ...body!, importJobId: body!.ImportJobKey };
 }
 
 async function waitFor(asyncOperationId: string) {
@@ -48,21 +48,51 @@ describe("solution import (dataverse §4)", () => {
     expect(roles.filter((r) => r._parentroleid_value === null)).toHaveLength(1);
   });
 
-  it("refuses a second import while one runs, and a reused import job id", async () => {
+  it("refuses a second import while one runs", async () => {
     const first = await importPackage(buildSandboxSolutionZip({ version: "1.0.0.1" }));
     expect((await failure(importPackage(buildSandboxSolutionZip({ version: "1.0.0.1" })))).says("previous [Import] running")).toBe(true);
     await waitFor(first.AsyncOperationId);
-    expect((await failure(importPackage(buildSandboxSolutionZip(), first.importJobId))).says("duplicate import job id")).toBe(true);
   });
 
-  it("reports a failing import through the async operation and the formatted results", async () => {
-    sandbox.faults.set({ importFailure: { component: "Role Microsoft Marketplace Lead Writer", message: "The dependent component Entity (Id=lead) does not exist." } });
+  it("names the import job itself and answers it as ImportJobKey: a sent ImportJobId is ignored", async () => {
+    const sent = crypto.randomUUID();
+    const started = await importPackage(buildSandboxSolutionZip({ version: "1.0.0.1" }), { ImportJobId: sent });
+    expect(started.ImportJobKey).toMatch(/^[0-9a-f-]{36}$/);
+    expect(started.ImportJobKey).not.toBe(sent);
+    expect((await failure(clients.dataverse.get(`importjobs(${sent})`))).status).toBe(404);
+    expect((await clients.dataverse.get<{ importjobid: string }>(`importjobs(${started.ImportJobKey})?$select=importjobid`)).importjobid).toBe(started.ImportJobKey);
+    await waitFor(started.AsyncOperationId);
+  });
+
+  it("holds an import short of completion until the test releases it", async () => {
+    sandbox.state.hold("import");
+    try {
+      const started = await importPackage(buildSandboxSolutionZip({ version: "1.0.0.1" }));
+      await sleep(400); // longer than the scenario's 300 ms import: only the hold keeps it running
+      const op = await clients.dataverse.get<{ statecode: number }>(`asyncoperations(${started.AsyncOperationId})?$select=statecode`);
+      expect(op.statecode).not.toBe(3);
+      sandbox.state.release("import");
+      expect((await waitFor(started.AsyncOperationId)).statuscode).toBe(30);
+    } finally {
+      sandbox.state.release("import");
+    }
+  });
+
+  it("reports a failing import through the async operation, the job's data and the formatted results (an Excel XML spreadsheet)", async () => {
+    sandbox.faults.set({ importFailure: { component: LEAD_WRITER_ROLE_NAME, componentType: "Security Role", errorCode: "0x80048306", message: "The dependent component Entity (Id=lead) does not exist." } });
     const started = await importPackage(buildSandboxSolutionZip({ version: "1.0.0.2" }));
     const op = await waitFor(started.AsyncOperationId);
     expect(op.statuscode).toBe(31);
-    const results = await clients.dataverse.get<{ FormattedResults: string }>(`RetrieveFormattedImportJobResults(ImportJobId=${started.importJobId})`);
-    expect(results.FormattedResults).toContain('result="failure"');
-    expect(results.FormattedResults).toContain("Entity (Id=lead) does not exist");
+    const job = await clients.dataverse.get<{ data: string }>(`importjobs(${started.importJobId})?$select=data`);
+    expect(job.data).toMatch(/^<importexportxml/);
+    expect(job.data).toContain('result="failure" errorcode="0x80048306"');
+    const { FormattedResults } = await clients.dataverse.get<{ FormattedResults: string }>(`RetrieveFormattedImportJobResults(ImportJobId=${started.importJobId})`);
+    expect(FormattedResults).toContain('<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"');
+    expect(FormattedResults).not.toContain("importexportxml");
+    const { parseFormattedImportResults } = await import("../../src/steps/import-results.js");
+    expect(parseFormattedImportResults(FormattedResults).filter((c) => c.failed)).toEqual([
+      { name: LEAD_WRITER_ROLE_NAME, type: "Security Role", failed: true, errorCode: "0x80048306", description: "The dependent component Entity (Id=lead) does not exist." },
+    ]);
     sandbox.faults.set({});
   });
 
@@ -95,6 +125,19 @@ describe("role privileges (dataverse §1.7, §6.3)", () => {
     const inherited = await clients.dataverse.get<{ RolePrivileges: { PrivilegeName: string }[] }>(`RetrieveRolePrivilegesRole(RoleId=${child.roleid})`);
     expect(inherited.RolePrivileges.map((p) => p.PrivilegeName)).toContain("prvReadAsyncOperation");
     expect((await failure(clients.dataverse.post(`roles(${child.roleid})/Microsoft.Dynamics.CRM.AddPrivilegesRole`, { Privileges: [{ PrivilegeId: ids.prvReadAsyncOperation, Depth: "Global" }] }))).says("root business unit")).toBe(true);
+  });
+
+  it("moves a customised managed role into the Active layer: solutionid then names the Active solution, which cannot be deleted", async () => {
+    const role = await rootRole();
+    const solutionOf = async () => (await clients.dataverse.get<{ solutionid: string }>(`roles(${role.roleid})?$select=solutionid`)).solutionid;
+    const [leadWriter] = await clients.dataverse.list<{ solutionid: string }>("solutions?$select=solutionid&$filter=uniquename eq 'CrmLeadSetupSandboxLeadWriter'");
+    const [active] = await clients.dataverse.list<{ solutionid: string }>("solutions?$select=solutionid&$filter=uniquename eq 'Active'");
+    expect(active!.solutionid).toBe("fd140aae-4df4-11dd-bd17-0019b9312238");
+    const ids = await privilegeIds(["prvReadUserEntityUISettings"]);
+    await clients.dataverse.post(`roles(${role.roleid})/Microsoft.Dynamics.CRM.AddPrivilegesRole`, { Privileges: [{ PrivilegeId: ids.prvReadUserEntityUISettings, Depth: "Basic", BusinessUnitId: sandbox.state.rootBusinessUnit.businessunitid }] });
+    expect(await solutionOf()).toBe(active!.solutionid);
+    expect(await solutionOf()).not.toBe(leadWriter!.solutionid);
+    expect((await failure(clients.dataverse.delete(`solutions(${active!.solutionid})`))).status).toBe(400);
   });
 
   it("sets member privilege inheritance on the root role", async () => {

@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { decideLicence, dynamicsLicences } from "../../src/steps/licences.js";
 import { generatePassword, PASSWORD_LENGTH } from "../../src/steps/password.js";
 import { missingPrivileges } from "../../src/steps/patch-role.js";
-import { failingComponents } from "../../src/steps/import-solution.js";
 import { checkUserDomain, defaultDomain } from "../../src/steps/service-user.js";
 import { REQUIRED_PRIVILEGES } from "../../src/steps/lead-writer.js";
 import { TenantNotReadyError, UsageError } from "../../src/errors.js";
@@ -82,14 +81,6 @@ describe("role privileges", () => {
       have("prvreaduserentityuisettings", "Global"),
     ]);
     expect(missing.map((p) => p.name)).toEqual(["prvWriteUserEntityUISettings", "prvReadAsyncOperation", "prvAppendToAsyncOperation"]);
-  });
-});
-
-describe("import results", () => {
-  it("names the failing components", () => {
-    const xml = `<importexportxml><components><component name="Role X"><result result="success" errortext="" /></component><component name="Entity lead"><result result="failure" errorcode="0x80048033" errortext="The dependent component &quot;lead&quot; does not exist." /></component></components></importexportxml>`;
-    expect(failingComponents(xml)).toEqual(['Entity lead: The dependent component "lead" does not exist.']);
-    expect(failingComponents("<x/>")).toEqual([]);
   });
 });
 
