@@ -152,6 +152,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const graph = new GraphService(state, faults, origins.graph);
   const dataverse = new DataverseService(state, faults, origins.dataverse);
   const bap = new PowerPlatformAdminService(state, origins.dataverse);
+  // Query strings are read with WHATWG URLSearchParams, which decodes them as Graph, Dataverse and the admin
+  // API do (application/x-www-form-urlencoded): a raw `+` is a space, `%XX` is decoded, a raw `&` ends the
+  // value and starts the next parameter. A client that does not encode its query values fails here as there.
   const downloadPath = `/sandbox-packages/${SANDBOX_SOLUTION_FILE_NAME}`;
 
   const connection: SandboxConnection = {
@@ -269,6 +272,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       } catch (error) {
         response = jsonResponse(500, { error: { code: "InternalServerError", message: `Sandbox failure: ${(error as Error).message}` } });
       }
+    }
+    if (decision.kind === "none" && !isControl && faults.takeLostAnswer(request.method, url.pathname)) {
+      // Applied, but the answer never arrives: the client cannot tell whether the request took effect.
+      entry.fault = "drop";
+      entry.status = response.status;
+      incoming.socket.destroy();
+      notify(entry);
+      return;
     }
     entry.status = response.status;
     const requestId = newRequestId();

@@ -201,6 +201,8 @@ export interface SandboxScenario {
   dynamicsVersion: string;
   /** Seats per SKU part number: overrides the seed. */
   seats: Record<string, { enabled: number; consumed: number }>;
+  /** Rows per page of every paged list (Graph, Dataverse, Power Platform); 0 = the services' own sizes. */
+  pageSize: number;
 }
 
 export const DEFAULT_SCENARIO: SandboxScenario = {
@@ -210,6 +212,7 @@ export const DEFAULT_SCENARIO: SandboxScenario = {
   deviceCodePendingPolls: 0,
   dynamicsVersion: "9.2.25103.00172",
   seats: {},
+  pageSize: 0,
 };
 
 /** Deterministic GUID from a name, for seeded records whose real ids are not public. */
