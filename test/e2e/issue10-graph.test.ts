@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { Sandbox, SandboxOptions } from "../../src/sandbox/server.js";
-import { expectConfigured, runCli, sandboxFor, sandboxHttp, tempHome } from "../helpers.js";
+import { expectConfigured, runCli, sandboxFor, tempHome, appToken } from "../helpers.js";
 
 /** Issue 10 §5–§7 against the built CLI: replication after creating the app, hostile app names, paging. */
 const sandboxes: Sandbox[] = [];
@@ -18,20 +18,6 @@ async function fresh(options: SandboxOptions = {}) {
 const ADMIN = ["--sandbox", "--yes", "--auth", "client-secret"];
 const LEAD_WRITER = "Microsoft Marketplace Lead Writer";
 
-async function appTokenStatus(sandbox: Sandbox, appId: string, secret: string): Promise<number> {
-  const http = sandboxHttp(sandbox);
-  try {
-    const response = await http.send({
-      service: "entra", method: "POST", url: `${sandbox.connection.loginOrigin}/${sandbox.connection.tenantId}/oauth2/v2.0/token`,
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ grant_type: "client_credentials", client_id: appId, client_secret: secret, scope: `${sandbox.connection.orgUrl}/.default` }).toString(),
-    });
-    return response.status;
-  } finally {
-    await http.close();
-  }
-}
-
 /** The app identity is complete: one app, one service principal, exactly one secret (the printed one), the role. */
 async function expectAppIdentity(sandbox: Sandbox, partnerCenter: { applicationId: string; clientSecret: string }): Promise<void> {
   const apps = [...sandbox.state.applications.values()].filter((a) => a.appId === partnerCenter.applicationId);
@@ -40,7 +26,7 @@ async function expectAppIdentity(sandbox: Sandbox, partnerCenter: { applicationI
   expect([...sandbox.state.servicePrincipals.values()].filter((sp) => sp.appId === partnerCenter.applicationId)).toHaveLength(1);
   const appUser = [...sandbox.state.systemUsers.values()].find((u) => u.applicationid === partnerCenter.applicationId)!;
   expect([...appUser.roles].map((id) => sandbox.state.roles.get(id)!.name)).toEqual([LEAD_WRITER]);
-  expect(await appTokenStatus(sandbox, partnerCenter.applicationId, partnerCenter.clientSecret)).toBe(200);
+  expect(await appToken(sandbox, partnerCenter.applicationId, partnerCenter.clientSecret)).toBe(200);
 }
 
 describe("init --identity app while Entra replicates the new app (appReplicationMisses)", () => {
@@ -82,6 +68,18 @@ describe("app names that need encoding in a query", () => {
 
     expect((await runCli(["teardown", ...args, "--identity", "app"], env)).code).toBe(0);
     expect([...sandbox.state.applications.values()].filter((a) => a.displayName === name)).toHaveLength(0);
+  });
+});
+
+describe("finding the app this tool made", () => {
+  it("by the appId it recorded first: renamed in Entra, the app is still found and no second one is made", async () => {
+    const { env, sandbox } = await fresh();
+    const first = JSON.parse((await runCli(["create-app", ...ADMIN, "--app-name", "Leads", "--json"], env)).stdout);
+    const app = [...sandbox.state.applications.values()].find((a) => a.appId === first.partnerCenter.applicationId)!;
+    app.displayName = "Leads (renamed by an admin)";
+    const again = await runCli(["create-app", ...ADMIN, "--app-name", "Leads", "--json"], env);
+    expect({ code: again.code, status: JSON.parse(again.stdout).steps[0].status }).toEqual({ code: 0, status: "unchanged" });
+    expect(sandbox.state.applications.size).toBe(2); // the sandbox's automation app and this one
   });
 });
 
