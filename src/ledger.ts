@@ -63,3 +63,26 @@ export async function recordSecret(paths: AppPaths, entry: { orgUrl: string; app
 export async function secretRecord(paths: AppPaths, orgUrl: string, appId: string): Promise<SecretEntry | undefined> {
   return ((await read(paths)) as Record<string, unknown>)[secretKey(orgUrl, appId)] as SecretEntry | undefined;
 }
+
+/**
+ * The app registration this tool created for an environment under a name, by appId. An app is found by
+ * this id first and by its name only second: a name filter can miss a just-created app (Entra replicates
+ * its indexes later), and a second run must not create a second app.
+ */
+interface AppEntry {
+  orgUrl: string;
+  displayName: string;
+  appId: string;
+}
+
+const appKey = (orgUrl: string, displayName: string) => `${orgUrl}|app-name:${displayName}`;
+
+export async function recordApp(paths: AppPaths, entry: AppEntry): Promise<void> {
+  const ledger = (await read(paths)) as Record<string, unknown>;
+  ledger[appKey(entry.orgUrl, entry.displayName)] = entry;
+  await writePrivateFile(fileOf(paths), JSON.stringify(ledger, null, 2));
+}
+
+export async function recordedAppId(paths: AppPaths, orgUrl: string, displayName: string): Promise<string | undefined> {
+  return (((await read(paths)) as Record<string, unknown>)[appKey(orgUrl, displayName)] as AppEntry | undefined)?.appId;
+}

@@ -124,6 +124,21 @@ export async function passwordSignIn(sandbox: Sandbox, userName: string, passwor
   }
 }
 
+/** A client-credentials token request for the org with the app's id and secret (what Partner Center does): the status. */
+export async function appToken(sandbox: Sandbox, appId: string, secret: string): Promise<number> {
+  const http = sandboxHttp(sandbox);
+  try {
+    const response = await http.send({
+      service: "entra", method: "POST", url: `${sandbox.connection.loginOrigin}/${sandbox.connection.tenantId}/oauth2/v2.0/token`,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ grant_type: "client_credentials", client_id: appId, client_secret: secret, scope: `${sandbox.connection.orgUrl}/.default` }).toString(),
+    });
+    return response.status;
+  } finally {
+    await http.close();
+  }
+}
+
 /**
  * Asserts the sandbox's final state after a successful setup, from the tenant's own records: one user,
  * enabled, with a usage location, no forced change, a password that never expires, the licence and no

@@ -1,4 +1,5 @@
 import { jsonResponse, readJson, type SandboxRequest, type SandboxResponse, type TokenClaims } from "./kit.js";
+import { pageOf } from "./odata.js";
 import { ENVIRONMENT_ID, type TenantState } from "./state.js";
 
 /**
@@ -18,6 +19,16 @@ export class PowerPlatformAdminService {
     private readonly orgUrl: string,
   ) {}
 
+  private environment(name: string, displayName: string, domainName: string, environmentSku: string, instanceUrl = `https://${domainName}.crm.dynamics.com/`): Record<string, unknown> {
+    return {
+      id: `${PREFIX}/${name}`, name, type: "Microsoft.BusinessAppPlatform/scopes/environments", location: "unitedstates",
+      properties: {
+        displayName, environmentSku, azureRegion: "westus",
+        linkedEnvironmentMetadata: { instanceUrl, domainName, uniqueName: `${domainName}sandbox`, version: this.state.scenario.dynamicsVersion },
+      },
+    };
+  }
+
   handle(request: SandboxRequest, claims: TokenClaims): SandboxResponse {
     if (!request.url.searchParams.get("api-version")) return bapError(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.");
     const caller = claims.idtyp === "app" ? undefined : this.state.users.get(claims.oid);
@@ -25,15 +36,15 @@ export class PowerPlatformAdminService {
     if (!isAdmin) return bapError(403, "Forbidden", "The caller does not have the Power Platform administrator role.");
     const path = request.url.pathname.replace(/\/+$/, "");
     if (request.method === "GET" && path === PREFIX) {
-      return jsonResponse(200, {
-        value: [{
-          id: `${PREFIX}/${ENVIRONMENT_ID}`, name: ENVIRONMENT_ID, type: "Microsoft.BusinessAppPlatform/scopes/environments", location: "unitedstates",
-          properties: {
-            displayName: "Contoso (sandbox)", environmentSku: "Production", azureRegion: "westus",
-            linkedEnvironmentMetadata: { instanceUrl: `${this.orgUrl}/`, domainName: "contoso", uniqueName: "contososandbox", version: this.state.scenario.dynamicsVersion },
-          },
-        }],
-      });
+      // A tenant has several environments (the default one, developer ones…) and the list pages with
+      // `nextLink` (the Terraform provider for Power Platform follows it): ours is not the first.
+      const environments = [
+        this.environment("2d0e4b7a-6c1f-4f7e-8a31-5b9c0d2e7f40", "Contoso developer", "contosodev", "Developer"),
+        this.environment("7f4c2c1e-2a59-4c9b-9a57-3d1e8e2f0b11", "Contoso trial", "contosotrial", "Trial"),
+        this.environment(ENVIRONMENT_ID, "Contoso (sandbox)", "contoso", "Production", `${this.orgUrl}/`),
+      ];
+      const page = pageOf(environments, request.url, this.state.scenario.pageSize);
+      return jsonResponse(200, { value: page.value, ...(page.nextLink ? { nextLink: page.nextLink } : {}) });
     }
     const addUser = new RegExp(`^${PREFIX}/([^/]+)/addUser$`).exec(path);
     if (request.method === "POST" && addUser) {

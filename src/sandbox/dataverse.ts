@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { jsonResponse, noContent, readJson, type SandboxRequest, type SandboxResponse, type TokenClaims } from "./kit.js";
-import { applyFilter, applySelect, ODataSyntaxError } from "./odata.js";
+import { applyFilter, applySelect, ODataSyntaxError, pageOf } from "./odata.js";
 import { readPackageForImport } from "./solution-zip.js";
 import { compareVersions } from "../solution/version.js";
 import { DEPTH_ORDER, ORGANIZATION_ID, SYSTEM_SOLUTIONS, type PrivilegeDepth, type Role, type SystemUser, type TenantState } from "./state.js";
@@ -117,14 +117,14 @@ export class DataverseService {
       case "solutions":
         if (method === "DELETE" && first.key) return this.requireAdmin(caller, "prvImportCustomization", "solution") ?? this.deleteSolution(keyGuid(first.key) ?? "");
         if (method !== "GET") break;
-        return this.list("solutions", [...SYSTEM_SOLUTIONS, ...this.state.solutions.values()].map((s) => ({ solutionid: s.solutionid, uniquename: s.uniquename, friendlyname: s.friendlyname, version: s.version, ismanaged: s.ismanaged, installedon: s.installedon })), query);
+        return this.list("solutions", [...SYSTEM_SOLUTIONS, ...this.state.solutions.values()].map((s) => ({ solutionid: s.solutionid, uniquename: s.uniquename, friendlyname: s.friendlyname, version: s.version, ismanaged: s.ismanaged, installedon: s.installedon })), request);
       case "ImportSolutionAsync":
         if (method !== "POST") break;
         return this.requireAdmin(caller, "prvImportCustomization", "solution") ?? this.importSolutionAsync(readJson(request));
       case "asyncoperations":
-        return this.entityOrList("asyncoperations", first.key, [...this.state.asyncOperations.values()].map(({ asyncoperationid, name, operationtype, statecode, statuscode, message, friendlymessage, createdon, startedon, completedon }) => ({ asyncoperationid, name, operationtype, statecode, statuscode, message, friendlymessage, createdon, startedon, completedon })), "asyncoperationid", query);
+        return this.entityOrList("asyncoperations", first.key, [...this.state.asyncOperations.values()].map(({ asyncoperationid, name, operationtype, statecode, statuscode, message, friendlymessage, createdon, startedon, completedon }) => ({ asyncoperationid, name, operationtype, statecode, statuscode, message, friendlymessage, createdon, startedon, completedon })), "asyncoperationid", request);
       case "importjobs":
-        return this.entityOrList("importjobs", first.key, [...this.state.importJobs.values()].map(({ components: _, ...job }) => job), "importjobid", query);
+        return this.entityOrList("importjobs", first.key, [...this.state.importJobs.values()].map(({ components: _, ...job }) => job), "importjobid", request);
       case "RetrieveFormattedImportJobResults": {
         const job = this.state.importJobs.get(keyGuid(first.key, "ImportJobId") ?? "");
         if (!job) return dataverseError(404, "0x80040217", `importjob With Id = ${first.key} Does Not Exist`);
@@ -132,9 +132,9 @@ export class DataverseService {
         return jsonResponse(200, { "@odata.context": this.context("Microsoft.Dynamics.CRM.RetrieveFormattedImportJobResultsResponse"), FormattedResults: this.state.formattedResults(job) });
       }
       case "businessunits":
-        return this.entityOrList("businessunits", first.key, this.state.businessUnits.map((b) => ({ businessunitid: b.businessunitid, name: b.name, _parentbusinessunitid_value: b.parentbusinessunitid })), "businessunitid", query);
+        return this.entityOrList("businessunits", first.key, this.state.businessUnits.map((b) => ({ businessunitid: b.businessunitid, name: b.name, _parentbusinessunitid_value: b.parentbusinessunitid })), "businessunitid", request);
       case "privileges":
-        return this.entityOrList("privileges", first.key, this.state.privileges.map((p) => ({ ...p })), "privilegeid", query);
+        return this.entityOrList("privileges", first.key, this.state.privileges.map((p) => ({ ...p })), "privilegeid", request);
       case "roles":
         return this.roles(request, first, segments.slice(1), caller);
       case "RetrieveRolePrivilegesRole":
@@ -147,14 +147,25 @@ export class DataverseService {
     return dataverseError(404, "0x80060888", `Resource not found for the segment '${segments[0]}'.`);
   }
 
-  private list(name: string, records: Record<string, unknown>[], query: URLSearchParams): SandboxResponse {
-    const filtered = applyFilter(records, query.get("$filter"));
-    const top = Number(query.get("$top") ?? filtered.length);
-    return jsonResponse(200, { "@odata.context": this.context(name), value: filtered.slice(0, top).map((r) => applySelect(r, query.get("$select"), query.get("$expand"))) });
+  /**
+   * A list, paged as Dataverse pages (PADOCS "Page results"): at most 5,000 rows, fewer when the client
+   * sends `Prefer: odata.maxpagesize=N` (answered with `Preference-Applied`), or the scenario's page size;
+   * `$top` asks for that many rows and no paging.
+   */
+  private list(name: string, records: Record<string, unknown>[], request: SandboxRequest): SandboxResponse {
+    const query = request.url.searchParams;
+    const filtered = applyFilter(records, query.get("$filter")).map((r) => applySelect(r, query.get("$select"), query.get("$expand")));
+    if (query.has("$top")) return jsonResponse(200, { "@odata.context": this.context(name), value: filtered.slice(0, Number(query.get("$top"))) });
+    const preferred = Number(/odata\.maxpagesize=(\d+)/.exec(request.headers.prefer ?? "")?.[1] ?? 0);
+    const sizes = [5000, preferred, this.state.scenario.pageSize].filter((size) => size > 0);
+    const page = pageOf(filtered, request.url, Math.min(...sizes));
+    const applied = preferred > 0 ? { "preference-applied": `odata.maxpagesize=${preferred}` } : undefined;
+    return jsonResponse(200, { "@odata.context": this.context(name), value: page.value, ...(page.nextLink ? { "@odata.nextLink": page.nextLink } : {}) }, applied);
   }
 
-  private entityOrList(name: string, key: string | undefined, records: Record<string, unknown>[], idField: string, query: URLSearchParams): SandboxResponse {
-    if (key === undefined) return this.list(name, records, query);
+  private entityOrList(name: string, key: string | undefined, records: Record<string, unknown>[], idField: string, request: SandboxRequest): SandboxResponse {
+    const query = request.url.searchParams;
+    if (key === undefined) return this.list(name, records, request);
     const id = keyGuid(key);
     const record = records.find((r) => r[idField] === id);
     if (!record) return dataverseError(404, "0x80040217", `${name.replace(/s$/, "")} With Id = ${key} Does Not Exist`);
@@ -227,7 +238,7 @@ export class DataverseService {
     const method = request.method;
     if (first.key === undefined) {
       if (method !== "GET") return dataverseError(405, "0x80060888", "Method not allowed.");
-      return this.list("roles", [...this.state.roles.values()].map((r) => this.roleJson(r)), request.url.searchParams);
+      return this.list("roles", [...this.state.roles.values()].map((r) => this.roleJson(r)), request);
     }
     const role = this.state.roles.get(keyGuid(first.key) ?? "");
     if (!role) return dataverseError(404, "0x80040217", `role With Id = ${first.key} Does Not Exist`);
@@ -307,7 +318,7 @@ export class DataverseService {
     const query = request.url.searchParams;
     const expandRoles = (query.get("$expand") ?? "").includes("systemuserroles_association");
     if (first.key === undefined) {
-      if (method === "GET") return this.list("systemusers", [...this.state.systemUsers.values()].map((u) => this.systemUserJson(u, expandRoles)), query);
+      if (method === "GET") return this.list("systemusers", [...this.state.systemUsers.values()].map((u) => this.systemUserJson(u, expandRoles)), request);
       if (method === "POST") return this.requireAdmin(caller, "prvCreateUser", "systemuser") ?? this.createApplicationUser(readJson(request));
       return dataverseError(405, "0x80060888", "Method not allowed.");
     }
@@ -332,7 +343,7 @@ export class DataverseService {
     if (association?.name !== "systemuserroles_association") return dataverseError(404, "0x80060888", `Resource not found for the segment '${rest[0]}'.`);
     if (method === "GET" && rest.length === 1) {
       const roles = [...user.roles].map((id) => this.state.roles.get(id)).filter((r): r is Role => Boolean(r)).map((r) => this.roleJson(r));
-      return this.list("roles", roles, query);
+      return this.list("roles", roles, request);
     }
     if (rest[rest.length - 1] !== "$ref") return dataverseError(404, "0x80060888", `Resource not found for the segment '${rest.join("/")}'.`);
     const denied = this.requireAdmin(caller, "prvWriteRole", "systemuser");
@@ -364,7 +375,13 @@ export class DataverseService {
     const applicationId = String(body.applicationid ?? "").toLowerCase();
     if (!applicationId) return dataverseError(400, "0x80040203", "Only application users can be created in this environment through the Web API; 'applicationid' is required. (sandbox code)");
     const app = [...this.state.applications.values()].find((a) => a.appId === applicationId);
-    if (!app) return dataverseError(400, "0x80040216", `The application with id ${applicationId} was not found in the tenant. (sandbox code)`);
+    // Dataverse looks the app up through its service principal, so it is refused until the service
+    // principal exists and has replicated (issue 10; terraform-provider-azuread#581). Microsoft's exact
+    // code and wording for this refusal are UNCONFIRMED: the sandbox keeps its own.
+    const servicePrincipal = [...this.state.servicePrincipals.values()].find((sp) => sp.appId === applicationId);
+    if (!app || !servicePrincipal || this.faults.notReplicatedYet("dataverseApplicationUser", applicationId)) {
+      return dataverseError(400, "0x80040216", `The application with id ${applicationId} was not found in the tenant. (sandbox code)`);
+    }
     if ([...this.state.systemUsers.values()].some((u) => u.applicationid === applicationId)) return dataverseError(412, "0x80040237", "A record with matching key values already exists.");
     const bind = String(body["businessunitid@odata.bind"] ?? "");
     const businessUnitId = new RegExp(`businessunits\\((${GUID})\\)`).exec(bind)?.[1]?.toLowerCase();
@@ -372,7 +389,7 @@ export class DataverseService {
     if (!businessUnit) return dataverseError(400, "0x80040217", `businessunit With Id = ${businessUnitId ?? bind} Does Not Exist`);
     const user = this.state.addSystemUser({
       domainname: `${applicationId}@${this.state.domains.find((d) => d.isInitial)!.id}`, fullname: `# ${app.displayName}`,
-      applicationid: applicationId, azureactivedirectoryobjectid: [...this.state.servicePrincipals.values()].find((sp) => sp.appId === applicationId)?.id ?? null,
+      applicationid: applicationId, azureactivedirectoryobjectid: servicePrincipal.id,
       accessmode: 4, islicensed: false, businessunitid: businessUnit.businessunitid,
     });
     return jsonResponse(201, { "@odata.context": this.context("systemusers/$entity"), ...this.systemUserJson(user, false) }, { "OData-EntityId": `${this.orgUrl}${API_PREFIX}systemusers(${user.systemuserid})` });
@@ -398,7 +415,7 @@ export class DataverseService {
     }
     if (first.key === undefined && method === "GET") {
       const denied = this.requirePrivilege(caller, "prvReadLead", "lead");
-      return denied ?? this.list("leads", [...this.state.leads.values()].map((l) => ({ leadid: l.leadid, ...l.fields, _ownerid_value: l.ownerid, createdon: l.createdon })), request.url.searchParams);
+      return denied ?? this.list("leads", [...this.state.leads.values()].map((l) => ({ leadid: l.leadid, ...l.fields, _ownerid_value: l.ownerid, createdon: l.createdon })), request);
     }
     const lead = this.state.leads.get(keyGuid(first.key) ?? "");
     if (!lead) return dataverseError(404, "0x80040217", `lead With Id = ${first.key} Does Not Exist`);

@@ -16,6 +16,18 @@ export interface FaultConfig {
   dropRate?: number;
   /** After a user is created, this many requests about it answer 404 (directory replication). */
   replication404s?: number;
+  /**
+   * Entra's replication delay after an app is created (msgraph-sdk-dotnet#3108, terraform-provider-azuread
+   * #581 and #611): this many `POST /servicePrincipals` for the new appId answer 400 "…does not reference a
+   * valid application object", this many `addPassword` on it answer 404, and, once its service principal
+   * exists, this many Dataverse application-user creates for it are refused.
+   */
+  appReplicationMisses?: number;
+  /**
+   * Requests (`"<METHOD> <path suffix>"`, e.g. `"POST /addPassword"`) that the service applies once and whose
+   * answer is then lost (the connection drops): the client cannot know whether they took effect.
+   */
+  lostAnswers?: string[];
   /** Added to every response. */
   latencyMs?: number;
   /** AADSTS error for password (ROPC) sign-ins of these users (all non-admin users when empty). */
@@ -45,7 +57,9 @@ export class FaultInjector {
   private readonly firstCallsSeen = new Set<string>();
   /** method+path → earliest time (ms) a retry is allowed. */
   private readonly retryNotBefore = new Map<string, number>();
-  readonly stats = { throttled: 0, errors: 0, drops: 0, retryAfterViolations: 0, replication404s: 0 };
+  readonly stats = { throttled: 0, errors: 0, drops: 0, retryAfterViolations: 0, replication404s: 0, replicationMisses: 0, lostAnswers: 0 };
+  /** `<operation>:<appId>` → refusals left before the new object counts as replicated there. */
+  private readonly replicating = new Map<string, number>();
 
   get current(): Readonly<FaultConfig> {
     return this.config;
@@ -117,6 +131,35 @@ export class FaultInjector {
 
   latencyFor(service: ServiceName): number {
     return this.applies(service) ? (this.config.latencyMs ?? 0) : 0;
+  }
+
+  /** A new object starts replicating: each of these operations on it is refused `appReplicationMisses` times. */
+  startReplication(operations: string[], id: string): void {
+    const misses = this.config.appReplicationMisses ?? 0;
+    if (misses > 0) for (const operation of operations) this.replicating.set(`${operation}:${id}`, misses);
+  }
+
+  /** True (and one refusal used) while this operation on that object is not replicated yet. */
+  notReplicatedYet(operation: string, id: string): boolean {
+    const key = `${operation}:${id}`;
+    const left = this.replicating.get(key) ?? 0;
+    if (left <= 0) return false;
+    this.replicating.set(key, left - 1);
+    this.stats.replicationMisses++;
+    return true;
+  }
+
+  /** True once for a request named in `lostAnswers`: it is applied, and then its answer is lost. */
+  takeLostAnswer(method: string, path: string): boolean {
+    const lost = this.config.lostAnswers ?? [];
+    const index = lost.findIndex((entry) => {
+      const [lostMethod, suffix] = entry.split(" ");
+      return lostMethod === method && suffix !== undefined && path.endsWith(suffix);
+    });
+    if (index < 0) return false;
+    this.config.lostAnswers = lost.filter((_, i) => i !== index);
+    this.stats.lostAnswers++;
+    return true;
   }
 
   /** Consumes one "previous import running" answer, if any are left. */

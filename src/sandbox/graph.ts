@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { jsonResponse, newRequestId, noContent, readJson, type SandboxRequest, type SandboxResponse, type TokenClaims } from "./kit.js";
-import { applyFilter, applySelect, ODataSyntaxError } from "./odata.js";
+import { applyFilter, applySelect, ODataSyntaxError, pageOf } from "./odata.js";
 import type { Application, DirectoryUser, TenantState } from "./state.js";
 import type { FaultInjector } from "./faults.js";
 
@@ -60,8 +60,10 @@ export class GraphService {
     return (this.state.users.get(claims.oid)?.directoryRoles.length ?? 0) > 0;
   }
 
-  private collection(name: string, value: unknown[]): SandboxResponse {
-    return jsonResponse(200, { "@odata.context": `${this.graphOrigin}/v1.0/$metadata#${name}`, value });
+  /** A collection; with `requestUrl`, paged as Graph pages directory lists (`@odata.nextLink`, `$skiptoken`). */
+  private collection(name: string, value: unknown[], requestUrl?: URL): SandboxResponse {
+    const page = requestUrl ? pageOf(value, requestUrl, this.state.scenario.pageSize) : { value, nextLink: undefined };
+    return jsonResponse(200, { "@odata.context": `${this.graphOrigin}/v1.0/$metadata#${name}`, value: page.value, ...(page.nextLink ? { "@odata.nextLink": page.nextLink } : {}) });
   }
 
   private route(request: SandboxRequest, segments: string[], query: URLSearchParams, claims: TokenClaims): SandboxResponse {
@@ -76,7 +78,7 @@ export class GraphService {
         })),
       }]);
     }
-    if (head === "domains" && method === "GET" && !id) return this.collection("domains", this.state.domains.map((d) => ({ ...d, availabilityStatus: null, passwordValidityPeriodInDays: 2147483647, passwordNotificationWindowInDays: 14 })));
+    if (head === "domains" && method === "GET" && !id) return this.collection("domains", this.state.domains.map((d) => ({ ...d, availabilityStatus: null, passwordValidityPeriodInDays: 2147483647, passwordNotificationWindowInDays: 14 })), request.url);
     if (head === "subscribedSkus" && method === "GET" && !id) {
       if (query.has("$filter")) return graphError(400, "Request_UnsupportedQuery", "Unsupported Query.");
       return this.collection("subscribedSkus", this.state.skus.map((s) => ({
@@ -122,7 +124,7 @@ export class GraphService {
     if (!id) {
       if (method === "GET") {
         const all = [...this.state.users.values()].map((u) => this.userJson(u, null));
-        return this.collection("users", applyFilter(all, query.get("$filter")).map((u) => applySelect(u, query.get("$select"))));
+        return this.collection("users", applyFilter(all, query.get("$filter")).map((u) => applySelect(u, query.get("$select"))), request.url);
       }
       if (method === "POST") return this.createUser(readJson(request));
     }
@@ -279,7 +281,7 @@ export class GraphService {
     if (!id) {
       if (method === "GET") {
         const all = [...this.state.applications.values()].map((a) => this.applicationJson(a));
-        return this.collection("applications", applyFilter(all, query.get("$filter")).map((a) => applySelect(a, query.get("$select"))));
+        return this.collection("applications", applyFilter(all, query.get("$filter")).map((a) => applySelect(a, query.get("$select"))), request.url);
       }
       if (method === "POST") {
         const body = readJson(request);
@@ -290,6 +292,7 @@ export class GraphService {
           requiredResourceAccess: Array.isArray(body.requiredResourceAccess) ? body.requiredResourceAccess : [], publicClientFlows: false, appRoles: new Set(),
         };
         this.state.applications.set(app.id, app);
+        this.faults.startReplication(["servicePrincipal", "addPassword"], app.appId);
         return jsonResponse(201, this.applicationJson(app));
       }
     }
@@ -301,6 +304,9 @@ export class GraphService {
       return noContent();
     }
     if (action === "addPassword" && method === "POST") {
+      if (this.faults.notReplicatedYet("addPassword", app.appId)) {
+        return graphError(404, "Request_ResourceNotFound", `Resource '${app.id}' does not exist or one of its queried reference-property objects are not present.`);
+      }
       const credential = (readJson(request).passwordCredential ?? {}) as Record<string, unknown>;
       const secretText = `${randomBytes(3).toString("hex").slice(0, 3)}8Q~${randomBytes(27).toString("base64url").slice(0, 34)}`;
       const now = Date.now();
@@ -327,17 +333,21 @@ export class GraphService {
     const method = request.method;
     if (!id && method === "GET") {
       const all = [...this.state.servicePrincipals.values()].map((sp) => ({ ...sp }));
-      return this.collection("servicePrincipals", applyFilter(all, query.get("$filter")).map((sp) => applySelect(sp, query.get("$select"))));
+      return this.collection("servicePrincipals", applyFilter(all, query.get("$filter")).map((sp) => applySelect(sp, query.get("$select"))), request.url);
     }
     if (!id && method === "POST") {
       const appId = String(readJson(request).appId ?? "");
       const app = [...this.state.applications.values()].find((a) => a.appId === appId);
-      if (!app) return graphError(400, "Request_BadRequest", `The appId '${appId}' of the service principal does not reference a valid application object.`);
+      // Also right after the app's creation, until it has replicated (msgraph-sdk-dotnet#3108).
+      if (!app || this.faults.notReplicatedYet("servicePrincipal", appId)) {
+        return graphError(400, "Request_BadRequest", `The appId '${appId}' of the service principal does not reference a valid application object.`, { details: [{ target: "appId", code: "NoBackingApplicationObject" }] });
+      }
       if ([...this.state.servicePrincipals.values()].some((sp) => sp.appId === appId)) {
         return graphError(409, "Request_MultipleObjectsWithSameKeyValue", "The service principal cannot be created, updated, or restored because the service principal name is already in use.");
       }
       const servicePrincipal = { id: randomUUID(), appId, displayName: app.displayName, accountEnabled: true };
       this.state.servicePrincipals.set(servicePrincipal.id, servicePrincipal);
+      this.faults.startReplication(["dataverseApplicationUser"], appId);
       return jsonResponse(201, servicePrincipal);
     }
     const servicePrincipal = id ? this.state.servicePrincipals.get(id) : undefined;

@@ -137,3 +137,20 @@ export function applySelect(record: Record<string, unknown>, select: string | nu
   const keep = new Set([...select.split(",").map((s) => s.trim()), ...expanded]);
   return Object.fromEntries(Object.entries(record).filter(([key]) => keep.has(key) || key.startsWith("@odata")));
 }
+
+/**
+ * Server-driven paging, as the services do it: a page of at most `pageSize` records and, when more are
+ * left, a next link that repeats the request's query with an opaque `$skiptoken` (Graph "Paging Microsoft
+ * Graph data"; Dataverse "Page results": `@odata.nextLink`; the Power Platform admin API: `nextLink`).
+ * Clients must follow the link as given, so the token means nothing outside the sandbox.
+ */
+export function pageOf<T>(records: T[], requestUrl: URL, pageSize: number | undefined): { value: T[]; nextLink: string | undefined } {
+  const token = requestUrl.searchParams.get("$skiptoken");
+  const offset = token === null ? 0 : Number(/^offset:(\d+)$/.exec(Buffer.from(token, "base64url").toString("utf8"))?.[1] ?? Number.NaN);
+  if (Number.isNaN(offset)) throw new ODataSyntaxError(`The $skiptoken '${token}' is not one this service issued.`);
+  if (!pageSize || pageSize <= 0 || offset + pageSize >= records.length) return { value: records.slice(offset), nextLink: undefined };
+  // The request's own query, as it was sent, with the next token in place of the last one.
+  const query = requestUrl.search.slice(1).split("&").filter((pair) => pair !== "" && !/^(\$|%24)skiptoken=/i.test(pair));
+  query.push(`$skiptoken=${Buffer.from(`offset:${offset + pageSize}`, "utf8").toString("base64url")}`);
+  return { value: records.slice(offset, offset + pageSize), nextLink: `${requestUrl.origin}${requestUrl.pathname}?${query.join("&")}` };
+}

@@ -164,6 +164,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const automationApp = [...state.applications.values()].find((a) => a.appId === state.credentials.automationClientId)!;
   const partnerCenter = new PartnerCenterAccount(TENANT_ID, [state.findUser(state.credentials.adminUserName)!.id, automationApp.appId], state.scenario.partnerCenterRole);
   const productIngestion = new PartnerCenterService(partnerCenter, state.scenario, faults, origins.graph);
+  // Query strings are read with WHATWG URLSearchParams, which decodes them as Graph, Dataverse and the admin
+  // API do (application/x-www-form-urlencoded): a raw `+` is a space, `%XX` is decoded, a raw `&` ends the
+  // value and starts the next parameter. A client that does not encode its query values fails here as there.
   const downloadPath = `/sandbox-packages/${SANDBOX_SOLUTION_FILE_NAME}`;
 
   const connection: SandboxConnection = {
@@ -291,6 +294,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       } catch (error) {
         response = jsonResponse(500, { error: { code: "InternalServerError", message: `Sandbox failure: ${(error as Error).message}` } });
       }
+    }
+    if (decision.kind === "none" && !isControl && faults.takeLostAnswer(request.method, url.pathname)) {
+      // Applied, but the answer never arrives: the client cannot tell whether the request took effect.
+      entry.fault = "drop";
+      entry.status = response.status;
+      incoming.socket.destroy();
+      notify(entry);
+      return;
     }
     entry.status = response.status;
     const requestId = newRequestId();

@@ -225,6 +225,8 @@ export interface SandboxScenario {
   partnerCenterRunningPolls: number;
   /** Product types whose customer-leads configure fails with `notSupported`. */
   partnerCenterNotSupportedTypes: ProductType[];
+  /** Rows per page of every paged list (Graph, Dataverse, Power Platform); 0 = the services' own sizes. */
+  pageSize: number;
 }
 
 export const DEFAULT_SCENARIO: SandboxScenario = {
@@ -238,6 +240,7 @@ export const DEFAULT_SCENARIO: SandboxScenario = {
   partnerCenterPollSeconds: 1,
   partnerCenterRunningPolls: 1,
   partnerCenterNotSupportedTypes: [],
+  pageSize: 0,
 };
 
 /** Deterministic GUID from a name, for seeded records whose real ids are not public. */

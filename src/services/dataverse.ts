@@ -1,4 +1,5 @@
-import type { HttpClient, HttpResponse } from "./http.js";
+import { odataString, withQuery, type HttpClient, type HttpResponse, type QueryValues } from "./http.js";
+import { readAllPages, type ListPage } from "./pages.js";
 import type { TokenProvider } from "../auth/msal.js";
 import { ServiceError } from "./service-error.js";
 
@@ -17,7 +18,7 @@ export class DataverseApi {
     this.apiRoot = `${orgUrl}/api/data/v9.2/`;
   }
 
-  private async send(method: "GET" | "POST" | "PATCH" | "DELETE", path: string, body?: unknown, extraHeaders: Record<string, string> = {}, idempotent?: boolean): Promise<HttpResponse> {
+  private async send(method: "GET" | "POST" | "PATCH" | "DELETE", path: string, body?: unknown, extraHeaders: Record<string, string> = {}, idempotent?: boolean, notYetReplicated?: (response: HttpResponse) => boolean): Promise<HttpResponse> {
     const token = await this.tokens.getAccessToken(this.orgUrl);
     const headers: Record<string, string> = {
       Accept: "application/json",
@@ -30,10 +31,12 @@ export class DataverseApi {
     const response = await this.http.send({
       service: "dataverse",
       method,
-      url: `${this.apiRoot}${path}`,
+      // A next-page link is absolute (pages.ts checks it stays on this origin).
+      url: path.startsWith("https://") ? path : `${this.apiRoot}${path}`,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       idempotent,
+      notYetReplicated,
     });
     if (response.status >= 400) {
       let code = "";
@@ -54,16 +57,18 @@ export class DataverseApi {
     return (await this.send("GET", path)).json<T>();
   }
 
-  async list<T>(path: string): Promise<T[]> {
-    return (await this.get<{ value: T[] }>(path)).value;
+  /** Every row, following `@odata.nextLink` (Dataverse pages at 5,000 rows, or at `Prefer: odata.maxpagesize`). */
+  async list<T>(path: string, query: QueryValues = {}): Promise<T[]> {
+    const first = withQuery(path, query);
+    return readAllPages(`${this.apiRoot}${first}`, await this.get<ListPage<T>>(first), (nextLink) => this.get<ListPage<T>>(nextLink));
   }
 
   /**
    * POST; returns the JSON body when there is one, and the created record's id from OData-EntityId.
    * `idempotent`: sending it twice has the effect of sending it once, so transient failures are retried.
    */
-  async post<T = unknown>(path: string, body: unknown, headers: Record<string, string> = {}, options: { idempotent?: boolean } = {}): Promise<{ body: T | undefined; entityId: string | undefined }> {
-    const response = await this.send("POST", path, body, headers, options.idempotent);
+  async post<T = unknown>(path: string, body: unknown, headers: Record<string, string> = {}, options: { idempotent?: boolean; notYetReplicated?: (response: HttpResponse) => boolean } = {}): Promise<{ body: T | undefined; entityId: string | undefined }> {
+    const response = await this.send("POST", path, body, headers, options.idempotent, options.notYetReplicated);
     const entityId = /\(([0-9a-f-]{36})\)$/i.exec(response.headers["odata-entityid"] ?? "")?.[1];
     return { body: response.body.length > 0 ? response.json<T>() : undefined, entityId };
   }
@@ -148,7 +153,12 @@ export interface RolePrivilege {
   Depth: Depth;
 }
 
-const quote = (value: string) => `'${value.replace(/'/g, "''")}'`;
+const quote = odataString;
+const SOLUTION_SELECT = "solutionid,uniquename,version,ismanaged";
+const SYSTEM_USER_SELECT = "systemuserid,domainname,isdisabled,_businessunitid_value,azureactivedirectoryobjectid";
+
+/** Dataverse's refusal of an application user whose app it cannot see in Entra yet (wording UNCONFIRMED). */
+export const applicationNotInTenantYet = (response: HttpResponse) => response.status >= 400 && response.status < 500 && /not found in the tenant/i.test(response.text());
 
 export class EnvironmentApi {
   constructor(readonly dataverse: DataverseApi) {}
@@ -162,18 +172,18 @@ export class EnvironmentApi {
   }
 
   async solutionById(solutionId: string): Promise<InstalledSolution | undefined> {
-    const [solution] = await this.dataverse.list<InstalledSolution>(`solutions?$select=solutionid,uniquename,version,ismanaged&$filter=solutionid eq ${solutionId}`);
+    const [solution] = await this.dataverse.list<InstalledSolution>("solutions", { $select: SOLUTION_SELECT, $filter: `solutionid eq ${solutionId}` });
     return solution;
   }
 
   async findSolution(uniqueName: string): Promise<InstalledSolution | undefined> {
-    const [solution] = await this.dataverse.list<InstalledSolution>(`solutions?$select=solutionid,uniquename,version,ismanaged&$filter=uniquename eq ${quote(uniqueName)}`);
+    const [solution] = await this.dataverse.list<InstalledSolution>("solutions", { $select: SOLUTION_SELECT, $filter: `uniquename eq ${quote(uniqueName)}` });
     return solution;
   }
 
   /** An import of this solution that has started and not completed (a re-run watches it instead of starting another). */
   async findRunningImport(solutionName: string): Promise<ImportJob | undefined> {
-    const jobs = await this.dataverse.list<ImportJob>(`importjobs?$select=importjobid,solutionname,progress,completedon,startedon&$filter=solutionname eq ${quote(solutionName)} and completedon eq null`);
+    const jobs = await this.dataverse.list<ImportJob>("importjobs", { $select: "importjobid,solutionname,progress,completedon,startedon", $filter: `solutionname eq ${quote(solutionName)} and completedon eq null` });
     return jobs[0];
   }
 
@@ -220,35 +230,36 @@ export class EnvironmentApi {
 
   /** Every business unit's copy of the role (dataverse §6.1). */
   roles(name: string): Promise<RoleRow[]> {
-    return this.dataverse.list<RoleRow>(`roles?$select=roleid,name,_businessunitid_value,_parentroleid_value,isinherited,solutionid&$filter=name eq ${quote(name)}`);
+    return this.dataverse.list<RoleRow>("roles", { $select: "roleid,name,_businessunitid_value,_parentroleid_value,isinherited,solutionid", $filter: `name eq ${quote(name)}` });
   }
 
   async systemUserByObjectId(objectId: string): Promise<SystemUserRow | undefined> {
-    const [user] = await this.dataverse.list<SystemUserRow>(
-      `systemusers?$select=systemuserid,domainname,isdisabled,_businessunitid_value,azureactivedirectoryobjectid&$filter=azureactivedirectoryobjectid eq ${objectId}&$expand=systemuserroles_association($select=roleid,name)`,
-    );
+    const [user] = await this.dataverse.list<SystemUserRow>("systemusers", { $select: SYSTEM_USER_SELECT, $filter: `azureactivedirectoryobjectid eq ${objectId}`, $expand: "systemuserroles_association($select=roleid,name)" });
     return user;
   }
 
   async systemUserByApplicationId(applicationId: string): Promise<SystemUserRow | undefined> {
-    const [user] = await this.dataverse.list<SystemUserRow>(
-      `systemusers?$select=systemuserid,domainname,isdisabled,_businessunitid_value,azureactivedirectoryobjectid&$filter=applicationid eq ${applicationId}&$expand=systemuserroles_association($select=roleid,name)`,
-    );
+    const [user] = await this.dataverse.list<SystemUserRow>("systemusers", { $select: SYSTEM_USER_SELECT, $filter: `applicationid eq ${applicationId}`, $expand: "systemuserroles_association($select=roleid,name)" });
     return user;
   }
 
   async rootBusinessUnitId(): Promise<string> {
-    const [root] = await this.dataverse.list<{ businessunitid: string }>("businessunits?$select=businessunitid&$filter=_parentbusinessunitid_value eq null");
+    const [root] = await this.dataverse.list<{ businessunitid: string }>("businessunits", { $select: "businessunitid", $filter: "_parentbusinessunitid_value eq null" });
     if (!root) throw new Error("Dataverse returned no root business unit.");
     return root.businessunitid;
   }
 
-  /** An application user (dataverse §5.3): the app's identity in Dynamics, in the given business unit. */
+  /**
+   * An application user (dataverse §5.3): the app's identity in Dynamics, in the given business unit.
+   * Dataverse refuses it until the app's service principal has replicated (issue 10; the exact refusal
+   * text is UNCONFIRMED): such a refusal is resent under the retry policy.
+   */
   async createApplicationUser(applicationId: string, businessUnitId: string): Promise<string> {
     const { body, entityId } = await this.dataverse.post<{ systemuserid: string }>(
       "systemusers",
       { applicationid: applicationId, "businessunitid@odata.bind": `/businessunits(${businessUnitId})` },
       { Prefer: "return=representation" },
+      { notYetReplicated: applicationNotInTenantYet },
     );
     return body?.systemuserid ?? entityId!;
   }
@@ -292,7 +303,7 @@ export class EnvironmentApi {
 
   privileges(names: readonly string[]): Promise<PrivilegeRow[]> {
     const filter = names.map((name) => `name eq ${quote(name)}`).join(" or ");
-    return this.dataverse.list<PrivilegeRow>(`privileges?$select=privilegeid,name,canbebasic,canbelocal,canbedeep,canbeglobal&$filter=${filter}`);
+    return this.dataverse.list<PrivilegeRow>("privileges", { $select: "privilegeid,name,canbebasic,canbelocal,canbedeep,canbeglobal", $filter: filter });
   }
 
   async rolePrivileges(roleId: string): Promise<RolePrivilege[]> {

@@ -1,5 +1,7 @@
-import { AuthenticationHandler, Client, GraphError, type Context, type Middleware, type MiddlewareOptions } from "@microsoft/microsoft-graph-client";
-import type { HttpClient } from "./http.js";
+import { AuthenticationHandler, Client, GraphError, type Context, type GraphRequest, type Middleware, type MiddlewareOptions } from "@microsoft/microsoft-graph-client";
+import { randomBytes } from "node:crypto";
+import { HttpFailure, odataString, withQuery, type HttpClient, type HttpResponse, type QueryValues } from "./http.js";
+import { readAllPages, type ListPage } from "./pages.js";
 import type { TokenProvider } from "../auth/msal.js";
 import { ServiceError } from "./service-error.js";
 
@@ -12,6 +14,20 @@ import { ServiceError } from "./service-error.js";
  */
 /** Per-request marker: this write may be resent after a 5xx or a dropped connection (same effect twice). */
 class ResendSafely implements MiddlewareOptions {}
+
+/**
+ * Per-request holder of a failure below the SDK (no answer, retries exhausted, Ctrl+C): the SDK turns any
+ * error of a middleware into a GraphError with status -1 and drops the original, which steps need in
+ * order to tell "refused" from "outcome unknown".
+ */
+class TransportFailure implements MiddlewareOptions {
+  failure: unknown;
+}
+
+/** Per-request marker: resend while the answer says a just-created object is not replicated yet. */
+class RetryWhileReplicating implements MiddlewareOptions {
+  constructor(readonly notYetReplicated: (response: HttpResponse) => boolean) {}
+}
 
 class HttpLayerHandler implements Middleware {
   constructor(private readonly http: HttpClient) {}
@@ -26,15 +42,19 @@ class HttpLayerHandler implements Middleware {
     });
     const method = (options.method ?? "GET").toUpperCase() as "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
     const idempotent = context.middlewareControl?.getMiddlewareOptions(ResendSafely) ? true : undefined;
-    const response = await this.http.send({ service: "graph", method, url, headers, body: typeof options.body === "string" ? options.body : undefined, idempotent });
+    const replication = context.middlewareControl?.getMiddlewareOptions(RetryWhileReplicating) as RetryWhileReplicating | undefined;
+    const body = typeof options.body === "string" ? options.body : undefined;
+    let response: HttpResponse;
+    try {
+      response = await this.http.send({ service: "graph", method, url, headers, body, idempotent, notYetReplicated: replication?.notYetReplicated });
+    } catch (error) {
+      const holder = context.middlewareControl?.getMiddlewareOptions(TransportFailure) as TransportFailure | undefined;
+      if (holder) holder.failure = error;
+      throw error;
+    }
     const empty = response.status === 204 || response.status === 304 || response.body.length === 0;
     context.response = new Response(empty ? null : response.body, { status: response.status, headers: response.headers });
   }
-}
-
-export interface GraphRequestOptions {
-  select?: string[];
-  filter?: string;
 }
 
 export class GraphApi {
@@ -54,10 +74,13 @@ export class GraphApi {
     });
   }
 
-  private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  /** One request: `markers` are per-request middleware options; errors become ServiceError or the transport's own. */
+  private async call<T>(operation: string, path: string, markers: MiddlewareOptions[], run: (request: GraphRequest) => Promise<T>): Promise<T> {
+    const transport = new TransportFailure();
     try {
-      return await run();
+      return await run(this.client.api(path).middlewareOptions([transport, ...markers]));
     } catch (error) {
+      if (transport.failure !== undefined) throw transport.failure;
       if (error instanceof GraphError) {
         throw new ServiceError("graph", error.statusCode, error.code ?? "", error.message, operation, error.requestId ?? undefined);
       }
@@ -65,33 +88,36 @@ export class GraphApi {
     }
   }
 
-  async get<T>(path: string, options: GraphRequestOptions = {}): Promise<T> {
-    return this.call(`GET ${path}`, async () => {
-      let request = this.client.api(path);
-      if (options.select) request = request.select(options.select);
-      if (options.filter) request = request.filter(options.filter);
-      return (await request.get()) as T;
-    });
+  /** `query` values are encoded by `withQuery`; the SDK passes a query given in the path through as it is. */
+  async get<T>(path: string, query: QueryValues = {}): Promise<T> {
+    return this.call(`GET ${path.split("?")[0]}`, withQuery(path, query), [], async (request) => (await request.get()) as T);
   }
 
-  async list<T>(path: string, options: GraphRequestOptions = {}): Promise<T[]> {
-    const page = await this.get<{ value: T[] }>(path, options);
-    return page.value;
+  /** Every item of a collection, following `@odata.nextLink` (Graph pages applications, users, …). */
+  async list<T>(path: string, query: QueryValues = {}): Promise<T[]> {
+    const first = await this.get<ListPage<T>>(path, query);
+    return readAllPages(`${this.graphEndpoint}/v1.0${path}`, first, (nextLink) => this.get<ListPage<T>>(nextLink));
   }
 
-  /** `idempotent`: sending it twice has the effect of sending it once, so transient failures are retried. */
-  async post<T>(path: string, body: unknown, options: { idempotent?: boolean } = {}): Promise<T> {
-    const request = options.idempotent ? this.client.api(path).middlewareOptions([new ResendSafely()]) : this.client.api(path);
-    return this.call(`POST ${path}`, async () => (await request.post(body)) as T);
+  /**
+   * `idempotent`: sending it twice has the effect of sending it once, so transient failures are retried.
+   * `notYetReplicated`: an answer that only means a just-created object is not replicated yet (resent).
+   */
+  async post<T>(path: string, body: unknown, options: { idempotent?: boolean; notYetReplicated?: (response: HttpResponse) => boolean } = {}): Promise<T> {
+    const markers: MiddlewareOptions[] = [
+      ...(options.idempotent ? [new ResendSafely()] : []),
+      ...(options.notYetReplicated ? [new RetryWhileReplicating(options.notYetReplicated)] : []),
+    ];
+    return this.call(`POST ${path}`, path, markers, async (request) => (await request.post(body)) as T);
   }
 
   /** PATCH sets values: sending it twice has the same effect, so it is retried like a read. */
   async patch(path: string, body: unknown): Promise<void> {
-    await this.call(`PATCH ${path}`, async () => this.client.api(path).middlewareOptions([new ResendSafely()]).patch(body));
+    await this.call(`PATCH ${path}`, path, [new ResendSafely()], async (request) => request.patch(body));
   }
 
   async delete(path: string): Promise<void> {
-    await this.call(`DELETE ${path}`, async () => this.client.api(path).delete());
+    await this.call(`DELETE ${path}`, path, [], async (request) => request.delete());
   }
 
   get endpoint(): string {
@@ -148,7 +174,7 @@ export class DirectoryApi {
   constructor(readonly graph: GraphApi) {}
 
   async organization(): Promise<GraphOrganization> {
-    const [organization] = await this.graph.list<GraphOrganization>("/organization", { select: ["id", "displayName", "countryLetterCode"] });
+    const [organization] = await this.graph.list<GraphOrganization>("/organization", { $select: "id,displayName,countryLetterCode" });
     if (!organization) throw new Error("Graph returned no organization for this tenant.");
     return organization;
   }
@@ -164,7 +190,7 @@ export class DirectoryApi {
   /** The user, or undefined when Graph says it does not exist. */
   async findUser(idOrUpn: string): Promise<GraphUser | undefined> {
     try {
-      return await this.graph.get<GraphUser>(`/users/${encodeURIComponent(idOrUpn)}`, { select: USER_SELECT });
+      return await this.graph.get<GraphUser>(`/users/${encodeURIComponent(idOrUpn)}`, { $select: USER_SELECT.join(",") });
     } catch (error) {
       if (error instanceof ServiceError && error.status === 404) return undefined;
       throw error;
@@ -202,14 +228,32 @@ export interface ServicePrincipal {
   appId: string;
 }
 
-const quoteOData = (value: string) => `'${value.replace(/'/g, "''")}'`;
+const APPLICATION_SELECT = "id,appId,displayName,signInAudience,passwordCredentials";
+
+/**
+ * Entra's replication right after POST /applications (msgraph-sdk-dotnet#3108, terraform-provider-azuread
+ * #581 and #611): for seconds, POST /servicePrincipals answers 400 "…does not reference a valid application
+ * object" and addPassword answers 404 Request_ResourceNotFound. Both are refusals, resent under the policy.
+ */
+const servicePrincipalNotReplicated = (response: HttpResponse) => response.status === 400 && /does not reference a valid application object/i.test(response.text());
+const applicationNotReplicated = (response: HttpResponse) => response.status === 404 && /Request_ResourceNotFound/.test(response.text());
+
+/** Whether a write may have been applied although no answer said so (a dropped connection, a 5xx). */
+function outcomeUnknown(error: unknown): boolean {
+  return (error instanceof HttpFailure && error.lastStatus === undefined) || (error instanceof ServiceError && error.status >= 500);
+}
 
 /** Applications and service principals (the app identity), in the same typed style. */
 export class ApplicationsApi {
   constructor(readonly graph: GraphApi) {}
 
   byDisplayName(displayName: string): Promise<GraphApplication[]> {
-    return this.graph.list<GraphApplication>("/applications", { filter: `displayName eq ${quoteOData(displayName)}`, select: ["id", "appId", "displayName", "signInAudience", "passwordCredentials"] });
+    return this.graph.list<GraphApplication>("/applications", { $filter: `displayName eq ${odataString(displayName)}`, $select: APPLICATION_SELECT });
+  }
+
+  async byAppId(appId: string): Promise<GraphApplication | undefined> {
+    const [application] = await this.graph.list<GraphApplication>("/applications", { $filter: `appId eq ${odataString(appId)}`, $select: APPLICATION_SELECT });
+    return application;
   }
 
   create(body: Record<string, unknown>): Promise<GraphApplication> {
@@ -217,16 +261,46 @@ export class ApplicationsApi {
   }
 
   async servicePrincipal(appId: string): Promise<ServicePrincipal | undefined> {
-    const [servicePrincipal] = await this.graph.list<ServicePrincipal>("/servicePrincipals", { filter: `appId eq ${quoteOData(appId)}`, select: ["id", "appId"] });
+    const [servicePrincipal] = await this.graph.list<ServicePrincipal>("/servicePrincipals", { $filter: `appId eq ${odataString(appId)}`, $select: "id,appId" });
     return servicePrincipal;
   }
 
   createServicePrincipal(appId: string): Promise<ServicePrincipal> {
-    return this.graph.post<ServicePrincipal>("/servicePrincipals", { appId });
+    return this.graph.post<ServicePrincipal>("/servicePrincipals", { appId }, { notYetReplicated: servicePrincipalNotReplicated });
   }
 
-  addPassword(applicationObjectId: string, displayName: string, endDateTime: Date): Promise<{ keyId: string; secretText: string; endDateTime: string }> {
-    return this.graph.post(`/applications/${applicationObjectId}/addPassword`, { passwordCredential: { displayName, endDateTime: endDateTime.toISOString() } });
+  /**
+   * Adds a client secret. Never resent blindly: a secret added without its answer reaching us is a live
+   * credential nobody holds. So each call names its secret with a marker, and after an unknown outcome it
+   * looks at the application's secrets, removes the one it may have added, and only then sends once more.
+   */
+  async addPassword(applicationObjectId: string, displayName: string, endDateTime: Date): Promise<{ keyId: string; secretText: string; endDateTime: string }> {
+    const marked = `${displayName} ${randomBytes(4).toString("hex")}`;
+    const send = () =>
+      this.graph.post<{ keyId: string; secretText: string; endDateTime: string }>(
+        `/applications/${applicationObjectId}/addPassword`,
+        { passwordCredential: { displayName: marked, endDateTime: endDateTime.toISOString() } },
+        { notYetReplicated: applicationNotReplicated },
+      );
+    try {
+      return await send();
+    } catch (error) {
+      if (!outcomeUnknown(error)) throw error;
+    }
+    await this.removeMarkedPassword(applicationObjectId, marked);
+    try {
+      return await send();
+    } catch (error) {
+      // Unknown twice: leave no secret of this run behind; a re-run adds one.
+      if (outcomeUnknown(error)) await this.removeMarkedPassword(applicationObjectId, marked);
+      throw error;
+    }
+  }
+
+  /** Removes the secret this run may have added (found by its marker), if Entra holds it. */
+  private async removeMarkedPassword(applicationObjectId: string, marked: string): Promise<void> {
+    const application = await this.graph.get<Pick<GraphApplication, "passwordCredentials">>(`/applications/${applicationObjectId}`, { $select: "passwordCredentials" });
+    for (const orphan of application.passwordCredentials.filter((c) => c.displayName === marked)) await this.removePassword(applicationObjectId, orphan.keyId);
   }
 
   async removePassword(applicationObjectId: string, keyId: string): Promise<void> {

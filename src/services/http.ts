@@ -28,6 +28,37 @@ export interface HttpRequest {
   onProgress?: (receivedBytes: number, totalBytes: number | undefined) => void;
   /** Follow https redirects (default true); false returns the 3xx answer itself. */
   followRedirects?: boolean;
+  /**
+   * True for an answer that only says the directory has not replicated a just-created object yet: the
+   * service refused the request (nothing was applied), so it is resent under the retry policy, even a POST.
+   */
+  notYetReplicated?: (response: HttpResponse) => boolean;
+}
+
+/** Query values by name (`$filter`, `api-version`…); undefined values are left out. */
+export type QueryValues = Record<string, string | number | undefined>;
+
+/**
+ * The one way to put a query on a URL: every value is percent-encoded, so a name holding `& + # ' %`,
+ * spaces or non-ASCII letters reaches the service as typed. Servers decode queries as forms do (a raw `+`
+ * is a space, a raw `&` starts the next parameter, `#` ends the URL), so nothing may go raw. `$ , : / @ ( )`
+ * stay readable: they mean nothing special inside a query value.
+ */
+export function withQuery(path: string, query: QueryValues = {}): string {
+  const pairs = Object.entries(query)
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value]) => `${name}=${encodeQueryValue(String(value))}`);
+  if (pairs.length === 0) return path;
+  return `${path}${path.includes("?") ? "&" : "?"}${pairs.join("&")}`;
+}
+
+function encodeQueryValue(value: string): string {
+  return encodeURIComponent(value).replace(/%(24|2C|3A|2F|40)/gi, (escaped) => decodeURIComponent(escaped));
+}
+
+/** An OData string literal: quoted, with each single quote doubled (OData ABNF, SQUOTE-in-string). */
+export function odataString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
 }
 
 export interface HttpResponse {
@@ -145,11 +176,13 @@ export class HttpClient {
         networkError = describeNetworkError(error);
         this.trace(`✗ ${request.method} ${this.safeUrl(request.url)}: ${networkError}`);
       }
-      if (response && !isTransientStatus(response.status)) return response;
+      const notYetReplicated = response !== undefined && request.notYetReplicated?.(response) === true;
+      if (response && !isTransientStatus(response.status) && !notYetReplicated) return response;
       const decision = decideRetry(
         {
           attempt,
           status: response?.status,
+          notYetReplicated,
           networkError,
           retryAfterMs: parseRetryAfter(response?.headers["retry-after"]),
           idempotent,
@@ -165,7 +198,7 @@ export class HttpClient {
         }
         // A non-idempotent request answered 5xx goes back to the caller, which reports the service's own
         // error and leaves the tenant to be re-inspected on the next run rather than resending it.
-        if (!idempotent && response!.status !== 429) return response!;
+        if (notYetReplicated || (!idempotent && response!.status !== 429)) return response!;
         throw new HttpFailure(request, `${request.method} ${this.safeUrl(request.url)} kept failing: ${decision.reason}.`, response!.status);
       }
       this.trace(`↻ ${decision.reason}; retrying in ${(decision.delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${this.policy.maxAttempts})`);

@@ -5,6 +5,9 @@
  * - 503/504 and 500/502 and dropped connections are retried only for idempotent requests. A POST that may
  *   have been applied is never resent blindly; the step re-inspects the tenant instead.
  * - Retry-After (seconds or an HTTP date) is honoured exactly: never a resend before it has passed.
+ * - An answer that says a just-created directory object has not replicated yet (Entra's eventual
+ *   consistency: msgraph-sdk-dotnet#3108, terraform-provider-azuread#581/#611) is a refusal, so it is
+ *   retried even for POST, for up to `replicationAttempts`: replication takes seconds, sometimes a minute.
  * - Otherwise capped exponential back-off with jitter; a cap on attempts and an overall deadline.
  */
 export interface RetryPolicy {
@@ -15,6 +18,8 @@ export interface RetryPolicy {
   deadlineMs: number;
   /** Each attempt is abandoned after this long without a complete answer. */
   requestTimeoutMs: number;
+  /** Attempts for a request refused only because a just-created object has not replicated yet. */
+  replicationAttempts: number;
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
@@ -23,6 +28,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxDelayMs: 20_000,
   deadlineMs: 180_000,
   requestTimeoutMs: 100_000,
+  replicationAttempts: 10,
 };
 
 /** Milliseconds to wait, from a Retry-After header (delta-seconds or HTTP-date), or undefined. */
@@ -44,6 +50,8 @@ export interface AttemptOutcome {
   networkError?: string;
   retryAfterMs?: number;
   idempotent: boolean;
+  /** The answer says a just-created object is not replicated yet: refused, not applied. */
+  notYetReplicated?: boolean;
   elapsedMs: number;
 }
 
@@ -55,7 +63,12 @@ export function backoffDelay(attempt: number, policy: RetryPolicy, random: () =>
 export function decideRetry(outcome: AttemptOutcome, policy: RetryPolicy, random: () => number = Math.random): RetryDecision {
   const { status, networkError, idempotent } = outcome;
   let reason: string;
+  let maxAttempts = policy.maxAttempts;
   if (status === 429) reason = "throttled (429)";
+  else if (outcome.notYetReplicated) {
+    reason = `not replicated yet (${status})`;
+    maxAttempts = policy.replicationAttempts;
+  }
   else if (networkError !== undefined) {
     // A host name that does not resolve, or a certificate that is not trusted, will not get better.
     if (/ENOTFOUND|certificate not trusted/.test(networkError)) return { retry: false, reason: `connection failed (${networkError})` };
@@ -67,7 +80,7 @@ export function decideRetry(outcome: AttemptOutcome, policy: RetryPolicy, random
   } else {
     return { retry: false, reason: `status ${status} is not transient` };
   }
-  if (outcome.attempt >= policy.maxAttempts) return { retry: false, reason: `${reason}; gave up after ${outcome.attempt} attempts` };
+  if (outcome.attempt >= maxAttempts) return { retry: false, reason: `${reason}; gave up after ${outcome.attempt} attempts` };
   const delayMs = outcome.retryAfterMs ?? backoffDelay(outcome.attempt, policy, random);
   if (outcome.elapsedMs + delayMs > policy.deadlineMs) {
     return { retry: false, reason: `${reason}; waiting ${Math.ceil(delayMs / 1000)} s more would pass the ${Math.round(policy.deadlineMs / 1000)} s deadline` };

@@ -1,5 +1,5 @@
 import { TenantNotReadyError, UsageError } from "../errors.js";
-import { recordSecret, secretRecord } from "../ledger.js";
+import { recordApp, recordedAppId, recordSecret, secretRecord } from "../ledger.js";
 import { HttpFailure, abortableSleep } from "../services/http.js";
 import { ServiceError } from "../services/service-error.js";
 import type { CommandContext } from "../context.js";
@@ -44,16 +44,25 @@ export async function serviceApp(context: CommandContext): Promise<NonNullable<C
   if (context.facts.app) return context.facts.app;
   const { applications, environment, directory } = await context.tenant();
   const displayName = context.options.appName ?? DEFAULT_APP_NAME;
-  const [found, organization] = await Promise.all([applications.byDisplayName(displayName), directory.organization()]);
-  if (found.length > 1) {
-    throw new UsageError({ code: "app-name-ambiguous", message: `${found.length} app registrations are named "${displayName}" (${found.map((a) => a.appId).join(", ")}).`, hint: "Pass --app-name with a name only one app registration has." });
-  }
-  const application = found[0];
+  const [application, organization] = await Promise.all([findApplication(context, displayName), directory.organization()]);
   const [servicePrincipal, applicationUser] = application
     ? await Promise.all([applications.servicePrincipal(application.appId), environment.systemUserByApplicationId(application.appId)])
     : [undefined, undefined];
   context.facts.app = { displayName, application, servicePrincipal, applicationUser, directoryId: organization.id };
   return context.facts.app;
+}
+
+/** The app this tool recorded creating under this name, else the one app registration of that name. */
+async function findApplication(context: CommandContext, displayName: string): Promise<GraphApplication | undefined> {
+  const { applications, orgUrl } = await context.tenant();
+  const appId = await recordedAppId(context.paths, orgUrl, displayName);
+  const recorded = appId ? await applications.byAppId(appId) : undefined;
+  if (recorded) return recorded;
+  const found = await applications.byDisplayName(displayName);
+  if (found.length > 1) {
+    throw new UsageError({ code: "app-name-ambiguous", message: `${found.length} app registrations are named "${displayName}" (${found.map((a) => a.appId).join(", ")}).`, hint: "Pass --app-name with a name only one app registration has." });
+  }
+  return found[0];
 }
 
 export const createAppStep: Step<CreateAppState> = {
@@ -101,6 +110,7 @@ export const createAppStep: Step<CreateAppState> = {
     let application = state.application;
     if (!application) {
       application = await createApplication(context, state.displayName);
+      await recordApp(context.paths, { orgUrl: state.orgUrl, displayName: state.displayName, appId: application.appId });
       done.push(`created app registration ${application.appId}`);
     }
     if (!state.hasServicePrincipal) {
@@ -156,25 +166,19 @@ async function createApplication(context: CommandContext, displayName: string): 
   }
 }
 
-/** Right after its service principal is created, Dynamics may not see the app yet: retried for a minute. */
+/** Right after its service principal is created, Dynamics may not see the app yet (retried by the HTTP layer). */
 async function createApplicationUser(context: CommandContext, appId: string, businessUnitId: string): Promise<string> {
   const { environment } = await context.tenant();
-  for (const delay of [1, 2, 4, 8, 15, 30, 0]) {
-    try {
-      return await environment.createApplicationUser(appId, businessUnitId);
-    } catch (error) {
-      if (error instanceof ServiceError && error.serviceCode === "0x80040237") {
-        const existing = await environment.systemUserByApplicationId(appId);
-        if (existing) return existing.systemuserid;
-      }
-      const notYetVisible = error instanceof ServiceError && error.says("not found in the tenant");
-      if (!notYetVisible || delay === 0) {
-        throw notYetVisible
-          ? new TenantNotReadyError({ code: "app-not-visible-in-dynamics", message: `Dynamics does not see the app ${appId} yet.`, hint: "Wait a few minutes and re-run: the app registration is already made." })
-          : error;
-      }
-      await abortableSleep(delay * 1000, context.signal);
+  try {
+    return await environment.createApplicationUser(appId, businessUnitId);
+  } catch (error) {
+    if (error instanceof ServiceError && error.serviceCode === "0x80040237") {
+      const existing = await environment.systemUserByApplicationId(appId);
+      if (existing) return existing.systemuserid;
     }
+    if (error instanceof ServiceError && error.says("not found in the tenant")) {
+      throw new TenantNotReadyError({ code: "app-not-visible-in-dynamics", message: `Dynamics does not see the app ${appId} yet.`, hint: "Wait a few minutes and re-run: the app registration is already made." });
+    }
+    throw error;
   }
-  throw new Error("unreachable");
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { Sandbox, SandboxOptions } from "../../src/sandbox/server.js";
-import { expectConfigured, passwordSignIn, printedPassword, runCli, sandboxFor, sandboxHttp, tempHome } from "../helpers.js";
+import { expectConfigured, passwordSignIn, printedPassword, runCli, sandboxFor, tempHome, appToken } from "../helpers.js";
 
 /** Issue 5: the app identity, verify, teardown, --force-sync. Final state read from the sandbox itself. */
 const sandboxes: Sandbox[] = [];
@@ -18,21 +18,6 @@ async function fresh(options: SandboxOptions = {}) {
 const ADMIN = ["--sandbox", "--yes", "--auth", "client-secret"];
 const UPN = "mp-leadwriter@contoso.com";
 const LEAD_WRITER = "Microsoft Marketplace Lead Writer";
-
-/** A client-credentials token for the org, from the app's id and secret (what Partner Center does). */
-async function appToken(sandbox: Sandbox, appId: string, secret: string): Promise<number> {
-  const http = sandboxHttp(sandbox);
-  try {
-    const response = await http.send({
-      service: "entra", method: "POST", url: `${sandbox.connection.loginOrigin}/${sandbox.connection.tenantId}/oauth2/v2.0/token`,
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ grant_type: "client_credentials", client_id: appId, client_secret: secret, scope: `${sandbox.connection.orgUrl}/.default` }).toString(),
-    });
-    return response.status;
-  } finally {
-    await http.close();
-  }
-}
 
 describe("init --identity app", () => {
   it("gives the application user the role, and the printed secret obtains a Dataverse token", async () => {

@@ -195,9 +195,9 @@ describe("Power Platform admin addUser (dataverse §5.2)", () => {
     const user = sandbox.state.addDirectoryUser({ userPrincipalName: "force@contoso.com", displayName: "Force", password: "Valid-Passw0rd-1", usageLocation: "US" });
     const token = await clients.tokens.getAccessToken(sandbox.connection.bapOrigin);
     const environments = await clients.http.send({ service: "bap", method: "GET", url: `${sandbox.connection.bapOrigin}/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments?api-version=2021-04-01`, headers: { Authorization: `Bearer ${token}` } });
-    const environment = environments.json<{ value: { name: string; properties: { linkedEnvironmentMetadata: { instanceUrl: string } } }[] }>().value[0]!;
-    expect(environment.properties.linkedEnvironmentMetadata.instanceUrl).toBe(`${sandbox.connection.orgUrl}/`);
-    const addUser = () => clients.http.send({ service: "bap", method: "POST", url: `${sandbox.connection.bapOrigin}/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments/${environment.name}/addUser?api-version=2023-06-01`, headers: { Authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ objectId: user.id }) });
+    const environment = environments.json<{ value: { name: string; properties: { linkedEnvironmentMetadata: { instanceUrl: string } } }[] }>().value.find((e) => e.properties.linkedEnvironmentMetadata.instanceUrl === `${sandbox.connection.orgUrl}/`);
+    expect(environment).toBeDefined();
+    const addUser = () => clients.http.send({ service: "bap", method: "POST", url: `${sandbox.connection.bapOrigin}/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments/${environment!.name}/addUser?api-version=2023-06-01`, headers: { Authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ objectId: user.id }) });
     const refused = await addUser();
     expect(refused.status).toBe(400);
     expect(refused.text()).toContain("userNotLicensed");

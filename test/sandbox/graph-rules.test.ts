@@ -113,7 +113,7 @@ describe("applications and service principals", () => {
     await clients.graph.post("/servicePrincipals", { appId: app.appId });
     const secret = await clients.graph.post<{ secretText: string; endDateTime: string }>(`/applications/${app.id}/addPassword`, { passwordCredential: { displayName: "Partner Center", endDateTime: new Date(Date.now() + 86_400_000).toISOString() } });
     expect(secret.secretText.length).toBeGreaterThan(30);
-    const listed = await clients.graph.list<{ appId: string; passwordCredentials: { secretText: string | null }[] }>("/applications", { filter: "displayName eq 'Lead writer app'" });
+    const listed = await clients.graph.list<{ appId: string; passwordCredentials: { secretText: string | null }[] }>("/applications", { $filter: "displayName eq 'Lead writer app'" });
     expect(listed).toHaveLength(1);
     expect(listed[0]!.passwordCredentials[0]!.secretText).toBeNull();
     expect((await failure(clients.graph.post("/servicePrincipals", { appId: app.appId }))).status).toBe(409);

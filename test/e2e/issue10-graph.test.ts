@@ -1,0 +1,104 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { Sandbox, SandboxOptions } from "../../src/sandbox/server.js";
+import { expectConfigured, runCli, sandboxFor, tempHome, appToken } from "../helpers.js";
+
+/** Issue 10 §5–§7 against the built CLI: replication after creating the app, hostile app names, paging. */
+const sandboxes: Sandbox[] = [];
+afterEach(async () => {
+  for (const sandbox of sandboxes.splice(0)) await sandbox.close();
+});
+
+async function fresh(options: SandboxOptions = {}) {
+  const { env } = tempHome();
+  const sandbox = await sandboxFor(env, options);
+  sandboxes.push(sandbox);
+  return { env, sandbox };
+}
+
+const ADMIN = ["--sandbox", "--yes", "--auth", "client-secret"];
+const LEAD_WRITER = "Microsoft Marketplace Lead Writer";
+
+/** The app identity is complete: one app, one service principal, exactly one secret (the printed one), the role. */
+async function expectAppIdentity(sandbox: Sandbox, partnerCenter: { applicationId: string; clientSecret: string }): Promise<void> {
+  const apps = [...sandbox.state.applications.values()].filter((a) => a.appId === partnerCenter.applicationId);
+  expect(apps).toHaveLength(1);
+  expect(apps[0]!.passwordCredentials.map((c) => c.secretText)).toEqual([partnerCenter.clientSecret]);
+  expect([...sandbox.state.servicePrincipals.values()].filter((sp) => sp.appId === partnerCenter.applicationId)).toHaveLength(1);
+  const appUser = [...sandbox.state.systemUsers.values()].find((u) => u.applicationid === partnerCenter.applicationId)!;
+  expect([...appUser.roles].map((id) => sandbox.state.roles.get(id)!.name)).toEqual([LEAD_WRITER]);
+  expect(await appToken(sandbox, partnerCenter.applicationId, partnerCenter.clientSecret)).toBe(200);
+}
+
+describe("init --identity app while Entra replicates the new app (appReplicationMisses)", () => {
+  it("waits out the refused service principal, addPassword and application user, and completes on the first run", async () => {
+    const { env, sandbox } = await fresh({ faults: { appReplicationMisses: 2 } });
+    const run = await runCli(["init", ...ADMIN, "--identity", "app", "--json"], env, { timeoutMs: 120_000 });
+    expect({ code: run.code, error: JSON.parse(run.stdout).error }).toEqual({ code: 0, error: null });
+    expect(sandbox.faults.stats.replicationMisses).toBe(6);
+    await expectAppIdentity(sandbox, JSON.parse(run.stdout).partnerCenter);
+  });
+
+  it("after addPassword's answer is lost, looks, removes the secret it cannot show, and adds one it can", async () => {
+    const { env, sandbox } = await fresh({ faults: { lostAnswers: ["POST /addPassword"] } });
+    const run = await runCli(["init", ...ADMIN, "--identity", "app", "--json"], env);
+    expect({ code: run.code, error: JSON.parse(run.stdout).error }).toEqual({ code: 0, error: null });
+    expect(sandbox.faults.stats.lostAnswers).toBe(1);
+    const addPasswords = sandbox.requests.filter((r) => r.path.endsWith("/addPassword"));
+    const look = sandbox.requests.findIndex((r) => r.method === "GET" && r.path.includes("$select=passwordCredentials"));
+    expect(look).toBeGreaterThan(sandbox.requests.indexOf(addPasswords[0]!));
+    expect(look).toBeLessThan(sandbox.requests.indexOf(addPasswords[1]!));
+    await expectAppIdentity(sandbox, JSON.parse(run.stdout).partnerCenter);
+  });
+});
+
+describe("app names that need encoding in a query", () => {
+  it.each(["Leads & more + Co", "Léads #1 'best' 100% für Größe"])("create-app %j twice makes one app; status and teardown find it", async (name) => {
+    const { env, sandbox } = await fresh();
+    const args = [...ADMIN, "--app-name", name];
+    const first = await runCli(["create-app", ...args, "--json"], env);
+    expect({ code: first.code, error: JSON.parse(first.stdout).error }).toEqual({ code: 0, error: null });
+    const second = await runCli(["create-app", ...args, "--json"], env);
+    expect({ code: second.code, status: JSON.parse(second.stdout).steps[0].status }).toEqual({ code: 0, status: "unchanged" });
+    const named = [...sandbox.state.applications.values()].filter((a) => a.displayName === name);
+    expect(named).toHaveLength(1);
+
+    const status = await runCli(["status", ...args, "--identity", "app", "--json"], env);
+    const createApp = JSON.parse(status.stdout).steps.find((s: { id: string }) => s.id === "create-app");
+    expect(createApp.details).toMatchObject({ state: "done", applicationId: named[0]!.appId });
+
+    expect((await runCli(["teardown", ...args, "--identity", "app"], env)).code).toBe(0);
+    expect([...sandbox.state.applications.values()].filter((a) => a.displayName === name)).toHaveLength(0);
+  });
+});
+
+describe("finding the app this tool made", () => {
+  it("by the appId it recorded first: renamed in Entra, the app is still found and no second one is made", async () => {
+    const { env, sandbox } = await fresh();
+    const first = JSON.parse((await runCli(["create-app", ...ADMIN, "--app-name", "Leads", "--json"], env)).stdout);
+    const app = [...sandbox.state.applications.values()].find((a) => a.appId === first.partnerCenter.applicationId)!;
+    app.displayName = "Leads (renamed by an admin)";
+    const again = await runCli(["create-app", ...ADMIN, "--app-name", "Leads", "--json"], env);
+    expect({ code: again.code, status: JSON.parse(again.stdout).steps[0].status }).toEqual({ code: 0, status: "unchanged" });
+    expect(sandbox.state.applications.size).toBe(2); // the sandbox's automation app and this one
+  });
+});
+
+describe("lists that span pages (scenario pageSize)", () => {
+  it("init with one row per page reaches the configured state (roles, business units, privileges, environments)", async () => {
+    const { env, sandbox } = await fresh({ scenario: { pageSize: 1, userBusinessUnit: "child", userSyncMs: 600_000 } });
+    const run = await runCli(["init", ...ADMIN, "--force-sync", "--sync-timeout", "20", "--json"], env);
+    expect({ code: run.code, error: JSON.parse(run.stdout).error }).toEqual({ code: 0, error: null });
+    expectConfigured(sandbox, { userName: "mp-leadwriter@contoso.com" });
+    expect(sandbox.requests.some((r) => r.path.includes("$skiptoken="))).toBe(true);
+  });
+
+  it("init --identity app with two rows per page completes, and a second run changes nothing", async () => {
+    const { env, sandbox } = await fresh({ scenario: { pageSize: 2 } });
+    const run = await runCli(["init", ...ADMIN, "--identity", "app", "--json"], env);
+    expect({ code: run.code, error: JSON.parse(run.stdout).error }).toEqual({ code: 0, error: null });
+    await expectAppIdentity(sandbox, JSON.parse(run.stdout).partnerCenter);
+    sandbox.clearRequests();
+    expect((await runCli(["init", ...ADMIN, "--identity", "app"], env)).code).toBe(0);
+    expect(sandbox.mutatingRequests()).toEqual([]);
+  });
+});
