@@ -187,7 +187,7 @@ describe("the summary in a terminal", () => {
     expect(screen).toMatch(/Setup incomplete/);
     expect(screen).toContain("Setup incomplete: re-run `crm-lead-setup init --sandbox --auth client-secret --user-name mp-leadwriter@contoso.com` before you select Validate.");
     expect(screen).not.toMatch(/Paste it now; then select Validate|Paste these values, then select Validate/);
-    expect(screen).not.toContain("verify");
+    expect(screen).not.toContain("crm-lead-setup verify");
     const password = /│ Password\s+(\S+)\s+│/.exec(screen)?.[1];
     expect(await passwordSignIn(sandbox, UPN, password!)).toBe(200);
   });
