@@ -20,6 +20,19 @@ export interface Prompter {
   secret(message: string): Promise<string>;
 }
 
+/**
+ * A confirmation's answer: yes or no in full or by initial, any case; Enter alone is the default. Anything
+ * else is no answer at all and is asked again (SPEC §3): @inquirer/prompts' `confirm` takes every answer
+ * that is not a yes as a no (and "x" at a default of Yes as a yes), which once let a typo delete the user.
+ */
+export function parseYesNo(answer: string, defaultValue: boolean): boolean | undefined {
+  const word = answer.trim().toLowerCase();
+  if (word === "") return defaultValue;
+  if (word === "y" || word === "yes") return true;
+  if (word === "n" || word === "no") return false;
+  return undefined;
+}
+
 /** Turns an option validator (which throws a UsageError) into a prompt validator (which returns the message). */
 export function promptValidator(parse: (raw: string) => unknown): (value: string) => string | true {
   return (value) => {
@@ -47,7 +60,22 @@ export async function inquirerPrompter(io: IO, signal: AbortSignal): Promise<Pro
   return {
     input: (message, options = {}) => guard(() => prompts.input({ message, default: options.default, validate: options.validate }, context as never)),
     select: <T,>(message: string, choices: Choice<T>[], defaultValue?: T) => guard(() => prompts.select<T>({ message, choices, default: defaultValue, pageSize: 10 }, context as never)),
-    confirm: (message, defaultValue) => guard(() => prompts.confirm({ message, default: defaultValue }, context as never)),
+    confirm: async (message, defaultValue) => {
+      const choices = defaultValue ? "(Y/n)" : "(y/N)";
+      const answer = await guard(() =>
+        prompts.input(
+          {
+            message,
+            validate: (value: string) => (parseYesNo(value, defaultValue) === undefined ? `Answer yes or no (y or n; Enter for ${defaultValue ? "yes" : "no"}).` : true),
+            // Once answered, the line reads like a confirm prompt's: the question and Yes or No.
+            transformer: (value: string, { isFinal }: { isFinal: boolean }) => (isFinal ? io.style.cyan(parseYesNo(value, defaultValue) ? "Yes" : "No") : value),
+            theme: { validationFailureMode: "clear", style: { message: (text: string, status: string) => (status === "done" ? io.style.bold(text) : `${io.style.bold(text)} ${io.style.dim(choices)}`) } },
+          },
+          context as never,
+        ),
+      );
+      return parseYesNo(answer, defaultValue)!;
+    },
     secret: (message) => guard(() => prompts.password({ message, mask: "*", validate: (value: string) => (value.length > 0 ? true : "Enter a value.") }, context as never)),
   };
 }

@@ -53,29 +53,37 @@ export function renderPlan(io: IO, preview: StepResult[]): void {
 /**
  * The values to paste into Partner Center → Offer setup → Customer leads → Connect → Dynamics 365 Customer
  * Engagement, with the dialog's own labels (reference: dataverse §1.4). The password appears only when it
- * was generated in this run.
+ * was generated in this run. A box when it fits the terminal (or the width is unknown, e.g. a pipe);
+ * otherwise one "Label: value" per line, and a value that does not fit beside its label gets a line of its
+ * own: a terminal that wraps a line would split the secret in it, and a split secret is pasted wrong.
  */
-export function partnerCenterBox(outcome: CommandOutcome): string[] {
-  const values = outcome.partnerCenter!;
+export function partnerCenterLines(values: Record<string, string | null>, columns: number | undefined): string[] {
   const rows: [string, string][] =
     values.authentication === "Office 365"
       ? [
           ["URL", values.url ?? ""],
           ["Authentication", "Office 365"],
           ["User name", values.userName ?? ""],
-          ["Password", values.password ?? "(not shown: it was set when the user was created, in an earlier run)"],
+          ["Password", values.password ?? "(not shown: it was set in an earlier run)"],
         ]
       : [
           ["URL", values.url ?? ""],
           ["Authentication", values.authentication ?? ""],
           ["Application (client) ID", values.applicationId ?? ""],
           ["Directory ID", values.directoryId ?? ""],
-          ["Client secret", values.clientSecret ?? "(not shown: created in an earlier run)"],
+          ["Client secret", values.clientSecret ?? "(not shown: it was created in an earlier run)"],
         ];
-  const title = " Partner Center → Customer leads → Dynamics 365 Customer Engagement ";
+  const heading = "Partner Center → Customer leads → Dynamics 365 Customer Engagement";
+  const incomplete = values.setup === "incomplete";
+  const title = ` ${incomplete ? `Setup incomplete · ${heading}` : heading} `;
   const labelWidth = Math.max(...rows.map(([label]) => label.length));
   const lines = rows.map(([label, value]) => `${label.padEnd(labelWidth)}  ${value}`);
   const width = Math.max(title.length + 2, ...lines.map((l) => l.length + 2));
+  // A line as wide as the terminal makes some terminals wrap: keep one column free.
+  if (columns !== undefined && width + 2 >= columns) {
+    const plain = rows.flatMap(([label, value]) => (label.length + 2 + value.length < columns ? [`${label}: ${value}`] : [`${label}:`, value]));
+    return [...(incomplete ? ["Setup incomplete"] : []), "Partner Center → Customer leads", "(Dynamics 365 Customer Engagement)", ...plain];
+  }
   return [
     `┌${title}${"─".repeat(width - title.length)}┐`,
     ...lines.map((l) => `│ ${l.padEnd(width - 2)} │`),
@@ -150,12 +158,12 @@ export function renderHuman(io: IO, outcome: CommandOutcome): void {
   const { style } = io;
   if (!outcome.stepsShown) for (const result of outcome.results) renderResult(io, result);
   if (outcome.dryRun && outcome.error === undefined) io.out(style.dim("Dry run: nothing was changed."));
-  if (outcome.partnerCenter) {
+  const values = outcome.partnerCenter;
+  if (values) {
     io.out("");
-    io.outWithSecrets(partnerCenterBox(outcome).join("\n"), outcome.newSecrets);
-    if (outcome.partnerCenter.password) io.out(style.dim("The password is shown this once and never expires. Paste it now; then select Validate in Partner Center."));
-    else if (outcome.partnerCenter.clientSecret) io.out(style.dim("The client secret is shown this once. Paste it now; then select Validate in Partner Center."));
-    else io.out(style.dim("Paste these values, then select Validate in Partner Center."));
+    const columns = io.streams.stdout.isTTY ? io.streams.stdout.columns : undefined;
+    io.outWithSecrets(partnerCenterLines(values, columns).join("\n"), outcome.newSecrets);
+    if (values.nextStep) io.out(values.setup === "incomplete" ? style.yellow(values.nextStep) : style.dim(values.nextStep));
   }
   for (const note of outcome.notes ?? []) io.out(style.yellow(note));
 }

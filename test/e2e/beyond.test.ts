@@ -26,7 +26,7 @@ describe("init --identity app", () => {
     expect(run.code).toBe(0);
     const { partnerCenter, steps } = JSON.parse(run.stdout);
     expect(steps.map((s: { id: string }) => s.id)).toEqual(["download-solution", "import-solution", "create-app", "assign-role", "patch-role"]);
-    expect(partnerCenter).toEqual({ url: sandbox.connection.orgUrl, authentication: "Azure Active Directory", applicationId: expect.stringMatching(/^[0-9a-f-]{36}$/), directoryId: sandbox.connection.tenantId, clientSecret: expect.any(String) });
+    expect(partnerCenter).toEqual({ url: sandbox.connection.orgUrl, authentication: "Azure Active Directory", applicationId: expect.stringMatching(/^[0-9a-f-]{36}$/), directoryId: sandbox.connection.tenantId, clientSecret: expect.any(String), setup: "complete", nextStep: expect.stringContaining("then select Validate in Partner Center") });
     const app = [...sandbox.state.applications.values()].find((a) => a.appId === partnerCenter.applicationId)!;
     expect(app.signInAudience).toBe("AzureADMultipleOrgs");
     expect(app.passwordCredentials).toHaveLength(1);

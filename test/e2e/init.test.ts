@@ -30,7 +30,7 @@ describe("init against the sandbox, end to end", () => {
     expect(run.stdout).toMatch(/│ Authentication\s+Office 365\s+│/);
     expect(run.stdout).toMatch(/│ User name\s+mp-leadwriter@contoso\.com\s+│/);
     expect(run.stderr).not.toContain(password!);
-    expect(run.stdout).toContain("To prove Partner Center can write leads, run `crm-lead-setup verify --sandbox`");
+    expect(run.stdout).toContain("To prove Partner Center can write leads, run `crm-lead-setup verify --sandbox --auth client-secret --user-name mp-leadwriter@contoso.com`");
   });
 
   it("with device-code sign-in, as JSON, then a second run changes nothing", async () => {
@@ -42,7 +42,7 @@ describe("init against the sandbox, end to end", () => {
     expect(document.steps.map((s: { id: string; status: string }) => `${s.id}:${s.status}`)).toEqual([
       "download-solution:done", "import-solution:done", "create-user:done", "assign-role:done", "patch-role:done",
     ]);
-    expect(document.partnerCenter).toEqual({ url: sandbox.connection.orgUrl, authentication: "Office 365", userName: UPN, password: expect.stringMatching(/^\S{28}$/) });
+    expect(document.partnerCenter).toEqual({ url: sandbox.connection.orgUrl, authentication: "Office 365", userName: UPN, password: expect.stringMatching(/^\S{28}$/), setup: "complete", nextStep: expect.stringContaining("then select Validate in Partner Center") });
     expectConfigured(sandbox, { userName: UPN });
     expect(await passwordSignIn(sandbox, UPN, document.partnerCenter.password)).toBe(200);
     expect(first.stderr).not.toContain(document.partnerCenter.password);

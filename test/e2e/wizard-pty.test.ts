@@ -1,8 +1,13 @@
+import { createRequire } from "node:module";
 import { stripVTControlCharacters } from "node:util";
 import { spawn, type IPty } from "node-pty";
+import type { Terminal as ScreenTerminal } from "@xterm/headless";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Sandbox } from "../../src/sandbox/server.js";
-import { BIN, expectConfigured, passwordSignIn, sandboxFor, tempHome } from "../helpers.js";
+import type { Sandbox, SandboxOptions } from "../../src/sandbox/server.js";
+import { BIN, expectConfigured, passwordSignIn, runCli, sandboxFor, tempHome } from "../helpers.js";
+
+// @xterm/headless is a CommonJS bundle: it renders what a real terminal of the pty's size would show.
+const { Terminal: HeadlessTerminal } = createRequire(import.meta.url)("@xterm/headless") as { Terminal: typeof ScreenTerminal };
 
 const KEYS = { up: "\x1b[A", down: "\x1b[B", enter: "\r", ctrlC: "\x03" };
 
@@ -12,9 +17,25 @@ class Terminal {
   private mark = 0;
   readonly exited: Promise<number>;
 
+  private readonly emulator: ScreenTerminal;
+  private readonly written: Promise<void>[] = [];
+
   constructor(readonly pty: IPty) {
-    pty.onData((data) => (this.output += data));
+    this.emulator = new HeadlessTerminal({ cols: pty.cols, rows: pty.rows, scrollback: 2000, allowProposedApi: true });
+    pty.onData((data) => {
+      this.output += data;
+      this.written.push(new Promise((resolve) => this.emulator.write(data, resolve)));
+    });
     this.exited = new Promise((resolve) => pty.onExit(({ exitCode }) => resolve(exitCode)));
+  }
+
+  /** The rows of the terminal as a person sees them (scrollback included), after everything written so far. */
+  async rows(): Promise<string[]> {
+    await Promise.all(this.written);
+    const buffer = this.emulator.buffer.active;
+    const rows: string[] = [];
+    for (let i = 0; i < buffer.length; i++) rows.push(buffer.getLine(i)!.translateToString(true));
+    return rows;
   }
 
   get screen(): string {
@@ -46,13 +67,25 @@ afterEach(async () => {
   for (const sandbox of sandboxes.splice(0)) await sandbox.close();
 });
 
-async function wizard(args: string[]) {
+/** A fresh home with a sandbox of its own (the setup commands run in it before the terminal opens). */
+async function tenant(options: SandboxOptions = {}) {
   const { env } = tempHome();
-  const sandbox = await sandboxFor(env);
+  const sandbox = await sandboxFor(env, options);
   sandboxes.push(sandbox);
-  const pty = spawn(process.execPath, [BIN, ...args], { name: "xterm-256color", cols: 140, rows: 50, env: { ...env, TERM: "xterm-256color" } as Record<string, string> });
-  return { terminal: new Terminal(pty), sandbox };
+  return { env, sandbox };
 }
+
+function inTerminal(args: string[], env: NodeJS.ProcessEnv, cols = 140): Terminal {
+  return new Terminal(spawn(process.execPath, [BIN, ...args], { name: "xterm-256color", cols, rows: 50, env: { ...env, TERM: "xterm-256color" } as Record<string, string> }));
+}
+
+async function wizard(args: string[]) {
+  const { env, sandbox } = await tenant();
+  return { terminal: inTerminal(args, env), sandbox };
+}
+
+const SETUP = ["init", "--sandbox", "--yes", "--auth", "client-secret"];
+const UPN = "mp-leadwriter@contoso.com";
 
 describe("the interactive wizard in a pseudo-terminal", () => {
   it("asks, offers the discovered domains and licences, confirms, applies and shows the summary", async () => {
@@ -103,12 +136,72 @@ describe("the interactive wizard in a pseudo-terminal", () => {
     expect(sandbox.mutatingRequests()).toEqual([]);
   });
 
-  it("declining the plan exits 130 and changes nothing", async () => {
+  it("declining the plan is not an interrupt: exit 1 and nothing changed", async () => {
     const { terminal, sandbox } = await wizard(["create-user", "--sandbox"]);
-    await terminal.waitFor(/Apply 2 changes to the tenant\?/);
+    await terminal.waitFor(/Apply 2 changes to the tenant\? \(Y\/n\)/);
     terminal.type(`n${KEYS.enter}`);
-    expect(await terminal.exited).toBe(130);
-    expect(terminal.screen).toContain("Cancelled: nothing was changed.");
+    expect(await terminal.exited).toBe(1);
+    expect(terminal.screen).toContain("Nothing was changed");
     expect(sandbox.mutatingRequests()).toEqual([]);
+  });
+});
+
+describe("confirmations accept only yes or no", () => {
+  it("teardown: an answer that is not yes or no is asked again; no deletes nothing and exits 1", async () => {
+    const { env, sandbox } = await tenant();
+    expect((await runCli(SETUP, env)).code).toBe(0);
+    const before = sandbox.mutatingRequests().length;
+    const terminal = inTerminal(["teardown", "--sandbox", "--auth", "client-secret"], env);
+    await terminal.waitFor(/Apply 2 changes to the tenant\? \(y\/N\)/);
+    terminal.type(`x${KEYS.enter}`);
+    await terminal.waitFor(/Answer yes or no/);
+    terminal.type(`n${KEYS.enter}`);
+    expect(await terminal.exited).toBe(1);
+    expect(terminal.screen).toContain("Nothing was changed");
+    expect(sandbox.mutatingRequests().length).toBe(before);
+    expect([...sandbox.state.users.values()].filter((u) => u.userPrincipalName === UPN)).toHaveLength(1);
+  });
+
+  it("reset-password: Enter takes the default, which is No", async () => {
+    const { env, sandbox } = await tenant();
+    expect((await runCli(SETUP, env)).code).toBe(0);
+    const before = sandbox.mutatingRequests().length;
+    const terminal = inTerminal(["reset-password", "--sandbox", "--auth", "client-secret"], env);
+    await terminal.waitFor(/Apply 1 change to the tenant\? \(y\/N\)/);
+    terminal.type(KEYS.enter);
+    expect(await terminal.exited).toBe(1);
+    expect(terminal.screen).toContain("Nothing was changed");
+    expect(sandbox.mutatingRequests().length).toBe(before);
+  });
+});
+
+describe("the summary in a terminal", () => {
+  it("after Ctrl+C during the import: 'Setup incomplete', the new password still shown, no invitation to Validate or verify", async () => {
+    // The import never finishes on its own: Ctrl+C always lands while it runs.
+    const { env, sandbox } = await tenant({ scenario: { importMs: 3_600_000 } });
+    const terminal = inTerminal(SETUP, env);
+    await terminal.waitFor(/create-user \(done\)/, 30_000);
+    terminal.type(KEYS.ctrlC);
+    expect(await terminal.exited).toBe(130);
+    const screen = terminal.screen;
+    expect(screen).toMatch(/Setup incomplete/);
+    expect(screen).toContain("Setup incomplete: re-run `crm-lead-setup init --sandbox --auth client-secret --user-name mp-leadwriter@contoso.com` before you select Validate.");
+    expect(screen).not.toMatch(/Paste it now; then select Validate|Paste these values, then select Validate/);
+    expect(screen).not.toContain("crm-lead-setup verify");
+    const password = /│ Password\s+(\S+)\s+│/.exec(screen)?.[1];
+    expect(await passwordSignIn(sandbox, UPN, password!)).toBe(200);
+  });
+
+  it("at 40 columns the values are labelled lines and the password is never broken", async () => {
+    const { env, sandbox } = await tenant();
+    expect((await runCli(SETUP, env)).code).toBe(0);
+    const terminal = inTerminal(["reset-password", "--sandbox", "--auth", "client-secret", "--yes"], env, 40);
+    expect(await terminal.exited).toBe(0);
+    const rows = await terminal.rows();
+    expect(rows.every((row) => !row.includes("│"))).toBe(true);
+    const passwordRow = rows.find((row) => /^Password: \S+$/.test(row));
+    const password = passwordRow!.slice("Password: ".length);
+    expect(rows).toContain(`User name: ${UPN}`);
+    expect(await passwordSignIn(sandbox, UPN, password)).toBe(200);
   });
 });

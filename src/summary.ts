@@ -1,0 +1,68 @@
+import type { CliError } from "./errors.js";
+import type { CliOptions } from "./options.js";
+import type { StepResult } from "./steps/step.js";
+
+/**
+ * What the Partner Center summary tells the admin to do next, as data (SPEC §3): whether the setup is
+ * complete, the exact command that reaches the same tenant and service identity, and how to get a secret
+ * that this run did not generate. Pure: the renderers and --json show what is decided here.
+ */
+
+/** The options that pick the tenant, the admin's sign-in and the service identity. */
+export type FollowUpOptions = Partial<Pick<CliOptions, "sandbox" | "orgUrl" | "cloud" | "authorityHost" | "graphEndpoint" | "tenant" | "auth" | "clientId" | "clientCertificate" | "identity">>;
+
+/** A value as a POSIX shell reads it back unchanged: bare when it is plain, else in single quotes. */
+export function shellArgument(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * `crm-lead-setup <command>` with the flags that reach the same tenant (the sandbox, or the org URL and
+ * the cloud's endpoints), sign in the same way (--auth, --client-id, --client-certificate: a pipeline
+ * cannot answer a browser) and find the same service identity by name.
+ */
+export function followUpCommand(command: string, options: FollowUpOptions, identityName: string): string {
+  const flags: [string, string | undefined][] = options.sandbox
+    ? [["--sandbox", undefined]]
+    : [
+        ["--org-url", options.orgUrl],
+        ["--cloud", options.cloud],
+        ["--authority-host", options.authorityHost],
+        ["--graph-endpoint", options.graphEndpoint],
+        ["--tenant", options.tenant],
+      ];
+  flags.push(["--auth", options.auth], ["--client-id", options.clientId], ["--client-certificate", options.clientCertificate]);
+  if (options.identity === "app") flags.push(["--identity", "app"], ["--app-name", identityName]);
+  else flags.push(["--user-name", identityName]);
+  const words = flags.flatMap(([flag, value]) => (flag === "--sandbox" ? [flag] : value === undefined ? [] : [flag, shellArgument(value)]));
+  return ["crm-lead-setup", command, ...words].join(" ");
+}
+
+/** Every step ended well: nothing failed, was interrupted, timed out or was left unrun. */
+export function setupComplete(results: readonly StepResult[], error: CliError | undefined): boolean {
+  return error === undefined && results.every((r) => r.status !== "failed" && !(r.status === "skipped" && r.summary.startsWith("Not run")));
+}
+
+/** How to get a secret that this run did not generate (`partnerCenter.hint`). */
+export function secretHint(facts: { identity: "user" | "app"; name: string; neverShown: boolean; command: string }): string {
+  const run = `\`${facts.command}\``;
+  if (facts.identity === "app") {
+    return facts.neverShown
+      ? `The client secret an earlier run added to "${facts.name}" was never shown: that run was interrupted. Run ${run} to add a new one.`
+      : `The client secret was shown once, by the run that added it. If you no longer have it, run ${run} to add a new one (older secrets keep working until they expire).`;
+  }
+  return facts.neverShown
+    ? `The password generated when ${facts.name} was created was never shown: the run that created it was interrupted. Run ${run} to set a new one.`
+    : `The password was shown once, by the run that set it. If you no longer have it, run ${run} to set a new one (the old one stops working).`;
+}
+
+/** The sentence under the values (`partnerCenter.nextStep`): select Validate, or re-run first. */
+export function nextStep(facts: { complete: boolean; secretShown: "password" | "client secret" | undefined; rerun: string }): string {
+  if (!facts.complete) {
+    const keep = facts.secretShown ? ` The ${facts.secretShown} is shown this once: keep it for Partner Center.` : "";
+    return `Setup incomplete: re-run \`${facts.rerun}\` before you select Validate.${keep}`;
+  }
+  if (facts.secretShown === "password") return "The password is shown this once and never expires. Paste it now; then select Validate in Partner Center.";
+  if (facts.secretShown === "client secret") return "The client secret is shown this once. Paste it now; then select Validate in Partner Center.";
+  return "Paste these values, then select Validate in Partner Center.";
+}
