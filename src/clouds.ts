@@ -73,6 +73,32 @@ export const CLOUDS: Readonly<Record<KnownCloud, CloudEndpoints>> = {
   },
 };
 
+/**
+ * MSAL's cache aliases: MSAL records a signed-in account under its cloud's `preferred_cache` host, not the
+ * host it signed in at (login.microsoftonline.com → login.windows.net; login.chinacloudapi.cn →
+ * login.partner.microsoftonline.cn), and treats every alias of a group as the same cloud. These groups are
+ * Entra's instance discovery answer (`GET https://login.microsoftonline.com/common/discovery/instance
+ * ?api-version=1.1`, as recorded in public test fixtures) and msal-common's hardcoded copy of it
+ * (`authority/AuthorityMetadata`, used instead of the network for these hosts).
+ */
+const SIGN_IN_ALIAS_GROUPS: readonly (readonly string[])[] = [
+  ["login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "sts.windows.net"],
+  ["login.partner.microsoftonline.cn", "login.chinacloudapi.cn"],
+  ["login.microsoftonline.us", "login.usgovcloudapi.net"],
+  ["login.microsoftonline.de"],
+  ["login-us.microsoftonline.com"],
+];
+
+/**
+ * The hosts under which MSAL may have cached an account signed in at `authorityHost`. A host MSAL is told
+ * to trust as a known authority (custom clouds, the plain sandbox) is its own only alias, as in MSAL.
+ */
+export function signInCacheAliases(authorityHost: string, knownAuthority: boolean): readonly string[] {
+  const host = new URL(authorityHost).host.toLowerCase();
+  if (knownAuthority) return [host];
+  return SIGN_IN_ALIAS_GROUPS.find((group) => group.includes(host)) ?? [host];
+}
+
 export function isCloudName(value: string): value is CloudName {
   return (CLOUD_NAMES as readonly string[]).includes(value);
 }

@@ -38,6 +38,33 @@ const AADSTS_TEXT: Record<number, { error: string; text: string; suberror?: stri
   50148: { error: "invalid_grant", text: "The code_verifier does not match the code_challenge supplied in the authorization request for PKCE." },
 };
 
+/**
+ * Entra's answer to `GET https://login.microsoftonline.com/common/discovery/instance?api-version=1.1`
+ * (recorded verbatim in public test fixtures, e.g. Azure SDK for JS recordings; MSAL ships the same list
+ * in msal-common `AuthorityMetadata`): each cloud's hosts, the one to call (`preferred_network`) and the one
+ * tokens are cached under (`preferred_cache`).
+ */
+const ENTRA_INSTANCE_METADATA: readonly { preferred_network: string; preferred_cache: string; aliases: string[] }[] = [
+  { preferred_network: "login.microsoftonline.com", preferred_cache: "login.windows.net", aliases: ["login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "sts.windows.net"] },
+  { preferred_network: "login.partner.microsoftonline.cn", preferred_cache: "login.partner.microsoftonline.cn", aliases: ["login.partner.microsoftonline.cn", "login.chinacloudapi.cn"] },
+  { preferred_network: "login.microsoftonline.de", preferred_cache: "login.microsoftonline.de", aliases: ["login.microsoftonline.de"] },
+  { preferred_network: "login.microsoftonline.us", preferred_cache: "login.microsoftonline.us", aliases: ["login.microsoftonline.us", "login.usgovcloudapi.net"] },
+  { preferred_network: "login-us.microsoftonline.com", preferred_cache: "login-us.microsoftonline.com", aliases: ["login-us.microsoftonline.com"] },
+];
+
+/**
+ * `cloud_instance_name` of each instance's OIDC document: "microsoftonline.com" is recorded in public
+ * fixtures of login.microsoftonline.com; the US Government and China values follow Entra's naming of those
+ * instances (UNCONFIRMED from a recorded answer).
+ */
+const CLOUD_INSTANCE_NAMES: Record<string, string> = {
+  "login.microsoftonline.com": "microsoftonline.com",
+  "login.partner.microsoftonline.cn": "partner.microsoftonline.cn",
+  "login.microsoftonline.de": "microsoftonline.de",
+  "login.microsoftonline.us": "microsoftonline.us",
+  "login-us.microsoftonline.com": "microsoftonline.us",
+};
+
 export function aadstsError(code: number, ...args: string[]): SandboxResponse {
   const entry = AADSTS_TEXT[code] ?? { error: "invalid_request", text: "Sandbox error." };
   const traceId = randomUUID();
@@ -110,9 +137,11 @@ export class EntraService {
       return { status: 200, headers: { "content-type": "text/html" }, body: "<h1>Sandbox sign-in</h1><p>Device codes are approved automatically in the sandbox.</p>" };
     }
     if (request.method === "GET" && request.url.pathname === "/common/discovery/instance") {
-      // MSAL's instance discovery: the sandbox vouches for its own sign-in host.
+      // MSAL's instance discovery. Posing as a real cloud, the sandbox answers what Entra answers, aliases
+      // included; on its own loopback host it vouches for that host alone.
       const host = new URL(this.endpoints.loginOrigin).host;
-      return jsonResponse(200, { tenant_discovery_endpoint: `${this.endpoints.loginOrigin}/${TENANT_ID}/v2.0/.well-known/openid-configuration`, "api-version": "1.1", metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }] });
+      const metadata = this.realInstance() ? ENTRA_INSTANCE_METADATA : [{ preferred_network: host, preferred_cache: host, aliases: [host] }];
+      return jsonResponse(200, { tenant_discovery_endpoint: `${this.endpoints.loginOrigin}/${TENANT_ID}/v2.0/.well-known/openid-configuration`, "api-version": "1.1", metadata });
     }
     if (!this.isTenant(tenant)) return aadstsError(90002, tenant);
     if (request.method === "GET" && (rest === "v2.0/.well-known/openid-configuration" || rest === ".well-known/openid-configuration")) {
@@ -124,6 +153,13 @@ export class EntraService {
     if (request.method === "GET" && rest === "oauth2/v2.0/authorize") return this.authorize(request.url.searchParams);
     if (request.method === "GET" && rest === "oauth2/v2.0/logout") return { status: 200, body: "Signed out." };
     return jsonResponse(404, { error: "not_found", error_description: `The sandbox's Entra ID has no endpoint ${request.method} ${request.url.pathname}.` });
+  }
+
+  /** The real Entra instance whose host this sandbox poses as, if any. */
+  private realInstance(): { cloudInstanceName: string } | undefined {
+    const host = new URL(this.endpoints.loginOrigin).host;
+    const entry = ENTRA_INSTANCE_METADATA.find((m) => m.aliases.includes(host));
+    return entry ? { cloudInstanceName: CLOUD_INSTANCE_NAMES[entry.preferred_network]! } : undefined;
   }
 
   private isTenant(segment: string): boolean {
@@ -147,7 +183,7 @@ export class EntraService {
       id_token_signing_alg_values_supported: ["RS256"],
       token_endpoint_auth_methods_supported: ["client_secret_post", "private_key_jwt", "client_secret_basic"],
       tenant_region_scope: "NA",
-      cloud_instance_name: "sandbox.localhost",
+      cloud_instance_name: this.realInstance()?.cloudInstanceName ?? "sandbox.localhost",
     };
   }
 

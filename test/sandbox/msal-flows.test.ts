@@ -141,6 +141,29 @@ describe("MSAL's real flows against the sandbox's Entra ID", () => {
   });
 });
 
+describe("the sandbox's Entra metadata when it poses as a real cloud", () => {
+  it("answers instance discovery and the OIDC document as Entra does, so MSAL caches accounts under login.windows.net", async () => {
+    const posing = await startSandbox({ cloud: "public" });
+    const http = sandboxHttp(posing);
+    try {
+      const discovery = await http.send({ service: "entra", method: "GET", url: "https://login.microsoftonline.com/common/discovery/instance?api-version=1.1&authorization_endpoint=https://login.microsoftonline.com/common/oauth2/v2.0/authorize" });
+      const metadata = discovery.json<{ metadata: { preferred_network: string; preferred_cache: string; aliases: string[] }[] }>().metadata;
+      const publicCloud = metadata.find((m) => m.aliases.includes("login.microsoftonline.com"))!;
+      expect(publicCloud).toMatchObject({ preferred_network: "login.microsoftonline.com", preferred_cache: "login.windows.net" });
+      expect(metadata.find((m) => m.aliases.includes("login.chinacloudapi.cn"))?.preferred_cache).toBe("login.partner.microsoftonline.cn");
+      const oidc = await http.send({ service: "entra", method: "GET", url: `https://login.microsoftonline.com/${posing.connection.tenantId}/v2.0/.well-known/openid-configuration` });
+      expect(oidc.json<{ cloud_instance_name: string }>().cloud_instance_name).toBe("microsoftonline.com");
+
+      const { tokens } = provider({ authorityHost: posing.connection.loginOrigin, tenant: posing.connection.tenantId, customAuthority: false, clientId: posing.connection.publicClientId }, http);
+      await tokens.getAccessToken(posing.connection.graphOrigin);
+      expect(tokens.account()?.environment).toBe("login.windows.net");
+    } finally {
+      await http.close();
+      await posing.close();
+    }
+  });
+});
+
 describe("the sandbox's resource services check tokens", () => {
   it("refuse a token issued for another audience, a tampered token and no token", async () => {
     const { tokens, http } = provider({ method: "client-secret", clientId: sandbox.connection.automationClientId, clientSecret: sandbox.connection.automationClientSecret });
