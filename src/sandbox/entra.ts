@@ -32,6 +32,7 @@ const AADSTS_TEXT: Record<number, { error: string; text: string; suberror?: stri
   500011: { error: "invalid_resource", text: "The resource principal named {0} was not found in the tenant named {1}." },
   700016: { error: "unauthorized_client", text: "Application with identifier '{0}' was not found in the directory '{1}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant." },
   7000215: { error: "invalid_client", text: "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{0}'." },
+  700025: { error: "invalid_client", text: "Client is public so neither 'client_assertion' nor 'client_secret' should be presented." },
   7000218: { error: "invalid_client", text: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'." },
   7000229: { error: "invalid_client", text: "The client application {0} is missing service principal in the tenant {1}." },
   700027: { error: "invalid_client", text: "Client assertion failed signature validation." },
@@ -330,8 +331,27 @@ export class EntraService {
     return this.delegatedTokenResponse(user, grant.clientId, resource, undefined);
   }
 
+  /**
+   * Entra accepts a password grant from a public client (one that allows public client flows), or from a
+   * confidential client that proves itself with its own secret or certificate assertion; a confidential
+   * client without it is AADSTS7000218, and a first-party public client that sends one is AADSTS700025
+   * (reference: graph-and-msal §C.3 and §C.6; learn.microsoft.com/entra/identity-platform/v2-oauth-ropc,
+   * `client_secret`: "If your app is a public client, then the client_secret or client_assertion can't be
+   * included. If the app is a confidential client, then it must be included.").
+   */
+  private passwordClient(form: URLSearchParams): { ok: true } | SandboxResponse {
+    const clientId = form.get("client_id");
+    const presentsCredential = form.get("client_secret") !== null || form.get("client_assertion") !== null;
+    if (clientId === AZURE_POWERSHELL_CLIENT_ID) {
+      return presentsCredential ? aadstsError(700025) : { ok: true };
+    }
+    const app = clientId ? this.appById(clientId) : undefined;
+    if (app && presentsCredential) return this.clientCredential(app, form);
+    return this.publicClient(clientId);
+  }
+
   private password(form: URLSearchParams): SandboxResponse {
-    const client = this.publicClient(form.get("client_id"));
+    const client = this.passwordClient(form);
     if ("status" in client) return client;
     const resource = this.resourceOf(form.get("scope"));
     if (typeof resource !== "string") return resource;
@@ -353,17 +373,8 @@ export class EntraService {
     const clientId = form.get("client_id") ?? "";
     const app = this.appById(clientId);
     if (!app) return aadstsError(700016, clientId, TENANT_ID);
-    const secret = form.get("client_secret");
-    const assertion = form.get("client_assertion");
-    if (secret !== null) {
-      const now = Date.now();
-      const match = app.passwordCredentials.find((c) => c.secretText === secret && Date.parse(c.endDateTime) > now);
-      if (!match) return aadstsError(7000215, clientId);
-    } else if (assertion !== null) {
-      if (!this.assertionValid(app, assertion)) return aadstsError(700027);
-    } else {
-      return aadstsError(7000218);
-    }
+    const credential = this.clientCredential(app, form);
+    if ("status" in credential) return credential;
     const hasServicePrincipal = [...this.state.servicePrincipals.values()].some((sp) => sp.appId === app.appId) || app.appRoles.size > 0;
     if (!hasServicePrincipal) return aadstsError(7000229, clientId, TENANT_ID);
     const resource = this.resourceOf(form.get("scope"));
@@ -372,6 +383,19 @@ export class EntraService {
       aud: resource, iss: this.issuer, tid: TENANT_ID, oid: app.id, idtyp: "app", appid: app.appId,
     });
     return jsonResponse(200, { token_type: "Bearer", expires_in: expiresIn, ext_expires_in: expiresIn, access_token: token });
+  }
+
+  /** The confidential client's proof of itself: an unexpired secret, or a certificate assertion. */
+  private clientCredential(app: Application, form: URLSearchParams): { ok: true } | SandboxResponse {
+    const secret = form.get("client_secret");
+    const assertion = form.get("client_assertion");
+    if (secret !== null) {
+      const now = Date.now();
+      const match = app.passwordCredentials.find((c) => c.secretText === secret && Date.parse(c.endDateTime) > now);
+      return match ? { ok: true } : aadstsError(7000215, app.appId);
+    }
+    if (assertion !== null) return this.assertionValid(app, assertion) ? { ok: true } : aadstsError(700027);
+    return aadstsError(7000218);
   }
 
   /** Verifies a certificate client assertion (RFC 7523): signature by a registered certificate, claims, no replay. */

@@ -122,6 +122,29 @@ describe("MSAL's real flows against the sandbox's Entra ID", () => {
     }
   });
 
+  it("a password grant through a confidential client needs that client's own credential, as Entra's ROPC does", async () => {
+    const user = sandbox.state.addDirectoryUser({ userPrincipalName: "svc-ropc@contoso.com", displayName: "svc", password: "Correct-Horse-9" });
+    const http = sandboxHttp(sandbox);
+    const grant = async (fields: Record<string, string>) => {
+      const response = await http.send({
+        service: "entra", method: "POST", url: `${sandbox.connection.loginOrigin}/${sandbox.connection.tenantId}/oauth2/v2.0/token`,
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ grant_type: "password", username: user.userPrincipalName, password: "Correct-Horse-9", scope: `${sandbox.connection.orgUrl}/.default`, ...fields }).toString(),
+      });
+      return { status: response.status, codes: (response.json<{ error_codes?: number[] }>().error_codes ?? []) };
+    };
+    const automation = sandbox.connection.automationClientId;
+    try {
+      expect(await grant({ client_id: automation })).toEqual({ status: 401, codes: [7000218] });
+      expect(await grant({ client_id: automation, client_secret: "not-the-secret" })).toEqual({ status: 401, codes: [7000215] });
+      expect((await grant({ client_id: automation, client_secret: sandbox.connection.automationClientSecret })).status).toBe(200);
+      expect((await grant({ client_id: sandbox.connection.publicClientId })).status).toBe(200);
+      expect(await grant({ client_id: sandbox.connection.publicClientId, client_secret: "anything" })).toEqual({ status: 401, codes: [700025] });
+    } finally {
+      await http.close();
+    }
+  });
+
   it("an unknown client id is AADSTS700016 with the fix", async () => {
     const error = await provider({ clientId: "00000000-0000-0000-0000-00000000abcd" }).tokens.getAccessToken(sandbox.connection.graphOrigin).catch((e: unknown) => e);
     expect((error as SignInError).code).toBe("aadsts-700016");
