@@ -4,6 +4,13 @@ import { UsageError } from "./errors.js";
  * One table: cloud → Entra sign-in host, Graph root, Dynamics host suffixes, Power Platform admin (BAP) host
  * and scope. Source: reference/dataverse-and-partner-center.md §8 and reference/graph-and-msal.md §E.
  * GCC signs in and calls Graph on the commercial endpoints; only its Dynamics suffix (crm9) and BAP differ.
+ *
+ * The BAP token audience of GCC and GCC High is not documented as such, and Microsoft's own code disagrees:
+ * the Terraform provider uses service.powerapps.us and high.service.apps.appsplatform.us; the PowerApps
+ * admin PowerShell module (whose Add-AdminPowerAppsSyncUser makes the same addUser call) maps
+ * gov.api.bap.microsoft.us → gov.service.powerapps.us and high.api.bap.microsoft.us → high.service.powerapps.us,
+ * and Microsoft's SharePoint Migration Tool documentation lists exactly those pairs as required endpoints.
+ * We follow the latter two (UNCONFIRMED against a real tenant); --power-platform-audience overrides it.
  */
 export const CLOUD_NAMES = ["public", "gcc", "gcchigh", "dod", "china", "custom"] as const;
 export type CloudName = (typeof CLOUD_NAMES)[number];
@@ -42,7 +49,7 @@ export const CLOUDS: Readonly<Record<KnownCloud, CloudEndpoints>> = {
     dynamicsSuffixes: [/\.crm9\.dynamics\.com$/],
     dynamicsSuffixText: "*.crm9.dynamics.com",
     bapEndpoint: "https://gov.api.bap.microsoft.us",
-    bapScope: "https://service.powerapps.us/.default",
+    bapScope: "https://gov.service.powerapps.us/.default",
   },
   gcchigh: {
     name: "gcchigh",
@@ -51,7 +58,7 @@ export const CLOUDS: Readonly<Record<KnownCloud, CloudEndpoints>> = {
     dynamicsSuffixes: [/\.crm\.microsoftdynamics\.us$/],
     dynamicsSuffixText: "*.crm.microsoftdynamics.us",
     bapEndpoint: "https://high.api.bap.microsoft.us",
-    bapScope: "https://high.service.apps.appsplatform.us/.default",
+    bapScope: "https://high.service.powerapps.us/.default",
   },
   dod: {
     name: "dod",

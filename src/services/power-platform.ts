@@ -1,4 +1,4 @@
-import { StepFailedError, TenantNotReadyError } from "../errors.js";
+import { SignInError, StepFailedError, TenantNotReadyError } from "../errors.js";
 import type { HttpClient } from "./http.js";
 import type { TokenProvider } from "../auth/msal.js";
 
@@ -7,6 +7,7 @@ import type { TokenProvider } from "../auth/msal.js";
  * org URL, and add an Entra user to it at once instead of waiting for the background sync. The endpoint is
  * not separately documented by Microsoft; it is what Add-AdminPowerAppsSyncUser and the Terraform provider call.
  */
+const POWER_PLATFORM_AUDIENCE_ENV = "CRM_LEAD_SETUP_POWER_PLATFORM_AUDIENCE";
 const ENVIRONMENTS = "/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments";
 
 export class PowerPlatformAdminApi {
@@ -18,7 +19,7 @@ export class PowerPlatformAdminApi {
   ) {}
 
   private async call(method: "GET" | "POST", path: string, body?: unknown) {
-    const token = await this.tokens.getAccessToken(this.scope.replace(/\/\.default$/, ""));
+    const token = await this.token();
     return this.http.send({
       service: "bap",
       method,
@@ -28,6 +29,26 @@ export class PowerPlatformAdminApi {
       // Adding a user who is already in the environment changes nothing: safe to resend.
       idempotent: true,
     });
+  }
+
+  /**
+   * The admin API's token audience differs per cloud and is not documented for GCC / GCC High (see
+   * clouds.ts): when Entra does not know it (AADSTS500011), say which one was tried and how to change it.
+   */
+  private async token(): Promise<string> {
+    const audience = this.scope.replace(/\/\.default$/, "");
+    try {
+      return await this.tokens.getAccessToken(audience);
+    } catch (error) {
+      if (!(error instanceof SignInError) || error.aadsts !== 500011) throw error;
+      throw new SignInError({
+        code: error.code,
+        aadsts: 500011,
+        message: `AADSTS500011: Entra does not know the Power Platform admin API audience ${audience} in this tenant, so no token could be issued for ${this.endpoint}.`,
+        hint: `Pass the audience your cloud uses with --power-platform-audience <url> (or ${POWER_PLATFORM_AUDIENCE_ENV}); the README's Clouds section lists the candidates. Or leave out --force-sync and let the background sync run.`,
+        cause: error,
+      });
+    }
   }
 
   async environmentName(orgUrl: string): Promise<string> {
