@@ -10,6 +10,14 @@ import type { TokenProvider } from "../auth/msal.js";
 const POWER_PLATFORM_AUDIENCE_ENV = "CRM_LEAD_SETUP_POWER_PLATFORM_AUDIENCE";
 const ENVIRONMENTS = "/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments";
 
+/** AADSTS500011 for the admin API: the audience tried, and how to choose another (also in the README's table). */
+export function explainUnknownAudience(audience: string, endpoint: string): { message: string; hint: string } {
+  return {
+    message: `AADSTS500011: Entra does not know the Power Platform admin API audience ${audience} in this tenant, so no token could be issued for ${endpoint}.`,
+    hint: `Pass the audience your cloud uses with --power-platform-audience <url> (or ${POWER_PLATFORM_AUDIENCE_ENV}); the README's Clouds section lists the candidates. Or leave out --force-sync and let the background sync run.`,
+  };
+}
+
 export class PowerPlatformAdminApi {
   constructor(
     private readonly http: HttpClient,
@@ -41,13 +49,7 @@ export class PowerPlatformAdminApi {
       return await this.tokens.getAccessToken(audience);
     } catch (error) {
       if (!(error instanceof SignInError) || error.aadsts !== 500011) throw error;
-      throw new SignInError({
-        code: error.code,
-        aadsts: 500011,
-        message: `AADSTS500011: Entra does not know the Power Platform admin API audience ${audience} in this tenant, so no token could be issued for ${this.endpoint}.`,
-        hint: `Pass the audience your cloud uses with --power-platform-audience <url> (or ${POWER_PLATFORM_AUDIENCE_ENV}); the README's Clouds section lists the candidates. Or leave out --force-sync and let the background sync run.`,
-        cause: error,
-      });
+      throw new SignInError({ code: error.code, aadsts: 500011, ...explainUnknownAudience(audience, this.endpoint), cause: error });
     }
   }
 
