@@ -116,8 +116,6 @@ export class EntraService {
   private readonly deviceCodes = new Map<string, DeviceCodeGrant>();
   private readonly authorizationCodes = new Map<string, AuthorizationCode>();
   private readonly refreshTokens = new Map<string, RefreshGrant>();
-  /** Assertion ids already used (`jti`): a replayed client assertion is refused. */
-  private readonly usedAssertions = new Set<string>();
 
   constructor(
     private readonly state: TenantState,
@@ -398,7 +396,14 @@ export class EntraService {
     return aadstsError(7000218);
   }
 
-  /** Verifies a certificate client assertion (RFC 7523): signature by a registered certificate, claims, no replay. */
+  /**
+   * Verifies a certificate client assertion (RFC 7523): signature by a registered certificate, issuer,
+   * subject, expiry and a `jti`. A repeated `jti` within the assertion's lifetime is accepted, as Entra does:
+   * MSAL Node signs one assertion and sends it with every token request until it expires
+   * (msal-node ClientAssertion.getJwt), as MSAL.NET did before 4.35 (AzureAD/microsoft-authentication-library-
+   * for-dotnet#2798: only its audience, never its reuse, was a problem), and the only failure Entra reports for
+   * a reused assertion is its expiry (AADSTS700024; MicrosoftDocs/azure-docs#65990).
+   */
   private assertionValid(app: Application, assertion: string): boolean {
     const [headerPart, payloadPart, signaturePart] = assertion.split(".");
     if (!headerPart || !payloadPart || !signaturePart) return false;
@@ -417,9 +422,7 @@ export class EntraService {
           : header.alg === "RS256" && verifySignature("sha256", data, key, signature);
       const now = Date.now() / 1000;
       const jti = String(payload.jti ?? "");
-      if (!ok || payload.iss !== app.appId || payload.sub !== app.appId || Number(payload.exp) < now || !jti || this.usedAssertions.has(jti)) return false;
-      this.usedAssertions.add(jti);
-      return true;
+      return ok && payload.iss === app.appId && payload.sub === app.appId && Number(payload.exp) >= now && jti !== "";
     } catch {
       return false;
     }

@@ -16,7 +16,7 @@ afterEach(async () => {
 const deviceCodeRequests = (sandbox: Sandbox) => sandbox.requests.filter((r) => r.service === "entra" && r.path.includes("/oauth2/v2.0/devicecode"));
 
 describe("login, then status, then init: one sign-in in all", () => {
-  it.each(["public", "gcc", "gcchigh", "china"] as SandboxCloud[])("%s", async (cloud) => {
+  it.each(["public", "gcc", "gcchigh", "dod", "china"] as SandboxCloud[])("%s", async (cloud) => {
     const { env } = tempHome();
     const sandbox = await sandboxFor(env, { cloud, scenario: { userSyncMs: 0 } });
     sandboxes.push(sandbox);

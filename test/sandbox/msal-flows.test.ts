@@ -1,7 +1,4 @@
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
-import { createHash, webcrypto } from "node:crypto";
-import { mkdtempSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PublicClientApplication } from "@azure/msal-node";
@@ -15,6 +12,7 @@ import { GraphApi } from "../../src/services/graph.js";
 import { sandboxBrowser } from "../../src/sandbox-link.js";
 import { startSandbox, type Sandbox } from "../../src/sandbox/server.js";
 import { sandboxHttp } from "../helpers.js";
+import { makeCertificate } from "../certificates.js";
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -89,6 +87,8 @@ describe("MSAL's real flows against the sandbox's Entra ID", () => {
     app.certificates.push({ thumbprintSha256: certificate.thumbprintSha256.toUpperCase(), certPem: certificate.x5c });
     const { tokens } = provider({ method: "client-certificate", clientId: app.appId, clientCertificate: certificate });
     expect(await tokens.getAccessToken(sandbox.connection.orgUrl)).toMatch(/\./);
+    // MSAL sends the same signed assertion again for the next resource, which Entra accepts until it expires.
+    expect(await tokens.getAccessToken(sandbox.connection.graphOrigin)).toMatch(/\./);
 
     const stranger = readClientCertificate(await makeCertificate("stranger"));
     const error = await provider({ method: "client-certificate", clientId: app.appId, clientCertificate: stranger }).tokens.getAccessToken(sandbox.connection.orgUrl).catch((e: unknown) => e);
@@ -206,22 +206,4 @@ describe("the sandbox's resource services check tokens", () => {
 
 function context(who: "admin" | "service") {
   return { who, clientId: sandbox.connection.publicClientId, authorityHost: sandbox.connection.loginOrigin, tenant: sandbox.connection.tenantId } as const;
-}
-
-async function makeCertificate(name: string): Promise<string> {
-  x509.cryptoProvider.set(webcrypto as never);
-  const algorithm = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256", publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
-  const keys = (await webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
-  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: createHash("sha1").update(name).digest("hex").slice(0, 16),
-    name: `CN=${name}`,
-    notBefore: new Date(Date.now() - 60_000),
-    notAfter: new Date(Date.now() + 86_400_000),
-    keys,
-    signingAlgorithm: algorithm,
-  });
-  const key = x509.PemConverter.encode(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey), "PRIVATE KEY");
-  const path = join(mkdtempSync(join(tmpdir(), "cls-cert-")), `${name}.pem`);
-  writeFileSync(path, `${certificate.toString("pem")}\n${key}\n`);
-  return path;
 }
