@@ -187,6 +187,33 @@ describe("the sandbox's Entra metadata when it poses as a real cloud", () => {
   });
 });
 
+describe("one token cache shared by two clouds", () => {
+  it("each cloud finds its own cached account under its aliases, and never sends the other's refresh token", async () => {
+    const cachePath = join(mkdtempSync(join(tmpdir(), "cls-cache-")), "msal-cache.json");
+    const clouds = [await startSandbox({ cloud: "public" }), await startSandbox({ cloud: "gcchigh" })];
+    const signIn = async (cloud: Sandbox, resource: string) => {
+      const http = sandboxHttp(cloud);
+      const { tokens, messages } = provider({ authorityHost: cloud.connection.loginOrigin, customAuthority: false, cachePath }, http);
+      await tokens.getAccessToken(resource);
+      await http.close();
+      return messages.length;
+    };
+    const tokenRequests = (cloud: Sandbox) => cloud.requests.filter((r) => r.service === "entra" && r.path.includes("/oauth2/v2.0/token")).length;
+    try {
+      const [commercial, government] = clouds as [Sandbox, Sandbox];
+      expect(await signIn(commercial, commercial.connection.graphOrigin)).toBe(1);
+      expect(await signIn(government, government.connection.graphOrigin)).toBe(1);
+      expect(tokenRequests(government)).toBe(1); // the device code's grant alone: no refresh token from the commercial cloud
+      commercial.clearRequests();
+      government.clearRequests();
+      expect(await signIn(commercial, commercial.connection.orgUrl)).toBe(0);
+      expect(await signIn(government, government.connection.orgUrl)).toBe(0);
+    } finally {
+      for (const cloud of clouds) await cloud.close();
+    }
+  });
+});
+
 describe("the sandbox's resource services check tokens", () => {
   it("refuse a token issued for another audience, a tampered token and no token", async () => {
     const { tokens, http } = provider({ method: "client-secret", clientId: sandbox.connection.automationClientId, clientSecret: sandbox.connection.automationClientSecret });
