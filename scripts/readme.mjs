@@ -12,6 +12,7 @@ import { createRequire } from "node:module";
 import { spawn } from "node-pty";
 import { CATALOGUE } from "../dist/catalogue.js";
 import { explainAadsts } from "../dist/auth/aadsts.js";
+import { explainUnknownAudience } from "../dist/services/power-platform.js";
 import { startSandbox } from "../dist/sandbox/server.js";
 import { writeConnectionFile } from "../dist/sandbox-link.js";
 import { appPaths } from "../dist/paths.js";
@@ -28,10 +29,16 @@ function troubleshooting() {
       const { message, hint } = explainAadsts(code, context);
       return [`AADSTS${code}`, `\`aadsts-${code}\``, message, hint, "3"];
     }),
-    ...[50076, 50126, 50055].map((code) => {
+    ...[50076, 50126, 50055, 7000218].map((code) => {
       const { message, hint } = explainAadsts(code, { ...context, who: "service" });
       return [`AADSTS${code} in \`verify\``, `\`aadsts-${code}\``, message, hint, "3"];
     }),
+    (() => {
+      const { message, hint } = explainUnknownAudience("<audience>", "<Power Platform admin API>");
+      return ["AADSTS500011 with `--force-sync`", "`aadsts-500011`", message.replace(/^AADSTS500011: /, ""), hint, "3"];
+    })(),
+    // Not an error, so in no catalogue: what an admin sees when a cache does not serve the next command.
+    ["Asked to sign in again on every command", "—", "The token cache in the config directory was not written or not read back; one sign-in normally serves every later command (accounts are found under any alias of the cloud's sign-in host, e.g. login.windows.net).", "Check that the config directory is writable, then run crm-lead-setup logout once and sign in again.", "—"],
     ...CATALOGUE.map((e) => [e.title, `\`${e.code}\``, e.meaning, `${e.fix} ([Microsoft](${e.link}))`, String(e.exitCode)]),
   ];
   const escape = (text) => text.replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/>/g, "&gt;");

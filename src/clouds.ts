@@ -4,6 +4,13 @@ import { UsageError } from "./errors.js";
  * One table: cloud → Entra sign-in host, Graph root, Dynamics host suffixes, Power Platform admin (BAP) host
  * and scope. Source: reference/dataverse-and-partner-center.md §8 and reference/graph-and-msal.md §E.
  * GCC signs in and calls Graph on the commercial endpoints; only its Dynamics suffix (crm9) and BAP differ.
+ *
+ * The BAP token audience of GCC and GCC High is not documented as such, and Microsoft's own code disagrees:
+ * the Terraform provider uses service.powerapps.us and high.service.apps.appsplatform.us; the PowerApps
+ * admin PowerShell module (whose Add-AdminPowerAppsSyncUser makes the same addUser call) maps
+ * gov.api.bap.microsoft.us → gov.service.powerapps.us and high.api.bap.microsoft.us → high.service.powerapps.us,
+ * and Microsoft's SharePoint Migration Tool documentation lists exactly those pairs as required endpoints.
+ * We follow the latter two (UNCONFIRMED against a real tenant); --power-platform-audience overrides it.
  */
 export const CLOUD_NAMES = ["public", "gcc", "gcchigh", "dod", "china", "custom"] as const;
 export type CloudName = (typeof CLOUD_NAMES)[number];
@@ -42,7 +49,7 @@ export const CLOUDS: Readonly<Record<KnownCloud, CloudEndpoints>> = {
     dynamicsSuffixes: [/\.crm9\.dynamics\.com$/],
     dynamicsSuffixText: "*.crm9.dynamics.com",
     bapEndpoint: "https://gov.api.bap.microsoft.us",
-    bapScope: "https://service.powerapps.us/.default",
+    bapScope: "https://gov.service.powerapps.us/.default",
   },
   gcchigh: {
     name: "gcchigh",
@@ -51,7 +58,7 @@ export const CLOUDS: Readonly<Record<KnownCloud, CloudEndpoints>> = {
     dynamicsSuffixes: [/\.crm\.microsoftdynamics\.us$/],
     dynamicsSuffixText: "*.crm.microsoftdynamics.us",
     bapEndpoint: "https://high.api.bap.microsoft.us",
-    bapScope: "https://high.service.apps.appsplatform.us/.default",
+    bapScope: "https://high.service.powerapps.us/.default",
   },
   dod: {
     name: "dod",
@@ -72,6 +79,32 @@ export const CLOUDS: Readonly<Record<KnownCloud, CloudEndpoints>> = {
     bapScope: "https://service.powerapps.cn/.default",
   },
 };
+
+/**
+ * MSAL's cache aliases: MSAL records a signed-in account under its cloud's `preferred_cache` host, not the
+ * host it signed in at (login.microsoftonline.com → login.windows.net; login.chinacloudapi.cn →
+ * login.partner.microsoftonline.cn), and treats every alias of a group as the same cloud. These groups are
+ * Entra's instance discovery answer (`GET https://login.microsoftonline.com/common/discovery/instance
+ * ?api-version=1.1`, as recorded in public test fixtures) and msal-common's hardcoded copy of it
+ * (`authority/AuthorityMetadata`, used instead of the network for these hosts).
+ */
+const SIGN_IN_ALIAS_GROUPS: readonly (readonly string[])[] = [
+  ["login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "sts.windows.net"],
+  ["login.partner.microsoftonline.cn", "login.chinacloudapi.cn"],
+  ["login.microsoftonline.us", "login.usgovcloudapi.net"],
+  ["login.microsoftonline.de"],
+  ["login-us.microsoftonline.com"],
+];
+
+/**
+ * The hosts under which MSAL may have cached an account signed in at `authorityHost`. A host MSAL is told
+ * to trust as a known authority (custom clouds, the plain sandbox) is its own only alias, as in MSAL.
+ */
+export function signInCacheAliases(authorityHost: string, knownAuthority: boolean): readonly string[] {
+  const host = new URL(authorityHost).host.toLowerCase();
+  if (knownAuthority) return [host];
+  return SIGN_IN_ALIAS_GROUPS.find((group) => group.includes(host)) ?? [host];
+}
 
 export function isCloudName(value: string): value is CloudName {
   return (CLOUD_NAMES as readonly string[]).includes(value);

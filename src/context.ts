@@ -150,10 +150,11 @@ export async function createContext(command: string, options: CliOptions, io: IO
   }
   // Validate what was given now, so bad input fails before anything else happens; the wizard may supply
   // the org URL later, so the endpoints are worked out again when the session starts.
+  const powerPlatformScope = options.powerPlatformAudience ? `${options.powerPlatformAudience}/.default` : undefined;
   const endpointsFor = () => {
     const orgUrlChoice = options.orgUrl ? validateOrgUrl(options.orgUrl, options.cloud) : undefined;
     const cloudName = orgUrlChoice?.cloud ?? options.cloud ?? "public";
-    const cloud = options.sandbox ? undefined : resolveCloud(cloudName, { authorityHost: options.authorityHost, graphEndpoint: options.graphEndpoint });
+    const cloud = options.sandbox ? undefined : resolveCloud(cloudName, { authorityHost: options.authorityHost, graphEndpoint: options.graphEndpoint, bapScope: powerPlatformScope });
     return { orgUrlChoice, cloud };
   };
   endpointsFor();
@@ -186,7 +187,7 @@ export async function createContext(command: string, options: CliOptions, io: IO
     // exactly as a real tenant of that cloud; only the connections are routed to the sandbox.
     const endpoints: ResolvedCloud = sandbox
       ? sandbox.cloud
-        ? resolveCloud(validateOrgUrl(sandbox.orgUrl, sandbox.cloud).cloud, {})
+        ? resolveCloud(validateOrgUrl(sandbox.orgUrl, sandbox.cloud).cloud, { bapScope: powerPlatformScope })
         : { name: "custom", authorityHost: sandbox.loginOrigin, graphEndpoint: sandbox.graphOrigin, bapEndpoint: sandbox.bapOrigin, bapScope: `${sandbox.bapOrigin}/.default` }
       : cloud!;
     const [{ MsalTokenProvider }, { GraphApi, DirectoryApi, ApplicationsApi }, { DataverseApi, EnvironmentApi }] = await Promise.all([

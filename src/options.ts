@@ -53,6 +53,7 @@ export interface CliOptions {
   verify: boolean;
   secretStdin: boolean;
   forceSync: boolean;
+  powerPlatformAudience?: string;
   includeSolution: boolean;
   scenario?: Record<string, unknown>;
   faults?: Record<string, unknown>;
@@ -155,6 +156,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "verify", flags: "--verify", commands: ["init"], description: "end init with verify (writes and deletes a test lead)" },
   { key: "secretStdin", flags: "--secret-stdin", commands: ["init", "verify"], description: "read the service identity's secret from standard input" },
   { key: "forceSync", flags: "--force-sync", commands: ["init", "assign-role"], description: "add the user to Dynamics through the Power Platform admin API" },
+  { key: "powerPlatformAudience", flags: "--power-platform-audience <url>", commands: ["init", "assign-role"], parse: httpsOrigin,
+    description: "token audience of the Power Platform admin API for --force-sync (default: the cloud's, see the README)" },
   { key: "includeSolution", flags: "--include-solution", commands: ["teardown"], description: "teardown also removes the solution" },
   { key: "scenario", flags: "--scenario <json>", commands: ["sandbox"], parse: (raw, source) => parseJsonObject(raw, source),
     description: 'tenant scenario, e.g. \'{"userBusinessUnit":"child","userSyncMs":5000,"seats":{"DYN365_ENTERPRISE_SALES":{"enabled":1,"consumed":1}}}\'' },

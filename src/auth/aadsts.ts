@@ -43,7 +43,9 @@ export function explainAadsts(code: number, context: AadstsContext): Explanation
     case 700016:
       return { message: `The application (client) id ${context.clientId} is not registered in tenant ${context.tenant}.`, hint: "Check --client-id and --tenant; to use your own registration see the README." };
     case 7000218:
-      return { message: `The app registration ${context.clientId} does not allow public client flows (device code, password).`, hint: "In Entra admin center → App registrations → Authentication, set 'Allow public client flows' to Yes, or use --auth browser." };
+      return context.who === "service"
+        ? { message: `verify signs the service user in with its password through ${context.clientId}, a client that does not allow public client flows.`, hint: "Allow public client flows on that registration (Entra admin center → App registrations → Authentication), or run verify without --client-id to use Microsoft's public client." }
+        : { message: `The app registration ${context.clientId} does not allow public client flows (device code, password).`, hint: "In Entra admin center → App registrations → Authentication, set 'Allow public client flows' to Yes, or use --auth browser." };
     case 7000215:
       return { message: `The client secret of application ${context.clientId} is invalid or expired.`, hint: "Create a new secret (crm-lead-setup reset-password --identity app, or the Entra admin center) and use its value, not its id." };
     case 700027:

@@ -13,6 +13,7 @@ import type { HttpClient } from "../services/http.js";
 import type { AuthMethod } from "../options.js";
 import { fileCachePlugin } from "./cache.js";
 import { signInErrorFrom, type AadstsContext } from "./aadsts.js";
+import { signInCacheAliases } from "../clouds.js";
 
 /**
  * Sign-in through MSAL Node. One sign-in yields tokens for every resource: the first token comes from an
@@ -226,9 +227,11 @@ export class MsalTokenProvider implements TokenProvider {
   private async cachedAccount(): Promise<AccountInfo | undefined> {
     const accounts = await this.publicClient!.getTokenCache().getAllAccounts();
     const tenant = this.settings.tenant.toLowerCase();
-    const host = new URL(this.settings.authorityHost).host;
+    // MSAL stores the account under its cache alias (login.windows.net for login.microsoftonline.com):
+    // compare with every alias of the sign-in host, as MSAL's own silent flow does.
+    const environments = signInCacheAliases(this.settings.authorityHost, this.settings.customAuthority);
     return accounts.find((a) => {
-      if (a.environment !== host) return false;
+      if (!environments.includes(a.environment.toLowerCase())) return false;
       if (tenant === "organizations" || tenant === "common") return true;
       return a.tenantId.toLowerCase() === tenant || a.username.toLowerCase().endsWith(`@${tenant}`);
     });

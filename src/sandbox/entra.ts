@@ -32,10 +32,38 @@ const AADSTS_TEXT: Record<number, { error: string; text: string; suberror?: stri
   500011: { error: "invalid_resource", text: "The resource principal named {0} was not found in the tenant named {1}." },
   700016: { error: "unauthorized_client", text: "Application with identifier '{0}' was not found in the directory '{1}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant." },
   7000215: { error: "invalid_client", text: "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{0}'." },
+  700025: { error: "invalid_client", text: "Client is public so neither 'client_assertion' nor 'client_secret' should be presented." },
   7000218: { error: "invalid_client", text: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'." },
   7000229: { error: "invalid_client", text: "The client application {0} is missing service principal in the tenant {1}." },
   700027: { error: "invalid_client", text: "Client assertion failed signature validation." },
   50148: { error: "invalid_grant", text: "The code_verifier does not match the code_challenge supplied in the authorization request for PKCE." },
+};
+
+/**
+ * Entra's answer to `GET https://login.microsoftonline.com/common/discovery/instance?api-version=1.1`
+ * (recorded verbatim in public test fixtures, e.g. Azure SDK for JS recordings; MSAL ships the same list
+ * in msal-common `AuthorityMetadata`): each cloud's hosts, the one to call (`preferred_network`) and the one
+ * tokens are cached under (`preferred_cache`).
+ */
+const ENTRA_INSTANCE_METADATA: readonly { preferred_network: string; preferred_cache: string; aliases: string[] }[] = [
+  { preferred_network: "login.microsoftonline.com", preferred_cache: "login.windows.net", aliases: ["login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "sts.windows.net"] },
+  { preferred_network: "login.partner.microsoftonline.cn", preferred_cache: "login.partner.microsoftonline.cn", aliases: ["login.partner.microsoftonline.cn", "login.chinacloudapi.cn"] },
+  { preferred_network: "login.microsoftonline.de", preferred_cache: "login.microsoftonline.de", aliases: ["login.microsoftonline.de"] },
+  { preferred_network: "login.microsoftonline.us", preferred_cache: "login.microsoftonline.us", aliases: ["login.microsoftonline.us", "login.usgovcloudapi.net"] },
+  { preferred_network: "login-us.microsoftonline.com", preferred_cache: "login-us.microsoftonline.com", aliases: ["login-us.microsoftonline.com"] },
+];
+
+/**
+ * `cloud_instance_name` of each instance's OIDC document: "microsoftonline.com" is recorded in public
+ * fixtures of login.microsoftonline.com; the US Government and China values follow Entra's naming of those
+ * instances (UNCONFIRMED from a recorded answer).
+ */
+const CLOUD_INSTANCE_NAMES: Record<string, string> = {
+  "login.microsoftonline.com": "microsoftonline.com",
+  "login.partner.microsoftonline.cn": "partner.microsoftonline.cn",
+  "login.microsoftonline.de": "microsoftonline.de",
+  "login.microsoftonline.us": "microsoftonline.us",
+  "login-us.microsoftonline.com": "microsoftonline.us",
 };
 
 export function aadstsError(code: number, ...args: string[]): SandboxResponse {
@@ -88,8 +116,6 @@ export class EntraService {
   private readonly deviceCodes = new Map<string, DeviceCodeGrant>();
   private readonly authorizationCodes = new Map<string, AuthorizationCode>();
   private readonly refreshTokens = new Map<string, RefreshGrant>();
-  /** Assertion ids already used (`jti`): a replayed client assertion is refused. */
-  private readonly usedAssertions = new Set<string>();
 
   constructor(
     private readonly state: TenantState,
@@ -110,9 +136,11 @@ export class EntraService {
       return { status: 200, headers: { "content-type": "text/html" }, body: "<h1>Sandbox sign-in</h1><p>Device codes are approved automatically in the sandbox.</p>" };
     }
     if (request.method === "GET" && request.url.pathname === "/common/discovery/instance") {
-      // MSAL's instance discovery: the sandbox vouches for its own sign-in host.
+      // MSAL's instance discovery. Posing as a real cloud, the sandbox answers what Entra answers, aliases
+      // included; on its own loopback host it vouches for that host alone.
       const host = new URL(this.endpoints.loginOrigin).host;
-      return jsonResponse(200, { tenant_discovery_endpoint: `${this.endpoints.loginOrigin}/${TENANT_ID}/v2.0/.well-known/openid-configuration`, "api-version": "1.1", metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }] });
+      const metadata = this.realInstance() ? ENTRA_INSTANCE_METADATA : [{ preferred_network: host, preferred_cache: host, aliases: [host] }];
+      return jsonResponse(200, { tenant_discovery_endpoint: `${this.endpoints.loginOrigin}/${TENANT_ID}/v2.0/.well-known/openid-configuration`, "api-version": "1.1", metadata });
     }
     if (!this.isTenant(tenant)) return aadstsError(90002, tenant);
     if (request.method === "GET" && (rest === "v2.0/.well-known/openid-configuration" || rest === ".well-known/openid-configuration")) {
@@ -124,6 +152,13 @@ export class EntraService {
     if (request.method === "GET" && rest === "oauth2/v2.0/authorize") return this.authorize(request.url.searchParams);
     if (request.method === "GET" && rest === "oauth2/v2.0/logout") return { status: 200, body: "Signed out." };
     return jsonResponse(404, { error: "not_found", error_description: `The sandbox's Entra ID has no endpoint ${request.method} ${request.url.pathname}.` });
+  }
+
+  /** The real Entra instance whose host this sandbox poses as, if any. */
+  private realInstance(): { cloudInstanceName: string } | undefined {
+    const host = new URL(this.endpoints.loginOrigin).host;
+    const entry = ENTRA_INSTANCE_METADATA.find((m) => m.aliases.includes(host));
+    return entry ? { cloudInstanceName: CLOUD_INSTANCE_NAMES[entry.preferred_network]! } : undefined;
   }
 
   private isTenant(segment: string): boolean {
@@ -147,7 +182,7 @@ export class EntraService {
       id_token_signing_alg_values_supported: ["RS256"],
       token_endpoint_auth_methods_supported: ["client_secret_post", "private_key_jwt", "client_secret_basic"],
       tenant_region_scope: "NA",
-      cloud_instance_name: "sandbox.localhost",
+      cloud_instance_name: this.realInstance()?.cloudInstanceName ?? "sandbox.localhost",
     };
   }
 
@@ -294,8 +329,27 @@ export class EntraService {
     return this.delegatedTokenResponse(user, grant.clientId, resource, undefined);
   }
 
+  /**
+   * Entra accepts a password grant from a public client (one that allows public client flows), or from a
+   * confidential client that proves itself with its own secret or certificate assertion; a confidential
+   * client without it is AADSTS7000218, and a first-party public client that sends one is AADSTS700025
+   * (reference: graph-and-msal §C.3 and §C.6; learn.microsoft.com/entra/identity-platform/v2-oauth-ropc,
+   * `client_secret`: "If your app is a public client, then the client_secret or client_assertion can't be
+   * included. If the app is a confidential client, then it must be included.").
+   */
+  private passwordClient(form: URLSearchParams): { ok: true } | SandboxResponse {
+    const clientId = form.get("client_id");
+    const presentsCredential = form.get("client_secret") !== null || form.get("client_assertion") !== null;
+    if (clientId === AZURE_POWERSHELL_CLIENT_ID) {
+      return presentsCredential ? aadstsError(700025) : { ok: true };
+    }
+    const app = clientId ? this.appById(clientId) : undefined;
+    if (app && presentsCredential) return this.clientCredential(app, form);
+    return this.publicClient(clientId);
+  }
+
   private password(form: URLSearchParams): SandboxResponse {
-    const client = this.publicClient(form.get("client_id"));
+    const client = this.passwordClient(form);
     if ("status" in client) return client;
     const resource = this.resourceOf(form.get("scope"));
     if (typeof resource !== "string") return resource;
@@ -317,17 +371,8 @@ export class EntraService {
     const clientId = form.get("client_id") ?? "";
     const app = this.appById(clientId);
     if (!app) return aadstsError(700016, clientId, TENANT_ID);
-    const secret = form.get("client_secret");
-    const assertion = form.get("client_assertion");
-    if (secret !== null) {
-      const now = Date.now();
-      const match = app.passwordCredentials.find((c) => c.secretText === secret && Date.parse(c.endDateTime) > now);
-      if (!match) return aadstsError(7000215, clientId);
-    } else if (assertion !== null) {
-      if (!this.assertionValid(app, assertion)) return aadstsError(700027);
-    } else {
-      return aadstsError(7000218);
-    }
+    const credential = this.clientCredential(app, form);
+    if ("status" in credential) return credential;
     const hasServicePrincipal = [...this.state.servicePrincipals.values()].some((sp) => sp.appId === app.appId) || app.appRoles.size > 0;
     if (!hasServicePrincipal) return aadstsError(7000229, clientId, TENANT_ID);
     const resource = this.resourceOf(form.get("scope"));
@@ -338,7 +383,27 @@ export class EntraService {
     return jsonResponse(200, { token_type: "Bearer", expires_in: expiresIn, ext_expires_in: expiresIn, access_token: token });
   }
 
-  /** Verifies a certificate client assertion (RFC 7523): signature by a registered certificate, claims, no replay. */
+  /** The confidential client's proof of itself: an unexpired secret, or a certificate assertion. */
+  private clientCredential(app: Application, form: URLSearchParams): { ok: true } | SandboxResponse {
+    const secret = form.get("client_secret");
+    const assertion = form.get("client_assertion");
+    if (secret !== null) {
+      const now = Date.now();
+      const match = app.passwordCredentials.find((c) => c.secretText === secret && Date.parse(c.endDateTime) > now);
+      return match ? { ok: true } : aadstsError(7000215, app.appId);
+    }
+    if (assertion !== null) return this.assertionValid(app, assertion) ? { ok: true } : aadstsError(700027);
+    return aadstsError(7000218);
+  }
+
+  /**
+   * Verifies a certificate client assertion (RFC 7523): signature by a registered certificate, issuer,
+   * subject, expiry and a `jti`. A repeated `jti` within the assertion's lifetime is accepted, as Entra does:
+   * MSAL Node signs one assertion and sends it with every token request until it expires
+   * (msal-node ClientAssertion.getJwt), as MSAL.NET did before 4.35 (AzureAD/microsoft-authentication-library-
+   * for-dotnet#2798: only its audience, never its reuse, was a problem), and the only failure Entra reports for
+   * a reused assertion is its expiry (AADSTS700024; MicrosoftDocs/azure-docs#65990).
+   */
   private assertionValid(app: Application, assertion: string): boolean {
     const [headerPart, payloadPart, signaturePart] = assertion.split(".");
     if (!headerPart || !payloadPart || !signaturePart) return false;
@@ -357,9 +422,7 @@ export class EntraService {
           : header.alg === "RS256" && verifySignature("sha256", data, key, signature);
       const now = Date.now() / 1000;
       const jti = String(payload.jti ?? "");
-      if (!ok || payload.iss !== app.appId || payload.sub !== app.appId || Number(payload.exp) < now || !jti || this.usedAssertions.has(jti)) return false;
-      this.usedAssertions.add(jti);
-      return true;
+      return ok && payload.iss === app.appId && payload.sub === app.appId && Number(payload.exp) >= now && jti !== "";
     } catch {
       return false;
     }

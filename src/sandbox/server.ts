@@ -73,10 +73,16 @@ export interface SandboxConnection {
  * CLI's table sends traffic to a host the sandbox does not answer for, and the test fails.
  */
 export type SandboxCloud = "public" | "gcc" | "gcchigh" | "dod" | "china";
+// bapAudience: Entra issues Power Platform admin API tokens only for this resource; any other is AADSTS500011.
+// GCC and GCC High follow Microsoft's SharePoint Migration Tool endpoint list (OfficeDocs-SharePoint
+// migration/spmt-workflow-step1.md: gov.service.powerapps.us beside gov.api.bap.microsoft.us,
+// high.service.powerapps.us beside high.api.bap.microsoft.us) and the audience map of Microsoft's
+// PowerApps admin PowerShell module (Get-DefaultAudienceForEndPoint), rather than the Terraform provider's
+// constants (service.powerapps.us, high.service.apps.appsplatform.us). Not confirmed against a real tenant.
 const CLOUD_HOSTS: Record<SandboxCloud, { entra: string; graph: string; dataverse: string; bap: string; bapAudience: string; entraAliases?: string[] }> = {
   public: { entra: "login.microsoftonline.com", graph: "graph.microsoft.com", dataverse: "contoso.crm4.dynamics.com", bap: "api.bap.microsoft.com", bapAudience: "https://service.powerapps.com" },
-  gcc: { entra: "login.microsoftonline.com", graph: "graph.microsoft.com", dataverse: "agency.crm9.dynamics.com", bap: "gov.api.bap.microsoft.us", bapAudience: "https://service.powerapps.us" },
-  gcchigh: { entra: "login.microsoftonline.us", graph: "graph.microsoft.us", dataverse: "agency.crm.microsoftdynamics.us", bap: "high.api.bap.microsoft.us", bapAudience: "https://high.service.apps.appsplatform.us" },
+  gcc: { entra: "login.microsoftonline.com", graph: "graph.microsoft.com", dataverse: "agency.crm9.dynamics.com", bap: "gov.api.bap.microsoft.us", bapAudience: "https://gov.service.powerapps.us" },
+  gcchigh: { entra: "login.microsoftonline.us", graph: "graph.microsoft.us", dataverse: "agency.crm.microsoftdynamics.us", bap: "high.api.bap.microsoft.us", bapAudience: "https://high.service.powerapps.us" },
   dod: { entra: "login.microsoftonline.us", graph: "dod-graph.microsoft.us", dataverse: "agency.crm.appsplatform.us", bap: "api.bap.appsplatform.us", bapAudience: "https://service.apps.appsplatform.us" },
   // MSAL's own metadata makes login.partner.microsoftonline.cn the preferred alias of login.chinacloudapi.cn.
   china: { entra: "login.chinacloudapi.cn", graph: "microsoftgraph.chinacloudapi.cn", dataverse: "contoso.crm.dynamics.cn", bap: "api.bap.partner.microsoftonline.cn", bapAudience: "https://service.powerapps.cn", entraAliases: ["login.partner.microsoftonline.cn"] },

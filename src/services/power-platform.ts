@@ -1,4 +1,4 @@
-import { StepFailedError, TenantNotReadyError } from "../errors.js";
+import { SignInError, StepFailedError, TenantNotReadyError } from "../errors.js";
 import { withQuery, type HttpClient } from "./http.js";
 import { readAllPages, type ListPage } from "./pages.js";
 import type { TokenProvider } from "../auth/msal.js";
@@ -8,7 +8,16 @@ import type { TokenProvider } from "../auth/msal.js";
  * org URL, and add an Entra user to it at once instead of waiting for the background sync. The endpoint is
  * not separately documented by Microsoft; it is what Add-AdminPowerAppsSyncUser and the Terraform provider call.
  */
+const POWER_PLATFORM_AUDIENCE_ENV = "CRM_LEAD_SETUP_POWER_PLATFORM_AUDIENCE";
 const ENVIRONMENTS = "/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments";
+
+/** AADSTS500011 for the admin API: the audience tried, and how to choose another (also in the README's table). */
+export function explainUnknownAudience(audience: string, endpoint: string): { message: string; hint: string } {
+  return {
+    message: `AADSTS500011: Entra does not know the Power Platform admin API audience ${audience} in this tenant, so no token could be issued for ${endpoint}.`,
+    hint: `Pass the audience your cloud uses with --power-platform-audience <url> (or ${POWER_PLATFORM_AUDIENCE_ENV}); the README's Clouds section lists the candidates. Or leave out --force-sync and let the background sync run.`,
+  };
+}
 
 interface PowerPlatformEnvironment {
   name: string;
@@ -24,7 +33,7 @@ export class PowerPlatformAdminApi {
   ) {}
 
   private async call(method: "GET" | "POST", path: string, body?: unknown) {
-    const token = await this.tokens.getAccessToken(this.scope.replace(/\/\.default$/, ""));
+    const token = await this.token();
     return this.http.send({
       service: "bap",
       method,
@@ -35,6 +44,20 @@ export class PowerPlatformAdminApi {
       // Adding a user who is already in the environment changes nothing: safe to resend.
       idempotent: true,
     });
+  }
+
+  /**
+   * The admin API's token audience differs per cloud and is not documented for GCC / GCC High (see
+   * clouds.ts): when Entra does not know it (AADSTS500011), say which one was tried and how to change it.
+   */
+  private async token(): Promise<string> {
+    const audience = this.scope.replace(/\/\.default$/, "");
+    try {
+      return await this.tokens.getAccessToken(audience);
+    } catch (error) {
+      if (!(error instanceof SignInError) || error.aadsts !== 500011) throw error;
+      throw new SignInError({ code: error.code, aadsts: 500011, ...explainUnknownAudience(audience, this.endpoint), cause: error });
+    }
   }
 
   /** One page of the environment list; the list pages through `nextLink` (tenants hold many environments). */

@@ -54,6 +54,20 @@ async function serviceSecret(context: CommandContext, identity: "user" | "app", 
   });
 }
 
+/**
+ * The client the service user's password sign-in goes through. Entra refuses a password grant to a
+ * confidential client unless the request carries that client's own secret or certificate (AADSTS7000218;
+ * learn.microsoft.com/entra/identity-platform/v2-oauth-ropc). An admin signed in with --auth client-secret or
+ * client-certificate has named such a client, usually one holding application permissions only, so the
+ * user signs in through the default public client instead: it needs no consent for the user's own
+ * Dynamics access, and the admin app's credential never travels with another identity's password.
+ */
+function passwordGrantClientId(context: CommandContext): string {
+  const adminIsConfidential = context.options.auth === "client-secret" || context.options.auth === "client-certificate";
+  const publicClient = context.sandbox?.publicClientId ?? DEFAULT_CLIENT_ID;
+  return adminIsConfidential ? publicClient : (context.options.clientId ?? publicClient);
+}
+
 /** Dynamics' answers to the test lead, turned into what to do (reference: dataverse §1.9). */
 function explainLeadFailure(error: unknown, label: string): unknown {
   if (!(error instanceof ServiceError)) return error;
@@ -105,7 +119,7 @@ export const verifyStep: Step<VerifyState> = {
       {
         ...(state.identity === "app"
           ? { method: "client-secret" as const, clientId: state.principal, clientSecret: secret, tenant: state.tenant }
-          : { method: "password" as const, clientId: context.options.clientId ?? context.sandbox?.publicClientId ?? DEFAULT_CLIENT_ID, username: state.principal, password: secret, tenant: session.tenant === "organizations" ? state.principal.split("@")[1]! : session.tenant }),
+          : { method: "password" as const, clientId: passwordGrantClientId(context), username: state.principal, password: secret, tenant: session.tenant === "organizations" ? state.principal.split("@")[1]! : session.tenant }),
         who: "service",
         authorityHost: session.cloud.authorityHost,
         customAuthority: session.cloud.name === "custom",

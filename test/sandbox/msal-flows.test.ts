@@ -1,7 +1,4 @@
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
-import { createHash, webcrypto } from "node:crypto";
-import { mkdtempSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PublicClientApplication } from "@azure/msal-node";
@@ -15,6 +12,7 @@ import { GraphApi } from "../../src/services/graph.js";
 import { sandboxBrowser } from "../../src/sandbox-link.js";
 import { startSandbox, type Sandbox } from "../../src/sandbox/server.js";
 import { sandboxHttp } from "../helpers.js";
+import { makeCertificate } from "../certificates.js";
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -89,6 +87,8 @@ describe("MSAL's real flows against the sandbox's Entra ID", () => {
     app.certificates.push({ thumbprintSha256: certificate.thumbprintSha256.toUpperCase(), certPem: certificate.x5c });
     const { tokens } = provider({ method: "client-certificate", clientId: app.appId, clientCertificate: certificate });
     expect(await tokens.getAccessToken(sandbox.connection.orgUrl)).toMatch(/\./);
+    // MSAL sends the same signed assertion again for the next resource, which Entra accepts until it expires.
+    expect(await tokens.getAccessToken(sandbox.connection.graphOrigin)).toMatch(/\./);
 
     const stranger = readClientCertificate(await makeCertificate("stranger"));
     const error = await provider({ method: "client-certificate", clientId: app.appId, clientCertificate: stranger }).tokens.getAccessToken(sandbox.connection.orgUrl).catch((e: unknown) => e);
@@ -122,6 +122,29 @@ describe("MSAL's real flows against the sandbox's Entra ID", () => {
     }
   });
 
+  it("a password grant through a confidential client needs that client's own credential, as Entra's ROPC does", async () => {
+    const user = sandbox.state.addDirectoryUser({ userPrincipalName: "svc-ropc@contoso.com", displayName: "svc", password: "Correct-Horse-9" });
+    const http = sandboxHttp(sandbox);
+    const grant = async (fields: Record<string, string>) => {
+      const response = await http.send({
+        service: "entra", method: "POST", url: `${sandbox.connection.loginOrigin}/${sandbox.connection.tenantId}/oauth2/v2.0/token`,
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ grant_type: "password", username: user.userPrincipalName, password: "Correct-Horse-9", scope: `${sandbox.connection.orgUrl}/.default`, ...fields }).toString(),
+      });
+      return { status: response.status, codes: (response.json<{ error_codes?: number[] }>().error_codes ?? []) };
+    };
+    const automation = sandbox.connection.automationClientId;
+    try {
+      expect(await grant({ client_id: automation })).toEqual({ status: 401, codes: [7000218] });
+      expect(await grant({ client_id: automation, client_secret: "not-the-secret" })).toEqual({ status: 401, codes: [7000215] });
+      expect((await grant({ client_id: automation, client_secret: sandbox.connection.automationClientSecret })).status).toBe(200);
+      expect((await grant({ client_id: sandbox.connection.publicClientId })).status).toBe(200);
+      expect(await grant({ client_id: sandbox.connection.publicClientId, client_secret: "anything" })).toEqual({ status: 401, codes: [700025] });
+    } finally {
+      await http.close();
+    }
+  });
+
   it("an unknown client id is AADSTS700016 with the fix", async () => {
     const error = await provider({ clientId: "00000000-0000-0000-0000-00000000abcd" }).tokens.getAccessToken(sandbox.connection.graphOrigin).catch((e: unknown) => e);
     expect((error as SignInError).code).toBe("aadsts-700016");
@@ -138,6 +161,56 @@ describe("MSAL's real flows against the sandbox's Entra ID", () => {
     await second.tokens.getAccessToken(sandbox.connection.orgUrl);
     expect(second.messages).toHaveLength(0);
     expect(sandbox.requests.some((r) => r.path.includes("/devicecode"))).toBe(false);
+  });
+});
+
+describe("the sandbox's Entra metadata when it poses as a real cloud", () => {
+  it("answers instance discovery and the OIDC document as Entra does, so MSAL caches accounts under login.windows.net", async () => {
+    const posing = await startSandbox({ cloud: "public" });
+    const http = sandboxHttp(posing);
+    try {
+      const discovery = await http.send({ service: "entra", method: "GET", url: "https://login.microsoftonline.com/common/discovery/instance?api-version=1.1&authorization_endpoint=https://login.microsoftonline.com/common/oauth2/v2.0/authorize" });
+      const metadata = discovery.json<{ metadata: { preferred_network: string; preferred_cache: string; aliases: string[] }[] }>().metadata;
+      const publicCloud = metadata.find((m) => m.aliases.includes("login.microsoftonline.com"))!;
+      expect(publicCloud).toMatchObject({ preferred_network: "login.microsoftonline.com", preferred_cache: "login.windows.net" });
+      expect(metadata.find((m) => m.aliases.includes("login.chinacloudapi.cn"))?.preferred_cache).toBe("login.partner.microsoftonline.cn");
+      const oidc = await http.send({ service: "entra", method: "GET", url: `https://login.microsoftonline.com/${posing.connection.tenantId}/v2.0/.well-known/openid-configuration` });
+      expect(oidc.json<{ cloud_instance_name: string }>().cloud_instance_name).toBe("microsoftonline.com");
+
+      const { tokens } = provider({ authorityHost: posing.connection.loginOrigin, tenant: posing.connection.tenantId, customAuthority: false, clientId: posing.connection.publicClientId }, http);
+      await tokens.getAccessToken(posing.connection.graphOrigin);
+      expect(tokens.account()?.environment).toBe("login.windows.net");
+    } finally {
+      await http.close();
+      await posing.close();
+    }
+  });
+});
+
+describe("one token cache shared by two clouds", () => {
+  it("each cloud finds its own cached account under its aliases, and never sends the other's refresh token", async () => {
+    const cachePath = join(mkdtempSync(join(tmpdir(), "cls-cache-")), "msal-cache.json");
+    const clouds = [await startSandbox({ cloud: "public" }), await startSandbox({ cloud: "gcchigh" })];
+    const signIn = async (cloud: Sandbox, resource: string) => {
+      const http = sandboxHttp(cloud);
+      const { tokens, messages } = provider({ authorityHost: cloud.connection.loginOrigin, customAuthority: false, cachePath }, http);
+      await tokens.getAccessToken(resource);
+      await http.close();
+      return messages.length;
+    };
+    const tokenRequests = (cloud: Sandbox) => cloud.requests.filter((r) => r.service === "entra" && r.path.includes("/oauth2/v2.0/token")).length;
+    try {
+      const [commercial, government] = clouds as [Sandbox, Sandbox];
+      expect(await signIn(commercial, commercial.connection.graphOrigin)).toBe(1);
+      expect(await signIn(government, government.connection.graphOrigin)).toBe(1);
+      expect(tokenRequests(government)).toBe(1); // the device code's grant alone: no refresh token from the commercial cloud
+      commercial.clearRequests();
+      government.clearRequests();
+      expect(await signIn(commercial, commercial.connection.orgUrl)).toBe(0);
+      expect(await signIn(government, government.connection.orgUrl)).toBe(0);
+    } finally {
+      for (const cloud of clouds) await cloud.close();
+    }
   });
 });
 
@@ -160,22 +233,4 @@ describe("the sandbox's resource services check tokens", () => {
 
 function context(who: "admin" | "service") {
   return { who, clientId: sandbox.connection.publicClientId, authorityHost: sandbox.connection.loginOrigin, tenant: sandbox.connection.tenantId } as const;
-}
-
-async function makeCertificate(name: string): Promise<string> {
-  x509.cryptoProvider.set(webcrypto as never);
-  const algorithm = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256", publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
-  const keys = (await webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
-  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: createHash("sha1").update(name).digest("hex").slice(0, 16),
-    name: `CN=${name}`,
-    notBefore: new Date(Date.now() - 60_000),
-    notAfter: new Date(Date.now() + 86_400_000),
-    keys,
-    signingAlgorithm: algorithm,
-  });
-  const key = x509.PemConverter.encode(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey), "PRIVATE KEY");
-  const path = join(mkdtempSync(join(tmpdir(), "cls-cert-")), `${name}.pem`);
-  writeFileSync(path, `${certificate.toString("pem")}\n${key}\n`);
-  return path;
 }
