@@ -1,5 +1,7 @@
 import { AuthenticationHandler, Client, GraphError, type Context, type Middleware, type MiddlewareOptions } from "@microsoft/microsoft-graph-client";
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { HttpClient } from "./http.js";
+import { CliError } from "../errors.js";
 import type { TokenProvider } from "../auth/msal.js";
 import { ServiceError } from "./service-error.js";
 
@@ -10,6 +12,21 @@ import { ServiceError } from "./service-error.js";
  * (host name only, no port), and Node's fetch sends `Accept-Language: *`, which Graph rejects on some
  * endpoints, so an explicit language is sent.
  */
+/**
+ * The SDK turns anything thrown below it (our sign-in or network failure) into a GraphError with status -1
+ * whose code is the error's class name ("-1 SignInError"), losing the error itself; each call keeps what
+ * was thrown below it here, so it is reported as it was raised.
+ */
+const thrownBelow = new AsyncLocalStorage<{ error?: CliError }>();
+
+function keepThrown<T>(work: Promise<T>): Promise<T> {
+  return work.catch((error: unknown) => {
+    const store = thrownBelow.getStore();
+    if (store && error instanceof CliError) store.error ??= error;
+    throw error;
+  });
+}
+
 /** Per-request marker: this write may be resent after a 5xx or a dropped connection (same effect twice). */
 class ResendSafely implements MiddlewareOptions {}
 
@@ -26,7 +43,7 @@ class HttpLayerHandler implements Middleware {
     });
     const method = (options.method ?? "GET").toUpperCase() as "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
     const idempotent = context.middlewareControl?.getMiddlewareOptions(ResendSafely) ? true : undefined;
-    const response = await this.http.send({ service: "graph", method, url, headers, body: typeof options.body === "string" ? options.body : undefined, idempotent });
+    const response = await keepThrown(this.http.send({ service: "graph", method, url, headers, body: typeof options.body === "string" ? options.body : undefined, idempotent }));
     const empty = response.status === 204 || response.status === 304 || response.body.length === 0;
     context.response = new Response(empty ? null : response.body, { status: response.status, headers: response.headers });
   }
@@ -50,14 +67,16 @@ export class GraphApi {
       defaultVersion: "v1.0",
       customHosts: new Set([new URL(graphEndpoint).hostname]),
       fetchOptions: { headers: { "Accept-Language": "en-US" } },
-      middleware: [new AuthenticationHandler({ getAccessToken: () => tokens.getAccessToken(graphEndpoint) }), new HttpLayerHandler(http)],
+      middleware: [new AuthenticationHandler({ getAccessToken: () => keepThrown(tokens.getAccessToken(graphEndpoint)) }), new HttpLayerHandler(http)],
     });
   }
 
   private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    const below: { error?: CliError } = {};
     try {
-      return await run();
+      return await thrownBelow.run(below, run);
     } catch (error) {
+      if (below.error) throw below.error;
       if (error instanceof GraphError) {
         throw new ServiceError("graph", error.statusCode, error.code ?? "", error.message, operation, error.requestId ?? undefined);
       }
