@@ -83,8 +83,9 @@ export async function execute(
     context = await createContext(command, options, io, controller.signal);
     const module = await COMMAND_MODULES[command]();
     const outcome = await module.run(context);
-    if (io.json) writeJson(io, outcome);
-    else {
+    if (io.json) {
+      if (!outcome.jsonWritten) writeJson(io, outcome);
+    } else {
       renderHuman(io, outcome);
       if (outcome.error) renderError(io, outcome.error);
     }

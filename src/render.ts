@@ -20,6 +20,8 @@ export interface CommandOutcome {
   afterRender?: () => Promise<void>;
   /** The step lines were already shown live, as each step ended. */
   stepsShown?: boolean;
+  /** The --json document was already written (the sandbox writes it when it is ready, not when it stops). */
+  jsonWritten?: boolean;
   /** What a command that runs no steps reports in --json, as top-level keys (e.g. login's account and cache file). */
   report?: Record<string, unknown>;
 }
