@@ -21,6 +21,12 @@ const { Terminal } = require("@xterm/headless");
 const root = resolve(import.meta.dirname, "..");
 const readmePath = join(root, "README.md");
 
+/** Who wrote the page a catalogue entry links to: Microsoft for most, Node.js or the HTTP RFC for network failures. */
+function sourceName(link) {
+  const host = new URL(link).host;
+  return host === "nodejs.org" ? "Node.js" : host.endsWith("rfc-editor.org") ? "RFC 9110" : "Microsoft";
+}
+
 function troubleshooting() {
   const context = { who: "admin", clientId: "<client id>", authorityHost: "https://login.microsoftonline.com", tenant: "<tenant>" };
   const rows = [
@@ -32,7 +38,7 @@ function troubleshooting() {
       const { message, hint } = explainAadsts(code, { ...context, who: "service" });
       return [`AADSTS${code} in \`verify\``, `\`aadsts-${code}\``, message, hint, "3"];
     }),
-    ...CATALOGUE.map((e) => [e.title, `\`${e.code}\``, e.meaning, `${e.fix} ([Microsoft](${e.link}))`, String(e.exitCode)]),
+    ...CATALOGUE.map((e) => [e.title, `\`${e.code}\``, e.meaning, `${e.fix} ([${sourceName(e.link)}](${e.link}))`, String(e.exitCode)]),
   ];
   const escape = (text) => text.replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   return [

@@ -1,5 +1,8 @@
 import { createServer as createTlsServer, type Server } from "node:https";
 import { createServer as createTcpServer, type AddressInfo } from "node:net";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSandboxTls } from "../../src/sandbox/ca.js";
 import { runCli, tempHome } from "../helpers.js";
@@ -74,6 +77,27 @@ describe("network failures name the host and the cause", () => {
     expect(run.stderr).toMatch(/Error: Could not reach login\.nowhere\.invalid: .*ENOTFOUND/);
     expect(run.stderr).not.toMatch(/sign-in failed|SignInError|-1/i);
     expect(run.stdout).not.toMatch(/\(failed\)/);
+  });
+
+  it("a proxy that wants credentials (407): network-proxy, exit 1, naming the host", async () => {
+    // A trusted server this time (its CA added the way an admin adds a proxy's CA), answering 407 to everything.
+    const tls = await createSandboxTls(["localhost"]);
+    const caFile = join(mkdtempSync(join(tmpdir(), "cls-ca-")), "ca.pem");
+    writeFileSync(caFile, tls.caPem);
+    const proxy = createTlsServer({ cert: tls.certPem, key: tls.keyPem }, (_request, response) => {
+      response.writeHead(407, { "proxy-authenticate": "Basic" }).end();
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    try {
+      const { env } = tempHome();
+      const { port } = proxy.address() as AddressInfo;
+      const run = await runCli(["status", "--json", ...customCloud(`https://localhost:${port}`)], { ...env, NODE_EXTRA_CA_CERTS: caFile });
+      const document = JSON.parse(run.stdout);
+      expect({ code: run.code, error: document.error.code }).toEqual({ code: 1, error: "network-proxy" });
+      expect(document.error.message).toContain(`Could not reach localhost:${port}: a proxy answered 407`);
+    } finally {
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    }
   });
 
   it("the TLS server was reached at the handshake only (no request was sent to it)", () => {
