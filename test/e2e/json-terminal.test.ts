@@ -44,3 +44,23 @@ describe("--json with stderr on a terminal", () => {
     expect(run.stderr).toBe("");
   });
 });
+
+describe("the wizard with no route to the sign-in host", () => {
+  it("names the host and exits 1, instead of \"GET /organization failed: -1 SignInError\"", async () => {
+    const { env } = tempHome();
+    const pty = spawn(process.execPath, [BIN, "init", ...UNRESOLVABLE], { name: "xterm-256color", cols: 200, rows: 40, env: { ...env, TERM: "xterm-256color" } as Record<string, string> });
+    let screen = "";
+    pty.onData((data) => (screen += data));
+    const exited = new Promise<number>((resolve) => pty.onExit(({ exitCode }) => resolve(exitCode)));
+    const started = Date.now();
+    while (!stripVTControlCharacters(screen).includes("How will Partner Center sign in")) {
+      if (Date.now() - started > 15_000) throw new Error(`no identity question; screen:\n${screen}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    pty.write("\r");
+    expect(await exited).toBe(1);
+    const text = stripVTControlCharacters(screen);
+    expect(text).toMatch(/Error: Could not reach login\.nowhere\.invalid: .*ENOTFOUND/);
+    expect(text).not.toMatch(/SignInError|failed: -1/);
+  });
+});
