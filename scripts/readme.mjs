@@ -22,6 +22,12 @@ const { Terminal } = require("@xterm/headless");
 const root = resolve(import.meta.dirname, "..");
 const readmePath = join(root, "README.md");
 
+/** Who wrote the page a catalogue entry links to: Microsoft for most, Node.js or the HTTP RFC for network failures. */
+function sourceName(link) {
+  const host = new URL(link).host;
+  return host === "nodejs.org" ? "Node.js" : host.endsWith("rfc-editor.org") ? "RFC 9110" : "Microsoft";
+}
+
 function troubleshooting() {
   const context = { who: "admin", clientId: "<client id>", authorityHost: "https://login.microsoftonline.com", tenant: "<tenant>" };
   const rows = [
@@ -39,7 +45,7 @@ function troubleshooting() {
     })(),
     // Not an error, so in no catalogue: what an admin sees when a cache does not serve the next command.
     ["Asked to sign in again on every command", "—", "The token cache in the config directory was not written or not read back; one sign-in normally serves every later command (accounts are found under any alias of the cloud's sign-in host, e.g. login.windows.net).", "Check that the config directory is writable, then run crm-lead-setup logout once and sign in again.", "—"],
-    ...CATALOGUE.map((e) => [e.title, `\`${e.code}\``, e.meaning, `${e.fix} ([Microsoft](${e.link}))`, String(e.exitCode)]),
+    ...CATALOGUE.map((e) => [e.title, `\`${e.code}\``, e.meaning, `${e.fix} ([${sourceName(e.link)}](${e.link}))`, String(e.exitCode)]),
   ];
   const escape = (text) => text.replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   return [

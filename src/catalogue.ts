@@ -32,6 +32,8 @@ const code = (facts: ErrorFacts, ...codes: string[]) => codes.includes((facts.se
 
 const GRAPH_ERRORS = "https://learn.microsoft.com/graph/errors";
 const ASSIGN_LICENSE = "https://learn.microsoft.com/graph/api/user-assignlicense";
+/** Node's list of the system errors behind a failed connection (ECONNREFUSED, ETIMEDOUT…). */
+const NODE_NETWORK_ERRORS = "https://nodejs.org/api/errors.html#common-system-errors";
 const DATAVERSE_ERRORS = "https://learn.microsoft.com/power-apps/developer/data-platform/webapi/compose-http-requests-handle-errors";
 
 export const CATALOGUE: readonly CatalogueEntry[] = [
@@ -141,19 +143,43 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   },
   {
     code: "network-host-unknown", title: "Network: host name does not resolve", exitCode: ExitCode.StepFailed,
-    matches: (f) => f.service === "network" && code(f, "enotfound"),
-    meaning: "The host name in the URL does not exist, or DNS is not reachable from here.",
-    fix: "Check --org-url (copy it from the Power Platform admin center) and the network or proxy.",
+    matches: (f) => f.service === "network" && code(f, "enotfound", "eai_again"),
+    meaning: "The host name does not exist, or DNS is not reachable from here.",
+    fix: "Check the URL (--org-url from the Power Platform admin center; --authority-host and --graph-endpoint with --cloud custom), the network and the DNS settings.",
     link: "https://learn.microsoft.com/power-platform/admin/new-datacenter-regions",
     example: { service: "network", serviceCode: "ENOTFOUND", text: "getaddrinfo ENOTFOUND contoso.crm4.dynamics.com" },
   },
   {
-    code: "network-refused", title: "Network: connection refused or reset", exitCode: ExitCode.StepFailed,
-    matches: (f) => f.service === "network" && code(f, "econnrefused", "econnreset", "epipe", "etimedout"),
-    meaning: "The service or a proxy refused or dropped the connection, repeatedly.",
-    fix: "Check the network and any proxy or firewall between here and Microsoft, then re-run.",
-    link: DATAVERSE_ERRORS,
+    code: "network-refused", title: "Network: connection refused", exitCode: ExitCode.StepFailed,
+    matches: (f) => f.service === "network" && code(f, "econnrefused"),
+    meaning: "Nothing accepted the connection at that address and port (a firewall, a proxy-only network, or a wrong host or port).",
+    fix: "Check the URL and port, and whether this network only lets traffic out through a proxy; then re-run.",
+    link: NODE_NETWORK_ERRORS,
+    example: { service: "network", serviceCode: "ECONNREFUSED", text: "connect ECONNREFUSED 127.0.0.1:9" },
+  },
+  {
+    code: "network-dropped", title: "Network: connection reset", exitCode: ExitCode.StepFailed,
+    matches: (f) => f.service === "network" && code(f, "econnreset", "epipe"),
+    meaning: "The connection was dropped before an answer came, repeatedly (often a proxy or firewall cutting it).",
+    fix: "Check the network and any proxy or firewall between here and Microsoft, then re-run: the command resumes.",
+    link: NODE_NETWORK_ERRORS,
     example: { service: "network", serviceCode: "ECONNRESET", text: "socket hang up" },
+  },
+  {
+    code: "network-unreachable", title: "Network: no route to the host", exitCode: ExitCode.StepFailed,
+    matches: (f) => f.service === "network" && code(f, "enetunreach", "ehostunreach", "enetdown"),
+    meaning: "This machine has no route to that host (offline, or a network that allows no direct traffic out).",
+    fix: "Connect to a network that reaches Microsoft's services, then re-run.",
+    link: NODE_NETWORK_ERRORS,
+    example: { service: "network", serviceCode: "ENETUNREACH", text: "connect ENETUNREACH 20.190.0.1:443" },
+  },
+  {
+    code: "network-timeout", title: "Network: no answer in time", exitCode: ExitCode.StepFailed,
+    matches: (f) => f.service === "network" && code(f, "etimedout"),
+    meaning: "The host did not answer in time, repeatedly.",
+    fix: "Check the network and any proxy or firewall, then re-run: the command resumes where it stopped.",
+    link: NODE_NETWORK_ERRORS,
+    example: { service: "network", serviceCode: "ETIMEDOUT", text: "no answer within 100 s" },
   },
   {
     code: "network-tls-untrusted", title: "TLS: certificate not trusted", exitCode: ExitCode.StepFailed,
@@ -163,6 +189,22 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     // No Microsoft page covers a TLS-inspecting proxy; Node's own documentation of the fix does.
     link: "https://nodejs.org/api/cli.html#node_extra_ca_certsfile",
     example: { service: "network", serviceCode: "SELF_SIGNED_CERT_IN_CHAIN", text: "TLS certificate not trusted (SELF_SIGNED_CERT_IN_CHAIN)" },
+  },
+  {
+    code: "network-tls", title: "TLS: handshake failed", exitCode: ExitCode.StepFailed,
+    matches: (f) => f.service === "network" && (code(f, "eproto") || /^err_ssl_/i.test(f.serviceCode ?? "")),
+    meaning: "The secure connection could not be set up: the other side does not speak TLS as expected (a proxy or a wrong port).",
+    fix: "Check the URL and port, and any proxy between here and Microsoft, then re-run.",
+    link: "https://nodejs.org/api/errors.html#openssl-errors",
+    example: { service: "network", serviceCode: "EPROTO", text: "wrong version number" },
+  },
+  {
+    code: "network-proxy", title: "Network: the proxy wants credentials (407)", exitCode: ExitCode.StepFailed,
+    matches: (f) => f.service === "network" && code(f, "proxy_auth_required"),
+    meaning: "A proxy between here and Microsoft refused the request until it is given credentials.",
+    fix: "Run from a network that reaches Microsoft directly, or have the proxy allow this machine without sign-in.",
+    link: "https://www.rfc-editor.org/rfc/rfc9110#status.407",
+    example: { service: "network", serviceCode: "PROXY_AUTH_REQUIRED", text: "a proxy answered 407 Proxy Authentication Required" },
   },
 ];
 

@@ -38,6 +38,8 @@ export interface TenantSession {
   applications: ApplicationsApi;
   /** Typed Dataverse calls for the environment (solutions, roles, users). */
   environment: EnvironmentApi;
+  /** How the sign-in happens, and the token cache file (none for app-only sign-ins, which are not cached). */
+  signIn: { method: AuthMethod; clientId: string; cachePath: string | undefined };
 }
 
 export interface AuthPlan {
@@ -195,12 +197,13 @@ export async function createContext(command: string, options: CliOptions, io: IO
       import("./services/graph.js"),
       import("./services/dataverse.js"),
     ]);
+    const cachePath = join(paths.configDir, sandbox ? `msal-cache-sandbox-${sandbox.instanceId}.json` : "msal-cache.json");
     const tokens = new MsalTokenProvider(
       {
         ...auth,
         authorityHost: endpoints.authorityHost,
         customAuthority: endpoints.name === "custom",
-        cachePath: join(paths.configDir, sandbox ? `msal-cache-sandbox-${sandbox.instanceId}.json` : "msal-cache.json"),
+        cachePath,
         openBrowser: sandbox ? (url) => sandboxBrowser(http, url) : (url) => openSystemBrowser(url, io),
         // The device-code instruction is always shown: nobody can sign in without it (SPEC §3).
         onDeviceCode: (message) => io.err(message),
@@ -210,7 +213,9 @@ export async function createContext(command: string, options: CliOptions, io: IO
     );
     const graph = new GraphApi(http, endpoints.graphEndpoint, tokens);
     const dataverse = new DataverseApi(http, orgUrl, tokens);
-    return { orgUrl, cloud: endpoints, tenant: auth.tenant, tokens, graph, dataverse, directory: new DirectoryApi(graph), applications: new ApplicationsApi(graph), environment: new EnvironmentApi(dataverse) };
+    const appOnly = auth.method === "client-secret" || auth.method === "client-certificate";
+    const signIn = { method: auth.method, clientId: auth.clientId, cachePath: appOnly ? undefined : cachePath };
+    return { orgUrl, cloud: endpoints, tenant: auth.tenant, tokens, graph, dataverse, directory: new DirectoryApi(graph), applications: new ApplicationsApi(graph), environment: new EnvironmentApi(dataverse), signIn };
   };
 
   return {

@@ -18,7 +18,7 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 /** Rendered verbatim in `--help`; kept beside the table so the two cannot drift. */
 export const EXIT_CODE_HELP: ReadonlyArray<readonly [ExitCodeValue, string]> = [
   [ExitCode.Ok, "success (a dry-run included)"],
-  [ExitCode.StepFailed, "a step failed (an API error that is not one of the cases below), or the confirmation was declined (nothing was changed)"],
+  [ExitCode.StepFailed, "a step failed (an API error that is not one of the cases below), a host could not be reached (the message names it and the cause: DNS, refused, TLS, proxy, timeout), or the confirmation was declined (nothing was changed)"],
   [ExitCode.Usage, "usage or input error: bad flag value, unreadable or invalid file, a missing answer with no terminal; nothing was changed"],
   [ExitCode.SignIn, "sign-in or consent failed (AADSTS…), with the code explained"],
   [ExitCode.TenantNotReady, "the tenant is not ready (no free seat, role missing, admin lacks a role); nothing was changed by the failing step"],
@@ -98,6 +98,15 @@ export class InterruptedError extends CliError {
   constructor(message = "Interrupted.") {
     super(ExitCode.Interrupted, { code: "interrupted", message, hint: "Re-run the same command to resume." });
   }
+}
+
+/**
+ * A failure that belongs to the whole command rather than to the step that happened to be inspecting: the
+ * sign-in, or a host that could not be reached (`network-…`). While planning it is reported as the
+ * command's error, never as a failed step (no step had started).
+ */
+export function belongsToCommand(error: CliError): boolean {
+  return error instanceof SignInError || error.code.startsWith("network-");
 }
 
 /** Any unexpected exception becomes a step failure with its message; never a stack trace on screen. */

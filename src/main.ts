@@ -37,6 +37,15 @@ function flagOrEnv(parsed: Record<string, unknown>, key: "json" | "verbose" | "y
   return parseBooleanEnvLenient(env[envNameOf(spec)]);
 }
 
+/**
+ * The --json document; when stderr is a terminal, a failure is also one line there, so that a person who
+ * sent stdout to a file (`--json > out.json`) sees what went wrong.
+ */
+function writeJson(io: IO, outcome: CommandOutcome): void {
+  renderJson(io, outcome);
+  if (outcome.error && io.stderrIsTTY) io.err(`Error (${outcome.error.code}): ${outcome.error.message}`.replace(/\s*\n\s*/g, " "));
+}
+
 export async function execute(
   command: CommandName,
   parsed: Record<string, unknown>,
@@ -51,7 +60,7 @@ export async function execute(
     colorFlag: parsed.color !== false,
   });
   const fail = (error: CliError, dryRun = false): number => {
-    if (io.json) renderJson(io, { command, dryRun, results: [], partnerCenter: null, error, newSecrets: [] });
+    if (io.json) writeJson(io, { command, dryRun, results: [], partnerCenter: null, error, newSecrets: [] });
     else renderError(io, error);
     return error.exitCode;
   };
@@ -74,8 +83,9 @@ export async function execute(
     context = await createContext(command, options, io, controller.signal);
     const module = await COMMAND_MODULES[command]();
     const outcome = await module.run(context);
-    if (io.json) renderJson(io, outcome);
-    else {
+    if (io.json) {
+      if (!outcome.jsonWritten) writeJson(io, outcome);
+    } else {
       renderHuman(io, outcome);
       if (outcome.error) renderError(io, outcome.error);
     }

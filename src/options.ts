@@ -14,8 +14,8 @@ import {
 
 /**
  * Every option is declared once here: its flag, its environment twin (CRM_LEAD_SETUP_<UPPER_SNAKE>), its
- * help text, its validator, and which commands take it. commander, the environment lookup and (later) the
- * wizard's questions are all built from this table.
+ * help text and its validator; COMMAND_OPTIONS lists, per command, the options it reads. commander, the
+ * environment lookup and the wizard's questions are all built from these two tables.
  */
 
 export const AUTH_METHODS = ["browser", "device-code", "client-secret", "client-certificate"] as const;
@@ -61,7 +61,7 @@ export interface CliOptions {
 
 export type OptionKey = keyof CliOptions;
 
-/** Commands that exist so far; a step option lists the commands that take it. */
+/** Every command; COMMAND_OPTIONS says which options each one reads. */
 export type CommandName =
   | "init"
   | "download-solution"
@@ -85,10 +85,6 @@ export interface OptionSpec {
   description: string;
   /** Converts and checks a raw string; `source` names the flag or variable in messages. */
   parse?: (raw: string, source: string) => unknown;
-  /** `global` options are on every tenant command; otherwise the commands that accept the option. */
-  commands: "global" | readonly CommandName[];
-  /** Options that configure where the tool connects are not meaningful for the local sandbox command. */
-  tenantOnly?: boolean;
 }
 
 const oneOf =
@@ -108,60 +104,60 @@ const oneOf =
 const httpsOrigin = (raw: string, source: string) => parseHttpsOrigin(raw, source).origin;
 
 export const OPTION_SPECS: readonly OptionSpec[] = [
-  { key: "orgUrl", flags: "--org-url <url>", commands: "global", tenantOnly: true,
+  { key: "orgUrl", flags: "--org-url <url>",
     description: "Dynamics 365 environment URL, e.g. https://contoso.crm4.dynamics.com (https, a Dynamics host of the cloud)" },
-  { key: "cloud", flags: "--cloud <name>", commands: "global", tenantOnly: true, parse: (raw, source) => parseCloudName(raw, source),
+  { key: "cloud", flags: "--cloud <name>", parse: (raw, source) => parseCloudName(raw, source),
     description: "public (default, or derived from --org-url), gcc, gcchigh, dod, china, custom" },
-  { key: "authorityHost", flags: "--authority-host <url>", commands: "global", tenantOnly: true, parse: httpsOrigin,
+  { key: "authorityHost", flags: "--authority-host <url>", parse: httpsOrigin,
     description: "Entra sign-in host (required with --cloud custom)" },
-  { key: "graphEndpoint", flags: "--graph-endpoint <url>", commands: "global", tenantOnly: true, parse: httpsOrigin,
+  { key: "graphEndpoint", flags: "--graph-endpoint <url>", parse: httpsOrigin,
     description: "Microsoft Graph root (required with --cloud custom)" },
-  { key: "tenant", flags: "--tenant <id-or-domain>", commands: "global", tenantOnly: true, parse: parseGuidOrDomain,
+  { key: "tenant", flags: "--tenant <id-or-domain>", parse: parseGuidOrDomain,
     description: "Entra tenant id or domain (default: organizations, then the signed-in account's tenant)" },
-  { key: "auth", flags: "--auth <method>", commands: "global", tenantOnly: true, parse: oneOf(AUTH_METHODS, "sign-in method"),
+  { key: "auth", flags: "--auth <method>", parse: oneOf(AUTH_METHODS, "sign-in method"),
     description: "browser (default with a desktop), device-code (default otherwise), client-secret (CRM_LEAD_SETUP_CLIENT_SECRET), client-certificate" },
-  { key: "clientId", flags: "--client-id <id>", commands: "global", tenantOnly: true, parse: parseGuid,
+  { key: "clientId", flags: "--client-id <id>", parse: parseGuid,
     description: "application (client) id to sign in through (default: Microsoft Azure PowerShell public client)" },
-  { key: "clientCertificate", flags: "--client-certificate <pem>", commands: "global", tenantOnly: true,
+  { key: "clientCertificate", flags: "--client-certificate <pem>",
     description: "path to a PEM file holding the certificate and private key, for --auth client-certificate" },
-  { key: "identity", flags: "--identity <kind>", commands: "global", tenantOnly: true, parse: oneOf(IDENTITIES, "identity"),
+  { key: "identity", flags: "--identity <kind>", parse: oneOf(IDENTITIES, "identity"),
     description: "Partner Center authentication to set up: user (default) or app" },
-  { key: "dryRun", flags: "--dry-run", commands: "global", tenantOnly: true, description: "inspect and print the plan; change nothing" },
-  { key: "yes", flags: "--yes", commands: "global", description: "ask nothing; a missing answer is an error naming its flag" },
-  { key: "json", flags: "--json", commands: "global", description: "print one JSON document on stdout when the command ends" },
-  { key: "verbose", flags: "--verbose", commands: "global", description: "trace every HTTP call on stderr (secrets redacted)" },
-  { key: "sandbox", flags: "--sandbox", commands: "global", tenantOnly: true,
+  { key: "dryRun", flags: "--dry-run", description: "inspect and print the plan; change nothing" },
+  { key: "yes", flags: "--yes", description: "ask nothing; a missing answer is an error naming its flag" },
+  { key: "json", flags: "--json", description: "print one JSON document on stdout when the command ends" },
+  { key: "verbose", flags: "--verbose", description: "trace every HTTP call on stderr (secrets redacted)" },
+  { key: "sandbox", flags: "--sandbox",
     description: "use the emulated sandbox tenant (a running `crm-lead-setup sandbox`, else one started for this command)" },
-  { key: "detailedExitcode", flags: "--detailed-exitcode", commands: "global", tenantOnly: true,
+  { key: "detailedExitcode", flags: "--detailed-exitcode",
     description: "with --dry-run or status: exit 10 when changes are pending" },
-  { key: "color", flags: "--no-color", commands: "global", description: "no colour (also NO_COLOR, TERM=dumb, --json)" },
+  { key: "color", flags: "--no-color", description: "no colour (also NO_COLOR, TERM=dumb, --json)" },
 
-  { key: "solutionFile", flags: "--solution-file <path>", commands: ["init", "download-solution", "import-solution", "status", "teardown"],
+  { key: "solutionFile", flags: "--solution-file <path>",
     description: "use this Lead Writer solution zip instead of downloading it" },
-  { key: "solutionUrl", flags: "--solution-url <url>", commands: ["init", "download-solution", "import-solution", "status", "teardown"], parse: (raw, source) => parseHttpsOrigin(raw, source).href,
+  { key: "solutionUrl", flags: "--solution-url <url>", parse: (raw, source) => parseHttpsOrigin(raw, source).href,
     description: "download the solution from this https URL instead of Microsoft's" },
-  { key: "userName", flags: "--user-name <upn>", commands: ["init", "create-user", "assign-role", "status", "reset-password", "verify", "teardown"], parse: parseUserPrincipalName,
+  { key: "userName", flags: "--user-name <upn>", parse: parseUserPrincipalName,
     description: "service user's UPN (default mp-leadwriter@<default domain>)" },
-  { key: "displayName", flags: "--display-name <text>", commands: ["init", "create-user"], parse: parseDisplayName, description: "service user's display name" },
-  { key: "usageLocation", flags: "--usage-location <CC>", commands: ["init", "create-user"], parse: parseUsageLocation,
+  { key: "displayName", flags: "--display-name <text>", parse: parseDisplayName, description: "service user's display name" },
+  { key: "usageLocation", flags: "--usage-location <CC>", parse: parseUsageLocation,
     description: "ISO 3166 country code for the licence (default: the tenant's country)" },
-  { key: "license", flags: "--license <sku>", commands: ["init", "create-user"], parse: parseLicense, description: "licence: SKU part number or skuId" },
-  { key: "appName", flags: "--app-name <text>", commands: ["init", "create-app", "assign-role", "status", "reset-password", "verify", "teardown"], parse: parseDisplayName, description: "app registration name for --identity app" },
-  { key: "secretExpiryMonths", flags: "--secret-expiry-months <n>", commands: ["init", "create-app", "reset-password"],
+  { key: "license", flags: "--license <sku>", parse: parseLicense, description: "licence: SKU part number or skuId" },
+  { key: "appName", flags: "--app-name <text>", parse: parseDisplayName, description: "app registration name for --identity app" },
+  { key: "secretExpiryMonths", flags: "--secret-expiry-months <n>",
     parse: (raw, source) => parseIntegerInRange(raw, source, 1, 24, "months"), description: "client secret lifetime (default 24)" },
-  { key: "syncTimeout", flags: "--sync-timeout <seconds>", commands: ["init", "import-solution", "assign-role"],
+  { key: "syncTimeout", flags: "--sync-timeout <seconds>",
     parse: (raw, source) => parseIntegerInRange(raw, source, 1, 86_400, "seconds"),
     description: "how long to wait for the user to appear in Dynamics, and for an import (default 600)" },
-  { key: "keepPasswordExpiry", flags: "--keep-password-expiry", commands: ["init", "create-user", "reset-password"], description: "do not set DisablePasswordExpiration" },
-  { key: "verify", flags: "--verify", commands: ["init"], description: "end init with verify (writes and deletes a test lead)" },
-  { key: "secretStdin", flags: "--secret-stdin", commands: ["init", "verify"], description: "read the service identity's secret from standard input" },
-  { key: "forceSync", flags: "--force-sync", commands: ["init", "assign-role"], description: "add the user to Dynamics through the Power Platform admin API" },
-  { key: "powerPlatformAudience", flags: "--power-platform-audience <url>", commands: ["init", "assign-role"], parse: httpsOrigin,
+  { key: "keepPasswordExpiry", flags: "--keep-password-expiry", description: "do not set DisablePasswordExpiration" },
+  { key: "verify", flags: "--verify", description: "end init with verify (writes and deletes a test lead)" },
+  { key: "secretStdin", flags: "--secret-stdin", description: "read the service identity's secret from standard input" },
+  { key: "forceSync", flags: "--force-sync", description: "add the user to Dynamics through the Power Platform admin API" },
+  { key: "powerPlatformAudience", flags: "--power-platform-audience <url>", parse: httpsOrigin,
     description: "token audience of the Power Platform admin API for --force-sync (default: the cloud's, see the README)" },
-  { key: "includeSolution", flags: "--include-solution", commands: ["teardown"], description: "teardown also removes the solution" },
-  { key: "scenario", flags: "--scenario <json>", commands: ["sandbox"], parse: (raw, source) => parseJsonObject(raw, source),
+  { key: "includeSolution", flags: "--include-solution", description: "teardown also removes the solution" },
+  { key: "scenario", flags: "--scenario <json>", parse: (raw, source) => parseJsonObject(raw, source),
     description: 'tenant scenario, e.g. \'{"userBusinessUnit":"child","userSyncMs":5000,"seats":{"DYN365_ENTERPRISE_SALES":{"enabled":1,"consumed":1}}}\'' },
-  { key: "faults", flags: "--faults <json>", commands: ["sandbox"], parse: (raw, source) => parseJsonObject(raw, source),
+  { key: "faults", flags: "--faults <json>", parse: (raw, source) => parseJsonObject(raw, source),
     description: 'fault switches, e.g. \'{"throttleFirstCall":{"retryAfterSeconds":2},"errorRate":0.3}\'' },
 ];
 
@@ -187,10 +183,37 @@ export function isBooleanSpec(spec: OptionSpec): boolean {
   return !spec.flags.includes("<");
 }
 
+/** Where a command connects: a Microsoft cloud's tenant, or the sandbox. */
+const TENANT: readonly OptionKey[] = ["orgUrl", "cloud", "authorityHost", "graphEndpoint", "tenant", "auth", "clientId", "clientCertificate", "sandbox"];
+const OUTPUT: readonly OptionKey[] = ["json", "verbose", "color"];
+/** A command that plans changes: it can show the plan only, and asks before applying it. */
+const CHANGES: readonly OptionKey[] = ["dryRun", "detailedExitcode", "yes"];
+
+/**
+ * SPEC §3: each command takes exactly the options it reads, so its --help lists nothing it would ignore;
+ * an option a command does not read is an unknown option there (exit 2). `--dry-run` is on every command
+ * that changes something (login and logout included); status and sandbox change nothing, so they refuse it.
+ */
+export const COMMAND_OPTIONS: Readonly<Record<CommandName, readonly OptionKey[]>> = {
+  init: [...TENANT, "identity", ...CHANGES, ...OUTPUT, "solutionFile", "solutionUrl", "userName", "displayName", "usageLocation", "license", "appName", "secretExpiryMonths", "syncTimeout", "keepPasswordExpiry", "verify", "secretStdin", "forceSync", "powerPlatformAudience"],
+  // Downloading touches no tenant: the sandbox only supplies the package URL, and nothing is confirmed.
+  "download-solution": ["sandbox", "dryRun", "detailedExitcode", ...OUTPUT, "solutionFile", "solutionUrl"],
+  "import-solution": [...TENANT, ...CHANGES, ...OUTPUT, "solutionFile", "solutionUrl", "syncTimeout"],
+  "create-user": [...TENANT, ...CHANGES, ...OUTPUT, "userName", "displayName", "usageLocation", "license", "keepPasswordExpiry"],
+  "create-app": [...TENANT, ...CHANGES, ...OUTPUT, "appName", "secretExpiryMonths"],
+  "assign-role": [...TENANT, "identity", ...CHANGES, ...OUTPUT, "userName", "appName", "syncTimeout", "forceSync", "powerPlatformAudience"],
+  "patch-role": [...TENANT, ...CHANGES, ...OUTPUT],
+  "reset-password": [...TENANT, "identity", ...CHANGES, ...OUTPUT, "userName", "appName", "secretExpiryMonths", "keepPasswordExpiry"],
+  verify: [...TENANT, "identity", ...CHANGES, ...OUTPUT, "userName", "appName", "secretStdin"],
+  teardown: [...TENANT, "identity", ...CHANGES, ...OUTPUT, "userName", "appName", "includeSolution", "solutionFile", "solutionUrl"],
+  status: [...TENANT, "identity", "detailedExitcode", ...OUTPUT, "solutionFile", "solutionUrl", "userName", "appName"],
+  login: [...TENANT, "dryRun", ...OUTPUT],
+  logout: ["dryRun", "json", "color"],
+  sandbox: ["json", "color", "scenario", "faults"],
+};
+
 export function specsFor(command: CommandName): OptionSpec[] {
-  return OPTION_SPECS.filter((spec) =>
-    spec.commands === "global" ? !(command === "sandbox" && spec.tenantOnly) || spec.key === "json" : spec.commands.includes(command),
-  );
+  return COMMAND_OPTIONS[command].map((key) => OPTION_SPECS.find((spec) => spec.key === key)!);
 }
 
 /**
@@ -203,7 +226,8 @@ export function resolveOptions(
   sourceOf: (key: string) => string | undefined,
   env: NodeJS.ProcessEnv,
 ): CliOptions {
-  const result: Record<string, unknown> = {};
+  // Switches a command does not read are off, so that no code has to ask which command it is.
+  const result: Record<string, unknown> = Object.fromEntries(OPTION_SPECS.filter(isBooleanSpec).map((spec) => [spec.key, spec.key === "color"]));
   for (const spec of specsFor(command)) {
     const envName = envNameOf(spec);
     const fromCli = sourceOf(spec.key) === "cli";

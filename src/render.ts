@@ -20,6 +20,10 @@ export interface CommandOutcome {
   afterRender?: () => Promise<void>;
   /** The step lines were already shown live, as each step ended. */
   stepsShown?: boolean;
+  /** The --json document was already written (the sandbox writes it when it is ready, not when it stops). */
+  jsonWritten?: boolean;
+  /** What a command that runs no steps reports in --json, as top-level keys (e.g. login's account and cache file). */
+  report?: Record<string, unknown>;
 }
 
 export function renderJson(io: IO, outcome: CommandOutcome): void {
@@ -30,6 +34,7 @@ export function renderJson(io: IO, outcome: CommandOutcome): void {
       dryRun: outcome.dryRun,
       steps: outcome.results.map((r) => ({ id: r.id, status: r.status, summary: r.summary, changes: r.changes, ...(r.details ? { details: r.details } : {}) })),
       partnerCenter: outcome.partnerCenter,
+      ...outcome.report,
       error: outcome.error ? outcome.error.toJSON() : null,
     },
     outcome.newSecrets,

@@ -1,4 +1,4 @@
-import { CliError, toCliError } from "./errors.js";
+import { belongsToCommand, CliError, toCliError } from "./errors.js";
 import type { CommandContext } from "./context.js";
 import type { Plan, Step, StepResult } from "./steps/step.js";
 
@@ -58,8 +58,9 @@ export async function runSteps(context: CommandContext, steps: Step<unknown>[], 
       planned.push({ step, state, plan });
       if (plan.changes.length > 0 && !plan.skipReason) context.facts.pending.add(step.id);
     } catch (error) {
-      const results = [...planned.map(previewOf), failed(step, error)];
-      return { results, error: toCliError(context.signal.aborted ? context.signal.reason : error), changesPending: context.facts.pending.size > 0 };
+      const failure = toCliError(context.signal.aborted ? context.signal.reason : error);
+      const results = belongsToCommand(failure) ? planned.map(previewOf) : [...planned.map(previewOf), failed(step, error)];
+      return { results, error: failure, changesPending: context.facts.pending.size > 0 };
     }
   }
   const preview = planned.map(previewOf);

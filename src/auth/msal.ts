@@ -9,7 +9,7 @@ import {
   type NetworkRequestOptions,
   type NetworkResponse,
 } from "@azure/msal-node";
-import type { HttpClient } from "../services/http.js";
+import { HttpFailure, type HttpClient } from "../services/http.js";
 import type { AuthMethod } from "../options.js";
 import { fileCachePlugin } from "./cache.js";
 import { signInErrorFrom, type AadstsContext } from "./aadsts.js";
@@ -64,8 +64,21 @@ class MsalNetworkClient implements INetworkModule {
    */
   private firstEntraError: { error_description?: string; error_codes?: number[] } | undefined;
 
+  /**
+   * A host that could not be reached. MSAL replaces whatever the network client throws with its own
+   * `network_error` (token requests) or `endpoints_resolution_error` (metadata), dropping the cause
+   * (msal-common protocol/Token.mjs sendPostRequest; AzureAD/microsoft-authentication-library-for-js
+   * issues #7584, #7189), so the failure is kept here and reported instead: naming the host, never as a sign-in failure.
+   */
+  private unreachable: HttpFailure | undefined;
+
   resetErrors(): void {
     this.firstEntraError = undefined;
+    this.unreachable = undefined;
+  }
+
+  networkFailure(): HttpFailure | undefined {
+    return this.unreachable;
   }
 
   entraError(): { error_description?: string; error_codes?: number[] } | undefined {
@@ -85,7 +98,10 @@ class MsalNetworkClient implements INetworkModule {
   private async send<T>(method: "GET" | "POST", url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
     // Redeeming an authorization code is single-use; every other token request can be resent safely.
     const idempotent = method === "GET" || !/grant_type=authorization_code/.test(options?.body ?? "");
-    const response = await this.http.send({ service: "entra", method, url, headers: options?.headers, body: options?.body, idempotent });
+    const response = await this.http.send({ service: "entra", method, url, headers: options?.headers, body: options?.body, idempotent }).catch((error: unknown) => {
+      if (error instanceof HttpFailure && error.unreachable) this.unreachable ??= error;
+      throw error;
+    });
     let body: unknown = {};
     try {
       body = response.body.length > 0 ? response.json() : {};
@@ -173,6 +189,8 @@ export class MsalTokenProvider implements TokenProvider {
     try {
       result = this.isConfidential ? await this.clientCredentials(scopes) : await this.delegated(scopes);
     } catch (error) {
+      const unreachable = this.network.networkFailure();
+      if (unreachable) throw unreachable;
       const entra = this.network.entraError();
       throw signInErrorFrom(entra ? { errorNo: entra.error_codes?.[0], errorMessage: entra.error_description, cause: error } : error, this.context);
     }
@@ -203,6 +221,8 @@ export class MsalTokenProvider implements TokenProvider {
         this.signedIn = silent.account ?? account;
         return silent;
       } catch (error) {
+        // No network: an interactive sign-in would meet the same unreachable host.
+        if (this.network.networkFailure()) throw error;
         // An expired or revoked refresh token, or a resource needing consent: sign in again interactively.
         this.settings.trace?.(`silent sign-in failed, signing in interactively: ${(error as Error).message}`);
       }

@@ -2,19 +2,26 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { removeFile } from "../auth/cache.js";
 import type { CommandContext } from "../context.js";
+import type { CommandOutcome } from "../render.js";
 
-/** Deletes every token cache the tool wrote (the tenant's and any sandbox's). */
-export async function run(context: CommandContext) {
-  let removed = 0;
+/** Deletes every token cache the tool wrote (the tenant's and any sandbox's); --dry-run names them and keeps them. */
+export async function run(context: CommandContext): Promise<CommandOutcome> {
+  const { io, paths, options } = context;
   let names: string[] = [];
   try {
-    names = await readdir(context.paths.configDir);
+    names = await readdir(paths.configDir);
   } catch {
     // No config directory: nothing was ever cached.
   }
-  for (const name of names.filter((n) => /^msal-cache.*\.json$/.test(n))) {
-    if (await removeFile(join(context.paths.configDir, name))) removed++;
+  const caches = names.filter((n) => /^msal-cache.*\.json$/.test(n)).map((name) => join(paths.configDir, name));
+  const removed: string[] = [];
+  if (options.dryRun) {
+    for (const file of caches) io.out(`Would remove ${file}`);
+  } else {
+    for (const file of caches) if (await removeFile(file)) removed.push(file);
   }
-  context.io.out(removed > 0 ? `Signed out: removed ${removed} token cache file${removed === 1 ? "" : "s"} from ${context.paths.configDir}.` : "No cached sign-in to remove.");
-  return { command: context.command, dryRun: false, results: [], partnerCenter: null, error: undefined, newSecrets: [] };
+  const listed = options.dryRun ? caches : removed;
+  if (listed.length === 0) io.out("No cached sign-in to remove.");
+  else if (!options.dryRun) io.out(`Signed out: removed ${removed.length} token cache file${removed.length === 1 ? "" : "s"}: ${removed.join(", ")}.`);
+  return { command: context.command, dryRun: options.dryRun, results: [], partnerCenter: null, error: undefined, newSecrets: [], report: { logout: { cacheFiles: listed } } };
 }

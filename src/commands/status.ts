@@ -1,4 +1,4 @@
-import { TenantNotReadyError, toCliError } from "../errors.js";
+import { belongsToCommand, TenantNotReadyError, toCliError } from "../errors.js";
 import type { CommandContext } from "../context.js";
 import type { StepResult } from "../steps/step.js";
 import { identitySteps } from "./steps.js";
@@ -26,7 +26,7 @@ export async function run(context: CommandContext) {
         results.push({ id: step.id, status: "planned", summary: failure.message, changes: [], details: { state: "missing" } });
         continue;
       }
-      results.push({ id: step.id, status: "failed", summary: failure.message, changes: [], details: { state: "failed" } });
+      if (!belongsToCommand(failure)) results.push({ id: step.id, status: "failed", summary: failure.message, changes: [], details: { state: "failed" } });
       error = failure;
       break;
     }

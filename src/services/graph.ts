@@ -1,4 +1,5 @@
 import { AuthenticationHandler, Client, GraphError, type Context, type GraphRequest, type Middleware, type MiddlewareOptions } from "@microsoft/microsoft-graph-client";
+import { AsyncLocalStorage } from "node:async_hooks";
 import { randomBytes } from "node:crypto";
 import { HttpFailure, odataString, withQuery, type HttpClient, type HttpResponse, type QueryValues } from "./http.js";
 import { readAllPages, type ListPage } from "./pages.js";
@@ -16,12 +17,22 @@ import { ServiceError } from "./service-error.js";
 class ResendSafely implements MiddlewareOptions {}
 
 /**
- * Per-request holder of a failure below the SDK (no answer, retries exhausted, Ctrl+C): the SDK turns any
- * error of a middleware into a GraphError with status -1 and drops the original, which steps need in
- * order to tell "refused" from "outcome unknown".
+ * What was thrown below the SDK during one call (no answer, retries exhausted, Ctrl+C, a sign-in or network
+ * failure while getting the token): the SDK turns any error of a middleware into a GraphError with status -1
+ * (the wizard once said "GET /organization failed: -1 SignInError") and drops the original, which steps need
+ * in order to tell "refused" from "outcome unknown", and the user needs to see as it was raised.
  */
-class TransportFailure implements MiddlewareOptions {
-  failure: unknown;
+interface ThrownBelow {
+  failure?: unknown;
+}
+const thrownBelow = new AsyncLocalStorage<ThrownBelow>();
+
+function keepThrown<T>(work: Promise<T>): Promise<T> {
+  return work.catch((error: unknown) => {
+    const store = thrownBelow.getStore();
+    if (store && store.failure === undefined) store.failure = error;
+    throw error;
+  });
 }
 
 /** Per-request marker: resend while the answer says a just-created object is not replicated yet. */
@@ -44,14 +55,7 @@ class HttpLayerHandler implements Middleware {
     const idempotent = context.middlewareControl?.getMiddlewareOptions(ResendSafely) ? true : undefined;
     const replication = context.middlewareControl?.getMiddlewareOptions(RetryWhileReplicating) as RetryWhileReplicating | undefined;
     const body = typeof options.body === "string" ? options.body : undefined;
-    let response: HttpResponse;
-    try {
-      response = await this.http.send({ service: "graph", method, url, headers, body, idempotent, notYetReplicated: replication?.notYetReplicated });
-    } catch (error) {
-      const holder = context.middlewareControl?.getMiddlewareOptions(TransportFailure) as TransportFailure | undefined;
-      if (holder) holder.failure = error;
-      throw error;
-    }
+    const response = await keepThrown(this.http.send({ service: "graph", method, url, headers, body, idempotent, notYetReplicated: replication?.notYetReplicated }));
     const empty = response.status === 204 || response.status === 304 || response.body.length === 0;
     context.response = new Response(empty ? null : response.body, { status: response.status, headers: response.headers });
   }
@@ -70,17 +74,17 @@ export class GraphApi {
       defaultVersion: "v1.0",
       customHosts: new Set([new URL(graphEndpoint).hostname]),
       fetchOptions: { headers: { "Accept-Language": "en-US" } },
-      middleware: [new AuthenticationHandler({ getAccessToken: () => tokens.getAccessToken(graphEndpoint) }), new HttpLayerHandler(http)],
+      middleware: [new AuthenticationHandler({ getAccessToken: () => keepThrown(tokens.getAccessToken(graphEndpoint)) }), new HttpLayerHandler(http)],
     });
   }
 
-  /** One request: `markers` are per-request middleware options; errors become ServiceError or the transport's own. */
+  /** One request: `markers` are per-request middleware options; errors become ServiceError or the one thrown below the SDK. */
   private async call<T>(operation: string, path: string, markers: MiddlewareOptions[], run: (request: GraphRequest) => Promise<T>): Promise<T> {
-    const transport = new TransportFailure();
+    const below: ThrownBelow = {};
     try {
-      return await run(this.client.api(path).middlewareOptions([transport, ...markers]));
+      return await thrownBelow.run(below, () => run(this.client.api(path).middlewareOptions(markers)));
     } catch (error) {
-      if (transport.failure !== undefined) throw transport.failure;
+      if (below.failure !== undefined) throw below.failure;
       if (error instanceof GraphError) {
         throw new ServiceError("graph", error.statusCode, error.code ?? "", error.message, operation, error.requestId ?? undefined);
       }

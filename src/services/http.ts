@@ -94,13 +94,19 @@ export interface HttpClientOptions {
   connectTo?: Record<string, { host: string; port: number }>;
 }
 
-/** Raised when no usable answer came back (network failure, or retries exhausted). */
+/**
+ * Raised when no usable answer came back (network failure, or retries exhausted). A network failure names
+ * the host and what happened (DNS, refused, TLS, timeout, proxy) with a stable `network-…` code from the
+ * catalogue; it is never a sign-in failure, even when MSAL was the caller (SPEC §3, exit 1).
+ */
 export class HttpFailure extends StepFailedError {
+  /** The host that could not be reached (network failures only). */
+  readonly host: string | undefined;
   constructor(
     readonly request: { method: string; url: string },
     message: string,
     readonly lastStatus: number | undefined,
-    networkCode?: string,
+    readonly networkCode?: string,
   ) {
     const known = networkCode ? explain({ service: "network", serviceCode: networkCode, text: message }) : undefined;
     super({
@@ -108,6 +114,20 @@ export class HttpFailure extends StepFailedError {
       message: known ? `${message} ${known.meaning}` : message,
       hint: known ? `${known.fix} See ${known.link}` : "The service is throttling, unavailable or unreachable. Wait a few minutes and re-run the same command: it resumes where it stopped.",
     });
+    this.host = networkCode ? hostOf(request.url) : undefined;
+  }
+
+  /** True when the host was never reached (as opposed to a service that answered with errors). */
+  get unreachable(): boolean {
+    return this.networkCode !== undefined;
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
   }
 }
 
@@ -177,6 +197,8 @@ export class HttpClient {
         this.trace(`✗ ${request.method} ${this.safeUrl(request.url)}: ${networkError}`);
       }
       const notYetReplicated = response !== undefined && request.notYetReplicated?.(response) === true;
+      // A proxy that wants credentials answers 407 for every host: no service was reached (RFC 9110 §15.5.8).
+      if (response?.status === 407) throw proxyRefused(request, this.safeUrl(request.url));
       if (response && !isTransientStatus(response.status) && !notYetReplicated) return response;
       const decision = decideRetry(
         {
@@ -193,8 +215,8 @@ export class HttpClient {
       );
       if (!decision.retry) {
         if (networkError !== undefined) {
-          const networkCode = /^([A-Z_]+)[:( ]/.exec(networkError)?.[1] ?? /\(([A-Z_]+)\)/.exec(networkError)?.[1];
-          throw new HttpFailure(request, `${request.method} ${this.safeUrl(request.url)} failed: ${decision.reason}.`, undefined, networkCode);
+          const networkCode = /^([A-Z_0-9]+)[:( ]/.exec(networkError)?.[1] ?? /\(([A-Z_0-9]+)\)/.exec(networkError)?.[1] ?? "ENETWORK";
+          throw new HttpFailure(request, `Could not reach ${hostOf(request.url)}: ${decision.reason} (${request.method} ${this.safeUrl(request.url)}).`, undefined, networkCode);
         }
         // A non-idempotent request answered 5xx goes back to the caller, which reports the service's own
         // error and leaves the tenant to be re-inspected on the next run rather than resending it.
@@ -232,7 +254,7 @@ export class HttpClient {
     const controller = new AbortController();
     const onAbort = () => controller.abort(this.options.signal?.reason);
     this.options.signal?.addEventListener("abort", onAbort, { once: true });
-    const timer = setTimeout(() => controller.abort(new Error(`no answer within ${seconds(this.policy.requestTimeoutMs)} s`)), this.policy.requestTimeoutMs);
+    const timer = setTimeout(() => controller.abort(Object.assign(new Error(`no answer within ${seconds(this.policy.requestTimeoutMs)} s`), { code: "ETIMEDOUT" })), this.policy.requestTimeoutMs);
     const begin = Date.now();
     this.traceRequest(request);
     try {
@@ -333,6 +355,15 @@ function pickTraceHeaders(headers: Record<string, string>): Record<string, strin
   return Object.fromEntries(Object.entries(headers).filter(([name]) => keep.includes(name)));
 }
 
+function proxyRefused(request: HttpRequest, safeUrl: string): HttpFailure {
+  return new HttpFailure(request, `Could not reach ${hostOf(request.url)}: a proxy answered 407 Proxy Authentication Required (${request.method} ${safeUrl}).`, 407, "PROXY_AUTH_REQUIRED");
+}
+
+/**
+ * The failure as "CODE: text". Node reports DNS as ENOTFOUND / EAI_AGAIN, a closed port as ECONNREFUSED,
+ * and an untrusted certificate with OpenSSL's verify codes (UNABLE_TO_VERIFY_LEAF_SIGNATURE,
+ * SELF_SIGNED_CERT_IN_CHAIN, DEPTH_ZERO_SELF_SIGNED_CERT…) or ERR_TLS_CERT_ALTNAME_INVALID for a name mismatch.
+ */
 function describeNetworkError(error: unknown): string {
   const err = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = err.cause?.code ?? err.code;

@@ -70,8 +70,9 @@ export function decideRetry(outcome: AttemptOutcome, policy: RetryPolicy, random
     maxAttempts = policy.replicationAttempts;
   }
   else if (networkError !== undefined) {
-    // A host name that does not resolve, or a certificate that is not trusted, will not get better.
-    if (/ENOTFOUND|certificate not trusted/.test(networkError)) return { retry: false, reason: `connection failed (${networkError})` };
+    // A host name that does not resolve, a port where nothing listens (or a firewall rejects), or a
+    // certificate that is not trusted, will not get better within the seconds a retry waits.
+    if (/ENOTFOUND|ECONNREFUSED|certificate not trusted/.test(networkError)) return { retry: false, reason: `connection failed (${networkError})` };
     if (!idempotent) return { retry: false, reason: `connection failed (${networkError}) on a request that must not be resent blindly` };
     reason = `connection failed (${networkError})`;
   } else if (status !== undefined && [500, 502, 503, 504].includes(status)) {

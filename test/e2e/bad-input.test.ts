@@ -26,7 +26,7 @@ describe("bad input exits 2, names the input and the fix, and touches no tenant"
     [["--client-id", "not-a-guid"], /--client-id "not-a-guid" is not a GUID/, /xxxxxxxx-/],
     [["--sandbox", "--org-url", "https://contoso.crm.dynamics.com"], /--sandbox cannot be combined with --org-url/, /Drop --org-url/],
   ])("%j", async (args, message, hint) => {
-    const run = await runCli(["download-solution", ...args], env);
+    const run = await runCli(["status", ...args], env);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
     expect(run.stderr).toMatch(hint);
@@ -34,16 +34,16 @@ describe("bad input exits 2, names the input and the fix, and touches no tenant"
   });
 
   it("names the environment variable when it is the bad input", async () => {
-    const run = await runCli(["download-solution"], { ...env, CRM_LEAD_SETUP_ORG_URL: "ftp://contoso.crm.dynamics.com" });
+    const run = await runCli(["status"], { ...env, CRM_LEAD_SETUP_ORG_URL: "ftp://contoso.crm.dynamics.com" });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/CRM_LEAD_SETUP_ORG_URL|--org-url "ftp:/);
   });
 
   it("reports bad input as the SPEC §3 error document with --json", async () => {
-    const run = await runCli(["download-solution", "--json", "--cloud", "mars"], env);
+    const run = await runCli(["status", "--json", "--cloud", "mars"], env);
     expect(run.code).toBe(2);
     expect(JSON.parse(run.stdout)).toEqual({
-      ok: false, command: "download-solution", dryRun: false, steps: [], partnerCenter: null,
+      ok: false, command: "status", dryRun: false, steps: [], partnerCenter: null,
       error: { code: "cloud-unknown", message: expect.stringContaining('--cloud "mars"'), hint: expect.stringContaining("public, gcc") },
     });
   });

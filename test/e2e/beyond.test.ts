@@ -16,6 +16,8 @@ async function fresh(options: SandboxOptions = {}) {
 }
 
 const ADMIN = ["--sandbox", "--yes", "--auth", "client-secret"];
+/** status asks nothing, so it takes no --yes (SPEC §3: a command takes only the options it reads). */
+const READ_ONLY = ADMIN.filter((flag) => flag !== "--yes");
 const UPN = "mp-leadwriter@contoso.com";
 const LEAD_WRITER = "Microsoft Marketplace Lead Writer";
 
@@ -160,7 +162,7 @@ describe("teardown", () => {
     expect(sales.consumedUnits).toBe(3);
     expect(sandbox.state.solutions.size).toBe(0);
     expect([...sandbox.state.roles.values()].filter((r) => r.name === LEAD_WRITER)).toHaveLength(0);
-    const statusRun = await runCli(["status", ...ADMIN, "--json", "--detailed-exitcode"], env);
+    const statusRun = await runCli(["status", ...READ_ONLY, "--json", "--detailed-exitcode"], env);
     expect(statusRun.code).toBe(10);
     const status = JSON.parse(statusRun.stdout);
     expect(status.steps.slice(1).map((s: { details: { state: string } }) => s.details.state)).toEqual(["missing", "missing", "missing", "missing"]);
@@ -181,7 +183,7 @@ describe("teardown", () => {
     expect([appUser.isdisabled, appUser.roles.size]).toEqual([true, 0]);
     expect(sandbox.state.solutions.size).toBe(1); // kept without --include-solution
     expect(await appToken(sandbox, appId, init.partnerCenter.clientSecret)).not.toBe(200);
-    const status = JSON.parse((await runCli(["status", ...ADMIN, "--identity", "app", "--json"], env)).stdout);
+    const status = JSON.parse((await runCli(["status", ...READ_ONLY, "--identity", "app", "--json"], env)).stdout);
     expect(status.steps.map((s: { details: { state: string } }) => s.details.state)).toEqual(["done", "done", "missing", "missing", "done"]);
   });
 });

@@ -47,7 +47,7 @@ describe("--help and --version", () => {
     const run = await runCli(["download-solution", "--help"], env);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("--solution-file <path>");
-    expect(run.stdout).toMatch(/--org-url <url>[\s\S]*CRM_LEAD_SETUP_ORG_URL/);
+    expect(run.stdout).toMatch(/--solution-url <url>[\s\S]*CRM_LEAD_SETUP_SOLUTION_URL/);
     expect(run.stdout).toContain("$ crm-lead-setup download-solution --sandbox --json");
   });
 
@@ -63,6 +63,44 @@ describe("--help and --version", () => {
       expect(run.stdout).toContain("Exit codes:");
       if (command !== "sandbox" && command !== "logout") expect(run.stdout).toContain("[env CRM_LEAD_SETUP_");
     }
+  });
+
+  // SPEC §3: each command's --help lists only the options it reads. Written out here, not derived from the
+  // declarations, so that a command that gains or loses an option fails this test until it is reviewed.
+  const TENANT = ["--org-url", "--cloud", "--authority-host", "--graph-endpoint", "--tenant", "--auth", "--client-id", "--client-certificate", "--sandbox"];
+  const OUTPUT = ["--json", "--verbose", "--no-color"];
+  const CHANGES = ["--dry-run", "--detailed-exitcode", "--yes"];
+  const OPTIONS_OF: Record<string, string[]> = {
+    init: [...TENANT, "--identity", ...CHANGES, ...OUTPUT, "--solution-file", "--solution-url", "--user-name", "--display-name", "--usage-location", "--license", "--app-name", "--secret-expiry-months", "--sync-timeout", "--keep-password-expiry", "--verify", "--secret-stdin", "--force-sync"],
+    "download-solution": ["--sandbox", "--dry-run", "--detailed-exitcode", ...OUTPUT, "--solution-file", "--solution-url"],
+    "import-solution": [...TENANT, ...CHANGES, ...OUTPUT, "--solution-file", "--solution-url", "--sync-timeout"],
+    "create-user": [...TENANT, ...CHANGES, ...OUTPUT, "--user-name", "--display-name", "--usage-location", "--license", "--keep-password-expiry"],
+    "create-app": [...TENANT, ...CHANGES, ...OUTPUT, "--app-name", "--secret-expiry-months"],
+    "assign-role": [...TENANT, "--identity", ...CHANGES, ...OUTPUT, "--user-name", "--app-name", "--sync-timeout", "--force-sync"],
+    "patch-role": [...TENANT, ...CHANGES, ...OUTPUT],
+    "reset-password": [...TENANT, "--identity", ...CHANGES, ...OUTPUT, "--user-name", "--app-name", "--secret-expiry-months", "--keep-password-expiry"],
+    verify: [...TENANT, "--identity", ...CHANGES, ...OUTPUT, "--user-name", "--app-name", "--secret-stdin"],
+    teardown: [...TENANT, "--identity", ...CHANGES, ...OUTPUT, "--user-name", "--app-name", "--include-solution"],
+    status: [...TENANT, "--identity", "--detailed-exitcode", ...OUTPUT, "--solution-file", "--solution-url", "--user-name", "--app-name"],
+    login: [...TENANT, "--dry-run", ...OUTPUT],
+    logout: ["--dry-run", "--json", "--no-color"],
+    sandbox: ["--json", "--no-color", "--scenario", "--faults"],
+  };
+
+  it.each(Object.entries(OPTIONS_OF))("%s --help lists exactly the options it reads", async (command, expected) => {
+    const { env } = tempHome();
+    const run = await runCli([command, "--help"], env);
+    expect(run.code).toBe(0);
+    const optionsSection = run.stdout.split(/\nOptions:\n/)[1]!.split(/\n\n/)[0]!;
+    const listed = [...optionsSection.matchAll(/^ {2}(?:-[a-zA-Z], )?(--[a-z-]+)/gm)].map((m) => m[1]!).filter((flag) => flag !== "--help");
+    expect(listed.sort()).toEqual([...expected].sort());
+  });
+
+  it.each([["status"], ["sandbox"]])("%s --dry-run is refused with exit 2 (it changes nothing to begin with)", async (command) => {
+    const { env } = tempHome();
+    const run = await runCli([command, "--dry-run"], env);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("unknown option '--dry-run'");
   });
 
   it("prints the package version", async () => {

@@ -73,7 +73,8 @@ describe("init against the sandbox, end to end", () => {
     const { env, sandbox } = await fresh();
     const outputs: string[] = [];
     for (const command of ["download-solution", "import-solution", "create-user", "assign-role", "patch-role"]) {
-      const run = await runCli([command, "--sandbox", "--yes"], env);
+      // download-solution asks nothing, so it takes no --yes (SPEC §3: only the options a command reads).
+      const run = await runCli([command, "--sandbox", ...(command === "download-solution" ? [] : ["--yes"])], env);
       expect({ command, code: run.code, stderr: run.code ? run.stderr : "" }).toEqual({ command, code: 0, stderr: "" });
       outputs.push(run.stdout);
     }

@@ -1,10 +1,11 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildSandboxSolutionZip } from "../../src/sandbox/solution-zip.js";
-import { BIN, runCli, tempHome } from "../helpers.js";
+import { BIN, runCli, sandboxFor, tempHome } from "../helpers.js";
+import { writePrivateFile } from "../../src/auth/cache.js";
 
 const expectedSha = createHash("sha256").update(buildSandboxSolutionZip()).digest("hex");
 
@@ -59,6 +60,96 @@ describe("crm-lead-setup sandbox, used from another shell", () => {
     expect(existsSync(join(home, ".cache", "crm-lead-setup", "solutions"))).toBe(false);
   });
 });
+
+/** `crm-lead-setup sandbox` as a child process, with what it has printed so far. */
+function startSandboxCommand(args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, [BIN, "sandbox", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const printed = { stdout: "", stderr: "" };
+  child.stdout.on("data", (chunk: Buffer) => (printed.stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (printed.stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+  return { child, printed, exited };
+}
+
+describe("sandbox --json", () => {
+  it("prints its endpoints document on stdout as soon as it is ready, with no secret in it", async () => {
+    const { home, env } = tempHome();
+    const sandbox = startSandboxCommand(["--json"], env);
+    try {
+      await waitUntil(() => parses(sandbox.printed.stdout));
+      const document = JSON.parse(sandbox.printed.stdout);
+      const connectionFile = join(home, ".config", "crm-lead-setup", "sandbox.json");
+      const connection = JSON.parse(readFileSync(connectionFile, "utf8"));
+      expect(document).toMatchObject({
+        ok: true, command: "sandbox", error: null,
+        sandbox: { pid: sandbox.child.pid, instanceId: connection.instanceId, orgUrl: connection.orgUrl, loginOrigin: connection.loginOrigin, graphOrigin: connection.graphOrigin, connectionFile },
+      });
+      for (const secret of [connection.automationClientSecret, connection.adminPassword, connection.controlToken]) expect(sandbox.printed.stdout).not.toContain(secret);
+      sandbox.child.kill("SIGINT");
+      expect(await sandbox.exited).toBe(0);
+      // One document: nothing more on stdout when it stops.
+      expect(JSON.parse(sandbox.printed.stdout)).toEqual(document);
+    } finally {
+      sandbox.child.kill("SIGKILL");
+    }
+  });
+});
+
+describe("one sandbox per connection file", () => {
+  it("a second `sandbox` is refused (exit 2), names the running one, and leaves it running and connected", async () => {
+    const { home, env } = tempHome();
+    const first = startSandboxCommand([], env);
+    try {
+      await waitUntil(() => first.printed.stdout.includes("Press Ctrl+C to stop."));
+      const connectionFile = join(home, ".config", "crm-lead-setup", "sandbox.json");
+      const before = readFileSync(connectionFile, "utf8");
+      const { orgUrl } = JSON.parse(before);
+      const second = await runCli(["sandbox"], env);
+      expect(second.code).toBe(2);
+      expect(second.stderr).toContain(`A sandbox is already running (pid ${first.child.pid}`);
+      expect(second.stderr).toContain(orgUrl);
+      expect(readFileSync(connectionFile, "utf8")).toBe(before);
+      const json = await runCli(["sandbox", "--json"], env);
+      expect({ code: json.code, error: JSON.parse(json.stdout).error.code }).toEqual({ code: 2, error: "sandbox-already-running" });
+      // The first one still serves --sandbox commands.
+      const use = await runCli(["download-solution", "--sandbox"], env);
+      expect(use.code).toBe(0);
+      expect(use.stderr).not.toContain("started a sandbox tenant inside this command");
+    } finally {
+      first.child.kill("SIGKILL");
+    }
+  });
+
+  it("a stopping sandbox removes the connection file and the CA file only when they are its own", async () => {
+    const { home, env } = tempHome();
+    const first = startSandboxCommand([], env);
+    const configDir = join(home, ".config", "crm-lead-setup");
+    let other;
+    try {
+      await waitUntil(() => first.printed.stdout.includes("Press Ctrl+C to stop."));
+      // Another instance has taken the files over since (as an older version of the tool did).
+      other = await sandboxFor(env);
+      await writePrivateFile(join(configDir, "sandbox-ca.pem"), other.connection.caPem);
+      const connection = readFileSync(join(configDir, "sandbox.json"), "utf8");
+      first.child.kill("SIGINT");
+      expect(await first.exited).toBe(0);
+      expect(readFileSync(join(configDir, "sandbox.json"), "utf8")).toBe(connection);
+      expect(readFileSync(join(configDir, "sandbox-ca.pem"), "utf8")).toBe(other.connection.caPem);
+    } finally {
+      first.child.kill("SIGKILL");
+      await other?.close();
+    }
+  });
+});
+
+function parses(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 async function waitUntil(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
   const started = Date.now();

@@ -95,7 +95,8 @@ describe("the one retry policy, against the sandbox's faults", () => {
     await clients.dataverse.get("WhoAmI");
     sandbox.faults.set({ latencyMs: 600 });
     const error = await clients.dataverse.get("RetrieveVersion").catch((e: unknown) => e);
-    expect((error as HttpFailure).code).toBe("network-error");
+    expect((error as HttpFailure).code).toBe("network-timeout");
+    expect((error as HttpFailure).host).toBe(new URL(sandbox.connection.orgUrl).host);
     expect((error as HttpFailure).message).toMatch(/no answer within 0\.1 s.*gave up after 2 attempts|no answer within 0\.2 s.*gave up after 2 attempts/);
   });
 

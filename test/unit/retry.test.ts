@@ -30,6 +30,7 @@ describe("decideRetry", () => {
   it("does not retry a host that does not resolve or a certificate that is not trusted", () => {
     expect(decideRetry({ attempt: 1, networkError: "ENOTFOUND: getaddrinfo ENOTFOUND x.example", idempotent: true, elapsedMs: 0 }, policy, half).retry).toBe(false);
     expect(decideRetry({ attempt: 1, networkError: "TLS certificate not trusted (SELF_SIGNED_CERT_IN_CHAIN)", idempotent: true, elapsedMs: 0 }, policy, half).retry).toBe(false);
+    expect(decideRetry({ attempt: 1, networkError: "ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9", idempotent: true, elapsedMs: 0 }, policy, half).retry).toBe(false);
     expect(decideRetry({ attempt: 1, networkError: "EAI_AGAIN: getaddrinfo EAI_AGAIN x.example", idempotent: true, elapsedMs: 0 }, policy, half).retry).toBe(true);
   });
 
