@@ -71,16 +71,16 @@ describe("--help and --version", () => {
   const OUTPUT = ["--json", "--verbose", "--no-color"];
   const CHANGES = ["--dry-run", "--detailed-exitcode", "--yes"];
   const OPTIONS_OF: Record<string, string[]> = {
-    init: [...TENANT, "--identity", ...CHANGES, ...OUTPUT, "--solution-file", "--solution-url", "--user-name", "--display-name", "--usage-location", "--license", "--app-name", "--secret-expiry-months", "--sync-timeout", "--keep-password-expiry", "--verify", "--secret-stdin", "--force-sync"],
+    init: [...TENANT, "--identity", ...CHANGES, ...OUTPUT, "--solution-file", "--solution-url", "--user-name", "--display-name", "--usage-location", "--license", "--app-name", "--secret-expiry-months", "--sync-timeout", "--keep-password-expiry", "--verify", "--secret-stdin", "--force-sync", "--power-platform-audience"],
     "download-solution": ["--sandbox", "--dry-run", "--detailed-exitcode", ...OUTPUT, "--solution-file", "--solution-url"],
     "import-solution": [...TENANT, ...CHANGES, ...OUTPUT, "--solution-file", "--solution-url", "--sync-timeout"],
     "create-user": [...TENANT, ...CHANGES, ...OUTPUT, "--user-name", "--display-name", "--usage-location", "--license", "--keep-password-expiry"],
     "create-app": [...TENANT, ...CHANGES, ...OUTPUT, "--app-name", "--secret-expiry-months"],
-    "assign-role": [...TENANT, "--identity", ...CHANGES, ...OUTPUT, "--user-name", "--app-name", "--sync-timeout", "--force-sync"],
+    "assign-role": [...TENANT, "--identity", ...CHANGES, ...OUTPUT, "--user-name", "--app-name", "--sync-timeout", "--force-sync", "--power-platform-audience"],
     "patch-role": [...TENANT, ...CHANGES, ...OUTPUT],
     "reset-password": [...TENANT, "--identity", ...CHANGES, ...OUTPUT, "--user-name", "--app-name", "--secret-expiry-months", "--keep-password-expiry"],
     verify: [...TENANT, "--identity", ...CHANGES, ...OUTPUT, "--user-name", "--app-name", "--secret-stdin"],
-    teardown: [...TENANT, "--identity", ...CHANGES, ...OUTPUT, "--user-name", "--app-name", "--include-solution"],
+    teardown: [...TENANT, "--identity", ...CHANGES, ...OUTPUT, "--user-name", "--app-name", "--include-solution", "--solution-file", "--solution-url"],
     status: [...TENANT, "--identity", "--detailed-exitcode", ...OUTPUT, "--solution-file", "--solution-url", "--user-name", "--app-name"],
     login: [...TENANT, "--dry-run", ...OUTPUT],
     logout: ["--dry-run", "--json", "--no-color"],

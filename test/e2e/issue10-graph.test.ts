@@ -62,7 +62,8 @@ describe("app names that need encoding in a query", () => {
     const named = [...sandbox.state.applications.values()].filter((a) => a.displayName === name);
     expect(named).toHaveLength(1);
 
-    const status = await runCli(["status", ...args, "--identity", "app", "--json"], env);
+    // status reads no --yes (it changes nothing, SPEC §3).
+    const status = await runCli(["status", ...args.filter((a) => a !== "--yes"), "--identity", "app", "--json"], env);
     const createApp = JSON.parse(status.stdout).steps.find((s: { id: string }) => s.id === "create-app");
     expect(createApp.details).toMatchObject({ state: "done", applicationId: named[0]!.appId });
 
