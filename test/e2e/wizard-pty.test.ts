@@ -1,5 +1,5 @@
 import { stripVTControlCharacters } from "node:util";
-import { spawn, type IPty } from "node-pty";
+import { spawn, type IPty } from "@lydell/node-pty";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../src/sandbox/server.js";
 import { BIN, expectConfigured, passwordSignIn, sandboxFor, tempHome } from "../helpers.js";
