@@ -1,5 +1,6 @@
 import type { CliError } from "./errors.js";
 import type { IO } from "./io.js";
+import { runnable } from "./invocation.js";
 import type { StepResult, StepStatus } from "./steps/step.js";
 
 /**
@@ -157,10 +158,10 @@ export function renderHuman(io: IO, outcome: CommandOutcome): void {
     else if (outcome.partnerCenter.clientSecret) io.out(style.dim("The client secret is shown this once. Paste it now; then select Validate in Partner Center."));
     else io.out(style.dim("Paste these values, then select Validate in Partner Center."));
   }
-  for (const note of outcome.notes ?? []) io.out(style.yellow(note));
+  for (const note of outcome.notes ?? []) io.out(style.yellow(runnable(note)));
 }
 
 export function renderError(io: IO, error: CliError): void {
   io.err(`${io.style.red("Error:")} ${error.message}`);
-  if (error.hint) io.err(`${io.style.dim("Hint:")} ${error.hint}`);
+  if (error.hint) io.err(`${io.style.dim("Hint:")} ${runnable(error.hint)}`);
 }

@@ -7,6 +7,7 @@ import type { FaultConfig } from "../sandbox/faults.js";
 import type { SandboxScenario } from "../sandbox/state.js";
 import type { SandboxCloud } from "../sandbox/server.js";
 import { UsageError } from "../errors.js";
+import { runnable } from "../invocation.js";
 
 /**
  * Runs the emulated tenant in the foreground until Ctrl+C, and writes the connection file through which
@@ -42,7 +43,7 @@ export async function run(context: CommandContext) {
   io.out(style.bold("Sandbox tenant running.") + style.dim(" Every Microsoft service here is emulated on this machine; nothing reaches Microsoft."));
   for (const [label, value] of rows) io.out(`  ${label.padEnd(17)} ${value}`);
   io.out("");
-  io.out(`In another shell: ${style.cyan("crm-lead-setup download-solution --sandbox")}`);
+  io.out(`In another shell: ${style.cyan(runnable("crm-lead-setup download-solution --sandbox"))}`);
   io.out(style.dim("Press Ctrl+C to stop."));
 
   await new Promise<void>((resolve) => {
