@@ -9,6 +9,8 @@
 //      loaded only by --sandbox without a running sandbox, and by `crm-lead-setup sandbox`), and so does
 //      @inquirer/prompts (loaded only when there is a terminal to ask on).
 // dist/bundle/meta.json records which sources each bundle holds (the cold-start test reads it).
+// `--release` (npm pack runs it through `prepack`) builds what users install: no source maps, so the shipped
+// files name no map that package.json's `files` leaves out of the tarball (as it leaves out meta.json).
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -16,9 +18,10 @@ import { resolve } from "node:path";
 import { build } from "esbuild";
 
 const root = resolve(import.meta.dirname, "..");
+const release = process.argv.includes("--release");
 const require = createRequire(import.meta.url);
 rmSync(resolve(root, "dist"), { recursive: true, force: true });
-execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", resolve(root, "tsconfig.build.json")], { stdio: "inherit", cwd: root });
+execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", resolve(root, "tsconfig.build.json"), ...(release ? ["--sourceMap", "false"] : [])], { stdio: "inherit", cwd: root });
 const { version } = JSON.parse(readFileSync(resolve(root, "package.json"), "utf8"));
 
 /** Leaves an import out of the bundle, rewritten to where the file is relative to the bundle. */
@@ -49,7 +52,7 @@ const runner = await build({
   platform: "node",
   format: "esm",
   target: "node20",
-  sourcemap: "linked",
+  sourcemap: release ? false : "linked",
   external: ["@inquirer/prompts"],
   plugins: [keepOutside(/(^|\/)sandbox\/server\.js$/, "../sandbox/server.js")],
   // The CommonJS libraries inside (MSAL, adm-zip, …) call require() for Node's own modules.

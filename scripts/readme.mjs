@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { createRequire } from "node:module";
-import { spawn } from "node-pty";
+import { spawn } from "@lydell/node-pty";
 import { CATALOGUE } from "../dist/catalogue.js";
 import { explainAadsts } from "../dist/auth/aadsts.js";
 import { explainUnknownAudience } from "../dist/services/power-platform.js";

@@ -1,5 +1,6 @@
 import type { CliError } from "./errors.js";
 import type { IO } from "./io.js";
+import { runnable } from "./invocation.js";
 import type { StepResult, StepStatus } from "./steps/step.js";
 
 /**
@@ -170,10 +171,10 @@ export function renderHuman(io: IO, outcome: CommandOutcome): void {
     io.outWithSecrets(partnerCenterLines(values, columns).join("\n"), outcome.newSecrets);
     if (values.nextStep) io.out(values.setup === "incomplete" ? style.yellow(values.nextStep) : style.dim(values.nextStep));
   }
-  for (const note of outcome.notes ?? []) io.out(style.yellow(note));
+  for (const note of outcome.notes ?? []) io.out(style.yellow(runnable(note)));
 }
 
 export function renderError(io: IO, error: CliError): void {
   io.err(`${io.style.red("Error:")} ${error.message}`);
-  if (error.hint) io.err(`${io.style.dim("Hint:")} ${error.hint}`);
+  if (error.hint) io.err(`${io.style.dim("Hint:")} ${runnable(error.hint)}`);
 }

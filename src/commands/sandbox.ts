@@ -8,6 +8,7 @@ import type { SandboxScenario } from "../sandbox/state.js";
 import type { SandboxCloud, SandboxConnection } from "../sandbox/server.js";
 import { UsageError } from "../errors.js";
 import { renderJson, type CommandOutcome } from "../render.js";
+import { runnable } from "../invocation.js";
 
 /**
  * Runs the emulated tenant in the foreground until Ctrl+C, and writes the connection file through which
@@ -101,7 +102,7 @@ function printEndpoints(context: CommandContext, connection: SandboxConnection, 
   io.out(style.bold("Sandbox tenant running.") + style.dim(" Every Microsoft service here is emulated on this machine; nothing reaches Microsoft."));
   for (const [label, value] of rows) io.out(`  ${label.padEnd(17)} ${value}`);
   io.out("");
-  io.out(`In another shell: ${style.cyan("crm-lead-setup download-solution --sandbox")}`);
+  io.out(`In another shell: ${style.cyan(runnable("crm-lead-setup download-solution --sandbox"))}`);
   io.out(style.dim("Press Ctrl+C to stop."));
 }
 

@@ -122,7 +122,7 @@ describe("verify", () => {
     const run = await runCli(["verify", ...ADMIN], { ...env, CRM_LEAD_SETUP_SERVICE_PASSWORD: password });
     expect(run.code).toBe(4);
     expect(run.stderr).toMatch(/has no security role in Dynamics \("SecLib::RetrievePrivilegeForUser failed - no roles are assigned to user"\)/);
-    expect(run.stderr).toMatch(/Hint: Run crm-lead-setup assign-role/);
+    expect(run.stderr).toMatch(/Hint: Run npx crm-lead-setup assign-role/);
     expect(sandbox.state.leads.size).toBe(0);
   });
 
@@ -134,7 +134,7 @@ describe("verify", () => {
     const run = await runCli(["verify", ...ADMIN], { ...env, CRM_LEAD_SETUP_SERVICE_PASSWORD: printedPassword(init.stdout)! });
     expect(run.code).toBe(4);
     expect(run.stderr).toMatch(/may not create leads with a lead source \("User does not have create permissions for the leadsourcecode attribute"\)/);
-    expect(run.stderr).toMatch(/Hint: Run crm-lead-setup assign-role and patch-role/);
+    expect(run.stderr).toMatch(/Hint: Run npx crm-lead-setup assign-role and patch-role/);
     expect(sandbox.state.leads.size).toBe(0);
   });
 

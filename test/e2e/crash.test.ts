@@ -68,7 +68,7 @@ describe("killed at any point, the next run converges", () => {
     const again = await runCli(INIT, env);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/Password\s+\(not shown/);
-    expect(again.stdout).toContain(`The password generated when ${UPN} was created was never shown: the run that created it was interrupted. Run \`crm-lead-setup reset-password --sandbox --auth client-secret --user-name ${UPN}\` to set a new one.`);
+    expect(again.stdout).toContain(`The password generated when ${UPN} was created was never shown: the run that created it was interrupted. Run \`npx crm-lead-setup reset-password --sandbox --auth client-secret --user-name ${UPN}\` to set a new one.`);
 
     const reset = await runCli(["reset-password", "--sandbox", "--yes", "--auth", "client-secret", "--json"], env);
     expect(reset.code).toBe(0);

@@ -30,7 +30,7 @@ describe("init against the sandbox, end to end", () => {
     expect(run.stdout).toMatch(/│ Authentication\s+Office 365\s+│/);
     expect(run.stdout).toMatch(/│ User name\s+mp-leadwriter@contoso\.com\s+│/);
     expect(run.stderr).not.toContain(password!);
-    expect(run.stdout).toContain("To prove Partner Center can write leads, run `crm-lead-setup verify --sandbox --auth client-secret --user-name mp-leadwriter@contoso.com`");
+    expect(run.stdout).toContain("To prove Partner Center can write leads, run `npx crm-lead-setup verify --sandbox --auth client-secret --user-name mp-leadwriter@contoso.com`");
   });
 
   it("with device-code sign-in, as JSON, then a second run changes nothing", async () => {

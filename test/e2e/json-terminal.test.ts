@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
-import { spawn } from "node-pty";
+import { spawn } from "@lydell/node-pty";
 import { describe, expect, it } from "vitest";
 import { BIN, runCli, tempHome } from "../helpers.js";
 

@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { stripVTControlCharacters } from "node:util";
-import { spawn, type IPty } from "node-pty";
+import { spawn, type IPty } from "@lydell/node-pty";
 import type { Terminal as ScreenTerminal } from "@xterm/headless";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Sandbox, SandboxOptions } from "../../src/sandbox/server.js";
