@@ -1,5 +1,6 @@
 import { UsageError } from "./errors.js";
 import { parseCloudName, parseHttpsOrigin, type CloudName } from "./clouds.js";
+import { parseFaults, parseScenario } from "./sandbox/switches.js";
 import {
   parseBooleanEnv,
   parseBooleanEnvLenient,
@@ -10,6 +11,7 @@ import {
   parseLicense,
   parseUsageLocation,
   parseUserPrincipalName,
+  quoteInput,
 } from "./validate.js";
 
 /**
@@ -97,7 +99,7 @@ const oneOf =
     if (!values.includes(value)) {
       throw new UsageError({
         code: `${what}-unknown`,
-        message: `${source} "${raw}" is not a valid ${what}.`,
+        message: `${source} ${quoteInput(raw)} is not a valid ${what}.`,
         hint: `Use one of: ${values.join(", ")}.`,
       });
     }
@@ -156,9 +158,9 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "secretStdin", flags: "--secret-stdin", commands: ["init", "verify"], description: "read the service identity's secret from standard input" },
   { key: "forceSync", flags: "--force-sync", commands: ["init", "assign-role"], description: "add the user to Dynamics through the Power Platform admin API" },
   { key: "includeSolution", flags: "--include-solution", commands: ["teardown"], description: "teardown also removes the solution" },
-  { key: "scenario", flags: "--scenario <json>", commands: ["sandbox"], parse: (raw, source) => parseJsonObject(raw, source),
+  { key: "scenario", flags: "--scenario <json>", commands: ["sandbox"], parse: (raw, source) => parseScenario(parseJsonObject(raw, source), source),
     description: 'tenant scenario, e.g. \'{"userBusinessUnit":"child","userSyncMs":5000,"seats":{"DYN365_ENTERPRISE_SALES":{"enabled":1,"consumed":1}}}\'' },
-  { key: "faults", flags: "--faults <json>", commands: ["sandbox"], parse: (raw, source) => parseJsonObject(raw, source),
+  { key: "faults", flags: "--faults <json>", commands: ["sandbox"], parse: (raw, source) => parseFaults(parseJsonObject(raw, source), source),
     description: 'fault switches, e.g. \'{"throttleFirstCall":{"retryAfterSeconds":2},"errorRate":0.3}\'' },
 ];
 

@@ -67,3 +67,17 @@ async function waitUntil(condition: () => boolean, timeoutMs = 15_000): Promise<
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+describe("crm-lead-setup sandbox refuses switches it does not know (issue 11 §10)", () => {
+  it.each([
+    [["--faults", '{"errorrate":0.3}'], /--faults has an unknown key "errorrate"\./],
+    [["--scenario", '{"userSyncMs":"slow"}'], /--scenario "userSyncMs" must be a whole number from 0 up, not "slow"\./],
+  ])("exits 2 for %j, naming the key and the allowed ones", async (args, message) => {
+    const { home, env } = tempHome();
+    const run = await runCli(["sandbox", ...args], env, { timeoutMs: 20_000 });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).toMatch(/Hint: Allowed keys: /);
+    expect(existsSync(join(home, ".config", "crm-lead-setup", "sandbox.json"))).toBe(false);
+  });
+});
