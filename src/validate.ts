@@ -8,11 +8,14 @@ import { UsageError } from "./errors.js";
 /** How much of a value typed by the user a message quotes back: a pasted 5,000-character value is not echoed whole. */
 export const ECHO_LIMIT = 60;
 
-/** A user's value quoted in a message: the first {@link ECHO_LIMIT} characters, then "…". */
-export function quoteInput(raw: string): string {
+/** A user's value as it is shown back: the first {@link ECHO_LIMIT} characters, then "…". */
+export function shortenInput(raw: string): string {
   const chars = [...raw];
-  return `"${chars.length > ECHO_LIMIT ? `${chars.slice(0, ECHO_LIMIT).join("")}…` : raw}"`;
+  return chars.length > ECHO_LIMIT ? `${chars.slice(0, ECHO_LIMIT).join("")}…` : raw;
 }
+
+/** A user's value quoted in a message, shortened. */
+export const quoteInput = (raw: string): string => `"${shortenInput(raw)}"`;
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isGuid = (value: string): boolean => GUID.test(value);

@@ -1,5 +1,6 @@
 import { stripVTControlCharacters } from "node:util";
 import { spawn, type IPty } from "node-pty";
+import xterm from "@xterm/headless";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../src/sandbox/server.js";
 import { BIN, expectConfigured, passwordSignIn, sandboxFor, tempHome } from "../helpers.js";
@@ -39,6 +40,16 @@ class Terminal {
   type(keys: string): void {
     this.pty.write(keys);
   }
+
+  /** What the terminal shows now, as a terminal emulator draws it: its non-empty lines. */
+  async rendered(): Promise<string[]> {
+    const emulator = new xterm.Terminal({ cols: this.pty.cols, rows: this.pty.rows, allowProposedApi: true, scrollback: 1_000 });
+    await new Promise<void>((resolve) => emulator.write(this.output, resolve));
+    const lines: string[] = [];
+    for (let i = 0; i < emulator.buffer.active.length; i++) lines.push(emulator.buffer.active.getLine(i)!.translateToString(true));
+    emulator.dispose();
+    return lines.filter((line) => line.trim() !== "");
+  }
 }
 
 const sandboxes: Sandbox[] = [];
@@ -63,7 +74,7 @@ describe("the interactive wizard in a pseudo-terminal", () => {
     terminal.type(KEYS.up + KEYS.enter); // from the default domain up to the initial onmicrosoft.com one
     await terminal.waitFor(/Service user name \(the part before @contoso\.onmicrosoft\.com\):/);
     terminal.type(`pty-writer${KEYS.enter}`);
-    await terminal.waitFor(/Licence for the service user[\s\S]*DYN365_ENTERPRISE_SALES \(2 of 5 free\)[\s\S]*DYN365_ENTERPRISE_TEAM_MEMBERS \(9 of 10 free\)/);
+    await terminal.waitFor(/Licence for the service user[\s\S]*Dynamics 365 for Sales Enterprise Edition \(DYN365_ENTERPRISE_SALES\): 2 of 5 free[\s\S]*Dynamics 365 for Team Members Enterprise Edition \(DYN365_ENTERPRISE_TEAM_MEMBERS\): 9 of 10 free/);
     expect(terminal.screen).not.toContain("D365_SALES_PRO"); // no free seat: not offered
     terminal.type(KEYS.down + KEYS.enter);
     await terminal.waitFor(/Usage location \(two-letter country code, needed for licensing\):/);
@@ -110,5 +121,55 @@ describe("the interactive wizard in a pseudo-terminal", () => {
     expect(await terminal.exited).toBe(130);
     expect(terminal.screen).toContain("Cancelled: nothing was changed.");
     expect(sandbox.mutatingRequests()).toEqual([]);
+  });
+});
+
+describe("wizard details (issue 11 §10)", () => {
+  it("Ctrl+C in a list erases the list and exits 130, with nothing left half-drawn", async () => {
+    const { terminal, sandbox } = await wizard(["init", "--sandbox"]);
+    await terminal.waitFor(/Azure Active Directory: an app with a client secret[\s\S]*navigate/);
+    terminal.type(KEYS.down);
+    await terminal.waitFor(/❯ Azure Active Directory/);
+    terminal.type(KEYS.ctrlC);
+    expect(await terminal.exited).toBe(130);
+    const screen = await terminal.rendered();
+    expect(screen.join("\n")).toContain("Cancelled at a question; nothing was changed.");
+    expect(screen.filter((line) => /Office 365: a licensed user|Azure Active Directory: an app|navigate|How will Partner Center/.test(line))).toEqual([]);
+    expect(sandbox.mutatingRequests()).toEqual([]);
+  });
+
+  it("the user-name question names the validator's one rule, takes the default for an empty answer after an error, and quotes a long paste shortly", async () => {
+    const { terminal } = await wizard(["init", "--sandbox", "--identity", "user"]);
+    await terminal.waitFor(/Domain of the service user:/);
+    terminal.type(KEYS.enter);
+    await terminal.waitFor(/Service user name \(the part before @contoso\.com\):/);
+    terminal.type(`bad name${KEYS.enter}`);
+    const refused = await terminal.waitFor(/may only hold ([\s\S]+?)\. Use the form name@yourdomain\.com: up to 64 ([\s\S]+?) before the @/);
+    const [inMessage, inHint] = [refused[1]!, refused[2]!].map((rule) => rule.replace(/\r?\n/g, "")); // as wrapped at 140 columns
+    expect(inMessage).toBe("letters, digits and ' . - _ ! # ^ ~");
+    expect(inHint).toBe(inMessage);
+    // Clear the refused answer, and one Backspace more (which made the prompt library drop its default).
+    terminal.type(`${"\x7f".repeat("bad name".length + 1)}${KEYS.enter}`);
+    await terminal.waitFor(/✔ Service user name \(the part before @contoso\.com\): mp-leadwriter\s/);
+    expect(terminal.screen).not.toContain('"@contoso.com"');
+    await terminal.waitFor(/Licence for the service user/);
+    terminal.type(KEYS.ctrlC);
+    expect(await terminal.exited).toBe(130);
+  });
+
+  // 400 characters: the prompt library redraws the line at every key, so a 5,000-character paste takes
+  // minutes in a pseudo-terminal (the 5,000-character case is in test/unit/validate.test.ts).
+  it("quotes at most 60 characters of a long answer back", async () => {
+    const { terminal } = await wizard(["init", "--sandbox", "--identity", "user"]);
+    await terminal.waitFor(/Domain of the service user:/);
+    terminal.type(KEYS.enter);
+    await terminal.waitFor(/Service user name \(the part before @contoso\.com\):/);
+    terminal.type(`${"n".repeat(400)}${KEYS.enter}`);
+    await terminal.waitFor(/is not a valid user principal name/, 30_000);
+    const screen = (await terminal.rendered()).join(""); // the message wraps at 140 columns
+    expect(screen).toContain(`The user name "${"n".repeat(60)}…" is not a valid user principal name: the part before @ is longer than 64 characters.`);
+    expect(screen).not.toContain(`The user name "${"n".repeat(61)}`);
+    terminal.type(KEYS.ctrlC);
+    expect(await terminal.exited).toBe(130);
   });
 });
