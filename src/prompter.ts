@@ -51,11 +51,11 @@ export async function inquirerPrompter(io: IO, signal: AbortSignal): Promise<Pro
   };
   /**
    * A question other than the confirmation is erased when it ends, answered or not, so that Ctrl+C leaves
-   * no half-drawn list behind; an answer is then written back as one line, cut to a readable length.
+   * no half-drawn list behind; an answer is then written back as one line.
    */
   const question = async <T>(message: string, ask: (questionContext: object) => Promise<T>, shown: (answer: T) => string): Promise<T> => {
     const answer = await guard(() => ask({ ...context, clearPromptOnDone: true }));
-    io.err(`${io.style.green("✔")} ${io.style.bold(message)} ${io.style.cyan(shortenInput(shown(answer)))}`);
+    io.err(`${io.style.green("✔")} ${io.style.bold(message)} ${io.style.cyan(shown(answer))}`);
     return answer;
   };
   return {
@@ -65,7 +65,8 @@ export async function inquirerPrompter(io: IO, signal: AbortSignal): Promise<Pro
         // The prompt library forgets its default once Backspace is pressed on an empty line (e.g. after
         // clearing a refused answer): an empty answer still means the default here.
         async (questionContext) => (await prompts.input({ message, default: options.default, validate: emptyMeansDefault(options) }, questionContext as never)) || (options.default ?? ""),
-        (answer) => answer,
+        // What was typed is shown back shortened: a 5,000-character paste is not repeated whole.
+        (answer) => shortenInput(answer),
       ),
     select: <T,>(message: string, choices: Choice<T>[], defaultValue?: T) =>
       question(message, (questionContext) => prompts.select<T>({ message, choices, default: defaultValue, pageSize: 10 }, questionContext as never), (answer) => choices.find((c) => c.value === answer)?.name ?? String(answer)),

@@ -37,10 +37,11 @@ export async function confirmPlan(context: CommandContext, preview: StepResult[]
 
 export async function applySteps(context: CommandContext, steps: Step<unknown>[], options: ApplyOptions = {}): Promise<CommandOutcome & { changesPending: boolean }> {
   // People see each step as it happens; --json waits for the one document at the end.
-  const live = context.io.json ? undefined : liveSteps(context.io, steps.map((step) => step.id));
+  const live = context.io.json ? undefined : liveSteps(context.io, steps);
   let shown = false;
   const outcome = await runSteps(context, steps, {
     onStep: live?.onStep,
+    within: live?.within,
     onResult: live
       ? (result) => {
           live.endPlanning();

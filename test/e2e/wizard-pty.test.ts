@@ -2,7 +2,7 @@ import { stripVTControlCharacters } from "node:util";
 import { spawn, type IPty } from "node-pty";
 import xterm from "@xterm/headless";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Sandbox } from "../../src/sandbox/server.js";
+import type { Sandbox, SandboxOptions } from "../../src/sandbox/server.js";
 import { BIN, expectConfigured, passwordSignIn, sandboxFor, tempHome } from "../helpers.js";
 
 const KEYS = { up: "\x1b[A", down: "\x1b[B", enter: "\r", ctrlC: "\x03" };
@@ -43,12 +43,20 @@ class Terminal {
 
   /** What the terminal shows now, as a terminal emulator draws it: its non-empty lines. */
   async rendered(): Promise<string[]> {
+    return (await this.rows()).map((row) => row.text).filter((line) => line.trim() !== "");
+  }
+
+  /** Every row of the emulated terminal, and whether the terminal wrapped into it (a line longer than the width). */
+  async rows(): Promise<{ text: string; wrapped: boolean }[]> {
     const emulator = new xterm.Terminal({ cols: this.pty.cols, rows: this.pty.rows, allowProposedApi: true, scrollback: 1_000 });
     await new Promise<void>((resolve) => emulator.write(this.output, resolve));
-    const lines: string[] = [];
-    for (let i = 0; i < emulator.buffer.active.length; i++) lines.push(emulator.buffer.active.getLine(i)!.translateToString(true));
+    const rows: { text: string; wrapped: boolean }[] = [];
+    for (let i = 0; i < emulator.buffer.active.length; i++) {
+      const line = emulator.buffer.active.getLine(i)!;
+      rows.push({ text: line.translateToString(true), wrapped: line.isWrapped });
+    }
     emulator.dispose();
-    return lines.filter((line) => line.trim() !== "");
+    return rows;
   }
 }
 
@@ -57,11 +65,11 @@ afterEach(async () => {
   for (const sandbox of sandboxes.splice(0)) await sandbox.close();
 });
 
-async function wizard(args: string[]) {
+async function wizard(args: string[], options: { cols?: number; sandbox?: SandboxOptions } = {}) {
   const { env } = tempHome();
-  const sandbox = await sandboxFor(env);
+  const sandbox = await sandboxFor(env, options.sandbox);
   sandboxes.push(sandbox);
-  const pty = spawn(process.execPath, [BIN, ...args], { name: "xterm-256color", cols: 140, rows: 50, env: { ...env, TERM: "xterm-256color" } as Record<string, string> });
+  const pty = spawn(process.execPath, [BIN, ...args], { name: "xterm-256color", cols: options.cols ?? 140, rows: 50, env: { ...env, TERM: "xterm-256color" } as Record<string, string> });
   return { terminal: new Terminal(pty), sandbox };
 }
 
@@ -171,5 +179,39 @@ describe("wizard details (issue 11 §10)", () => {
     expect(screen).not.toContain(`The user name "${"n".repeat(61)}`);
     terminal.type(KEYS.ctrlC);
     expect(await terminal.exited).toBe(130);
+  });
+});
+
+describe("terminal layout (issue 11 §11)", () => {
+  it("at 120 columns: plan and result lines break at words, waiting steps show what they wait for, a running step has one line and one timer", async () => {
+    // The user's sync into Dynamics is held until the test releases it, so the waiting step is on screen.
+    const { terminal, sandbox } = await wizard(["init", "--sandbox", "--identity", "user", "--user-name", "mp-leadwriter@contoso.com", "--usage-location", "US", "--license", "DYN365_ENTERPRISE_SALES"], { cols: 120, sandbox: { scenario: { userSyncMs: 3_600_000 } } });
+    await terminal.waitFor(/Apply \d+ changes to the tenant\?/);
+    terminal.type(`y${KEYS.enter}`);
+    await terminal.waitFor(/◦ assign-role: waiting for import-solution, create-user/);
+    await terminal.waitFor(/assign-role: Waiting for mp-leadwriter@contoso\.com to sync from Entra ID to Dynamics… \d+s/, 30_000);
+    // The region is redrawn ten times a second (erase, then draw): read the screen between two redraws.
+    const regionOf = async () => (await terminal.rendered()).filter((row) => /^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏◦] assign-role/.test(row) || /to sync from Entra ID/.test(row));
+    let region = await regionOf();
+    for (let tries = 0; region.length === 0 && tries < 20; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      region = await regionOf();
+    }
+    expect(region).toEqual([
+      expect.stringMatching(/^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] assign-role: Waiting for mp-leadwriter@contoso\.com to sync from Entra ID to Dynamics… \d+s$/),
+    ]);
+    (sandbox.state.scenario as { userSyncMs: number }).userSyncMs = 0;
+    await terminal.waitFor(/Partner Center → Customer leads/, 30_000);
+    expect(await terminal.exited).toBe(0);
+
+    const rows = await terminal.rows();
+    const from = rows.findIndex((row) => row.text.startsWith("Plan:"));
+    const to = rows.findIndex((row) => row.text.startsWith("┌"));
+    const planAndResults = rows.slice(from, to);
+    expect(planAndResults.filter((row) => row.wrapped)).toEqual([]); // no line was left for the terminal to break mid-word
+    expect(planAndResults.every((row) => row.text.length <= 119)).toBe(true);
+    const continued = planAndResults.findIndex((row) => row.text.startsWith("      ") && !row.text.startsWith("        ") && rows[from + planAndResults.indexOf(row) - 1]!.text.startsWith("  + "));
+    expect(continued).toBeGreaterThan(0); // a long plan line continues under a hanging indent
+    expect(planAndResults.map((row) => row.text)).toContainEqual(expect.stringMatching(/^ {4}SHA-256 [0-9a-f]{64}; 1\.3 KB from localhost:\d+$/));
   });
 });
