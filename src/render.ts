@@ -220,7 +220,7 @@ export function renderHuman(io: IO, outcome: CommandOutcome): void {
     else if (outcome.partnerCenter.clientSecret) io.out(style.dim("The client secret is shown this once. Paste it now; then select Validate in Partner Center."));
     else io.out(style.dim("Paste these values, then select Validate in Partner Center."));
   }
-  for (const note of outcome.notes ?? []) io.out(style.yellow(note));
+  for (const note of outcome.notes ?? []) io.out(wrapWords(style.yellow(note), io.outputColumns, 0));
 }
 
 export function renderError(io: IO, error: CliError): void {

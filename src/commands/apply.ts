@@ -6,6 +6,7 @@ import { runSteps } from "../run.js";
 import type { Step, StepResult } from "../steps/step.js";
 import { passwordNeverShown, recordPassword, recordSecret } from "../ledger.js";
 import { setNewPassword } from "../steps/reset-password.js";
+import { isInCommandSandbox, KEEP_A_SANDBOX_RUNNING } from "../sandbox-link.js";
 
 /**
  * The shared flow of every tenant-changing command: plan all steps, show the plan and ask to confirm (on
@@ -87,7 +88,11 @@ async function partnerCenterSummary(context: CommandContext, options: ApplyOptio
   // SPEC §1: init writes no test lead unless asked; it says how to prove the setup instead.
   if (context.command === "init" && !context.options.verify) {
     const flags = `${context.sandbox ? " --sandbox" : ""}${context.options.identity === "app" ? " --identity app" : ""}`;
-    notes.push(`To prove Partner Center can write leads, run \`crm-lead-setup verify${flags}\`: it signs in as the service identity and writes, then deletes, a test lead.`);
+    notes.push(
+      isInCommandSandbox(context.sandbox)
+        ? `This sandbox tenant lived only for this command, so \`crm-lead-setup verify${flags}\` would meet a new, empty one. To prove Partner Center can write leads: ${KEEP_A_SANDBOX_RUNNING}, and \`crm-lead-setup verify${flags}\`.`
+        : `To prove Partner Center can write leads, run \`crm-lead-setup verify${flags}\`: it signs in as the service identity and writes, then deletes, a test lead.`,
+    );
   }
   const app = context.facts.app;
   if (context.options.identity === "app") {
