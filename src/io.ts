@@ -152,9 +152,15 @@ export class IO {
   }
 
   private eraseLive(): void {
-    if (this.drawnLines === 0) return;
-    this.streams.stderr.write(`\r\x1b[2K${"\x1b[1A\x1b[2K".repeat(this.drawnLines - 1)}`);
+    const erase = this.eraseSequence();
+    if (erase) this.streams.stderr.write(erase);
+  }
+
+  private eraseSequence(): string {
+    if (this.drawnLines === 0) return "";
+    const erase = `\r\x1b[2K${"\x1b[1A\x1b[2K".repeat(this.drawnLines - 1)}`;
     this.drawnLines = 0;
+    return erase;
   }
 
   /** Runs a question with the live region hidden, and draws it again afterwards. */
@@ -169,8 +175,12 @@ export class IO {
     }
   }
 
-  private drawLive(): void {
-    if (this.live.length === 0 || this.asking > 0) return;
+  /** Draws the region; `erase` (the previous frame's erase sequence) goes in the same write, so no torn frame is ever seen. */
+  private drawLive(erase = ""): void {
+    if (this.live.length === 0 || this.asking > 0) {
+      if (erase) this.streams.stderr.write(erase);
+      return;
+    }
     // A line that wrapped would break the erase: each is cut to the terminal's width.
     const width = Math.max(20, (this.streams.stderr.columns ?? 80) - 1);
     const frame = this.style.cyan(SPINNER_FRAMES[this.frame % SPINNER_FRAMES.length]!);
@@ -181,7 +191,7 @@ export class IO {
       const shown = text.length > room ? `${text.slice(0, Math.max(0, room - 1))}…` : text;
       return suffix ? `${prefix} ${shown} ${suffix}` : `${prefix} ${shown}`;
     });
-    this.streams.stderr.write(lines.join("\n"));
+    this.streams.stderr.write(erase + lines.join("\n"));
     this.drawnLines = lines.length;
   }
 
@@ -190,8 +200,7 @@ export class IO {
     if (!this.ticker) {
       this.ticker = setInterval(() => {
         this.frame++;
-        this.eraseLive();
-        this.drawLive();
+        this.redrawLive();
       }, 100);
       this.ticker.unref();
     }
@@ -222,8 +231,7 @@ export class IO {
   /** Draws the live region again now, after what its lines show has changed. */
   redrawLive(): void {
     if (this.drawnLines === 0 && this.live.length === 0) return;
-    this.eraseLive();
-    this.drawLive();
+    this.drawLive(this.eraseSequence());
   }
 
   /** Runs a step's code with `line` as its line: activities it starts are shown there (on a terminal). */

@@ -167,7 +167,7 @@ export function liveSteps(io: IO, steps: readonly LiveStep[]) {
     // Only earlier steps count as prerequisites (see run.ts), by default all of them.
     const index = ids.indexOf(step.id);
     const needs = (step.after ?? ids.slice(0, index)).filter((id) => ids.indexOf(id) >= 0 && ids.indexOf(id) < index && states.get(id)?.phase !== "ended");
-    return { prefix: io.style.dim("◦"), label: io.style.dim(`${step.id}: waiting${needs.length ? ` for ${needs.join(", ")}` : ""}`), suffix: "" };
+    return { prefix: io.style.dim("◦"), label: `${step.id}: waiting${needs.length ? ` for ${needs.join(", ")}` : ""}`, suffix: "" };
   };
   /** The first event of the apply phase draws every step's line, so the steps still waiting are seen too. */
   const startApplying = () => {
