@@ -1,4 +1,5 @@
 import { UsageError } from "./errors.js";
+import { quoteInput } from "./validate.js";
 
 /**
  * One table: cloud → Entra sign-in host, Graph root, Dynamics host suffixes, Power Platform admin (BAP) host
@@ -144,14 +145,14 @@ export function parseHttpsOrigin(raw: string, option: string): URL {
   } catch {
     throw new UsageError({
       code: "url-malformed",
-      message: `${option} "${raw}" is not a URL.`,
+      message: `${option} ${quoteInput(raw)} is not a URL.`,
       hint: `Pass the address as https://host, e.g. ${option} https://contoso.crm4.dynamics.com`,
     });
   }
   if (url.protocol !== "https:") {
     throw new UsageError({
       code: "url-not-https",
-      message: `${option} "${raw}" uses ${url.protocol.replace(":", "")}; tokens are only ever sent over https.`,
+      message: `${option} ${quoteInput(raw)} uses ${url.protocol.replace(":", "")}; tokens are only ever sent over https.`,
       hint: `Use https://${url.host}`,
     });
   }
@@ -174,6 +175,27 @@ function isIpLiteral(hostname: string): boolean {
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname) || hostname.startsWith("[");
 }
 
+/**
+ * An environment URL is a bare https host: Dataverse's token resource is `https://<host>` (reference:
+ * dataverse §8), so a port would end up in the token scope and a path, query or fragment means the value
+ * was copied from somewhere else than the Environment URL field. Refused rather than guessed at. (The
+ * sandbox's own URLs carry ports, but they are set internally and never pass through here.)
+ */
+function refuseBeyondHost(url: URL, raw: string): void {
+  const extras = [
+    url.port ? `a port (:${url.port})` : undefined,
+    url.pathname !== "/" ? "a path" : undefined,
+    url.search ? "a query" : undefined,
+    url.hash || raw.trim().endsWith("#") ? "a fragment" : undefined,
+  ].filter((extra): extra is string => extra !== undefined);
+  if (extras.length === 0) return;
+  throw new UsageError({
+    code: "org-url-not-bare",
+    message: `--org-url ${quoteInput(raw)} has ${extras.join(", ")} after the host; the environment URL is the host alone.`,
+    hint: `Pass https://${url.hostname} (Power Platform admin center → Environments → your environment → Environment URL).`,
+  });
+}
+
 export interface OrgUrlResult {
   /** Origin form, no trailing slash: `https://contoso.crm4.dynamics.com`. */
   orgUrl: string;
@@ -188,12 +210,13 @@ export interface OrgUrlResult {
  */
 export function validateOrgUrl(raw: string, explicitCloud: CloudName | undefined): OrgUrlResult {
   const url = parseHttpsOrigin(raw, "--org-url");
+  refuseBeyondHost(url, raw);
   const host = url.hostname.toLowerCase();
   if (explicitCloud === "custom") return { orgUrl: url.origin, cloud: "custom" };
   if (isIpLiteral(host)) {
     throw new UsageError({
       code: "org-url-ip-literal",
-      message: `--org-url "${raw}" is an IP address; a Dynamics environment is addressed by its host name.`,
+      message: `--org-url ${quoteInput(raw)} is an IP address; a Dynamics environment is addressed by its host name.`,
       hint: "Copy the environment URL from the Power Platform admin center, e.g. https://contoso.crm4.dynamics.com",
     });
   }
@@ -202,14 +225,14 @@ export function validateOrgUrl(raw: string, explicitCloud: CloudName | undefined
     const expected = explicitCloud ? CLOUDS[explicitCloud].dynamicsSuffixText : "a Dynamics host such as *.crm4.dynamics.com";
     throw new UsageError({
       code: "org-url-not-dynamics",
-      message: `--org-url "${raw}": ${host} is not a Dynamics 365 environment host (expected ${expected}).`,
+      message: `--org-url ${quoteInput(raw)}: ${host} is not a Dynamics 365 environment host (expected ${expected}).`,
       hint: "Copy the environment URL from the Power Platform admin center, or pass --cloud custom with --authority-host and --graph-endpoint for a private endpoint.",
     });
   }
   if (explicitCloud && explicitCloud !== hostCloud) {
     throw new UsageError({
       code: "org-url-wrong-cloud",
-      message: `--org-url "${raw}" belongs to the ${hostCloud} cloud, but --cloud is ${explicitCloud} (expected ${CLOUDS[explicitCloud].dynamicsSuffixText}).`,
+      message: `--org-url ${quoteInput(raw)} belongs to the ${hostCloud} cloud, but --cloud is ${explicitCloud} (expected ${CLOUDS[explicitCloud].dynamicsSuffixText}).`,
       hint: `Drop --cloud (it is derived from the URL) or pass --cloud ${hostCloud}.`,
     });
   }

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { Chalk, type ChalkInstance } from "chalk";
 import { Redactor } from "./redact.js";
 
@@ -53,9 +54,21 @@ const SPINNER_FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", 
 const KEEPALIVE_MS = 30_000;
 
 /** One line of the live region at the bottom of the terminal: a spinner or a byte bar. */
-interface LiveLine {
+export interface LiveLine {
   /** The line's parts: `label` is shortened to fit the terminal's width; `prefix` and `suffix` are kept. */
   parts(frame: string): { prefix: string; label: string; suffix: string };
+}
+
+/**
+ * The one line of a step that is applying. What the step's own code reports while it runs (an import's
+ * progress, a wait for the sync, a download's bytes) is shown on this line, under the step's one timer,
+ * instead of on a line of its own.
+ */
+export interface StepLine {
+  /** What the step is doing now, when its code said so. */
+  detail?: string;
+  /** A byte bar or similar, drawn at the end of the line. */
+  gauge?: () => string;
 }
 
 export class IO {
@@ -73,6 +86,8 @@ export class IO {
   private ticker: NodeJS.Timeout | undefined;
   /** While a question is asked, the region is not drawn (the prompt owns the bottom of the terminal). */
   private asking = 0;
+  /** The line of the step whose code is running (steps run at the same time, so it follows the async context). */
+  private readonly currentStep = new AsyncLocalStorage<StepLine>();
 
   constructor(
     readonly streams: Streams,
@@ -137,9 +152,15 @@ export class IO {
   }
 
   private eraseLive(): void {
-    if (this.drawnLines === 0) return;
-    this.streams.stderr.write(`\r\x1b[2K${"\x1b[1A\x1b[2K".repeat(this.drawnLines - 1)}`);
+    const erase = this.eraseSequence();
+    if (erase) this.streams.stderr.write(erase);
+  }
+
+  private eraseSequence(): string {
+    if (this.drawnLines === 0) return "";
+    const erase = `\r\x1b[2K${"\x1b[1A\x1b[2K".repeat(this.drawnLines - 1)}`;
     this.drawnLines = 0;
+    return erase;
   }
 
   /** Runs a question with the live region hidden, and draws it again afterwards. */
@@ -154,8 +175,12 @@ export class IO {
     }
   }
 
-  private drawLive(): void {
-    if (this.live.length === 0 || this.asking > 0) return;
+  /** Draws the region; `erase` (the previous frame's erase sequence) goes in the same write, so no torn frame is ever seen. */
+  private drawLive(erase = ""): void {
+    if (this.live.length === 0 || this.asking > 0) {
+      if (erase) this.streams.stderr.write(erase);
+      return;
+    }
     // A line that wrapped would break the erase: each is cut to the terminal's width.
     const width = Math.max(20, (this.streams.stderr.columns ?? 80) - 1);
     const frame = this.style.cyan(SPINNER_FRAMES[this.frame % SPINNER_FRAMES.length]!);
@@ -166,7 +191,7 @@ export class IO {
       const shown = text.length > room ? `${text.slice(0, Math.max(0, room - 1))}…` : text;
       return suffix ? `${prefix} ${shown} ${suffix}` : `${prefix} ${shown}`;
     });
-    this.streams.stderr.write(lines.join("\n"));
+    this.streams.stderr.write(erase + lines.join("\n"));
     this.drawnLines = lines.length;
   }
 
@@ -175,8 +200,7 @@ export class IO {
     if (!this.ticker) {
       this.ticker = setInterval(() => {
         this.frame++;
-        this.eraseLive();
-        this.drawLive();
+        this.redrawLive();
       }, 100);
       this.ticker.unref();
     }
@@ -193,6 +217,31 @@ export class IO {
       }
       this.drawLive();
     };
+  }
+
+  /**
+   * A line of the live region drawn by its owner (on a terminal; elsewhere nothing is shown), until the
+   * returned function removes it.
+   */
+  liveLine(line: LiveLine): () => void {
+    if (!this.showsProgress || !this.stderrIsTTY) return () => undefined;
+    return this.addLive(line);
+  }
+
+  /** Draws the live region again now, after what its lines show has changed. */
+  redrawLive(): void {
+    if (this.drawnLines === 0 && this.live.length === 0) return;
+    this.drawLive(this.eraseSequence());
+  }
+
+  /** Runs a step's code with `line` as its line: activities it starts are shown there (on a terminal). */
+  withinStep<T>(line: StepLine, work: () => Promise<T>): Promise<T> {
+    return this.showsProgress && this.stderrIsTTY ? this.currentStep.run(line, work) : work();
+  }
+
+  /** Width of the terminal stdout writes to, or undefined when it is not a terminal (then lines are not wrapped). */
+  get outputColumns(): number | undefined {
+    return this.streams.stdout.isTTY && this.streams.stdout.columns ? this.streams.stdout.columns : undefined;
   }
 
   /**
@@ -225,6 +274,21 @@ export class IO {
         },
       };
     }
+    const step = this.currentStep.getStore();
+    if (step) {
+      const show = (detail: string | undefined) => {
+        step.detail = detail;
+        this.redrawLive();
+      };
+      show(label);
+      return {
+        update: show,
+        end: (line) => {
+          show(undefined);
+          if (line) this.err(line);
+        },
+      };
+    }
     const remove = this.addLive({ parts: (frame) => ({ prefix: frame, label: current, suffix: this.style.dim(elapsed()) }) });
     return {
       update: (l) => void (current = l),
@@ -252,25 +316,34 @@ export class IO {
     };
     let received = 0;
     let total: number | undefined;
-    const remove = this.addLive({
-      parts: (frame) => {
-        const fraction = total ? Math.min(1, received / total) : 0;
-        const bar = total ? `[${Format.BarFormat(fraction, barOptions as never)}] ${Math.floor(fraction * 100)}%` : "";
-        return { prefix: frame, label, suffix: `${bar} ${formatBytes(received)}/${total ? formatBytes(total) : "?"}`.trim() };
-      },
-    });
-    return {
-      update: (bytes, size) => {
-        received = bytes;
-        total = size;
-      },
-      end: remove,
+    const gauge = () => {
+      const fraction = total ? Math.min(1, received / total) : 0;
+      const bar = total ? `[${Format.BarFormat(fraction, barOptions as never)}] ${Math.floor(fraction * 100)}%` : "";
+      return `${bar} ${formatBytes(received)}/${total ? formatBytes(total) : "?"}`.trim();
     };
+    const update = (bytes: number, size: number | undefined) => {
+      received = bytes;
+      total = size;
+    };
+    const step = this.currentStep.getStore();
+    if (step) {
+      Object.assign(step, { detail: label, gauge });
+      this.redrawLive();
+      return {
+        update,
+        end: () => {
+          Object.assign(step, { detail: undefined, gauge: undefined });
+          this.redrawLive();
+        },
+      };
+    }
+    const remove = this.addLive({ parts: (frame) => ({ prefix: frame, label, suffix: gauge() }) });
+    return { update, end: remove };
   }
 }
 
 /** Length of a string as shown, without colour codes. */
-function visibleLength(text: string): number {
+export function visibleLength(text: string): number {
   // eslint-disable-next-line no-control-regex
   return text.replace(/\x1b\[[0-9;]*m/g, "").length;
 }

@@ -1,5 +1,6 @@
 import { UsageError } from "./errors.js";
 import { parseCloudName, parseHttpsOrigin, type CloudName } from "./clouds.js";
+import { parseFaults, parseScenario } from "./sandbox/switches.js";
 import {
   parseBooleanEnv,
   parseBooleanEnvLenient,
@@ -10,6 +11,7 @@ import {
   parseLicense,
   parseUsageLocation,
   parseUserPrincipalName,
+  quoteInput,
 } from "./validate.js";
 
 /**
@@ -94,7 +96,7 @@ const oneOf =
     if (!values.includes(value)) {
       throw new UsageError({
         code: `${what}-unknown`,
-        message: `${source} "${raw}" is not a valid ${what}.`,
+        message: `${source} ${quoteInput(raw)} is not a valid ${what}.`,
         hint: `Use one of: ${values.join(", ")}.`,
       });
     }
@@ -155,9 +157,9 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: "powerPlatformAudience", flags: "--power-platform-audience <url>", parse: httpsOrigin,
     description: "token audience of the Power Platform admin API for --force-sync (default: the cloud's, see the README)" },
   { key: "includeSolution", flags: "--include-solution", description: "teardown also removes the solution" },
-  { key: "scenario", flags: "--scenario <json>", parse: (raw, source) => parseJsonObject(raw, source),
+  { key: "scenario", flags: "--scenario <json>", parse: (raw, source) => parseScenario(parseJsonObject(raw, source), source),
     description: 'tenant scenario, e.g. \'{"userBusinessUnit":"child","userSyncMs":5000,"seats":{"DYN365_ENTERPRISE_SALES":{"enabled":1,"consumed":1}}}\'' },
-  { key: "faults", flags: "--faults <json>", parse: (raw, source) => parseJsonObject(raw, source),
+  { key: "faults", flags: "--faults <json>", parse: (raw, source) => parseFaults(parseJsonObject(raw, source), source),
     description: 'fault switches, e.g. \'{"throttleFirstCall":{"retryAfterSeconds":2},"errorRate":0.3}\'' },
 ];
 

@@ -1,5 +1,6 @@
 import { InterruptedError, UsageError } from "./errors.js";
 import type { IO } from "./io.js";
+import { shortenInput } from "./validate.js";
 
 /**
  * Questions, behind an interface so commands never touch the prompt library. Prompts go to stderr (stdout
@@ -45,6 +46,10 @@ export function promptValidator(parse: (raw: string) => unknown): (value: string
   };
 }
 
+function emptyMeansDefault(options: { default?: string; validate?: (value: string) => string | true }): (value: string) => string | true {
+  return (value) => (value === "" && options.default !== undefined ? true : (options.validate?.(value) ?? true));
+}
+
 export async function inquirerPrompter(io: IO, signal: AbortSignal): Promise<Prompter> {
   const prompts = await import("@inquirer/prompts");
   const context = { input: io.streams.stdin, output: io.streams.stderr, signal };
@@ -57,9 +62,27 @@ export async function inquirerPrompter(io: IO, signal: AbortSignal): Promise<Pro
       throw error;
     }
   };
+  /**
+   * A question other than the confirmation is erased when it ends, answered or not, so that Ctrl+C leaves
+   * no half-drawn list behind; an answer is then written back as one line.
+   */
+  const question = async <T>(message: string, ask: (questionContext: object) => Promise<T>, shown: (answer: T) => string): Promise<T> => {
+    const answer = await guard(() => ask({ ...context, clearPromptOnDone: true }));
+    io.err(`${io.style.green("✔")} ${io.style.bold(message)} ${io.style.cyan(shown(answer))}`);
+    return answer;
+  };
   return {
-    input: (message, options = {}) => guard(() => prompts.input({ message, default: options.default, validate: options.validate }, context as never)),
-    select: <T,>(message: string, choices: Choice<T>[], defaultValue?: T) => guard(() => prompts.select<T>({ message, choices, default: defaultValue, pageSize: 10 }, context as never)),
+    input: (message, options = {}) =>
+      question(
+        message,
+        // The prompt library forgets its default once Backspace is pressed on an empty line (e.g. after
+        // clearing a refused answer): an empty answer still means the default here.
+        async (questionContext) => (await prompts.input({ message, default: options.default, validate: emptyMeansDefault(options) }, questionContext as never)) || (options.default ?? ""),
+        // What was typed is shown back shortened: a 5,000-character paste is not repeated whole.
+        (answer) => shortenInput(answer),
+      ),
+    select: <T,>(message: string, choices: Choice<T>[], defaultValue?: T) =>
+      question(message, (questionContext) => prompts.select<T>({ message, choices, default: defaultValue, pageSize: 10 }, questionContext as never), (answer) => choices.find((c) => c.value === answer)?.name ?? String(answer)),
     confirm: async (message, defaultValue) => {
       const choices = defaultValue ? "(Y/n)" : "(y/N)";
       const answer = await guard(() =>

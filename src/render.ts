@@ -1,5 +1,5 @@
 import type { CliError } from "./errors.js";
-import type { IO } from "./io.js";
+import { formatDuration, visibleLength, type IO, type StepLine } from "./io.js";
 import { runnable } from "./invocation.js";
 import type { StepResult, StepStatus } from "./steps/step.js";
 
@@ -42,16 +42,46 @@ export function renderJson(io: IO, outcome: CommandOutcome): void {
   );
 }
 
+/**
+ * Breaks a line at spaces to fit a terminal of `columns`, continuing with `indent` spaces (a hanging
+ * indent); a single word longer than a line is cut. Without a width (not a terminal) the line is kept.
+ */
+export function wrapWords(line: string, columns: number | undefined, indent: number): string {
+  if (!columns) return line;
+  const width = Math.max(indent + 20, columns - 1);
+  const rows: string[] = [];
+  const lead = /^ */.exec(line)![0];
+  let row = lead;
+  let rowHasWord = false;
+  for (const word of line.slice(lead.length).split(" ")) {
+    const candidate = rowHasWord ? `${row} ${word}` : `${row}${word}`;
+    if (!rowHasWord || visibleLength(candidate) <= width) {
+      row = candidate;
+      rowHasWord = true;
+    } else {
+      rows.push(row);
+      row = `${" ".repeat(indent)}${word}`;
+    }
+    while (visibleLength(row) > width) {
+      rows.push(row.slice(0, width));
+      row = `${" ".repeat(indent)}${row.slice(width)}`;
+    }
+  }
+  rows.push(row);
+  return rows.join("\n");
+}
+
 /** The plan shown before asking to apply it. */
 export function renderPlan(io: IO, preview: StepResult[]): void {
   const { style } = io;
+  const out = (line: string, indent: number) => io.out(wrapWords(line, io.outputColumns, indent));
   io.out(style.bold("Plan:"));
   for (const result of preview) {
     if (result.status === "planned") {
-      io.out(`  ${style.yellow("+")} ${style.bold(result.id)}: ${result.summary}`);
-      for (const change of result.changes) io.out(`      ${change.action} ${change.target}`);
+      out(`  ${style.yellow("+")} ${style.bold(result.id)}: ${result.summary}`, 6);
+      for (const change of result.changes) out(`      ${change.action} ${change.target}`, 8);
     } else {
-      io.out(`  ${style.green("=")} ${style.bold(result.id)}: ${result.summary}`);
+      out(`  ${style.green("=")} ${style.bold(result.id)}: ${result.summary}`, 6);
     }
   }
 }
@@ -112,46 +142,79 @@ function resultMark(io: IO, status: StepStatus): string {
 /** One line per step result; planned steps list their changes under it. */
 export function renderResult(io: IO, result: StepResult): void {
   const { style } = io;
-  io.out(`${resultMark(io, result.status)} ${style.bold(result.id)} ${style.dim(`(${result.status})`)} ${result.summary}`);
+  io.out(wrapWords(`${resultMark(io, result.status)} ${style.bold(result.id)} ${style.dim(`(${result.status})`)} ${result.summary}`, io.outputColumns, 4));
   if (result.status === "planned") {
-    for (const change of result.changes) io.out(`    ${style.yellow("+")} ${change.action} ${change.target}`);
+    for (const change of result.changes) io.out(wrapWords(`    ${style.yellow("+")} ${change.action} ${change.target}`, io.outputColumns, 8));
   }
 }
 
+/** A step as the live list needs it: its id, its title, and the earlier steps it waits for (`Step.after`). */
+export interface LiveStep {
+  id: string;
+  title: string;
+  after?: readonly string[];
+}
+
+type LiveState = { phase: "waiting" } | { phase: "running"; started: number; line: StepLine } | { phase: "ended"; result: StepResult };
+
 /**
- * The live step list of a run that applies: one activity while the tenant is inspected, one per running
- * step while it applies (with elapsed time), and the steps' result lines in plan order. Steps that run at
- * the same time can end out of order: a step that ends before the ones above it stays in the live region,
- * with its result, until they have ended, so the list always reads in the order of the plan.
+ * The live step list of a run that applies: one activity while the tenant is inspected, then one line per
+ * step in plan order: waiting (and for which steps), running (with its one timer, showing what the step's
+ * code reports), or ended. Steps that run at the same time can end out of order: a step that ends before
+ * the ones above it keeps its line, with its result, until they have ended; then the result lines are
+ * printed in the order of the plan.
  */
-export function liveSteps(io: IO, order: readonly string[]): { onStep: (step: { id: string; title: string }, phase: "inspect" | "apply") => void; onResult: (result: StepResult) => void; endPlanning: () => void } {
+export function liveSteps(io: IO, steps: readonly LiveStep[]) {
   let planning: ReturnType<IO["activity"]> | undefined;
-  const running = new Map<string, ReturnType<IO["activity"]>>();
-  const ended = new Map<string, StepResult>();
-  const held = new Map<string, () => void>();
+  const states = new Map<string, LiveState>();
+  const removers = new Map<string, () => void>();
   let next = 0;
+  const ids = steps.map((step) => step.id);
+
+  const parts = (step: LiveStep, frame: string) => {
+    const state = states.get(step.id) ?? { phase: "waiting" };
+    if (state.phase === "ended") return { prefix: resultMark(io, state.result.status), label: `${step.id} (${state.result.status}) ${state.result.summary}`, suffix: "" };
+    if (state.phase === "running") {
+      const doing = state.line.detail ?? `${step.title.charAt(0).toLowerCase()}${step.title.slice(1)}…`;
+      return { prefix: frame, label: `${step.id}: ${doing}`, suffix: [state.line.gauge?.(), io.style.dim(formatDuration(Date.now() - state.started))].filter(Boolean).join(" ") };
+    }
+    // Only earlier steps count as prerequisites (see run.ts), by default all of them.
+    const index = ids.indexOf(step.id);
+    const needs = (step.after ?? ids.slice(0, index)).filter((id) => ids.indexOf(id) >= 0 && ids.indexOf(id) < index && states.get(id)?.phase !== "ended");
+    return { prefix: io.style.dim("◦"), label: `${step.id}: waiting${needs.length ? ` for ${needs.join(", ")}` : ""}`, suffix: "" };
+  };
+  /** The first event of the apply phase draws every step's line, so the steps still waiting are seen too. */
+  const startApplying = () => {
+    if (removers.size > 0 || next > 0) return;
+    for (const step of steps) removers.set(step.id, io.liveLine({ parts: (frame) => parts(step, frame) }));
+  };
+
   return {
-    onStep: (step, phase) => {
+    onStep: (step: { id: string; title: string }, phase: "inspect" | "apply") => {
       if (phase === "inspect") {
         if (planning) planning.update(`Inspecting the tenant: ${step.id}…`);
         else planning = io.activity(`Inspecting the tenant: ${step.id}…`);
         return;
       }
-      running.set(step.id, io.activity(`${step.id}: ${step.title.charAt(0).toLowerCase()}${step.title.slice(1)}…`));
+      startApplying();
+      states.set(step.id, { phase: "running", started: Date.now(), line: {} });
+      io.redrawLive();
     },
-    onResult: (result) => {
-      running.get(result.id)?.end();
-      running.delete(result.id);
-      ended.set(result.id, result);
-      while (next < order.length && ended.has(order[next]!)) {
-        const id = order[next++]!;
-        held.get(id)?.();
-        held.delete(id);
-        renderResult(io, ended.get(id)!);
+    /** Runs a step's apply with its line as the place its progress is shown. */
+    within: <T,>(step: { id: string }, work: () => Promise<T>): Promise<T> => {
+      const state = states.get(step.id);
+      return state?.phase === "running" ? io.withinStep(state.line, work) : work();
+    },
+    onResult: (result: StepResult) => {
+      startApplying();
+      states.set(result.id, { phase: "ended", result });
+      while (next < ids.length && states.get(ids[next]!)?.phase === "ended") {
+        const id = ids[next++]!;
+        removers.get(id)?.();
+        removers.delete(id);
+        renderResult(io, (states.get(id) as { result: StepResult }).result);
       }
-      if (order.indexOf(result.id) >= next) {
-        held.set(result.id, io.holdLine(resultMark(io, result.status), `${result.id} (${result.status}) ${result.summary}`));
-      }
+      io.redrawLive();
     },
     endPlanning: () => {
       planning?.end();
@@ -171,7 +234,7 @@ export function renderHuman(io: IO, outcome: CommandOutcome): void {
     io.outWithSecrets(partnerCenterLines(values, columns).join("\n"), outcome.newSecrets);
     if (values.nextStep) io.out(values.setup === "incomplete" ? style.yellow(values.nextStep) : style.dim(values.nextStep));
   }
-  for (const note of outcome.notes ?? []) io.out(style.yellow(runnable(note)));
+  for (const note of outcome.notes ?? []) io.out(wrapWords(style.yellow(runnable(note)), io.outputColumns, 0));
 }
 
 export function renderError(io: IO, error: CliError): void {

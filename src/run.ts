@@ -24,6 +24,8 @@ export interface RunHooks {
   confirm?: (preview: StepResult[]) => Promise<void>;
   /** Called as each step starts inspecting or applying, for the progress display. */
   onStep?: (step: Step<unknown>, phase: "inspect" | "apply") => void;
+  /** Runs a step's apply, so that the progress display can show what the step reports on the step's own line. */
+  within?: <T>(step: Step<unknown>, work: () => Promise<T>) => Promise<T>;
   /** Called with each step's final result as soon as it is known (apply phase): steps that run at the same time end in any order. */
   onResult?: (result: StepResult) => void;
 }
@@ -110,7 +112,8 @@ export async function runSteps(context: CommandContext, steps: Step<unknown>[], 
         }
       }
       hooks.onStep?.(step, "apply");
-      const applied = await step.apply(context, state, plan);
+      const apply = () => step.apply(context, state, plan);
+      const applied = await (hooks.within ? hooks.within(step, apply) : apply());
       context.facts.pending.delete(step.id);
       settle(index, { id: step.id, status: "done", summary: applied.summary, changes: plan.changes, details: { ...plan.details, ...applied.details } });
       ended.add(step.id);

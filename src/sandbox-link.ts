@@ -12,6 +12,18 @@ import { Redactor } from "./redact.js";
  * starts a sandbox inside the command's own process for the length of the command.
  */
 
+/** True when the sandbox runs inside this very command: its tenant is new and empty, and ends with the command. */
+export function isInCommandSandbox(connection: SandboxConnection | undefined): boolean {
+  return connection !== undefined && connection.pid === process.pid;
+}
+
+/**
+ * What to do next when the sandbox lived only for this command: the next command would meet a new, empty
+ * tenant, so keep one running first (its state lives as long as that process).
+ */
+export const KEEP_A_SANDBOX_RUNNING =
+  "run `crm-lead-setup sandbox` in another shell and leave it running; then run `crm-lead-setup init --sandbox --yes` here again (every --sandbox command then uses that tenant)";
+
 export function connectionFilePath(paths: AppPaths): string {
   return join(paths.configDir, "sandbox.json");
 }

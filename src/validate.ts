@@ -5,6 +5,18 @@ import { UsageError } from "./errors.js";
  * `source` names where the value came from (`--user-name`, `CRM_LEAD_SETUP_USER_NAME`, or the question).
  */
 
+/** How much of a value typed by the user a message quotes back: a pasted 5,000-character value is not echoed whole. */
+export const ECHO_LIMIT = 60;
+
+/** A user's value as it is shown back: the first {@link ECHO_LIMIT} characters, then "…". */
+export function shortenInput(raw: string): string {
+  const chars = [...raw];
+  return chars.length > ECHO_LIMIT ? `${chars.slice(0, ECHO_LIMIT).join("")}…` : raw;
+}
+
+/** A user's value quoted in a message, shortened. */
+export const quoteInput = (raw: string): string => `"${shortenInput(raw)}"`;
+
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isGuid = (value: string): boolean => GUID.test(value);
 
@@ -26,12 +38,15 @@ export function parseUsageLocation(raw: string, source: string): string {
   if (!ISO_3166_ALPHA2.has(code)) {
     throw new UsageError({
       code: "usage-location-invalid",
-      message: `${source} "${raw}" is not a two-letter ISO 3166 country code.`,
+      message: `${source} ${quoteInput(raw)} is not a two-letter ISO 3166 country code.`,
       hint: "Use the country where the service account is used, e.g. US, GB, DE or JP.",
     });
   }
   return code;
 }
+
+/** The characters Entra allows before the @ of a UPN, said one way wherever a message or question names them. */
+export const UPN_LOCAL_CHARACTERS = "letters, digits and ' . - _ ! # ^ ~";
 
 /**
  * Entra UPN rules (reference: graph-and-msal §A.2): local part ≤ 64 of `A-Z a-z 0-9 ' . - _ ! # ^ ~`, no dot
@@ -39,14 +54,14 @@ export function parseUsageLocation(raw: string, source: string): string {
  */
 export function parseUserPrincipalName(raw: string, source: string): string {
   const upn = raw.trim();
-  const fail = (why: string, hint = "Use the form name@yourdomain.com with letters, digits and . - _ only.") => {
-    throw new UsageError({ code: "user-name-invalid", message: `${source} "${raw}" is not a valid user principal name: ${why}.`, hint });
+  const fail = (why: string, hint = `Use the form name@yourdomain.com: up to 64 ${UPN_LOCAL_CHARACTERS} before the @, not starting or ending with a dot.`) => {
+    throw new UsageError({ code: "user-name-invalid", message: `${source} ${quoteInput(raw)} is not a valid user principal name: ${why}.`, hint });
   };
   const at = upn.indexOf("@");
   if (at <= 0 || at !== upn.lastIndexOf("@")) fail("it needs exactly one @ with a name before it");
   const local = upn.slice(0, at);
   const domain = upn.slice(at + 1);
-  if (!/^[A-Za-z0-9'._\-!#^~]+$/.test(local)) fail("the part before @ may only hold letters, digits and ' . - _ ! # ^ ~");
+  if (!/^[A-Za-z0-9'._\-!#^~]+$/.test(local)) fail(`the part before @ may only hold ${UPN_LOCAL_CHARACTERS}`);
   if (local.startsWith(".") || local.endsWith(".")) fail("the part before @ may not start or end with a dot");
   if (local.length > 64) fail("the part before @ is longer than 64 characters");
   parseDomainName(domain, source);
@@ -62,7 +77,7 @@ export function parseDomainName(raw: string, source: string): string {
   if (labels.length < 2 || !labels.every((l) => label.test(l)) || /^\d+$/.test(labels.at(-1)!)) {
     throw new UsageError({
       code: "domain-invalid",
-      message: `${source}: "${raw}" is not a valid domain name.`,
+      message: `${source}: ${quoteInput(raw)} is not a valid domain name.`,
       hint: "Use a verified domain of the tenant, e.g. contoso.onmicrosoft.com",
     });
   }
@@ -75,7 +90,7 @@ export function parseLicense(raw: string, source: string): string {
   if (isGuid(value) || /^[A-Za-z0-9_]{2,80}$/.test(value)) return value;
   throw new UsageError({
     code: "license-invalid",
-    message: `${source} "${raw}" is neither a SKU part number nor a skuId.`,
+    message: `${source} ${quoteInput(raw)} is neither a SKU part number nor a skuId.`,
     hint: "Pass e.g. DYN365_ENTERPRISE_SALES or its skuId GUID; run `crm-lead-setup create-user --dry-run` to list the licences with free seats.",
   });
 }
@@ -85,7 +100,7 @@ export function parseIntegerInRange(raw: string, source: string, min: number, ma
   if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
     throw new UsageError({
       code: "number-out-of-range",
-      message: `${source} "${raw}" must be a whole number of ${unit} from ${min} to ${max}.`,
+      message: `${source} ${quoteInput(raw)} must be a whole number of ${unit} from ${min} to ${max}.`,
       hint: `Pass e.g. ${source.startsWith("--") ? `${source} ` : ""}${Math.min(Math.max(min, 1) * 10, max)}`,
     });
   }
@@ -101,7 +116,7 @@ export function parseGuidOrDomain(raw: string, source: string): string {
 export function parseGuid(raw: string, source: string): string {
   const value = raw.trim();
   if (!isGuid(value)) {
-    throw new UsageError({ code: "guid-invalid", message: `${source} "${raw}" is not a GUID.`, hint: "Pass the id as xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx." });
+    throw new UsageError({ code: "guid-invalid", message: `${source} ${quoteInput(raw)} is not a GUID.`, hint: "Pass the id as xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx." });
   }
   return value.toLowerCase();
 }
@@ -119,7 +134,7 @@ export function parseBooleanEnv(raw: string, source: string): boolean {
   const value = raw.trim().toLowerCase();
   if (["1", "true", "yes", "on"].includes(value)) return true;
   if (["", "0", "false", "no", "off"].includes(value)) return false;
-  throw new UsageError({ code: "boolean-invalid", message: `${source}="${raw}" is not a boolean.`, hint: `Set ${source} to 1 or 0.` });
+  throw new UsageError({ code: "boolean-invalid", message: `${source}=${quoteInput(raw)} is not a boolean.`, hint: `Set ${source} to 1 or 0.` });
 }
 
 /** For reading output-mode switches before validation: anything unrecognised counts as off. */

@@ -7,6 +7,7 @@ import type { Step, StepResult } from "../steps/step.js";
 import { passwordNeverShown, recordPassword, recordSecret, secretRecord } from "../ledger.js";
 import { setNewPassword } from "../steps/reset-password.js";
 import { followUpCommand, nextStep, secretHint, setupComplete } from "../summary.js";
+import { isInCommandSandbox, KEEP_A_SANDBOX_RUNNING } from "../sandbox-link.js";
 
 /**
  * The shared flow of every tenant-changing command: plan all steps, show the plan and ask to confirm (on
@@ -42,10 +43,11 @@ export async function confirmPlan(context: CommandContext, preview: StepResult[]
 
 export async function applySteps(context: CommandContext, steps: Step<unknown>[], options: ApplyOptions = {}): Promise<CommandOutcome & { changesPending: boolean }> {
   // People see each step as it happens; --json waits for the one document at the end.
-  const live = context.io.json ? undefined : liveSteps(context.io, steps.map((step) => step.id));
+  const live = context.io.json ? undefined : liveSteps(context.io, steps);
   let shown = false;
   const outcome = await runSteps(context, steps, {
     onStep: live?.onStep,
+    within: live?.within,
     onResult: live
       ? (result) => {
           live.endPlanning();
@@ -98,7 +100,12 @@ async function partnerCenterSummary(context: CommandContext, options: ApplyOptio
   const rotate = followUpCommand("reset-password", sameTarget, name);
   // SPEC §1: init writes no test lead unless asked; it says how to prove the setup instead, once it is complete.
   if (complete && context.command === "init" && !context.options.verify) {
-    notes.push(`To prove Partner Center can write leads, run \`${followUpCommand("verify", sameTarget, name)}\`: it signs in as the service identity and writes, then deletes, a test lead.`);
+    const verify = followUpCommand("verify", sameTarget, name);
+    notes.push(
+      isInCommandSandbox(context.sandbox)
+        ? `This sandbox tenant lived only for this command, so \`${verify}\` would meet a new, empty one. To prove Partner Center can write leads: ${KEEP_A_SANDBOX_RUNNING}, and \`${verify}\`.`
+        : `To prove Partner Center can write leads, run \`${verify}\`: it signs in as the service identity and writes, then deletes, a test lead.`,
+    );
   }
   if (identity === "app") {
     const application = app!.application!;

@@ -12,6 +12,7 @@ import { PartnerCenterAccount, SANDBOX_OFFERS } from "./partner-center-state.js"
 import { FaultInjector, type FaultConfig, type ServiceName } from "./faults.js";
 import { jsonResponse, newRequestId, type SandboxRequest, type SandboxResponse } from "./kit.js";
 import { buildSandboxSolutionZip, SANDBOX_SOLUTION_FILE_NAME } from "./solution-zip.js";
+import { parseFaults } from "./switches.js";
 import { TenantState, TENANT_ID, AZURE_POWERSHELL_CLIENT_ID, type SandboxScenario } from "./state.js";
 import { TokenAuthority } from "./tokens.js";
 
@@ -203,7 +204,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (request.headers["x-sandbox-control"] !== controlToken) return jsonResponse(403, { error: "control token required" });
     if (path === "/_sandbox/requests" && request.method === "GET") return jsonResponse(200, { requests, faultStats: faults.stats });
     if (path === "/_sandbox/faults" && request.method === "POST") {
-      faults.set(JSON.parse(request.body.toString("utf8") || "{}") as FaultConfig);
+      try {
+        const body: unknown = JSON.parse(request.body.toString("utf8") || "{}");
+        faults.set(parseFaults(body && typeof body === "object" && !Array.isArray(body) ? (body as Record<string, unknown>) : { body }, "fault switches"));
+      } catch (error) {
+        return jsonResponse(400, { error: (error as Error).message });
+      }
       return jsonResponse(200, { faults: faults.current });
     }
     if (path === "/_sandbox/hold" && request.method === "POST") {

@@ -3,6 +3,7 @@ import { inflateRawSync } from "node:zlib";
 import AdmZip from "adm-zip";
 import { XMLParser } from "fast-xml-parser";
 import { UsageError } from "../errors.js";
+import { LEAD_WRITER_ROLE } from "../steps/lead-writer.js";
 
 /**
  * Reads a Dynamics solution package as untrusted input (SPEC §4): bounded file size and entry count,
@@ -17,6 +18,8 @@ export const PACKAGE_LIMITS = {
   maxTotalUncompressedBytes: 256 * 1024 * 1024,
   maxCompressionRatio: 200,
   maxSolutionXmlBytes: 1024 * 1024,
+  /** customizations.xml is read only for its list of roles; a larger one is not a Lead Writer package. */
+  maxCustomizationsXmlBytes: 16 * 1024 * 1024,
 } as const;
 
 export interface SolutionManifest {
@@ -29,6 +32,8 @@ export interface SolutionManifest {
 
 export interface SolutionPackage {
   manifest: SolutionManifest;
+  /** The security roles customizations.xml defines; undefined when it could not be read. */
+  roles: string[] | undefined;
   sha256: string;
   sizeBytes: number;
   bytes: Buffer;
@@ -72,25 +77,62 @@ export function readSolutionPackage(bytes: Buffer, name: string): SolutionPackag
   const solutionEntry = entries.find((e) => e.entryName === "solution.xml");
   if (!solutionEntry) reject("solution-no-manifest", "it has no solution.xml at its root, so it is not a Dynamics solution package");
   if (!entries.some((e) => e.entryName === "customizations.xml")) reject("solution-no-manifest", "it has no customizations.xml at its root, so it is not a Dynamics solution package");
-  const solutionXml = inflateEntry(solutionEntry!, () => reject("solution-xml-too-large", `solution.xml is larger than ${PACKAGE_LIMITS.maxSolutionXmlBytes} bytes`));
+  const solutionXml = inflateEntry(solutionEntry!, PACKAGE_LIMITS.maxSolutionXmlBytes, () => reject("solution-xml-too-large", `solution.xml is larger than ${PACKAGE_LIMITS.maxSolutionXmlBytes} bytes`));
 
   const manifest = parseManifest(solutionXml, (why) => reject("solution-manifest-invalid", why));
   if (!manifest.managed) {
     reject("solution-unmanaged", `${manifest.uniqueName} ${manifest.version} is an unmanaged solution`, "Use Microsoft's managed Lead Writer package (crm-lead-setup download-solution fetches it).");
   }
-  return { manifest, sha256: createHash("sha256").update(bytes).digest("hex"), sizeBytes: bytes.length, bytes };
+  const customizationsEntry = entries.find((e) => e.entryName === "customizations.xml")!;
+  const roles = readRoleNames(customizationsEntry);
+  return { manifest, roles, sha256: createHash("sha256").update(bytes).digest("hex"), sizeBytes: bytes.length, bytes };
+}
+
+/**
+ * A solution's security roles are listed in customizations.xml as `ImportExportXml/Roles/Role` elements
+ * with a `name` attribute (the layout Dataverse's solution export writes; the sandbox's package follows
+ * it). Only the names are read; a document that cannot be read gives undefined, never a failure.
+ */
+function readRoleNames(entry: AdmZip.IZipEntry): string[] | undefined {
+  try {
+    const xmlText = inflateEntry(entry, PACKAGE_LIMITS.maxCustomizationsXmlBytes, () => {
+      throw new Error("too large");
+    });
+    if (/<!DOCTYPE|<!ENTITY/i.test(xmlText)) return undefined;
+    const roleNodes: unknown = (parser.parse(xmlText, true) as Record<string, any>)?.ImportExportXml?.Roles?.Role;
+    const list = roleNodes === undefined ? [] : Array.isArray(roleNodes) ? roleNodes : [roleNodes];
+    return list.map((role) => String((role as Record<string, unknown>)?.["@_name"] ?? "")).filter((name) => name !== "");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Any managed solution imports, so a wrong zip would only show itself later, when assign-role finds no
+ * Lead Writer role. Said at once instead: what the package holds instead of the role, or undefined when
+ * it is the Lead Writer.
+ */
+export function notLeadWriterWarning(solution: SolutionPackage): string | undefined {
+  if (solution.roles?.includes(LEAD_WRITER_ROLE)) return undefined;
+  const found =
+    solution.roles === undefined
+      ? "its customizations.xml could not be read"
+      : solution.roles.length === 0
+        ? "it defines no security role"
+        : `it defines ${solution.roles.slice(0, 5).map((name) => `"${name.slice(0, 60)}"`).join(", ")}${solution.roles.length > 5 ? ` and ${solution.roles.length - 5} more` : ""}`;
+  return `${solution.manifest.uniqueName} ${solution.manifest.version} does not look like the Lead Writer solution: it has no "${LEAD_WRITER_ROLE}" role (${found}), so assign-role will find no role to assign.`;
 }
 
 /** Inflates one entry with a hard cap on the output, whatever its header claims. */
-function inflateEntry(entry: AdmZip.IZipEntry, tooLarge: () => never): string {
-  if (entry.header.size > PACKAGE_LIMITS.maxSolutionXmlBytes) tooLarge();
+function inflateEntry(entry: AdmZip.IZipEntry, limit: number, tooLarge: () => never): string {
+  if (entry.header.size > limit) tooLarge();
   const compressed = entry.getCompressedData();
   let data: Buffer;
   if (entry.header.method === 0) {
     data = compressed;
   } else if (entry.header.method === 8) {
     try {
-      data = inflateRawSync(compressed, { maxOutputLength: PACKAGE_LIMITS.maxSolutionXmlBytes });
+      data = inflateRawSync(compressed, { maxOutputLength: limit });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") tooLarge();
       throw new UsageError({ code: "solution-not-zip", message: `solution.xml cannot be inflated: ${(error as Error).message}.`, hint: "Download the package again." });
@@ -98,7 +140,7 @@ function inflateEntry(entry: AdmZip.IZipEntry, tooLarge: () => never): string {
   } else {
     throw new UsageError({ code: "solution-not-zip", message: `solution.xml uses zip compression method ${entry.header.method}, which solution packages never use.`, hint: "Download the package again." });
   }
-  if (data.length > PACKAGE_LIMITS.maxSolutionXmlBytes) tooLarge();
+  if (data.length > limit) tooLarge();
   return data.toString("utf8");
 }
 

@@ -2,7 +2,7 @@ import { readFile, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { StepFailedError, UsageError } from "../errors.js";
 import { writePrivateFile } from "../auth/cache.js";
-import { PACKAGE_LIMITS, readSolutionPackage, type SolutionPackage } from "../solution/package.js";
+import { notLeadWriterWarning, PACKAGE_LIMITS, readSolutionPackage, type SolutionPackage } from "../solution/package.js";
 import { formatBytes } from "../io.js";
 import type { CommandContext } from "../context.js";
 import type { Plan, Step } from "./step.js";
@@ -23,11 +23,13 @@ export type DownloadState =
   | { source: "download"; urls: string[]; cachePath: string };
 
 export function solutionDetails(solution: SolutionPackage, path: string, source: string): Record<string, unknown> {
-  return { solution: { ...solution.manifest, sha256: solution.sha256, sizeBytes: solution.sizeBytes, path, source } };
+  const warning = notLeadWriterWarning(solution);
+  return { solution: { ...solution.manifest, sha256: solution.sha256, sizeBytes: solution.sizeBytes, path, source }, ...(warning ? { warning } : {}) };
 }
 
 function describe(solution: SolutionPackage): string {
-  return `${solution.manifest.uniqueName} ${solution.manifest.version} (${solution.manifest.managed ? "managed" : "unmanaged"}, publisher ${solution.manifest.publisher}), SHA-256 ${solution.sha256}`;
+  const warning = notLeadWriterWarning(solution);
+  return `${solution.manifest.uniqueName} ${solution.manifest.version} (${solution.manifest.managed ? "managed" : "unmanaged"}, publisher ${solution.manifest.publisher}), SHA-256 ${solution.sha256}${warning ? `. Warning: ${warning}` : ""}`;
 }
 
 /** The URLs to try: --solution-url alone, the sandbox's package, or Microsoft's three. */

@@ -45,8 +45,42 @@ export function dynamicsLicences(skus: readonly SubscribedSku[]): LicenceOption[
     .sort((a, b) => a.rank - b.rank || b.free - a.free);
 }
 
+/**
+ * Product names as the Microsoft 365 admin center shows them, for the licences that carry a Dynamics plan
+ * (reference: graph-and-msal §A.13, from Microsoft's "Product names and service plan identifiers for
+ * licensing"). Graph's subscribedSkus gives only the part number; an unknown SKU is shown by it alone.
+ */
+const DYNAMICS_PRODUCT_NAMES: Readonly<Record<string, string>> = {
+  DYN365_ENTERPRISE_PLAN1: "Dynamics 365 Plan 1 Enterprise Edition",
+  DYN365_ENTERPRISE_SALES_CUSTOMERSERVICE: "Dynamics 365 for Sales and Customer Service Enterprise Edition",
+  DYN365_ENTERPRISE_SALES: "Dynamics 365 for Sales Enterprise Edition",
+  DYN365_SALES_PREMIUM: "Dynamics 365 Sales Premium",
+  D365_SALES_PRO: "Dynamics 365 for Sales Professional",
+  D365_SALES_PRO_IW: "Dynamics 365 for Sales Professional Trial",
+  D365_SALES_ENT_ATTACH: "Dynamics 365 Sales Enterprise Attach to Qualifying Dynamics 365 Base Offer",
+  D365_SALES_PRO_ATTACH: "Dynamics 365 for Sales Professional Attach",
+  Dynamics_365_Sales_Premium_Viral_Trial: "Dynamics 365 Sales Premium Viral Trial",
+  DYN365_ENTERPRISE_CUSTOMER_SERVICE: "Dynamics 365 for Customer Service Enterprise Edition",
+  DYN365_CUSTOMER_SERVICE_PRO: "Dynamics 365 Customer Service Professional",
+  DYN365_ENTERPRISE_FIELD_SERVICE: "Dynamics 365 for Field Service Enterprise Edition",
+  DYN365_ENTERPRISE_CASE_MANAGEMENT: "Dynamics 365 for Case Management Enterprise Edition",
+  Dynamics_365_Multi_app_: "Dynamics 365 Multi-app",
+  DYN365_ENTERPRISE_RELATIONSHIP_SALES: "Microsoft Relationship Sales solution",
+  DYN365_ENTERPRISE_TEAM_MEMBERS: "Dynamics 365 for Team Members Enterprise Edition",
+  DYN365_TEAM_MEMBERS: "Dynamics 365 Team Members_wDynamicsRetail",
+  DYN365_ENTERPRISE_P1_IW: "Dynamics 365 P1 Trial for Information Workers",
+  CRMSTANDARD: "Microsoft Dynamics CRM Online",
+  CRMPLAN2: "Microsoft Dynamics CRM Online Basic",
+};
+
+/** "Dynamics 365 for Sales Enterprise Edition (DYN365_ENTERPRISE_SALES)", or the part number alone when unknown. */
+export function licenceName(skuPartNumber: string): string {
+  const product = DYNAMICS_PRODUCT_NAMES[skuPartNumber];
+  return product ? `${product} (${skuPartNumber})` : skuPartNumber;
+}
+
 export function describeLicence(option: LicenceOption): string {
-  return `${option.skuPartNumber} (${option.free} of ${option.total} free)`;
+  return `${licenceName(option.skuPartNumber)}: ${option.free} of ${option.total} free`;
 }
 
 export interface LicenceDecision {

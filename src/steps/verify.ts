@@ -5,6 +5,13 @@ import { ServiceError } from "../services/service-error.js";
 import { serviceApp } from "./create-app.js";
 import { serviceUser } from "./service-user.js";
 import type { Plan, Step } from "./step.js";
+import { isInCommandSandbox, KEEP_A_SANDBOX_RUNNING } from "../sandbox-link.js";
+
+/** A sandbox started inside this command is new and empty: what an earlier command set up is not there. */
+function missingIdentityHint(context: CommandContext, otherwise: string): string {
+  if (!isInCommandSandbox(context.sandbox)) return otherwise;
+  return `No \`crm-lead-setup sandbox\` is running, so this command started a new, empty sandbox tenant: what an earlier --sandbox command set up ended with it. To keep one, ${KEEP_A_SANDBOX_RUNNING}.`;
+}
 
 /**
  * Proves that Partner Center will succeed (reference: dataverse §1.9, §9): signs in as the service
@@ -92,13 +99,13 @@ export const verifyStep: Step<VerifyState> = {
     if (context.options.identity === "app") {
       const app = await serviceApp(context);
       if (!app.application && !context.facts.pending.has("create-app")) {
-        throw new TenantNotReadyError({ code: "app-missing", message: `No app registration is named "${app.displayName}".`, hint: "Run crm-lead-setup create-app (or init --identity app) first, or pass the right --app-name." });
+        throw new TenantNotReadyError({ code: "app-missing", message: `No app registration is named "${app.displayName}".`, hint: missingIdentityHint(context, "Run crm-lead-setup create-app (or init --identity app) first, or pass the right --app-name.") });
       }
       return { identity: "app", principal: app.application?.appId ?? "", label: `the app "${app.displayName}"`, tenant: app.directoryId };
     }
     const user = await serviceUser(context);
     if (!user.current && !context.facts.pending.has("create-user")) {
-      throw new TenantNotReadyError({ code: "user-missing", message: `The service user ${user.userPrincipalName} does not exist.`, hint: "Run crm-lead-setup create-user (or init) first, or pass the right --user-name." });
+      throw new TenantNotReadyError({ code: "user-missing", message: `The service user ${user.userPrincipalName} does not exist.`, hint: missingIdentityHint(context, "Run crm-lead-setup create-user (or init) first, or pass the right --user-name.") });
     }
     return { identity: "user", principal: user.userPrincipalName, label: user.userPrincipalName, tenant: session.tenant };
   },

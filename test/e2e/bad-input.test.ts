@@ -79,6 +79,14 @@ describe("bad input exits 2, names the input and the fix, and touches no tenant"
     expect(sandbox.requests).toEqual([]);
   });
 
+  it("warns when a managed --solution-file is not the Lead Writer, naming the roles it holds (issue 11 §10)", async () => {
+    const other = new AdmZip(buildSandboxSolutionZip());
+    other.addFile("customizations.xml", Buffer.from('<?xml version="1.0" encoding="utf-8"?><ImportExportXml><Roles><Role id="{6f1e2a3b-0000-4000-8000-000000000001}" name="Contoso Sales Manager"><RolePrivileges /></Role></Roles></ImportExportXml>'));
+    const run = await runCli(["download-solution", "--sandbox", "--solution-file", file("other.zip", other.toBuffer())], env);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/Warning: CrmLeadSetupSandboxLeadWriter 1\.0\.0\.0 does not look like the Lead Writer solution: it has no "Microsoft Marketplace Lead Writer" role \(it defines "Contoso Sales Manager"\)/);
+  });
+
   it("accepts a valid --solution-file as unchanged", async () => {
     const run = await runCli(["download-solution", "--sandbox", "--json", "--solution-file", file("good.zip", buildSandboxSolutionZip())], env);
     expect(run.code).toBe(0);

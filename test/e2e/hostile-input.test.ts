@@ -108,10 +108,9 @@ describe("hostile input", () => {
     expect(run.stderr).not.toMatch(/\n\s+at .*:\d+:\d+/);
   });
 
-  it("keeps a harmless path, query or fragment out of the org URL (SPEC §3: normalised to its origin)", async () => {
+  it("refuses an org URL with a path, query or fragment instead of guessing (issue 11 §10)", async () => {
     const run = await runCli(["status", "--org-url", "https://contoso.crm4.dynamics.com/main.aspx?appid=1#x", "--json", "--auth", "client-secret", "--tenant", "contoso.com", "--client-id", "11111111-2222-3333-4444-555555555555"], env);
-    // No secret is set, so it stops at the sign-in plan; the URL itself was accepted and normalised.
     expect(run.code).toBe(2);
-    expect(JSON.parse(run.stdout).error.code).toBe("client-secret-missing");
+    expect(JSON.parse(run.stdout).error.code).toBe("org-url-not-bare");
   });
 });

@@ -100,7 +100,7 @@ describe("init against the sandbox, end to end", () => {
     const run = await runCli(["init", "--sandbox", "--yes", "--auth", "client-secret", "--license", "D365_SALES_PRO"], env);
     expect(run.code).toBe(4);
     expect(run.stderr).toMatch(/--license D365_SALES_PRO has no free seat \(2 of 2 assigned\)/);
-    expect(run.stderr).toMatch(/DYN365_ENTERPRISE_SALES \(2 of 5 free\)/);
+    expect(run.stderr).toMatch(/Dynamics 365 for Sales Enterprise Edition \(DYN365_ENTERPRISE_SALES\): 2 of 5 free/);
     expect(sandbox.mutatingRequests()).toEqual([]);
     expect([...sandbox.state.users.values()].some((u) => u.userPrincipalName === UPN)).toBe(false);
   });

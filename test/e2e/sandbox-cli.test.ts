@@ -158,3 +158,59 @@ async function waitUntil(condition: () => boolean, timeoutMs = 15_000): Promise<
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+describe("crm-lead-setup sandbox refuses switches it does not know (issue 11 §10)", () => {
+  it.each([
+    [["--faults", '{"errorrate":0.3}'], /--faults has an unknown key "errorrate"\./],
+    [["--scenario", '{"userSyncMs":"slow"}'], /--scenario "userSyncMs" must be a whole number from 0 up, not "slow"\./],
+  ])("exits 2 for %j, naming the key and the allowed ones", async (args, message) => {
+    const { home, env } = tempHome();
+    const run = await runCli(["sandbox", ...args], env, { timeoutMs: 20_000 });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).toMatch(/Hint: Allowed keys: /);
+    expect(existsSync(join(home, ".config", "crm-lead-setup", "sandbox.json"))).toBe(false);
+  });
+});
+
+describe("the README's first command leads somewhere (issue 11 §3)", () => {
+  /** The commands a note names, in backquotes, as argument lists without the program name. */
+  const suggested = (text: string) => [...text.matchAll(/`crm-lead-setup ([^`]+)`/g)].map((m) => m[1]!.split(" "));
+
+  it("init --sandbox --yes without a running sandbox says the tenant is gone and suggests the sandbox route; following it literally, verify passes", async () => {
+    const { env } = tempHome();
+    const first = await runCli(["init", "--sandbox", "--yes"], env, { timeoutMs: 120_000 });
+    expect(first.code).toBe(0);
+    expect(first.stderr).toContain("started a sandbox tenant inside this command");
+    const note = first.stdout.split("\n").find((line) => line.includes("This sandbox tenant lived only for this command"))!;
+    expect(note).toBeDefined();
+    const steps = suggested(note);
+    expect(steps).toEqual([["verify", "--sandbox"], ["sandbox"], ["init", "--sandbox", "--yes"], ["verify", "--sandbox"]]);
+
+    // What the note said was true: verify alone now meets a new, empty tenant, and says why.
+    const alone = await runCli(["verify", "--sandbox", "--yes"], { ...env, CRM_LEAD_SETUP_SERVICE_PASSWORD: "x" }, { timeoutMs: 60_000 });
+    expect(alone.code).toBe(4);
+    expect(alone.stderr).toContain("No `crm-lead-setup sandbox` is running, so this command started a new, empty sandbox tenant");
+    expect(alone.stderr).not.toContain("Run crm-lead-setup create-user");
+
+    // Follow it: the sandbox in another shell, init again, then verify with the password that init printed.
+    const shell = spawn(process.execPath, [BIN, ...steps[1]!], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    shell.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      await waitUntil(() => output.includes("Press Ctrl+C to stop."));
+      const init = await runCli(steps[2]!, env, { timeoutMs: 120_000 });
+      expect(init.code).toBe(0);
+      expect(init.stderr).not.toContain("started a sandbox tenant inside this command");
+      expect(init.stdout).toContain("To prove Partner Center can write leads, run `crm-lead-setup verify --sandbox`");
+      const password = /│ Password\s+(\S+)\s+│/.exec(init.stdout)![1]!;
+      const verify = await runCli(steps[3]!, { ...env, CRM_LEAD_SETUP_SERVICE_PASSWORD: password }, { timeoutMs: 60_000 });
+      expect(verify.stderr).not.toContain("Error");
+      expect(verify.code).toBe(0);
+      expect(verify.stdout).toMatch(/✔ verify \(done\)/);
+    } finally {
+      shell.kill("SIGINT");
+      await new Promise((resolve) => shell.on("close", resolve));
+    }
+  });
+});

@@ -1,13 +1,9 @@
-import { createRequire } from "node:module";
 import { stripVTControlCharacters } from "node:util";
 import { spawn, type IPty } from "@lydell/node-pty";
-import type { Terminal as ScreenTerminal } from "@xterm/headless";
+import xterm from "@xterm/headless";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Sandbox, SandboxOptions } from "../../src/sandbox/server.js";
 import { BIN, expectConfigured, passwordSignIn, runCli, sandboxFor, tempHome } from "../helpers.js";
-
-// @xterm/headless is a CommonJS bundle: it renders what a real terminal of the pty's size would show.
-const { Terminal: HeadlessTerminal } = createRequire(import.meta.url)("@xterm/headless") as { Terminal: typeof ScreenTerminal };
 
 const KEYS = { up: "\x1b[A", down: "\x1b[B", enter: "\r", ctrlC: "\x03" };
 
@@ -17,25 +13,9 @@ class Terminal {
   private mark = 0;
   readonly exited: Promise<number>;
 
-  private readonly emulator: ScreenTerminal;
-  private readonly written: Promise<void>[] = [];
-
   constructor(readonly pty: IPty) {
-    this.emulator = new HeadlessTerminal({ cols: pty.cols, rows: pty.rows, scrollback: 2000, allowProposedApi: true });
-    pty.onData((data) => {
-      this.output += data;
-      this.written.push(new Promise((resolve) => this.emulator.write(data, resolve)));
-    });
+    pty.onData((data) => (this.output += data));
     this.exited = new Promise((resolve) => pty.onExit(({ exitCode }) => resolve(exitCode)));
-  }
-
-  /** The rows of the terminal as a person sees them (scrollback included), after everything written so far. */
-  async rows(): Promise<string[]> {
-    await Promise.all(this.written);
-    const buffer = this.emulator.buffer.active;
-    const rows: string[] = [];
-    for (let i = 0; i < buffer.length; i++) rows.push(buffer.getLine(i)!.translateToString(true));
-    return rows;
   }
 
   get screen(): string {
@@ -60,6 +40,24 @@ class Terminal {
   type(keys: string): void {
     this.pty.write(keys);
   }
+
+  /** What the terminal shows now, as a terminal emulator draws it: its non-empty lines. */
+  async rendered(): Promise<string[]> {
+    return (await this.rows()).map((row) => row.text).filter((line) => line.trim() !== "");
+  }
+
+  /** Every row of the emulated terminal, and whether the terminal wrapped into it (a line longer than the width). */
+  async rows(): Promise<{ text: string; wrapped: boolean }[]> {
+    const emulator = new xterm.Terminal({ cols: this.pty.cols, rows: this.pty.rows, allowProposedApi: true, scrollback: 1_000 });
+    await new Promise<void>((resolve) => emulator.write(this.output, resolve));
+    const rows: { text: string; wrapped: boolean }[] = [];
+    for (let i = 0; i < emulator.buffer.active.length; i++) {
+      const line = emulator.buffer.active.getLine(i)!;
+      rows.push({ text: line.translateToString(true), wrapped: line.isWrapped });
+    }
+    emulator.dispose();
+    return rows;
+  }
 }
 
 const sandboxes: Sandbox[] = [];
@@ -67,7 +65,7 @@ afterEach(async () => {
   for (const sandbox of sandboxes.splice(0)) await sandbox.close();
 });
 
-/** A fresh home with a sandbox of its own (the setup commands run in it before the terminal opens). */
+/** A fresh home with a sandbox of its own (setup commands can run in it before the terminal opens). */
 async function tenant(options: SandboxOptions = {}) {
   const { env } = tempHome();
   const sandbox = await sandboxFor(env, options);
@@ -79,9 +77,9 @@ function inTerminal(args: string[], env: NodeJS.ProcessEnv, cols = 140): Termina
   return new Terminal(spawn(process.execPath, [BIN, ...args], { name: "xterm-256color", cols, rows: 50, env: { ...env, TERM: "xterm-256color" } as Record<string, string> }));
 }
 
-async function wizard(args: string[]) {
-  const { env, sandbox } = await tenant();
-  return { terminal: inTerminal(args, env), sandbox };
+async function wizard(args: string[], options: { cols?: number; sandbox?: SandboxOptions } = {}) {
+  const { env, sandbox } = await tenant(options.sandbox);
+  return { terminal: inTerminal(args, env, options.cols), sandbox };
 }
 
 const SETUP = ["init", "--sandbox", "--yes", "--auth", "client-secret"];
@@ -96,7 +94,7 @@ describe("the interactive wizard in a pseudo-terminal", () => {
     terminal.type(KEYS.up + KEYS.enter); // from the default domain up to the initial onmicrosoft.com one
     await terminal.waitFor(/Service user name \(the part before @contoso\.onmicrosoft\.com\):/);
     terminal.type(`pty-writer${KEYS.enter}`);
-    await terminal.waitFor(/Licence for the service user[\s\S]*DYN365_ENTERPRISE_SALES \(2 of 5 free\)[\s\S]*DYN365_ENTERPRISE_TEAM_MEMBERS \(9 of 10 free\)/);
+    await terminal.waitFor(/Licence for the service user[\s\S]*Dynamics 365 for Sales Enterprise Edition \(DYN365_ENTERPRISE_SALES\): 2 of 5 free[\s\S]*Dynamics 365 for Team Members Enterprise Edition \(DYN365_ENTERPRISE_TEAM_MEMBERS\): 9 of 10 free/);
     expect(terminal.screen).not.toContain("D365_SALES_PRO"); // no free seat: not offered
     terminal.type(KEYS.down + KEYS.enter);
     await terminal.waitFor(/Usage location \(two-letter country code, needed for licensing\):/);
@@ -143,6 +141,90 @@ describe("the interactive wizard in a pseudo-terminal", () => {
     expect(await terminal.exited).toBe(1);
     expect(terminal.screen).toContain("Nothing was changed");
     expect(sandbox.mutatingRequests()).toEqual([]);
+  });
+});
+
+describe("wizard details (issue 11 §10)", () => {
+  it("Ctrl+C in a list erases the list and exits 130, with nothing left half-drawn", async () => {
+    const { terminal, sandbox } = await wizard(["init", "--sandbox"]);
+    await terminal.waitFor(/Azure Active Directory: an app with a client secret[\s\S]*navigate/);
+    terminal.type(KEYS.down);
+    await terminal.waitFor(/❯ Azure Active Directory/);
+    terminal.type(KEYS.ctrlC);
+    expect(await terminal.exited).toBe(130);
+    const screen = await terminal.rendered();
+    expect(screen.join("\n")).toContain("Cancelled at a question; nothing was changed.");
+    expect(screen.filter((line) => /Office 365: a licensed user|Azure Active Directory: an app|navigate|How will Partner Center/.test(line))).toEqual([]);
+    expect(sandbox.mutatingRequests()).toEqual([]);
+  });
+
+  it("the user-name question names the validator's one rule, takes the default for an empty answer after an error, and quotes a long paste shortly", async () => {
+    const { terminal } = await wizard(["init", "--sandbox", "--identity", "user"]);
+    await terminal.waitFor(/Domain of the service user:/);
+    terminal.type(KEYS.enter);
+    await terminal.waitFor(/Service user name \(the part before @contoso\.com\):/);
+    terminal.type(`bad name${KEYS.enter}`);
+    const refused = await terminal.waitFor(/may only hold ([\s\S]+?)\. Use the form name@yourdomain\.com: up to 64 ([\s\S]+?) before the @/);
+    const [inMessage, inHint] = [refused[1]!, refused[2]!].map((rule) => rule.replace(/\r?\n/g, "")); // as wrapped at 140 columns
+    expect(inMessage).toBe("letters, digits and ' . - _ ! # ^ ~");
+    expect(inHint).toBe(inMessage);
+    // Clear the refused answer, and one Backspace more (which made the prompt library drop its default).
+    terminal.type(`${"\x7f".repeat("bad name".length + 1)}${KEYS.enter}`);
+    await terminal.waitFor(/✔ Service user name \(the part before @contoso\.com\): mp-leadwriter\s/);
+    expect(terminal.screen).not.toContain('"@contoso.com"');
+    await terminal.waitFor(/Licence for the service user/);
+    terminal.type(KEYS.ctrlC);
+    expect(await terminal.exited).toBe(130);
+  });
+
+  // 400 characters: the prompt library redraws the line at every key, so a 5,000-character paste takes
+  // minutes in a pseudo-terminal (the 5,000-character case is in test/unit/validate.test.ts).
+  it("quotes at most 60 characters of a long answer back", async () => {
+    const { terminal } = await wizard(["init", "--sandbox", "--identity", "user"]);
+    await terminal.waitFor(/Domain of the service user:/);
+    terminal.type(KEYS.enter);
+    await terminal.waitFor(/Service user name \(the part before @contoso\.com\):/);
+    terminal.type(`${"n".repeat(400)}${KEYS.enter}`);
+    await terminal.waitFor(/is not a valid user principal name/, 30_000);
+    const screen = (await terminal.rendered()).join(""); // the message wraps at 140 columns
+    expect(screen).toContain(`The user name "${"n".repeat(60)}…" is not a valid user principal name: the part before @ is longer than 64 characters.`);
+    expect(screen).not.toContain(`The user name "${"n".repeat(61)}`);
+    terminal.type(KEYS.ctrlC);
+    expect(await terminal.exited).toBe(130);
+  });
+});
+
+describe("terminal layout (issue 11 §11)", () => {
+  it("at 120 columns: plan and result lines break at words, waiting steps show what they wait for, a running step has one line and one timer", async () => {
+    // The user's sync into Dynamics is held until the test releases it, so the waiting step is on screen.
+    const { terminal, sandbox } = await wizard(["init", "--sandbox", "--identity", "user", "--user-name", "mp-leadwriter@contoso.com", "--usage-location", "US", "--license", "DYN365_ENTERPRISE_SALES"], { cols: 120, sandbox: { scenario: { userSyncMs: 3_600_000 } } });
+    await terminal.waitFor(/Apply \d+ changes to the tenant\?/);
+    terminal.type(`y${KEYS.enter}`);
+    await terminal.waitFor(/◦ assign-role: waiting for import-solution, create-user/);
+    await terminal.waitFor(/assign-role: Waiting for mp-leadwriter@contoso\.com to sync from Entra ID to Dynamics… \d+s/, 30_000);
+    // The region is redrawn ten times a second (erase, then draw): read the screen between two redraws.
+    const regionOf = async () => (await terminal.rendered()).filter((row) => /^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏◦] assign-role/.test(row) || /to sync from Entra ID/.test(row));
+    let region = await regionOf();
+    for (let tries = 0; region.length === 0 && tries < 20; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      region = await regionOf();
+    }
+    expect(region).toEqual([
+      expect.stringMatching(/^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] assign-role: Waiting for mp-leadwriter@contoso\.com to sync from Entra ID to Dynamics… \d+s$/),
+    ]);
+    (sandbox.state.scenario as { userSyncMs: number }).userSyncMs = 0;
+    await terminal.waitFor(/Partner Center → Customer leads/, 30_000);
+    expect(await terminal.exited).toBe(0);
+
+    const rows = await terminal.rows();
+    const from = rows.findIndex((row) => row.text.startsWith("Plan:"));
+    const to = rows.findIndex((row) => row.text.startsWith("┌"));
+    const planAndResults = rows.slice(from, to);
+    expect(planAndResults.filter((row) => row.wrapped)).toEqual([]); // no line was left for the terminal to break mid-word
+    expect(planAndResults.every((row) => row.text.length <= 119)).toBe(true);
+    const continued = planAndResults.findIndex((row) => row.text.startsWith("      ") && !row.text.startsWith("        ") && rows[from + planAndResults.indexOf(row) - 1]!.text.startsWith("  + "));
+    expect(continued).toBeGreaterThan(0); // a long plan line continues under a hanging indent
+    expect(planAndResults.map((row) => row.text)).toContainEqual(expect.stringMatching(/^ {4}SHA-256 [0-9a-f]{64}; 1\.3 KB from localhost:\d+$/));
   });
 });
 
@@ -197,7 +279,7 @@ describe("the summary in a terminal", () => {
     expect((await runCli(SETUP, env)).code).toBe(0);
     const terminal = inTerminal(["reset-password", "--sandbox", "--auth", "client-secret", "--yes"], env, 40);
     expect(await terminal.exited).toBe(0);
-    const rows = await terminal.rows();
+    const rows = (await terminal.rows()).map((row) => row.text);
     expect(rows.every((row) => !row.includes("│"))).toBe(true);
     const passwordRow = rows.find((row) => /^Password: \S+$/.test(row));
     const password = passwordRow!.slice("Password: ".length);

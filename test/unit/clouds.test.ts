@@ -4,7 +4,8 @@ import { UsageError } from "../../src/errors.js";
 
 describe("org URL validation (SPEC §3)", () => {
   it("normalises to the origin and derives the cloud from the suffix", () => {
-    expect(validateOrgUrl("https://contoso.crm4.dynamics.com/main.aspx?appid=1#x", undefined)).toEqual({ orgUrl: "https://contoso.crm4.dynamics.com", cloud: "public" });
+    expect(validateOrgUrl("https://contoso.crm4.dynamics.com", undefined)).toEqual({ orgUrl: "https://contoso.crm4.dynamics.com", cloud: "public" });
+    expect(validateOrgUrl("https://contoso.crm4.dynamics.com:443", undefined).orgUrl).toBe("https://contoso.crm4.dynamics.com");
     expect(validateOrgUrl("contoso.crm.dynamics.com", undefined).orgUrl).toBe("https://contoso.crm.dynamics.com");
     expect(validateOrgUrl("https://CONTOSO.crm21.dynamics.com/", undefined).cloud).toBe("public");
     expect(validateOrgUrl("https://agency.crm9.dynamics.com", undefined).cloud).toBe("gcc");
@@ -22,6 +23,12 @@ describe("org URL validation (SPEC §3)", () => {
     ["https://evilcrm.dynamics.com", "org-url-not-dynamics", /not a Dynamics 365 environment host/],
     ["https://crm.dynamics.com", "org-url-not-dynamics", /not a Dynamics 365 environment host/],
     ["https://contoso.crm4.dynamics.com:bad", "url-malformed", /is not a URL/],
+    // A port would end up in the token scope; a path, query or fragment means it was not the Environment URL field.
+    ["https://contoso.crm4.dynamics.com:8443", "org-url-not-bare", /has a port \(:8443\) after the host/],
+    ["https://contoso.crm4.dynamics.com/main.aspx", "org-url-not-bare", /has a path after the host/],
+    ["https://contoso.crm4.dynamics.com/?appid=1", "org-url-not-bare", /has a query after the host/],
+    ["https://contoso.crm4.dynamics.com#x", "org-url-not-bare", /has a fragment after the host/],
+    ["https://contoso.crm4.dynamics.com:8443/main.aspx?appid=1#x", "org-url-not-bare", /has a port \(:8443\), a path, a query, a fragment after the host/],
   ])("refuses %s", (url, code, message) => {
     try {
       validateOrgUrl(url, undefined);
@@ -40,8 +47,20 @@ describe("org URL validation (SPEC §3)", () => {
     expect(() => validateOrgUrl("https://agency.crm9.dynamics.com", "public")).toThrowError(/belongs to the gcc cloud/);
   });
 
-  it("lets --cloud custom take any https host", () => {
-    expect(validateOrgUrl("https://crm.internal.example:8443/x", "custom")).toEqual({ orgUrl: "https://crm.internal.example:8443", cloud: "custom" });
+  it("lets --cloud custom take any https host, but only the host", () => {
+    expect(validateOrgUrl("https://crm.internal.example/", "custom")).toEqual({ orgUrl: "https://crm.internal.example", cloud: "custom" });
+    expect(() => validateOrgUrl("https://crm.internal.example:8443/x", "custom")).toThrowError(/has a port \(:8443\), a path after the host/);
+  });
+
+  it("quotes at most 60 characters of a pasted value back", () => {
+    const pasted = `https://contoso.crm4.dynamics.com/${"x".repeat(5_000)}`;
+    try {
+      validateOrgUrl(pasted, undefined);
+      expect.unreachable();
+    } catch (error) {
+      expect((error as UsageError).message).toContain(`"${pasted.slice(0, 60)}…"`);
+      expect((error as UsageError).message.length).toBeLessThan(200);
+    }
   });
 });
 

@@ -2,7 +2,7 @@ import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import xterm from "@xterm/headless";
 import { IO, formatDuration } from "../../src/io.js";
-import { liveSteps } from "../../src/render.js";
+import { liveSteps, renderPlan, wrapWords } from "../../src/render.js";
 
 const { Terminal } = xterm;
 
@@ -129,10 +129,13 @@ describe("progress on a terminal", () => {
     expect(await screen(s.stderr.text(), 100)).toEqual([]);
   });
 
-  it("lists step results in plan order: a step that ends early waits in the region, with its result", async () => {
+  it("lists step results in plan order: a step that ends early keeps its line, with its result", async () => {
     const s = streams(true);
     const io = new IO(s, { json: false, verbose: false, colorFlag: false, yes: true });
-    const live = liveSteps(io, ["import-solution", "create-user"]);
+    const live = liveSteps(io, [
+      { id: "import-solution", title: "Import the Lead Writer solution" },
+      { id: "create-user", title: "Create the licensed service user", after: [] },
+    ]);
     live.onStep({ id: "import-solution", title: "Import the Lead Writer solution" }, "apply");
     live.onStep({ id: "create-user", title: "Create the licensed service user" }, "apply");
     live.onResult({ id: "create-user", status: "done", summary: "Created mp-leadwriter@contoso.com", changes: [] });
@@ -142,6 +145,80 @@ describe("progress on a terminal", () => {
     expect(s.stdout.text()).toBe("✔ import-solution (done) Imported the solution\n✔ create-user (done) Created mp-leadwriter@contoso.com\n");
     expect(await screen(whileImporting, 100)).toEqual([expect.stringMatching(/^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] import-solution: import the Lead Writer solution… 0s$/), "✔ create-user (done) Created mp-leadwriter@contoso.com"]);
     expect(await screen(s.stderr.text(), 100)).toEqual([]);
+  });
+
+  const STEPS = [
+    { id: "download-solution", title: "Download the Lead Writer solution", after: [] },
+    { id: "import-solution", title: "Import the Lead Writer solution", after: ["download-solution"] },
+    { id: "create-user", title: "Create the licensed service user", after: [] },
+    { id: "assign-role", title: "Assign the Lead Writer role", after: ["import-solution", "create-user", "create-app"] }, // create-app is not in this run
+  ];
+
+  it("shows the steps that wait, and what they wait for (issue 11 §11)", async () => {
+    const s = streams(true);
+    const io = new IO(s, { json: false, verbose: false, colorFlag: false, yes: true });
+    const live = liveSteps(io, STEPS);
+    live.onStep(STEPS[0]!, "apply");
+    live.onStep(STEPS[2]!, "apply");
+    live.onResult({ id: "download-solution", status: "done", summary: "Downloaded", changes: [] });
+    const lines = await screen(s.stderr.text(), 100);
+    live.onResult({ id: "create-user", status: "done", summary: "Created", changes: [] });
+    live.onResult({ id: "import-solution", status: "failed", summary: "Failed", changes: [] });
+    live.onResult({ id: "assign-role", status: "skipped", summary: "Not run", changes: [] });
+    expect(lines).toEqual([
+      "◦ import-solution: waiting",
+      expect.stringMatching(/^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] create-user: create the licensed service user… 0s$/),
+      "◦ assign-role: waiting for import-solution, create-user",
+    ]);
+    expect(await screen(s.stderr.text(), 100)).toEqual([]);
+  });
+
+  it("gives a running step one line and one timer, showing what its own code reports (issue 11 §11)", async () => {
+    vi.useFakeTimers();
+    const s = streams(true);
+    (s.stderr as unknown as { columns: number }).columns = 120;
+    const io = new IO(s, { json: false, verbose: false, colorFlag: false, yes: true });
+    const live = liveSteps(io, STEPS);
+    live.onStep(STEPS[2]!, "apply");
+    vi.advanceTimersByTime(3_000);
+    let during = "";
+    await live.within(STEPS[2]!, async () => {
+      const wait = io.activity("Waiting for mp-leadwriter@contoso.com to sync from Entra ID to Dynamics…");
+      vi.advanceTimersByTime(2_000);
+      during = s.stderr.text();
+      wait.end();
+    });
+    const bar = await live.within(STEPS[2]!, async () => io.byteProgress("Downloading lead-writer.zip"));
+    bar.update(512, 2048);
+    vi.advanceTimersByTime(200);
+    const downloading = s.stderr.text();
+    bar.end();
+    live.onResult({ id: "create-user", status: "done", summary: "Created", changes: [] });
+    vi.useRealTimers();
+    const lines = await screen(during, 120);
+    expect(lines.filter((line) => line.includes(" create-user:"))).toEqual([expect.stringMatching(/^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] create-user: Waiting for mp-leadwriter@contoso\.com to sync from Entra ID to Dynamics… 5s$/)]);
+    expect(lines).toHaveLength(4); // one line per step: three waiting, one running
+    expect((await screen(downloading, 120)).filter((line) => line.includes(" create-user:"))).toEqual([expect.stringMatching(/create-user: Downloading lead-writer\.zip \[█{6}░{18}\] 25% 512 B\/2\.0 KB 5s$/)]);
+  });
+
+  it("wraps plan and result lines at words with a hanging indent on a terminal, and not in a pipe (issue 11 §11)", async () => {
+    const summary = "Will create mp-leadwriter@contoso.com (usage location US, password never expires, no forced password change, no admin role) with licence DYN365_ENTERPRISE_SALES";
+    const preview = [{ id: "create-user", status: "planned" as const, summary, changes: [{ action: "create", target: `user ${summary}` }] }];
+    const s = streams(true);
+    (s.stdout as unknown as { columns: number }).columns = 120;
+    renderPlan(new IO(s, { json: false, verbose: false, colorFlag: true, yes: true }), preview);
+    const rows = (await screen(s.stdout.text(), 120));
+    expect(rows).toEqual([
+      "Plan:",
+      "  + create-user: Will create mp-leadwriter@contoso.com (usage location US, password never expires, no forced password",
+      "      change, no admin role) with licence DYN365_ENTERPRISE_SALES",
+      "      create user Will create mp-leadwriter@contoso.com (usage location US, password never expires, no forced password",
+      "        change, no admin role) with licence DYN365_ENTERPRISE_SALES",
+    ]);
+    const piped = streams(false);
+    renderPlan(new IO(piped, { json: false, verbose: false, colorFlag: false, yes: true }), preview);
+    expect(piped.stdout.text().split("\n")).toHaveLength(4);
+    expect(wrapWords(`✔ download-solution (done) SHA-256 ${"f".repeat(64)}`, 40, 4).split("\n")).toEqual(["✔ download-solution (done) SHA-256", `    ${"f".repeat(35)}`, `    ${"f".repeat(29)}`]);
   });
 
   it("formats elapsed time as seconds, then minutes", () => {

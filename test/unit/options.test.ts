@@ -73,3 +73,47 @@ describe("resolveOptions", () => {
     expect(resolveOptions("init", {}, () => undefined, {}).color).toBe(true);
   });
 });
+
+describe("the sandbox's --scenario and --faults switches (issue 11 §10)", () => {
+  const resolve = (parsed: Record<string, unknown>) => resolveOptions("sandbox", parsed, fromCli(parsed), {});
+  const failure = (parsed: Record<string, unknown>) => {
+    try {
+      resolve(parsed);
+    } catch (error) {
+      return error as UsageError;
+    }
+    throw new Error("accepted");
+  };
+
+  it("accepts every key the README lists, with values of the right type", () => {
+    const scenario = '{"userBusinessUnit":"child","userSyncMs":20000,"importMs":0,"deviceCodePendingPolls":2,"dynamicsVersion":"9.1.0.1","seats":{"DYN365_ENTERPRISE_SALES":{"enabled":1,"consumed":1}},"cloud":"gcc"}';
+    const faults = '{"throttleFirstCall":{"retryAfterSeconds":2},"errorRate":0.3,"errorStatuses":[503,504],"dropRate":0,"replication404s":3,"latencyMs":5,"signInError":{"aadsts":50076,"users":["a@contoso.com"]},"importFailure":{"component":"x","message":"y"},"concurrentImportBusy":1,"services":["graph"],"seed":7}';
+    const options = resolve({ scenario, faults });
+    expect(options.scenario).toMatchObject({ userBusinessUnit: "child", cloud: "gcc" });
+    expect(options.faults).toMatchObject({ errorRate: 0.3, services: ["graph"] });
+  });
+
+  it("refuses an unknown key, naming it and the allowed ones", () => {
+    const error = failure({ faults: '{"errorrate":0.3}' });
+    expect(error.message).toBe('--faults has an unknown key "errorrate".');
+    expect(error.hint).toContain("Allowed keys: throttleFirstCall, errorRate, errorStatuses, dropRate");
+    expect(failure({ scenario: '{"userSync":5}' }).hint).toContain("userBusinessUnit, userSyncMs, importMs");
+  });
+
+  it.each([
+    ["scenario", '{"userSyncMs":"20000"}', /--scenario "userSyncMs" must be a whole number from 0 up, not "20000"/],
+    ["scenario", '{"userBusinessUnit":"branch"}', /"userBusinessUnit" must be one of root, child/],
+    ["scenario", '{"seats":{"DYN365_ENTERPRISE_SALES":{"enabled":-1,"consumed":0}}}', /"seats" must be an object mapping SKU part numbers/],
+    ["scenario", '{"cloud":"mars"}', /"cloud" must be one of public, gcc, gcchigh, dod, china/],
+    ["faults", '{"errorRate":1.5}', /--faults "errorRate" must be a number from 0 to 1, not 1.5/],
+    ["faults", '{"errorStatuses":[200]}', /"errorStatuses" must be a list of HTTP statuses from 400 to 599/],
+    ["faults", '{"throttleFirstCall":2}', /"throttleFirstCall" must be an object \{"retryAfterSeconds"\}/],
+    ["faults", '{"throttleFirstCall":{"retryAfter":2}}', /"throttleFirstCall" must be an object \{"retryAfterSeconds"\}/],
+    ["faults", '{"services":["sharepoint"]}', /"services" must be a list of entra, graph, dataverse, bap, download/],
+  ])("refuses --%s %s", (key, value, message) => {
+    const error = failure({ [key]: value });
+    expect(error.code).toBe("sandbox-switch-invalid");
+    expect(error.message).toMatch(message);
+    expect(error.hint).toMatch(/^Allowed keys: /);
+  });
+});

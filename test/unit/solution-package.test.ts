@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import AdmZip from "adm-zip";
 import { describe, expect, it } from "vitest";
-import { PACKAGE_LIMITS, readSolutionPackage } from "../../src/solution/package.js";
+import { notLeadWriterWarning, PACKAGE_LIMITS, readSolutionPackage } from "../../src/solution/package.js";
 import { readSolutionFile } from "../../src/steps/download-solution.js";
 import { buildSandboxSolutionZip } from "../../src/sandbox/solution-zip.js";
 import { UsageError } from "../../src/errors.js";
@@ -31,6 +31,29 @@ function expectRejected(bytes: Buffer, code: string, message: RegExp): void {
     expect((error as UsageError).hint).toBeTruthy();
   }
 }
+
+/** A managed package like the sandbox's, whose customizations.xml defines these roles instead of the Lead Writer's. */
+function managedWithRoles(roles: string[]): Buffer {
+  const customizations = `<?xml version="1.0" encoding="utf-8"?><ImportExportXml><Roles>${roles.map((name, i) => `<Role id="{00000000-0000-4000-8000-00000000000${i}}" name="${name}"><RolePrivileges /></Role>`).join("")}</Roles></ImportExportXml>`;
+  return zipWith({ "solution.xml": solutionXml, "customizations.xml": customizations });
+}
+
+describe("the Lead Writer check (issue 11 §10)", () => {
+  it("finds the Lead Writer role in the sandbox's package", () => {
+    const solution = readSolutionPackage(good, "pkg.zip");
+    expect(solution.roles).toEqual(["Microsoft Marketplace Lead Writer"]);
+    expect(notLeadWriterWarning(solution)).toBeUndefined();
+  });
+
+  it("warns about a managed package without the role, naming the roles it has", () => {
+    const solution = readSolutionPackage(managedWithRoles(["Sales Manager", "Field Agent"]), "pkg.zip");
+    expect(notLeadWriterWarning(solution)).toBe(
+      'CrmLeadSetupSandboxLeadWriter 1.0.0.0 does not look like the Lead Writer solution: it has no "Microsoft Marketplace Lead Writer" role (it defines "Sales Manager", "Field Agent"), so assign-role will find no role to assign.',
+    );
+    expect(notLeadWriterWarning(readSolutionPackage(managedWithRoles([]), "pkg.zip"))).toMatch(/\(it defines no security role\)/);
+    expect(notLeadWriterWarning(readSolutionPackage(zipWith({ "solution.xml": solutionXml, "customizations.xml": "<ImportExportXml><Roles>" }), "pkg.zip"))).toMatch(/\(its customizations\.xml could not be read\)/);
+  });
+});
 
 describe("reading a solution package", () => {
   it("reads the manifest and hashes the bytes", () => {

@@ -48,7 +48,7 @@ describe("licence choice (graph-and-msal §A.13)", () => {
     expect(() => decideLicence(SKUS, requested, [])).toThrowError(message);
   });
   it("is not ready when no Dynamics licence has a seat", () => {
-    expect(() => decideLicence([sku("D365_SALES_PRO", ["DYN365_SALES_PRO"], 2, 2)], undefined, [])).toThrowError(/No Dynamics 365 licence has a free seat: D365_SALES_PRO \(0 of 2 free\)/);
+    expect(() => decideLicence([sku("D365_SALES_PRO", ["DYN365_SALES_PRO"], 2, 2)], undefined, [])).toThrowError(/No Dynamics 365 licence has a free seat: Dynamics 365 for Sales Professional \(D365_SALES_PRO\): 0 of 2 free/);
     expect(() => decideLicence([SKUS[3]!], undefined, [])).toThrowError(/has no licence that includes Dynamics 365/);
   });
 });

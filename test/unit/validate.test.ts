@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseIntegerInRange, parseLicense, parseUsageLocation, parseUserPrincipalName } from "../../src/validate.js";
+import { UsageError } from "../../src/errors.js";
+import { parseIntegerInRange, parseLicense, parseUsageLocation, parseUserPrincipalName, quoteInput } from "../../src/validate.js";
 
 describe("UPN validation (Entra rules, graph-and-msal §A.2)", () => {
   it("accepts and normalises a valid UPN", () => {
@@ -17,6 +18,33 @@ describe("UPN validation (Entra rules, graph-and-msal §A.2)", () => {
     ["a@contoso", /not a valid domain/],
   ])("refuses %s", (upn, why) => {
     expect(() => parseUserPrincipalName(upn, "--user-name")).toThrowError(why);
+  });
+
+  it("names one rule for the characters before the @, in the message and in the hint", () => {
+    const error = (() => {
+      try {
+        parseUserPrincipalName("bad name@contoso.com", "--user-name");
+      } catch (caught) {
+        return caught as UsageError;
+      }
+      throw new Error("accepted");
+    })();
+    const rule = "letters, digits and ' . - _ ! # ^ ~";
+    expect(error.message).toContain(rule);
+    expect(error.hint).toContain(rule);
+    // Every character the rule names is accepted.
+    expect(parseUserPrincipalName("a'b.c-d_e!f#g^h~i@contoso.com", "--user-name")).toBe("a'b.c-d_e!f#g^h~i@contoso.com");
+  });
+
+  it("quotes at most 60 characters of a long value back", () => {
+    const pasted = `${"n".repeat(5_000)}@contoso.com`;
+    expect(() => parseUserPrincipalName(pasted, "--user-name")).toThrowError(`--user-name "${"n".repeat(60)}…" is not a valid user principal name`);
+    expect(quoteInput("short")).toBe('"short"');
+    try {
+      parseUsageLocation("X".repeat(5_000), "--usage-location");
+    } catch (error) {
+      expect((error as UsageError).message.length).toBeLessThan(140);
+    }
   });
 });
 
