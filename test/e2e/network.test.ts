@@ -16,9 +16,12 @@ import { runCli, tempHome } from "../helpers.js";
 /** Never Microsoft's download host, whatever the planning order. */
 const NO_DOWNLOAD = ["--solution-url", "https://solution.nowhere.invalid/lead-writer.zip"];
 
-/** Custom-cloud flags that send every request (sign-in, Graph, Dynamics) to one origin. */
+/**
+ * Custom-cloud flags that send sign-in and Graph to one origin (a local port). The org URL must be a bare
+ * host (no port), so it is one that never resolves: the sign-in, which comes first, meets the origin.
+ */
 function customCloud(origin: string): string[] {
-  return ["--cloud", "custom", "--authority-host", origin, "--graph-endpoint", origin, "--org-url", origin, "--auth", "device-code", ...NO_DOWNLOAD];
+  return ["--cloud", "custom", "--authority-host", origin, "--graph-endpoint", origin, "--org-url", "https://org.nowhere.invalid", "--auth", "device-code", ...NO_DOWNLOAD];
 }
 
 const UNRESOLVABLE = ["--cloud", "custom", "--authority-host", "https://login.nowhere.invalid", "--graph-endpoint", "https://graph.nowhere.invalid", "--org-url", "https://x.nowhere.invalid", "--auth", "device-code", ...NO_DOWNLOAD];

@@ -56,7 +56,7 @@ describe.skipIf(process.platform === "win32")("the commands the tool suggests", 
     open.push(await sandboxFor(env));
     const run = await runCli(["init", "--sandbox", "--yes"], env);
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain("To prove Partner Center can write leads, run `npx crm-lead-setup verify --sandbox`");
+    expect(run.stdout).toContain("To prove Partner Center can write leads, run `npx crm-lead-setup verify --sandbox --user-name mp-leadwriter@contoso.com`");
   });
 
   it("say the bare name when it is installed on the PATH", async () => {
@@ -64,6 +64,6 @@ describe.skipIf(process.platform === "win32")("the commands the tool suggests", 
     open.push(await sandboxFor(env));
     const run = await runThroughLinkOnPath(["init", "--sandbox", "--yes"], env);
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain("To prove Partner Center can write leads, run `crm-lead-setup verify --sandbox`");
+    expect(run.stdout).toContain("To prove Partner Center can write leads, run `crm-lead-setup verify --sandbox --user-name mp-leadwriter@contoso.com`");
   });
 });

@@ -175,7 +175,8 @@ describe("crm-lead-setup sandbox refuses switches it does not know (issue 11 §1
 
 describe("the README's first command leads somewhere (issue 11 §3)", () => {
   /** The commands a note names, in backquotes, as argument lists without the program name. */
-  const suggested = (text: string) => [...text.matchAll(/`crm-lead-setup ([^`]+)`/g)].map((m) => m[1]!.split(" "));
+  // From a clone the tool suggests `npx crm-lead-setup …`: the words after the tool's name are the arguments.
+  const suggested = (text: string) => [...text.matchAll(/`(?:npx )?crm-lead-setup ([^`]+)`/g)].map((m) => m[1]!.split(" "));
 
   it("init --sandbox --yes without a running sandbox says the tenant is gone and suggests the sandbox route; following it literally, verify passes", async () => {
     const { env } = tempHome();
@@ -185,12 +186,13 @@ describe("the README's first command leads somewhere (issue 11 §3)", () => {
     const note = first.stdout.split("\n").find((line) => line.includes("This sandbox tenant lived only for this command"))!;
     expect(note).toBeDefined();
     const steps = suggested(note);
-    expect(steps).toEqual([["verify", "--sandbox"], ["sandbox"], ["init", "--sandbox", "--yes"], ["verify", "--sandbox"]]);
+    const verifyArgs = ["verify", "--sandbox", "--user-name", "mp-leadwriter@contoso.com"];
+    expect(steps).toEqual([verifyArgs, ["sandbox"], ["init", "--sandbox", "--yes"], verifyArgs]);
 
     // What the note said was true: verify alone now meets a new, empty tenant, and says why.
     const alone = await runCli(["verify", "--sandbox", "--yes"], { ...env, CRM_LEAD_SETUP_SERVICE_PASSWORD: "x" }, { timeoutMs: 60_000 });
     expect(alone.code).toBe(4);
-    expect(alone.stderr).toContain("No `crm-lead-setup sandbox` is running, so this command started a new, empty sandbox tenant");
+    expect(alone.stderr).toContain("No `npx crm-lead-setup sandbox` is running, so this command started a new, empty sandbox tenant");
     expect(alone.stderr).not.toContain("Run crm-lead-setup create-user");
 
     // Follow it: the sandbox in another shell, init again, then verify with the password that init printed.
@@ -202,7 +204,7 @@ describe("the README's first command leads somewhere (issue 11 §3)", () => {
       const init = await runCli(steps[2]!, env, { timeoutMs: 120_000 });
       expect(init.code).toBe(0);
       expect(init.stderr).not.toContain("started a sandbox tenant inside this command");
-      expect(init.stdout).toContain("To prove Partner Center can write leads, run `crm-lead-setup verify --sandbox`");
+      expect(init.stdout).toContain("To prove Partner Center can write leads, run `npx crm-lead-setup verify --sandbox --user-name mp-leadwriter@contoso.com`");
       const password = /│ Password\s+(\S+)\s+│/.exec(init.stdout)![1]!;
       const verify = await runCli(steps[3]!, { ...env, CRM_LEAD_SETUP_SERVICE_PASSWORD: password }, { timeoutMs: 60_000 });
       expect(verify.stderr).not.toContain("Error");
