@@ -46,6 +46,14 @@ export function renderJson(io: IO, outcome: CommandOutcome): void {
  * Breaks a line at spaces to fit a terminal of `columns`, continuing with `indent` spaces (a hanging
  * indent); a single word longer than a line is cut. Without a width (not a terminal) the line is kept.
  */
+/**
+ * The words of a line; a command in backticks is one word, so that it is never broken across lines
+ * (a person copies it whole), unless it is longer than a line itself.
+ */
+function wordsOf(text: string, width: number): string[] {
+  return (text.match(/(?:[^\s`]*`[^`]*`)+[^\s`]*|[^\s`]+`?/g) ?? []).flatMap((word) => (visibleLength(word) > width ? word.split(" ") : [word]));
+}
+
 export function wrapWords(line: string, columns: number | undefined, indent: number): string {
   if (!columns) return line;
   const width = Math.max(indent + 20, columns - 1);
@@ -53,7 +61,7 @@ export function wrapWords(line: string, columns: number | undefined, indent: num
   const lead = /^ */.exec(line)![0];
   let row = lead;
   let rowHasWord = false;
-  for (const word of line.slice(lead.length).split(" ")) {
+  for (const word of wordsOf(line.slice(lead.length), width - indent)) {
     const candidate = rowHasWord ? `${row} ${word}` : `${row}${word}`;
     if (!rowHasWord || visibleLength(candidate) <= width) {
       row = candidate;

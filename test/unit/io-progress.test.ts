@@ -221,6 +221,13 @@ describe("progress on a terminal", () => {
     expect(wrapWords(`✔ download-solution (done) SHA-256 ${"f".repeat(64)}`, 40, 4).split("\n")).toEqual(["✔ download-solution (done) SHA-256", `    ${"f".repeat(35)}`, `    ${"f".repeat(29)}`]);
   });
 
+  it("keeps a command in backticks on one line, so it can be copied whole (unless it is longer than a line)", () => {
+    const note = "To prove it, run `npx crm-lead-setup verify --sandbox --user-name mp-leadwriter@contoso.com`: it writes a test lead.";
+    const rows = wrapWords(note, 90, 0).split("\n");
+    expect(rows).toEqual(["To prove it, run", "`npx crm-lead-setup verify --sandbox --user-name mp-leadwriter@contoso.com`: it writes a", "test lead."]);
+    expect(wrapWords(note, 40, 0).split("\n").every((row) => row.length <= 39)).toBe(true);
+  });
+
   it("formats elapsed time as seconds, then minutes", () => {
     expect([formatDuration(4_200), formatDuration(65_000), formatDuration(600_000)]).toEqual(["4s", "1m05s", "10m00s"]);
   });
