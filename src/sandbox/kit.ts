@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 
 /** The sandbox's own request/response types: each emulated service is a function of one to the other. */
 export interface SandboxRequest {
@@ -64,4 +64,10 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
+}
+
+/** Deterministic GUID from a name, for seeded records whose real ids are not public. */
+export function guidFromName(name: string): string {
+  const hex = createHash("sha256").update(`crm-lead-setup-sandbox:${name}`).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

@@ -1,4 +1,4 @@
-import { guidFromName } from "./state.js";
+import { guidFromName } from "./kit.js";
 
 /**
  * The Partner Center account behind the emulated Product Ingestion API (reference: partner-center §1): its

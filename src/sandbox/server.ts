@@ -13,7 +13,7 @@ import { FaultInjector, type FaultConfig, type ServiceName } from "./faults.js";
 import { jsonResponse, newRequestId, type SandboxRequest, type SandboxResponse } from "./kit.js";
 import { buildSandboxSolutionZip, SANDBOX_SOLUTION_FILE_NAME } from "./solution-zip.js";
 import { parseFaults } from "./switches.js";
-import { TenantState, TENANT_ID, AZURE_POWERSHELL_CLIENT_ID, type SandboxScenario } from "./state.js";
+import { TenantState, TENANT_ID, AZURE_POWERSHELL_CLIENT_ID, type SandboxCloud, type SandboxScenario } from "./state.js";
 import { TokenAuthority } from "./tokens.js";
 
 export { SANDBOX_OFFERS };
@@ -73,7 +73,7 @@ export interface SandboxConnection {
  * (reference: graph-and-msal §E, dataverse §8): when the sandbox poses as a cloud, a wrong entry in the
  * CLI's table sends traffic to a host the sandbox does not answer for, and the test fails.
  */
-export type SandboxCloud = "public" | "gcc" | "gcchigh" | "dod" | "china";
+export type { SandboxCloud } from "./state.js";
 // bapAudience: Entra issues Power Platform admin API tokens only for this resource; any other is AADSTS500011.
 // GCC and GCC High follow Microsoft's SharePoint Migration Tool endpoint list (OfficeDocs-SharePoint
 // migration/spmt-workflow-step1.md: gov.service.powerapps.us beside gov.api.bap.microsoft.us,

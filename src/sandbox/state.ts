@@ -1,5 +1,8 @@
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { PartnerCenterRole, ProductType } from "./partner-center-state.js";
+import { guidFromName } from "./kit.js";
+
+export { guidFromName };
 import { formattedResultsWorkbook, importJobDataXml, type ComponentResult } from "./import-results.js";
 
 /**
@@ -8,6 +11,9 @@ import { formattedResultsWorkbook, importJobDataXml, type ComponentResult } from
  * Power Platform environment record that links them. Rules that depend on time (a user syncing into
  * Dataverse, an import finishing) are applied by `advance()` before every request.
  */
+
+/** A Microsoft cloud whose real host names the sandbox can pose as. */
+export type SandboxCloud = "public" | "gcc" | "gcchigh" | "dod" | "china";
 
 export type PrivilegeDepth = "Basic" | "Local" | "Deep" | "Global";
 export const DEPTH_ORDER: readonly PrivilegeDepth[] = ["Basic", "Local", "Deep", "Global"];
@@ -243,11 +249,6 @@ export const DEFAULT_SCENARIO: SandboxScenario = {
   pageSize: 0,
 };
 
-/** Deterministic GUID from a name, for seeded records whose real ids are not public. */
-export function guidFromName(name: string): string {
-  const hex = createHash("sha256").update(`crm-lead-setup-sandbox:${name}`).digest("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
 
 const iso = (ms = Date.now()) => new Date(ms).toISOString();
 

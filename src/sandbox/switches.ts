@@ -1,7 +1,6 @@
 import { UsageError } from "../errors.js";
 import type { FaultConfig } from "./faults.js";
-import type { SandboxScenario } from "./state.js";
-import type { SandboxCloud } from "./server.js";
+import type { SandboxCloud, SandboxScenario } from "./state.js";
 import type { ProductType } from "./partner-center-state.js";
 
 /**
