@@ -240,7 +240,7 @@ export function renderHuman(io: IO, outcome: CommandOutcome): void {
     io.out("");
     const columns = io.streams.stdout.isTTY ? io.streams.stdout.columns : undefined;
     io.outWithSecrets(partnerCenterLines(values, columns).join("\n"), outcome.newSecrets);
-    if (values.nextStep) io.out(values.setup === "incomplete" ? style.yellow(values.nextStep) : style.dim(values.nextStep));
+    if (values.nextStep) io.out(wrapWords(values.setup === "incomplete" ? style.yellow(runnable(values.nextStep)) : style.dim(values.nextStep), io.outputColumns, 0));
   }
   for (const note of outcome.notes ?? []) io.out(wrapWords(style.yellow(runnable(note)), io.outputColumns, 0));
 }

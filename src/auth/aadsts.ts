@@ -9,6 +9,8 @@ export interface AadstsContext {
   clientId: string;
   authorityHost: string;
   tenant: string;
+  /** The exact `reset-password` command for the service identity (its tenant, sign-in and name). */
+  resetCommand?: string;
 }
 
 interface Explanation {
@@ -17,6 +19,7 @@ interface Explanation {
 }
 
 export function explainAadsts(code: number, context: AadstsContext): Explanation {
+  const reset = `\`${context.resetCommand ?? "crm-lead-setup reset-password"}\``;
   const consentUrl = `${context.authorityHost}/${context.tenant === "organizations" || context.tenant === "common" ? "<your-tenant>" : context.tenant}/adminconsent?client_id=${context.clientId}`;
   const mfa =
     context.who === "service"
@@ -55,15 +58,15 @@ export function explainAadsts(code: number, context: AadstsContext): Explanation
     case 90002:
       return { message: `Tenant '${context.tenant}' was not found in this cloud.`, hint: "Check --tenant (a tenant id or verified domain) and --cloud." };
     case 50126:
-      return { message: "The user name or password is wrong.", hint: context.who === "service" ? "Set the service password again with crm-lead-setup reset-password and update Partner Center." : "Check the account and password." };
+      return { message: "The user name or password is wrong.", hint: context.who === "service" ? `Set the service password again with ${reset} and update Partner Center.` : "Check the account and password." };
     case 50034:
       return { message: "The account does not exist in this tenant.", hint: "Check the user name and --tenant." };
     case 50055:
-      return { message: "The account's password has expired.", hint: "Run crm-lead-setup reset-password (it also sets DisablePasswordExpiration) and paste the new password into Partner Center." };
+      return { message: "The account's password has expired.", hint: `Run ${reset} (it also sets DisablePasswordExpiration) and paste the new password into Partner Center.` };
     case 50057:
       return { message: "The account is disabled in Entra ID.", hint: "Enable the account in the Entra admin center, or re-run crm-lead-setup create-user." };
     case 50053:
-      return { message: "The account is locked after too many failed sign-ins.", hint: "Wait, then reset the password with crm-lead-setup reset-password." };
+      return { message: "The account is locked after too many failed sign-ins.", hint: `Wait, then reset the password with ${reset}.` };
     case 500011:
       return { message: "The resource (Dynamics 365 or Graph) is not provisioned in this tenant, or the org URL belongs to another tenant.", hint: "Check --org-url and --tenant." };
     case 70011:

@@ -41,6 +41,8 @@ export interface AuthSettings {
   password?: string;
   /** Whose sign-in this is, for the AADSTS explanations. */
   who?: "admin" | "service";
+  /** For the service identity: the exact command that sets a new password or secret (named in hints). */
+  resetCommand?: string;
   clientId: string;
   authorityHost: string;
   tenant: string;
@@ -137,7 +139,7 @@ export class MsalTokenProvider implements TokenProvider {
   }
 
   private get context(): AadstsContext {
-    return { who: this.settings.who ?? "admin", clientId: this.settings.clientId, authorityHost: this.settings.authorityHost, tenant: this.settings.tenant };
+    return { who: this.settings.who ?? "admin", clientId: this.settings.clientId, authorityHost: this.settings.authorityHost, tenant: this.settings.tenant, resetCommand: this.settings.resetCommand };
   }
 
   private configuration(): Configuration {

@@ -102,7 +102,7 @@ function printEndpoints(context: CommandContext, connection: SandboxConnection, 
   io.out(style.bold("Sandbox tenant running.") + style.dim(" Every Microsoft service here is emulated on this machine; nothing reaches Microsoft."));
   for (const [label, value] of rows) io.out(`  ${label.padEnd(17)} ${value}`);
   io.out("");
-  io.out(`In another shell: ${style.cyan(runnable("crm-lead-setup download-solution --sandbox"))}`);
+  io.out(`In another shell: ${style.cyan(runnable("crm-lead-setup init --sandbox"))}`);
   io.out(style.dim("Press Ctrl+C to stop."));
 }
 

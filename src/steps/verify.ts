@@ -6,6 +6,7 @@ import { serviceApp } from "./create-app.js";
 import { serviceUser } from "./service-user.js";
 import type { Plan, Step } from "./step.js";
 import { isInCommandSandbox, KEEP_A_SANDBOX_RUNNING } from "../sandbox-link.js";
+import { followUpCommand } from "../summary.js";
 
 /** A sandbox started inside this command is new and empty: what an earlier command set up is not there. */
 function missingIdentityHint(context: CommandContext, otherwise: string): string {
@@ -27,6 +28,8 @@ interface VerifyState {
   identity: "user" | "app";
   /** The user's UPN, or the app's application (client) id. */
   principal: string;
+  /** The service identity as --user-name or --app-name names it. */
+  name: string;
   label: string;
   tenant: string;
 }
@@ -101,13 +104,13 @@ export const verifyStep: Step<VerifyState> = {
       if (!app.application && !context.facts.pending.has("create-app")) {
         throw new TenantNotReadyError({ code: "app-missing", message: `No app registration is named "${app.displayName}".`, hint: missingIdentityHint(context, "Run crm-lead-setup create-app (or init --identity app) first, or pass the right --app-name.") });
       }
-      return { identity: "app", principal: app.application?.appId ?? "", label: `the app "${app.displayName}"`, tenant: app.directoryId };
+      return { identity: "app", principal: app.application?.appId ?? "", name: app.displayName, label: `the app "${app.displayName}"`, tenant: app.directoryId };
     }
     const user = await serviceUser(context);
     if (!user.current && !context.facts.pending.has("create-user")) {
       throw new TenantNotReadyError({ code: "user-missing", message: `The service user ${user.userPrincipalName} does not exist.`, hint: missingIdentityHint(context, "Run crm-lead-setup create-user (or init) first, or pass the right --user-name.") });
     }
-    return { identity: "user", principal: user.userPrincipalName, label: user.userPrincipalName, tenant: session.tenant };
+    return { identity: "user", principal: user.userPrincipalName, name: user.userPrincipalName, label: user.userPrincipalName, tenant: session.tenant };
   },
 
   plan(state): Plan {
@@ -128,6 +131,7 @@ export const verifyStep: Step<VerifyState> = {
           ? { method: "client-secret" as const, clientId: state.principal, clientSecret: secret, tenant: state.tenant }
           : { method: "password" as const, clientId: passwordGrantClientId(context), username: state.principal, password: secret, tenant: session.tenant === "organizations" ? state.principal.split("@")[1]! : session.tenant }),
         who: "service",
+        resetCommand: followUpCommand("reset-password", { ...context.options, orgUrl: session.orgUrl }, state.name),
         authorityHost: session.cloud.authorityHost,
         customAuthority: session.cloud.name === "custom",
         openBrowser: async () => undefined,

@@ -104,6 +104,8 @@ describe("verify", () => {
     const password = printedPassword(init.stdout)!;
     const wrong = await runCli(["verify", ...ADMIN], { ...env, CRM_LEAD_SETUP_SERVICE_PASSWORD: "not-the-password-1A!" });
     expect([wrong.code, /AADSTS50126: The user name or password is wrong/.test(wrong.stderr)]).toEqual([3, true]);
+    // The hint names the exact command that reaches the same tenant, sign-in and user (typed as shown, it works).
+    expect(wrong.stderr).toContain(`Set the service password again with \`npx crm-lead-setup reset-password --sandbox --auth client-secret --user-name ${UPN}\``);
     const user = [...sandbox.state.users.values()].find((u) => u.userPrincipalName === UPN)!;
     user.forceChangePasswordNextSignIn = true;
     const expired = await runCli(["verify", ...ADMIN], { ...env, CRM_LEAD_SETUP_SERVICE_PASSWORD: password });
