@@ -1,3 +1,4 @@
+import { afterEach } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -175,4 +176,21 @@ export function expectConfigured(sandbox: Sandbox, expected: { userName: string;
   const depths = Object.fromEntries(["prvCreateUserEntityUISettings", "prvReadUserEntityUISettings", "prvWriteUserEntityUISettings", "prvReadAsyncOperation", "prvWriteAsyncOperation", "prvAppendToAsyncOperation"].map((name) => [name, root.privileges.get(state.privilegeByName(name)!.privilegeid)]));
   const wantDepths = { prvCreateUserEntityUISettings: "Basic", prvReadUserEntityUISettings: "Basic", prvWriteUserEntityUISettings: "Basic", prvReadAsyncOperation: "Global", prvWriteAsyncOperation: "Global", prvAppendToAsyncOperation: "Global" };
   if (JSON.stringify(depths) !== JSON.stringify(wantDepths) || root.isinherited !== 1) throw new Error(`role privileges ${JSON.stringify(depths)}, isinherited ${root.isinherited}`);
+}
+
+/**
+ * For a test file whose tests each want a fresh HOME with a sandbox tenant of its own: call once at the top
+ * level; every sandbox it starts is closed after its test.
+ */
+export function freshTenants(): (options?: SandboxOptions) => Promise<{ home: string; env: NodeJS.ProcessEnv; sandbox: Sandbox }> {
+  const started: Sandbox[] = [];
+  afterEach(async () => {
+    for (const sandbox of started.splice(0)) await sandbox.close();
+  });
+  return async (options = {}) => {
+    const { home, env } = tempHome();
+    const sandbox = await sandboxFor(env, options);
+    started.push(sandbox);
+    return { home, env, sandbox };
+  };
 }

@@ -103,7 +103,6 @@ export class DataverseService {
     const first = parseSegment(segments[0] ?? "");
     if (!first) return dataverseError(400, "0x80060888", `Bad Request - Error in query syntax.`);
     const method = request.method;
-    const query = request.url.searchParams;
     switch (first.name) {
       case "WhoAmI":
         return jsonResponse(200, { "@odata.context": this.context("Microsoft.Dynamics.CRM.WhoAmIResponse"), BusinessUnitId: caller.businessunitid, UserId: caller.systemuserid, OrganizationId: ORGANIZATION_ID });

@@ -1,19 +1,9 @@
-import { afterEach, describe, expect, it } from "vitest";
-import type { Sandbox, SandboxOptions } from "../../src/sandbox/server.js";
-import { expectConfigured, passwordSignIn, printedPassword, runCli, sandboxFor, tempHome, appToken } from "../helpers.js";
+import { describe, expect, it } from "vitest";
+import { expectConfigured, passwordSignIn, printedPassword, runCli, appToken, freshTenants } from "../helpers.js";
 
 /** Issue 5: the app identity, verify, teardown, --force-sync. Final state read from the sandbox itself. */
-const sandboxes: Sandbox[] = [];
-afterEach(async () => {
-  for (const sandbox of sandboxes.splice(0)) await sandbox.close();
-});
-
-async function fresh(options: SandboxOptions = {}) {
-  const { home, env } = tempHome();
-  const sandbox = await sandboxFor(env, options);
-  sandboxes.push(sandbox);
-  return { home, env, sandbox };
-}
+/** A fresh HOME with a sandbox tenant of its own; closed after each test. */
+const fresh = freshTenants();
 
 const ADMIN = ["--sandbox", "--yes", "--auth", "client-secret"];
 /** status asks nothing, so it takes no --yes (SPEC §3: a command takes only the options it reads). */

@@ -1,23 +1,14 @@
-import { afterEach, describe, expect, it } from "vitest";
-import type { Sandbox, SandboxOptions } from "../../src/sandbox/server.js";
-import { expectConfigured, printedPassword, runCli, runUntilSuccess, sandboxFor, tempHome } from "../helpers.js";
+import { describe, expect, it } from "vitest";
+import type { Sandbox } from "../../src/sandbox/server.js";
+import { expectConfigured, printedPassword, runCli, runUntilSuccess, freshTenants } from "../helpers.js";
 
 /**
  * The fault campaign (issue 4): a full init against the sandbox with each fault switched on. Every case
  * must end in the clean-run state with exactly one of every object, re-running where a run had to stop,
  * and no request may be sent before the Retry-After of an earlier 429 has passed.
  */
-const sandboxes: Sandbox[] = [];
-afterEach(async () => {
-  for (const sandbox of sandboxes.splice(0)) await sandbox.close();
-});
-
-async function fresh(options: SandboxOptions) {
-  const { env } = tempHome();
-  const sandbox = await sandboxFor(env, options);
-  sandboxes.push(sandbox);
-  return { env, sandbox };
-}
+/** A fresh HOME with a sandbox tenant of its own; closed after each test. */
+const fresh = freshTenants();
 
 const INIT = ["init", "--sandbox", "--yes", "--auth", "client-secret"];
 const UPN = "mp-leadwriter@contoso.com";

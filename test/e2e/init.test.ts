@@ -1,18 +1,8 @@
-import { afterEach, describe, expect, it } from "vitest";
-import type { Sandbox, SandboxOptions } from "../../src/sandbox/server.js";
-import { expectConfigured, passwordSignIn, printedPassword, runCli, sandboxFor, SALES_SKU, tempHome } from "../helpers.js";
+import { describe, expect, it } from "vitest";
+import { expectConfigured, passwordSignIn, printedPassword, runCli, SALES_SKU, freshTenants } from "../helpers.js";
 
-const open: Sandbox[] = [];
-afterEach(async () => {
-  for (const sandbox of open.splice(0)) await sandbox.close();
-});
-
-async function fresh(options: SandboxOptions = {}) {
-  const { env } = tempHome();
-  const sandbox = await sandboxFor(env, options);
-  open.push(sandbox);
-  return { env, sandbox };
-}
+/** A fresh HOME with a sandbox tenant of its own; closed after each test. */
+const fresh = freshTenants();
 
 const UPN = "mp-leadwriter@contoso.com";
 

@@ -1,19 +1,9 @@
-import { afterEach, describe, expect, it } from "vitest";
-import type { Sandbox, SandboxOptions } from "../../src/sandbox/server.js";
-import { expectConfigured, runCli, sandboxFor, tempHome, appToken } from "../helpers.js";
+import { describe, expect, it } from "vitest";
+import type { Sandbox } from "../../src/sandbox/server.js";
+import { expectConfigured, runCli, appToken, freshTenants } from "../helpers.js";
 
-/** Issue 10 §5–§7 against the built CLI: replication after creating the app, hostile app names, paging. */
-const sandboxes: Sandbox[] = [];
-afterEach(async () => {
-  for (const sandbox of sandboxes.splice(0)) await sandbox.close();
-});
-
-async function fresh(options: SandboxOptions = {}) {
-  const { env } = tempHome();
-  const sandbox = await sandboxFor(env, options);
-  sandboxes.push(sandbox);
-  return { env, sandbox };
-}
+/** A fresh HOME with a sandbox tenant of its own; closed after each test. */
+const fresh = freshTenants();
 
 const ADMIN = ["--sandbox", "--yes", "--auth", "client-secret"];
 const LEAD_WRITER = "Microsoft Marketplace Lead Writer";

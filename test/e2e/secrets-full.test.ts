@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Sandbox, SandboxOptions } from "../../src/sandbox/server.js";
-import { printedPassword, runCli, sandboxFor, tempHome, type CliRun } from "../helpers.js";
+import { printedPassword, runCli, type CliRun, freshTenants } from "../helpers.js";
 
 /**
  * Secrets (issue 4, SPEC §4): the full wizard with --verbose and each failure path, scanned. The generated
@@ -10,11 +10,6 @@ import { printedPassword, runCli, sandboxFor, tempHome, type CliRun } from "../h
  * secret, access or refresh token appears in stdout, stderr or any file the tool wrote. The token cache
  * holds tokens by design and must be 0600.
  */
-const sandboxes: Sandbox[] = [];
-afterEach(async () => {
-  for (const sandbox of sandboxes.splice(0)) await sandbox.close();
-});
-
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
 }
@@ -41,12 +36,8 @@ function scan(sandbox: Sandbox, home: string, runs: CliRun[], allowedOnce?: stri
   }
 }
 
-async function fresh(options: SandboxOptions = {}) {
-  const { home, env } = tempHome();
-  const sandbox = await sandboxFor(env, options);
-  sandboxes.push(sandbox);
-  return { home, env, sandbox };
-}
+/** A fresh HOME with a sandbox tenant of its own; closed after each test. */
+const fresh = freshTenants();
 
 describe("no secret leaks", () => {
   it("in the full wizard with --verbose (device code): the password only in the summary, once", async () => {

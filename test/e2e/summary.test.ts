@@ -1,23 +1,13 @@
-import { afterEach, describe, expect, it } from "vitest";
-import type { Sandbox, SandboxOptions } from "../../src/sandbox/server.js";
-import { passwordSignIn, runCli, sandboxFor, startCli, tempHome } from "../helpers.js";
+import { describe, expect, it } from "vitest";
+import { passwordSignIn, runCli, startCli, freshTenants } from "../helpers.js";
 
 /**
  * The Partner Center values in --json (SPEC §3): a secret this run did not generate is null, with a hint
  * that is the exact command to get one; a run that did not finish every step says so instead of inviting
  * the admin to select Validate.
  */
-const sandboxes: Sandbox[] = [];
-afterEach(async () => {
-  for (const sandbox of sandboxes.splice(0)) await sandbox.close();
-});
-
-async function fresh(options: SandboxOptions = {}) {
-  const { env } = tempHome();
-  const sandbox = await sandboxFor(env, options);
-  sandboxes.push(sandbox);
-  return { env, sandbox };
-}
+/** A fresh HOME with a sandbox tenant of its own; closed after each test. */
+const fresh = freshTenants();
 
 const INIT = ["init", "--sandbox", "--yes", "--auth", "client-secret"];
 const UPN = "mp-leadwriter@contoso.com";
@@ -85,9 +75,8 @@ describe("a run that did not finish every step", () => {
   });
 
   it("Ctrl+C during the import: 'Setup incomplete' in --json as well", async () => {
-    const { env } = await fresh({ scenario: { importMs: 3_600_000 } });
+    const { env, sandbox } = await fresh({ scenario: { importMs: 3_600_000 } });
     const { child, done } = startCli([...INIT, "--json"], env);
-    const sandbox = sandboxes[0]!;
     // Interrupt at the first poll of the import after the licence is assigned (create-user has ended).
     let licensed = false;
     const stop = sandbox.onRequest((entry) => {

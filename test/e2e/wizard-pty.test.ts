@@ -1,9 +1,9 @@
 import { stripVTControlCharacters } from "node:util";
 import { spawn, type IPty } from "@lydell/node-pty";
 import xterm from "@xterm/headless";
-import { afterEach, describe, expect, it } from "vitest";
-import type { Sandbox, SandboxOptions } from "../../src/sandbox/server.js";
-import { BIN, expectConfigured, passwordSignIn, runCli, sandboxFor, tempHome } from "../helpers.js";
+import { describe, expect, it } from "vitest";
+import type { SandboxOptions } from "../../src/sandbox/server.js";
+import { BIN, expectConfigured, passwordSignIn, runCli, freshTenants } from "../helpers.js";
 
 const KEYS = { up: "\x1b[A", down: "\x1b[B", enter: "\r", ctrlC: "\x03" };
 
@@ -60,18 +60,8 @@ class Terminal {
   }
 }
 
-const sandboxes: Sandbox[] = [];
-afterEach(async () => {
-  for (const sandbox of sandboxes.splice(0)) await sandbox.close();
-});
-
-/** A fresh home with a sandbox of its own (setup commands can run in it before the terminal opens). */
-async function tenant(options: SandboxOptions = {}) {
-  const { env } = tempHome();
-  const sandbox = await sandboxFor(env, options);
-  sandboxes.push(sandbox);
-  return { env, sandbox };
-}
+/** A fresh HOME with a sandbox tenant of its own; closed after each test. */
+const tenant = freshTenants();
 
 function inTerminal(args: string[], env: NodeJS.ProcessEnv, cols = 140): Terminal {
   return new Terminal(spawn(process.execPath, [BIN, ...args], { name: "xterm-256color", cols, rows: 50, env: { ...env, TERM: "xterm-256color" } as Record<string, string> }));
