@@ -244,6 +244,11 @@ export class IO {
     return this.streams.stdout.isTTY && this.streams.stdout.columns ? this.streams.stdout.columns : undefined;
   }
 
+  /** Width of the terminal stderr writes to (errors and hints), or undefined when it is not a terminal. */
+  get errorColumns(): number | undefined {
+    return this.streams.stderr.isTTY && this.streams.stderr.columns ? this.streams.stderr.columns : undefined;
+  }
+
   /**
    * A finished line kept in the live region (a step that ended before the steps listed above it) until
    * the returned function removes it. Without a terminal nothing is shown: the line is printed later.

@@ -246,6 +246,6 @@ export function renderHuman(io: IO, outcome: CommandOutcome): void {
 }
 
 export function renderError(io: IO, error: CliError): void {
-  io.err(`${io.style.red("Error:")} ${error.message}`);
-  if (error.hint) io.err(`${io.style.dim("Hint:")} ${runnable(error.hint)}`);
+  io.err(wrapWords(`${io.style.red("Error:")} ${error.message}`, io.errorColumns, 0));
+  if (error.hint) io.err(wrapWords(`${io.style.dim("Hint:")} ${runnable(error.hint)}`, io.errorColumns, 0));
 }

@@ -2,7 +2,8 @@ import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import xterm from "@xterm/headless";
 import { IO, formatDuration } from "../../src/io.js";
-import { liveSteps, renderPlan, wrapWords } from "../../src/render.js";
+import { liveSteps, renderError, renderPlan, wrapWords } from "../../src/render.js";
+import { UsageError } from "../../src/errors.js";
 
 const { Terminal } = xterm;
 
@@ -226,6 +227,16 @@ describe("progress on a terminal", () => {
     const rows = wrapWords(note, 90, 0).split("\n");
     expect(rows).toEqual(["To prove it, run", "`npx crm-lead-setup verify --sandbox --user-name mp-leadwriter@contoso.com`: it writes a", "test lead."]);
     expect(wrapWords(note, 40, 0).split("\n").every((row) => row.length <= 39)).toBe(true);
+  });
+
+  it("wraps an error and its hint at words on a narrow terminal", async () => {
+    const s = streams(true);
+    Object.assign(s.stderr, { columns: 40 });
+    const io = new IO(s, { json: false, verbose: false, colorFlag: false, yes: true });
+    renderError(io, new UsageError({ code: "x", message: "Nothing was changed: the plan was declined.", hint: "Run teardown again and answer yes to apply it; --dry-run shows the plan without asking." }));
+    const rows = await screen(s.stderr.text(), 40);
+    // Joined again with spaces, the words read whole: the terminal broke no word.
+    expect(rows.join(" ")).toBe("Error: Nothing was changed: the plan was declined. Hint: Run teardown again and answer yes to apply it; --dry-run shows the plan without asking.");
   });
 
   it("formats elapsed time as seconds, then minutes", () => {
