@@ -39,11 +39,15 @@ for (let i = 0; i < warmups; i++) for (const args of Object.values(cases)) timeO
 for (let i = 0; i < runs; i++) for (const [name, args] of Object.entries(cases)) samples[name].push(timeOnce(args));
 
 const baseline = median(samples["node -e 0"]);
-console.log(`Cold start (median of ${runs} alternating runs after ${warmups} warm-ups, ${process.version}, ${process.platform}/${process.arch})`);
+console.log(
+  `Cold start (median of ${runs} alternating runs after ${warmups} warm-ups, ${process.version}, ${process.platform}/${process.arch})`,
+);
 for (const [name, values] of Object.entries(samples)) {
   const value = median(values);
   const ratio = name === "node -e 0" ? "" : `  ${(value / baseline).toFixed(2)}× bare node`;
-  console.log(`  ${name.padEnd(28)} ${value.toFixed(1).padStart(7)} ms  (min ${Math.min(...values).toFixed(1)}, max ${Math.max(...values).toFixed(1)})${ratio}`);
+  console.log(
+    `  ${name.padEnd(28)} ${value.toFixed(1).padStart(7)} ms  (min ${Math.min(...values).toFixed(1)}, max ${Math.max(...values).toFixed(1)})${ratio}`,
+  );
 }
 
 /** A sandbox in this process and a fresh HOME whose connection file points at it. */
@@ -72,14 +76,19 @@ async function sandboxSession(options = {}) {
       const rssFile = join(home, "rss.txt");
       const started = process.hrtime.bigint();
       // Asynchronous on purpose: the sandbox lives in this process and must keep answering.
-      const child = spawn(process.execPath, ["--import", join(root, "scripts", "rss-probe.mjs"), bin, ...args], { env: { ...env, RSS_PROBE_FILE: rssFile }, stdio: ["ignore", "ignore", "pipe"] });
+      const child = spawn(process.execPath, ["--import", join(root, "scripts", "rss-probe.mjs"), bin, ...args], {
+        env: { ...env, RSS_PROBE_FILE: rssFile },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
       let stderr = "";
       child.stderr.on("data", (chunk) => (stderr += chunk));
       const status = await new Promise((resolveExit) => child.on("close", resolveExit));
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       if (status !== 0) throw new Error(`${label} exited ${status}: ${stderr}`);
       const rssMb = Number(readFileSync(rssFile, "utf8")) / 1024;
-      console.log(`  ${label.padEnd(52)} ${ms.toFixed(0).padStart(6)} ms  ${String(sandbox.requests.length).padStart(3)} HTTP requests  ${String(roundTrips(sandbox.requests)).padStart(3)} round trips  peak RSS ${rssMb.toFixed(1)} MB`);
+      console.log(
+        `  ${label.padEnd(52)} ${ms.toFixed(0).padStart(6)} ms  ${String(sandbox.requests.length).padStart(3)} HTTP requests  ${String(roundTrips(sandbox.requests)).padStart(3)} round trips  peak RSS ${rssMb.toFixed(1)} MB`,
+      );
       return { ms, requests: sandbox.requests.length, rounds: roundTrips(sandbox.requests) };
     },
     async close() {
@@ -111,7 +120,13 @@ const result = await slow.run(`init --sandbox --yes with ${latencyMs} ms latency
 await slow.close();
 const fixedWaits = scenario.importMs + scenario.userSyncMs;
 const bound = 1.2 * result.rounds * latencyMs + fixedWaits;
-console.log(`    ${result.rounds} dependent round trips × ${latencyMs} ms = ${result.rounds * latencyMs} ms; sandbox's fixed waits (import ${scenario.importMs} ms + user sync ${scenario.userSyncMs} ms) = ${fixedWaits} ms`);
-console.log(`    wall ${result.ms.toFixed(0)} ms against 1.2 × round trips + fixed waits = ${bound.toFixed(0)} ms (${result.ms <= bound ? "within" : "over"})`);
+console.log(
+  `    ${result.rounds} dependent round trips × ${latencyMs} ms = ${result.rounds * latencyMs} ms; sandbox's fixed waits (import ${scenario.importMs} ms + user sync ${scenario.userSyncMs} ms) = ${fixedWaits} ms`,
+);
+console.log(
+  `    wall ${result.ms.toFixed(0)} ms against 1.2 × round trips + fixed waits = ${bound.toFixed(0)} ms (${result.ms <= bound ? "within" : "over"})`,
+);
 const added = result.ms - plain.ms;
-console.log(`    cost of the latency itself: ${added.toFixed(0)} ms over the run without it, ${(added / (result.rounds * latencyMs)).toFixed(2)}× the round trips × ${latencyMs} ms`);
+console.log(
+  `    cost of the latency itself: ${added.toFixed(0)} ms over the run without it, ${(added / (result.rounds * latencyMs)).toFixed(2)}× the round trips × ${latencyMs} ms`,
+);

@@ -21,7 +21,11 @@ const root = resolve(import.meta.dirname, "..");
 const release = process.argv.includes("--release");
 const require = createRequire(import.meta.url);
 rmSync(resolve(root, "dist"), { recursive: true, force: true });
-execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", resolve(root, "tsconfig.build.json"), ...(release ? ["--sourceMap", "false"] : [])], { stdio: "inherit", cwd: root });
+execFileSync(
+  process.execPath,
+  [require.resolve("typescript/bin/tsc"), "-p", resolve(root, "tsconfig.build.json"), ...(release ? ["--sourceMap", "false"] : [])],
+  { stdio: "inherit", cwd: root },
+);
 const { version } = JSON.parse(readFileSync(resolve(root, "package.json"), "utf8"));
 
 /** Leaves an import out of the bundle, rewritten to where the file is relative to the bundle. */
@@ -62,5 +66,12 @@ const runner = await build({
 });
 
 const inputsOf = (metafile) =>
-  Object.fromEntries(Object.entries(metafile.outputs).filter(([file]) => !file.endsWith(".map")).map(([file, output]) => [file, Object.keys(output.inputs)]));
-writeFileSync(resolve(root, "dist/bundle/meta.json"), `${JSON.stringify({ ...inputsOf(entry.metafile), ...inputsOf(runner.metafile) }, null, 1)}\n`);
+  Object.fromEntries(
+    Object.entries(metafile.outputs)
+      .filter(([file]) => !file.endsWith(".map"))
+      .map(([file, output]) => [file, Object.keys(output.inputs)]),
+  );
+writeFileSync(
+  resolve(root, "dist/bundle/meta.json"),
+  `${JSON.stringify({ ...inputsOf(entry.metafile), ...inputsOf(runner.metafile) }, null, 1)}\n`,
+);

@@ -44,7 +44,13 @@ function troubleshooting() {
       return ["AADSTS500011 with `--force-sync`", "`aadsts-500011`", message.replace(/^AADSTS500011: /, ""), hint, "3"];
     })(),
     // Not an error, so in no catalogue: what an admin sees when a cache does not serve the next command.
-    ["Asked to sign in again on every command", "—", "The token cache in the config directory was not written or not read back; one sign-in normally serves every later command (accounts are found under any alias of the cloud's sign-in host, e.g. login.windows.net).", "Check that the config directory is writable, then run crm-lead-setup logout once and sign in again.", "—"],
+    [
+      "Asked to sign in again on every command",
+      "—",
+      "The token cache in the config directory was not written or not read back; one sign-in normally serves every later command (accounts are found under any alias of the cloud's sign-in host, e.g. login.windows.net).",
+      "Check that the config directory is writable, then run crm-lead-setup logout once and sign in again.",
+      "—",
+    ],
     ...CATALOGUE.map((e) => [e.title, `\`${e.code}\``, e.meaning, `${e.fix} ([${sourceName(e.link)}](${e.link}))`, String(e.exitCode)]),
   ];
   const escape = (text) => text.replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -77,7 +83,13 @@ async function transcript() {
       await new Promise((r) => setTimeout(r, 25));
     }
   };
-  for (const prompt of [/How will Partner Center sign in/, /Domain of the service user/, /Service user name/, /Licence for the service user/, /Usage location/]) {
+  for (const prompt of [
+    /How will Partner Center sign in/,
+    /Domain of the service user/,
+    /Service user name/,
+    /Licence for the service user/,
+    /Usage location/,
+  ]) {
     await waitFor(prompt);
     pty.write("\r");
   }

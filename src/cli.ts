@@ -31,7 +31,7 @@ const COMMANDS: readonly CommandSpec[] = [
     name: "download-solution",
     summary: "download and check Microsoft's Lead Writer solution",
     description:
-      "Downloads Microsoft's \"Microsoft Marketplace Lead Writer\" managed solution into the user cache (current URL first, then the two older ones), or checks the file given with --solution-file. Reads solution.xml and refuses anything that is not a managed Dynamics solution package. Prints the SHA-256.",
+      'Downloads Microsoft\'s "Microsoft Marketplace Lead Writer" managed solution into the user cache (current URL first, then the two older ones), or checks the file given with --solution-file. Reads solution.xml and refuses anything that is not a managed Dynamics solution package. Prints the SHA-256.',
     examples: [
       "crm-lead-setup download-solution",
       "crm-lead-setup download-solution --solution-file ./MicrosoftMarketplacesLeadIntegrationSolution_1_0_0_0_target_CRM_6.1_managed.zip",
@@ -43,28 +43,40 @@ const COMMANDS: readonly CommandSpec[] = [
     summary: "import the Lead Writer solution into Dynamics",
     description:
       "Imports the managed Lead Writer solution with ImportSolutionAsync and watches it to the end, showing the import job's progress. Skips it when the same or a higher version is installed; watches an import already running instead of starting another; on failure shows the failing component.",
-    examples: ["crm-lead-setup import-solution --org-url https://contoso.crm4.dynamics.com", "crm-lead-setup import-solution --sandbox --solution-file ./lead-writer.zip --yes"],
+    examples: [
+      "crm-lead-setup import-solution --org-url https://contoso.crm4.dynamics.com",
+      "crm-lead-setup import-solution --sandbox --solution-file ./lead-writer.zip --yes",
+    ],
   },
   {
     name: "create-user",
     summary: "create the licensed service user Partner Center signs in as",
     description:
       "Creates the service user in Entra ID (default mp-leadwriter@<default domain>) with a usage location, no forced password change, a password that never expires and a generated password, and assigns a Dynamics licence with a free seat. An existing user of that name is adopted and brought into line. Never assigns an admin role.",
-    examples: ["crm-lead-setup create-user --org-url https://contoso.crm4.dynamics.com --license DYN365_ENTERPRISE_SALES", "crm-lead-setup create-user --sandbox --user-name leads@contoso.com --usage-location GB --yes"],
+    examples: [
+      "crm-lead-setup create-user --org-url https://contoso.crm4.dynamics.com --license DYN365_ENTERPRISE_SALES",
+      "crm-lead-setup create-user --sandbox --user-name leads@contoso.com --usage-location GB --yes",
+    ],
   },
   {
     name: "create-app",
     summary: "create the Entra app (the identity Partner Center recommends) and its Dynamics application user",
     description:
       "Creates an Entra app registration (accounts in any organizational directory, Dynamics CRM user_impersonation), its service principal, a client secret with an expiry (--secret-expiry-months, default 24), and the Dataverse application user in the root business unit. An app of that name is reused; a new secret is added only when none was delivered.",
-    examples: ["crm-lead-setup create-app --org-url https://contoso.crm4.dynamics.com", "crm-lead-setup create-app --sandbox --app-name \"Contoso lead writer\" --secret-expiry-months 12 --yes"],
+    examples: [
+      "crm-lead-setup create-app --org-url https://contoso.crm4.dynamics.com",
+      'crm-lead-setup create-app --sandbox --app-name "Contoso lead writer" --secret-expiry-months 12 --yes',
+    ],
   },
   {
     name: "assign-role",
     summary: "give the service user the Microsoft Marketplace Lead Writer role",
     description:
       "Waits (up to --sync-timeout) until the service user has synchronised from Entra ID into Dynamics, then assigns the copy of the Lead Writer role that belongs to the user's business unit.",
-    examples: ["crm-lead-setup assign-role --org-url https://contoso.crm4.dynamics.com", "crm-lead-setup assign-role --sandbox --sync-timeout 1200 --yes"],
+    examples: [
+      "crm-lead-setup assign-role --org-url https://contoso.crm4.dynamics.com",
+      "crm-lead-setup assign-role --sandbox --sync-timeout 1200 --yes",
+    ],
   },
   {
     name: "patch-role",
@@ -78,33 +90,49 @@ const COMMANDS: readonly CommandSpec[] = [
     summary: "set a new generated password for the service user, shown once",
     description:
       "Sets a new generated password on the service user (no forced change, never expires) and prints it once in the Partner Center summary. The old password stops working: paste the new one into Partner Center.",
-    examples: ["crm-lead-setup reset-password --org-url https://contoso.crm4.dynamics.com", "crm-lead-setup reset-password --sandbox --user-name leads@contoso.com --yes --json"],
+    examples: [
+      "crm-lead-setup reset-password --org-url https://contoso.crm4.dynamics.com",
+      "crm-lead-setup reset-password --sandbox --user-name leads@contoso.com --yes --json",
+    ],
   },
   {
     name: "verify",
     summary: "prove Partner Center will succeed: sign in as the service identity and write a test lead",
     description:
       "Signs in as the service identity the way Partner Center does (the user's password, or the app's client secret), calls WhoAmI, writes an MSFT_TEST_<timestamp> lead with a lead source, and deletes it with your admin identity. The secret comes from CRM_LEAD_SETUP_SERVICE_PASSWORD (user) or CRM_LEAD_SETUP_SERVICE_SECRET (app), from standard input with --secret-stdin, or from a hidden question on a terminal. Exits 0 only when the lead was written.",
-    examples: ["CRM_LEAD_SETUP_SERVICE_PASSWORD=… crm-lead-setup verify --org-url https://contoso.crm4.dynamics.com", "printf %s \"$SECRET\" | crm-lead-setup verify --identity app --secret-stdin --sandbox"],
+    examples: [
+      "CRM_LEAD_SETUP_SERVICE_PASSWORD=… crm-lead-setup verify --org-url https://contoso.crm4.dynamics.com",
+      'printf %s "$SECRET" | crm-lead-setup verify --identity app --secret-stdin --sandbox',
+    ],
   },
   {
     name: "teardown",
     summary: "remove what crm-lead-setup set up (the solution only with --include-solution)",
     description:
       "Removes the Lead Writer role from the service identity, then deletes the service user (user identity) or the app registration, its service principal and disables its Dynamics application user (app identity). With --include-solution it also deletes the Lead Writer solution and with it the role. Plans, asks to confirm, and does nothing twice.",
-    examples: ["crm-lead-setup teardown --org-url https://contoso.crm4.dynamics.com --dry-run", "crm-lead-setup teardown --sandbox --identity app --include-solution --yes"],
+    examples: [
+      "crm-lead-setup teardown --org-url https://contoso.crm4.dynamics.com --dry-run",
+      "crm-lead-setup teardown --sandbox --identity app --include-solution --yes",
+    ],
   },
   {
     name: "status",
     summary: "show every step as done, missing or drifted (changes nothing)",
     description: "Inspects the tenant for every step and reports it as done, missing or drifted. Read-only.",
-    examples: ["crm-lead-setup status --org-url https://contoso.crm4.dynamics.com", "crm-lead-setup status --sandbox --json --detailed-exitcode"],
+    examples: [
+      "crm-lead-setup status --org-url https://contoso.crm4.dynamics.com",
+      "crm-lead-setup status --sandbox --json --detailed-exitcode",
+    ],
   },
   {
     name: "login",
     summary: "sign in once and cache the tokens",
-    description: "Signs in to Microsoft Graph and the Dynamics environment with one sign-in and caches the tokens in a file only you can read (0600).",
-    examples: ["crm-lead-setup login --org-url https://contoso.crm4.dynamics.com", "crm-lead-setup login --org-url https://contoso.crm.dynamics.com --auth device-code"],
+    description:
+      "Signs in to Microsoft Graph and the Dynamics environment with one sign-in and caches the tokens in a file only you can read (0600).",
+    examples: [
+      "crm-lead-setup login --org-url https://contoso.crm4.dynamics.com",
+      "crm-lead-setup login --org-url https://contoso.crm.dynamics.com --auth device-code",
+    ],
   },
   {
     name: "logout",
@@ -117,7 +145,11 @@ const COMMANDS: readonly CommandSpec[] = [
     summary: "run the emulated tenant for step-by-step use",
     description:
       "Starts an emulated tenant (Entra ID, Microsoft Graph, Dataverse, Power Platform admin) on this machine over HTTPS with its own certificate authority, and keeps it running until Ctrl+C. Other commands use it with --sandbox.",
-    examples: ["crm-lead-setup sandbox", `crm-lead-setup sandbox --scenario '{"userBusinessUnit":"child"}'`, `crm-lead-setup sandbox --faults '{"throttleFirstCall":{"retryAfterSeconds":1}}'`],
+    examples: [
+      "crm-lead-setup sandbox",
+      `crm-lead-setup sandbox --scenario '{"userBusinessUnit":"child"}'`,
+      `crm-lead-setup sandbox --faults '{"throttleFirstCall":{"retryAfterSeconds":1}}'`,
+    ],
   },
 ];
 
@@ -142,7 +174,10 @@ export function buildProgram(argv: readonly string[] = process.argv): Command {
     .description("Sets up Microsoft commercial marketplace lead delivery into Dynamics 365, and prints what to paste into Partner Center.")
     .version(__CLI_VERSION__, "-V, --version")
     .showSuggestionAfterError(true)
-    .addHelpText("after", `\nEvery option can also be set as CRM_LEAD_SETUP_<OPTION> (e.g. CRM_LEAD_SETUP_ORG_URL); a flag wins.\n${exitCodeHelp()}`);
+    .addHelpText(
+      "after",
+      `\nEvery option can also be set as CRM_LEAD_SETUP_<OPTION> (e.g. CRM_LEAD_SETUP_ORG_URL); a flag wins.\n${exitCodeHelp()}`,
+    );
 
   for (const spec of COMMANDS) {
     const command = program.command(spec.name).summary(spec.summary).description(spec.description);
@@ -183,7 +218,18 @@ export async function main(argv: string[]): Promise<void> {
       if (!isHelp && json) {
         const command = program.commands.find((c) => argv.includes(c.name()))?.name() ?? null;
         const message = error.message.replace(/^error: /, "");
-        const document = { ok: false, command, dryRun: false, steps: [], partnerCenter: null, error: { code: `usage-${error.code.replace(/^commander\./, "")}`, message, hint: `Run crm-lead-setup ${command ?? ""} --help for the options.`.replace("  ", " ") } };
+        const document = {
+          ok: false,
+          command,
+          dryRun: false,
+          steps: [],
+          partnerCenter: null,
+          error: {
+            code: `usage-${error.code.replace(/^commander\./, "")}`,
+            message,
+            hint: `Run crm-lead-setup ${command ?? ""} --help for the options.`.replace("  ", " "),
+          },
+        };
         process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
       }
       return;

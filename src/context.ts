@@ -78,34 +78,62 @@ export function readClientCertificate(path: string): ClientCertificate {
   try {
     pem = readFileSync(path, "utf8");
   } catch (error) {
-    throw new UsageError({ code: "client-certificate-unreadable", message: `--client-certificate ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`, hint: "Pass the path of a PEM file holding the certificate and its private key." });
+    throw new UsageError({
+      code: "client-certificate-unreadable",
+      message: `--client-certificate ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
+      hint: "Pass the path of a PEM file holding the certificate and its private key.",
+    });
   }
   const certificate = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
   const key = /-----BEGIN (?:RSA |EC )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC )?PRIVATE KEY-----/.exec(pem)?.[0];
   if (!certificate || !key) {
-    throw new UsageError({ code: "client-certificate-invalid", message: `--client-certificate ${path} must hold both a CERTIFICATE and a PRIVATE KEY block.`, hint: "Concatenate the certificate and its unencrypted private key into one PEM file." });
+    throw new UsageError({
+      code: "client-certificate-invalid",
+      message: `--client-certificate ${path} must hold both a CERTIFICATE and a PRIVATE KEY block.`,
+      hint: "Concatenate the certificate and its unencrypted private key into one PEM file.",
+    });
   }
   try {
     const x509 = new X509Certificate(certificate);
     const privateKey = createPrivateKey(key).export({ format: "pem", type: "pkcs8" }).toString();
     return { thumbprintSha256: x509.fingerprint256.replace(/:/g, ""), privateKey, x5c: certificate };
   } catch (error) {
-    throw new UsageError({ code: "client-certificate-invalid", message: `--client-certificate ${path} cannot be read as a certificate and key (${(error as Error).message}).`, hint: "Check that the PEM file is not encrypted or truncated." });
+    throw new UsageError({
+      code: "client-certificate-invalid",
+      message: `--client-certificate ${path} cannot be read as a certificate and key (${(error as Error).message}).`,
+      hint: "Check that the PEM file is not encrypted or truncated.",
+    });
   }
 }
 
 /** Validates the sign-in inputs (SPEC §3): secrets come only from the environment, never from flags. */
-export function planAuth(options: CliOptions, env: NodeJS.ProcessEnv, platform: NodeJS.Platform, sandbox: SandboxConnection | undefined): AuthPlan {
+export function planAuth(
+  options: CliOptions,
+  env: NodeJS.ProcessEnv,
+  platform: NodeJS.Platform,
+  sandbox: SandboxConnection | undefined,
+): AuthPlan {
   const method = options.auth ?? defaultAuthMethod(env, platform, sandbox !== undefined);
-  const clientId = options.clientId ?? (method === "client-secret" || method === "client-certificate" ? sandbox?.automationClientId : undefined) ?? DEFAULT_CLIENT_ID;
+  const clientId =
+    options.clientId ??
+    (method === "client-secret" || method === "client-certificate" ? sandbox?.automationClientId : undefined) ??
+    DEFAULT_CLIENT_ID;
   const tenant = options.tenant ?? sandbox?.tenantId ?? "organizations";
   const plan: AuthPlan = { method, clientId, tenant };
   if (method === "client-secret" || method === "client-certificate") {
     if (tenant === "organizations" || tenant === "common") {
-      throw new UsageError({ code: "tenant-required", message: `--auth ${method} needs a specific tenant.`, hint: "Pass --tenant <tenant id or verified domain>." });
+      throw new UsageError({
+        code: "tenant-required",
+        message: `--auth ${method} needs a specific tenant.`,
+        hint: "Pass --tenant <tenant id or verified domain>.",
+      });
     }
     if (!options.clientId && !sandbox) {
-      throw new UsageError({ code: "client-id-required", message: `--auth ${method} needs the app registration's --client-id.`, hint: "Pass --client-id <application (client) id>." });
+      throw new UsageError({
+        code: "client-id-required",
+        message: `--auth ${method} needs the app registration's --client-id.`,
+        hint: "Pass --client-id <application (client) id>.",
+      });
     }
   }
   if (method === "client-secret") {
@@ -113,13 +141,21 @@ export function planAuth(options: CliOptions, env: NodeJS.ProcessEnv, platform: 
     // `--sandbox --auth client-secret` works without handling a secret at all.
     const secret = env[CLIENT_SECRET_ENV] ?? (sandbox && !options.clientId ? sandbox.automationClientSecret : undefined);
     if (!secret) {
-      throw new UsageError({ code: "client-secret-missing", message: `--auth client-secret reads the secret from ${CLIENT_SECRET_ENV}, which is not set.`, hint: `Set ${CLIENT_SECRET_ENV} in the environment (never on the command line).` });
+      throw new UsageError({
+        code: "client-secret-missing",
+        message: `--auth client-secret reads the secret from ${CLIENT_SECRET_ENV}, which is not set.`,
+        hint: `Set ${CLIENT_SECRET_ENV} in the environment (never on the command line).`,
+      });
     }
     plan.clientSecret = secret;
   }
   if (method === "client-certificate") {
     if (!options.clientCertificate) {
-      throw new UsageError({ code: "client-certificate-missing", message: "--auth client-certificate needs --client-certificate <pem>.", hint: "Pass the path of a PEM file with the certificate and its private key." });
+      throw new UsageError({
+        code: "client-certificate-missing",
+        message: "--auth client-certificate needs --client-certificate <pem>.",
+        hint: "Pass the path of a PEM file with the certificate and its private key.",
+      });
     }
     plan.clientCertificate = readClientCertificate(options.clientCertificate);
   }
@@ -129,9 +165,15 @@ export function planAuth(options: CliOptions, env: NodeJS.ProcessEnv, platform: 
 function openSystemBrowser(url: string, io: IO): Promise<void> {
   io.err(`Opening your browser to sign in. If it does not open, visit:\n  ${url}`);
   const [command, args] =
-    process.platform === "darwin" ? ["open", [url]] : process.platform === "win32" ? ["cmd", ["/c", "start", "", url.replace(/&/g, "^&")]] : ["xdg-open", [url]];
+    process.platform === "darwin"
+      ? ["open", [url]]
+      : process.platform === "win32"
+        ? ["cmd", ["/c", "start", "", url.replace(/&/g, "^&")]]
+        : ["xdg-open", [url]];
   try {
-    spawn(command as string, args as string[], { stdio: "ignore", detached: true }).on("error", () => undefined).unref();
+    spawn(command as string, args as string[], { stdio: "ignore", detached: true })
+      .on("error", () => undefined)
+      .unref();
   } catch {
     // The URL is printed above; the admin can open it by hand.
   }
@@ -147,7 +189,11 @@ export async function createContext(command: string, options: CliOptions, io: IO
     const conflicting = (["orgUrl", "cloud", "authorityHost", "graphEndpoint"] as const).filter((key) => options[key] !== undefined);
     if (conflicting.length > 0) {
       const flags = conflicting.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(", ");
-      throw new UsageError({ code: "sandbox-conflict", message: `--sandbox cannot be combined with ${flags}: the sandbox supplies its own endpoints.`, hint: `Drop ${flags}, or drop --sandbox to use a real tenant.` });
+      throw new UsageError({
+        code: "sandbox-conflict",
+        message: `--sandbox cannot be combined with ${flags}: the sandbox supplies its own endpoints.`,
+        hint: `Drop ${flags}, or drop --sandbox to use a real tenant.`,
+      });
     }
   }
   // Validate what was given now, so bad input fails before anything else happens; the wizard may supply
@@ -156,7 +202,13 @@ export async function createContext(command: string, options: CliOptions, io: IO
   const endpointsFor = () => {
     const orgUrlChoice = options.orgUrl ? validateOrgUrl(options.orgUrl, options.cloud) : undefined;
     const cloudName = orgUrlChoice?.cloud ?? options.cloud ?? "public";
-    const cloud = options.sandbox ? undefined : resolveCloud(cloudName, { authorityHost: options.authorityHost, graphEndpoint: options.graphEndpoint, bapScope: powerPlatformScope });
+    const cloud = options.sandbox
+      ? undefined
+      : resolveCloud(cloudName, {
+          authorityHost: options.authorityHost,
+          graphEndpoint: options.graphEndpoint,
+          bapScope: powerPlatformScope,
+        });
     return { orgUrlChoice, cloud };
   };
   endpointsFor();
@@ -174,7 +226,13 @@ export async function createContext(command: string, options: CliOptions, io: IO
     }
   }
   const auth = planAuth(options, env, process.platform, sandbox);
-  const http = new HttpClient({ onlyCaPem: sandbox?.caPem, connectTo: sandbox?.connectTo, redactor: io.redactor, trace: options.verbose ? (line) => io.trace(line) : undefined, signal });
+  const http = new HttpClient({
+    onlyCaPem: sandbox?.caPem,
+    connectTo: sandbox?.connectTo,
+    redactor: io.redactor,
+    trace: options.verbose ? (line) => io.trace(line) : undefined,
+    signal,
+  });
   io.redactor.add(auth.clientSecret);
   cleanups.push(() => http.close());
 
@@ -183,14 +241,24 @@ export async function createContext(command: string, options: CliOptions, io: IO
     const { orgUrlChoice, cloud } = endpointsFor();
     const orgUrl = sandbox?.orgUrl ?? orgUrlChoice?.orgUrl;
     if (!orgUrl) {
-      throw new UsageError({ code: "org-url-missing", message: `${command} needs the Dynamics environment URL: --org-url (or CRM_LEAD_SETUP_ORG_URL).`, hint: "Pass e.g. --org-url https://contoso.crm4.dynamics.com, or try the emulated tenant with --sandbox." });
+      throw new UsageError({
+        code: "org-url-missing",
+        message: `${command} needs the Dynamics environment URL: --org-url (or CRM_LEAD_SETUP_ORG_URL).`,
+        hint: "Pass e.g. --org-url https://contoso.crm4.dynamics.com, or try the emulated tenant with --sandbox.",
+      });
     }
     // A sandbox posing as a cloud is reached through the cloud's own table and the org URL's suffix rule,
     // exactly as a real tenant of that cloud; only the connections are routed to the sandbox.
     const endpoints: ResolvedCloud = sandbox
       ? sandbox.cloud
         ? resolveCloud(validateOrgUrl(sandbox.orgUrl, sandbox.cloud).cloud, { bapScope: powerPlatformScope })
-        : { name: "custom", authorityHost: sandbox.loginOrigin, graphEndpoint: sandbox.graphOrigin, bapEndpoint: sandbox.bapOrigin, bapScope: `${sandbox.bapOrigin}/.default` }
+        : {
+            name: "custom",
+            authorityHost: sandbox.loginOrigin,
+            graphEndpoint: sandbox.graphOrigin,
+            bapEndpoint: sandbox.bapOrigin,
+            bapScope: `${sandbox.bapOrigin}/.default`,
+          }
       : cloud!;
     const [{ MsalTokenProvider }, { GraphApi, DirectoryApi, ApplicationsApi }, { DataverseApi, EnvironmentApi }] = await Promise.all([
       import("./auth/msal.js"),
@@ -215,7 +283,18 @@ export async function createContext(command: string, options: CliOptions, io: IO
     const dataverse = new DataverseApi(http, orgUrl, tokens);
     const appOnly = auth.method === "client-secret" || auth.method === "client-certificate";
     const signIn = { method: auth.method, clientId: auth.clientId, cachePath: appOnly ? undefined : cachePath };
-    return { orgUrl, cloud: endpoints, tenant: auth.tenant, tokens, graph, dataverse, directory: new DirectoryApi(graph), applications: new ApplicationsApi(graph), environment: new EnvironmentApi(dataverse), signIn };
+    return {
+      orgUrl,
+      cloud: endpoints,
+      tenant: auth.tenant,
+      tokens,
+      graph,
+      dataverse,
+      directory: new DirectoryApi(graph),
+      applications: new ApplicationsApi(graph),
+      environment: new EnvironmentApi(dataverse),
+      signIn,
+    };
   };
 
   return {

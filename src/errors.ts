@@ -18,10 +18,19 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 /** Rendered verbatim in `--help`; kept beside the table so the two cannot drift. */
 export const EXIT_CODE_HELP: ReadonlyArray<readonly [ExitCodeValue, string]> = [
   [ExitCode.Ok, "success (a dry-run included)"],
-  [ExitCode.StepFailed, "a step failed (an API error that is not one of the cases below), a host could not be reached (the message names it and the cause: DNS, refused, TLS, proxy, timeout), or the confirmation was declined (nothing was changed)"],
-  [ExitCode.Usage, "usage or input error: bad flag value, unreadable or invalid file, a missing answer with no terminal; nothing was changed"],
+  [
+    ExitCode.StepFailed,
+    "a step failed (an API error that is not one of the cases below), a host could not be reached (the message names it and the cause: DNS, refused, TLS, proxy, timeout), or the confirmation was declined (nothing was changed)",
+  ],
+  [
+    ExitCode.Usage,
+    "usage or input error: bad flag value, unreadable or invalid file, a missing answer with no terminal; nothing was changed",
+  ],
   [ExitCode.SignIn, "sign-in or consent failed (AADSTS…), with the code explained"],
-  [ExitCode.TenantNotReady, "the tenant is not ready (no free seat, role missing, admin lacks a role); nothing was changed by the failing step"],
+  [
+    ExitCode.TenantNotReady,
+    "the tenant is not ready (no free seat, role missing, admin lacks a role); nothing was changed by the failing step",
+  ],
   [ExitCode.TimedOut, "timed out waiting while the remote operation goes on; re-running resumes"],
   [ExitCode.ChangesPending, "only with --detailed-exitcode on --dry-run or status: changes are pending"],
   [ExitCode.Interrupted, "interrupted (Ctrl+C): what was done is reported, re-running resumes"],

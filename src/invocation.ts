@@ -4,8 +4,20 @@ import type { CommandName } from "./options.js";
 
 /** Every command, so that a hint's "crm-lead-setup <command>" is told apart from prose naming the tool. */
 const COMMANDS: Record<CommandName, true> = {
-  init: true, "download-solution": true, "import-solution": true, "create-user": true, "create-app": true, "assign-role": true,
-  "patch-role": true, status: true, "reset-password": true, verify: true, teardown: true, login: true, logout: true, sandbox: true,
+  init: true,
+  "download-solution": true,
+  "import-solution": true,
+  "create-user": true,
+  "create-app": true,
+  "assign-role": true,
+  "patch-role": true,
+  status: true,
+  "reset-password": true,
+  verify: true,
+  teardown: true,
+  login: true,
+  logout: true,
+  sandbox: true,
 };
 const COMMAND_MENTION = new RegExp(`(?<!npx )\\bcrm-lead-setup (?=(?:${Object.keys(COMMANDS).join("|")})\\b)`, "g");
 
@@ -28,10 +40,17 @@ function onPath({ env, binPath }: Invocation): boolean {
   const bin = binPath && realpath(binPath);
   if (!bin) return false;
   const packageRoot = dirname(dirname(bin));
-  return (env.PATH ?? "").split(delimiter).filter(Boolean).some((dir) =>
-    realpath(join(dir, "crm-lead-setup")) === bin ||
-    // npm's global bin on Windows is a .cmd shim beside node_modules/, not a link.
-    (process.platform === "win32" && existsSync(join(dir, "crm-lead-setup.cmd")) && realpath(join(dir, "node_modules", "crm-lead-setup")) === packageRoot));
+  return (env.PATH ?? "")
+    .split(delimiter)
+    .filter(Boolean)
+    .some(
+      (dir) =>
+        realpath(join(dir, "crm-lead-setup")) === bin ||
+        // npm's global bin on Windows is a .cmd shim beside node_modules/, not a link.
+        (process.platform === "win32" &&
+          existsSync(join(dir, "crm-lead-setup.cmd")) &&
+          realpath(join(dir, "node_modules", "crm-lead-setup")) === packageRoot),
+    );
 }
 
 /**

@@ -93,7 +93,12 @@ export class IO {
     readonly streams: Streams,
     readonly settings: { json: boolean; verbose: boolean; colorFlag: boolean; yes: boolean },
   ) {
-    this.color = decideColor({ env: streams.env, colorFlag: settings.colorFlag, json: settings.json, isTTY: Boolean(streams.stderr.isTTY) });
+    this.color = decideColor({
+      env: streams.env,
+      colorFlag: settings.colorFlag,
+      json: settings.json,
+      isTTY: Boolean(streams.stderr.isTTY),
+    });
     this.style = new Chalk({ level: this.color ? 1 : 0 });
   }
 

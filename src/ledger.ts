@@ -27,7 +27,11 @@ async function read(paths: AppPaths): Promise<Record<string, LedgerEntry>> {
   }
 }
 
-export async function recordPassword(paths: AppPaths, entry: Omit<LedgerEntry, "createdAt" | "passwordShown">, shown: boolean): Promise<void> {
+export async function recordPassword(
+  paths: AppPaths,
+  entry: Omit<LedgerEntry, "createdAt" | "passwordShown">,
+  shown: boolean,
+): Promise<void> {
   const ledger = await read(paths);
   const key = keyOf(entry.orgUrl, entry.userPrincipalName);
   ledger[key] = { ...entry, createdAt: ledger[key]?.createdAt ?? new Date().toISOString(), passwordShown: shown };
@@ -54,7 +58,11 @@ interface SecretEntry {
 
 const secretKey = (orgUrl: string, appId: string) => `${orgUrl}|app:${appId.toLowerCase()}`;
 
-export async function recordSecret(paths: AppPaths, entry: { orgUrl: string; appId: string; keyId: string }, shown: boolean): Promise<void> {
+export async function recordSecret(
+  paths: AppPaths,
+  entry: { orgUrl: string; appId: string; keyId: string },
+  shown: boolean,
+): Promise<void> {
   const ledger = (await read(paths)) as Record<string, unknown>;
   ledger[secretKey(entry.orgUrl, entry.appId)] = { ...entry, passwordShown: shown } satisfies SecretEntry;
   await writePrivateFile(fileOf(paths), JSON.stringify(ledger, null, 2));

@@ -106,61 +106,129 @@ const oneOf =
 const httpsOrigin = (raw: string, source: string) => parseHttpsOrigin(raw, source).origin;
 
 export const OPTION_SPECS: readonly OptionSpec[] = [
-  { key: "orgUrl", flags: "--org-url <url>",
-    description: "Dynamics 365 environment URL, e.g. https://contoso.crm4.dynamics.com (https, a Dynamics host of the cloud)" },
-  { key: "cloud", flags: "--cloud <name>", parse: (raw, source) => parseCloudName(raw, source),
-    description: "public (default, or derived from --org-url), gcc, gcchigh, dod, china, custom" },
-  { key: "authorityHost", flags: "--authority-host <url>", parse: httpsOrigin,
-    description: "Entra sign-in host (required with --cloud custom)" },
-  { key: "graphEndpoint", flags: "--graph-endpoint <url>", parse: httpsOrigin,
-    description: "Microsoft Graph root (required with --cloud custom)" },
-  { key: "tenant", flags: "--tenant <id-or-domain>", parse: parseGuidOrDomain,
-    description: "Entra tenant id or domain (default: organizations, then the signed-in account's tenant)" },
-  { key: "auth", flags: "--auth <method>", parse: oneOf(AUTH_METHODS, "sign-in method"),
-    description: "browser (default with a desktop), device-code (default otherwise), client-secret (CRM_LEAD_SETUP_CLIENT_SECRET), client-certificate" },
-  { key: "clientId", flags: "--client-id <id>", parse: parseGuid,
-    description: "application (client) id to sign in through (default: Microsoft Azure PowerShell public client)" },
-  { key: "clientCertificate", flags: "--client-certificate <pem>",
-    description: "path to a PEM file holding the certificate and private key, for --auth client-certificate" },
-  { key: "identity", flags: "--identity <kind>", parse: oneOf(IDENTITIES, "identity"),
-    description: "Partner Center authentication to set up: user (default) or app" },
+  {
+    key: "orgUrl",
+    flags: "--org-url <url>",
+    description: "Dynamics 365 environment URL, e.g. https://contoso.crm4.dynamics.com (https, a Dynamics host of the cloud)",
+  },
+  {
+    key: "cloud",
+    flags: "--cloud <name>",
+    parse: (raw, source) => parseCloudName(raw, source),
+    description: "public (default, or derived from --org-url), gcc, gcchigh, dod, china, custom",
+  },
+  {
+    key: "authorityHost",
+    flags: "--authority-host <url>",
+    parse: httpsOrigin,
+    description: "Entra sign-in host (required with --cloud custom)",
+  },
+  {
+    key: "graphEndpoint",
+    flags: "--graph-endpoint <url>",
+    parse: httpsOrigin,
+    description: "Microsoft Graph root (required with --cloud custom)",
+  },
+  {
+    key: "tenant",
+    flags: "--tenant <id-or-domain>",
+    parse: parseGuidOrDomain,
+    description: "Entra tenant id or domain (default: organizations, then the signed-in account's tenant)",
+  },
+  {
+    key: "auth",
+    flags: "--auth <method>",
+    parse: oneOf(AUTH_METHODS, "sign-in method"),
+    description:
+      "browser (default with a desktop), device-code (default otherwise), client-secret (CRM_LEAD_SETUP_CLIENT_SECRET), client-certificate",
+  },
+  {
+    key: "clientId",
+    flags: "--client-id <id>",
+    parse: parseGuid,
+    description: "application (client) id to sign in through (default: Microsoft Azure PowerShell public client)",
+  },
+  {
+    key: "clientCertificate",
+    flags: "--client-certificate <pem>",
+    description: "path to a PEM file holding the certificate and private key, for --auth client-certificate",
+  },
+  {
+    key: "identity",
+    flags: "--identity <kind>",
+    parse: oneOf(IDENTITIES, "identity"),
+    description: "Partner Center authentication to set up: user (default) or app",
+  },
   { key: "dryRun", flags: "--dry-run", description: "inspect and print the plan; change nothing" },
   { key: "yes", flags: "--yes", description: "ask nothing; a missing answer is an error naming its flag" },
   { key: "json", flags: "--json", description: "print one JSON document on stdout when the command ends" },
   { key: "verbose", flags: "--verbose", description: "trace every HTTP call on stderr (secrets redacted)" },
-  { key: "sandbox", flags: "--sandbox",
-    description: "use the emulated sandbox tenant (a running `crm-lead-setup sandbox`, else one started for this command)" },
-  { key: "detailedExitcode", flags: "--detailed-exitcode",
-    description: "with --dry-run or status: exit 10 when changes are pending" },
+  {
+    key: "sandbox",
+    flags: "--sandbox",
+    description: "use the emulated sandbox tenant (a running `crm-lead-setup sandbox`, else one started for this command)",
+  },
+  { key: "detailedExitcode", flags: "--detailed-exitcode", description: "with --dry-run or status: exit 10 when changes are pending" },
   { key: "color", flags: "--no-color", description: "no colour (also NO_COLOR, TERM=dumb, --json)" },
 
-  { key: "solutionFile", flags: "--solution-file <path>",
-    description: "use this Lead Writer solution zip instead of downloading it" },
-  { key: "solutionUrl", flags: "--solution-url <url>", parse: (raw, source) => parseHttpsOrigin(raw, source).href,
-    description: "download the solution from this https URL instead of Microsoft's" },
-  { key: "userName", flags: "--user-name <upn>", parse: parseUserPrincipalName,
-    description: "service user's UPN (default mp-leadwriter@<default domain>)" },
+  { key: "solutionFile", flags: "--solution-file <path>", description: "use this Lead Writer solution zip instead of downloading it" },
+  {
+    key: "solutionUrl",
+    flags: "--solution-url <url>",
+    parse: (raw, source) => parseHttpsOrigin(raw, source).href,
+    description: "download the solution from this https URL instead of Microsoft's",
+  },
+  {
+    key: "userName",
+    flags: "--user-name <upn>",
+    parse: parseUserPrincipalName,
+    description: "service user's UPN (default mp-leadwriter@<default domain>)",
+  },
   { key: "displayName", flags: "--display-name <text>", parse: parseDisplayName, description: "service user's display name" },
-  { key: "usageLocation", flags: "--usage-location <CC>", parse: parseUsageLocation,
-    description: "ISO 3166 country code for the licence (default: the tenant's country)" },
+  {
+    key: "usageLocation",
+    flags: "--usage-location <CC>",
+    parse: parseUsageLocation,
+    description: "ISO 3166 country code for the licence (default: the tenant's country)",
+  },
   { key: "license", flags: "--license <sku>", parse: parseLicense, description: "licence: SKU part number or skuId" },
   { key: "appName", flags: "--app-name <text>", parse: parseDisplayName, description: "app registration name for --identity app" },
-  { key: "secretExpiryMonths", flags: "--secret-expiry-months <n>",
-    parse: (raw, source) => parseIntegerInRange(raw, source, 1, 24, "months"), description: "client secret lifetime (default 24)" },
-  { key: "syncTimeout", flags: "--sync-timeout <seconds>",
+  {
+    key: "secretExpiryMonths",
+    flags: "--secret-expiry-months <n>",
+    parse: (raw, source) => parseIntegerInRange(raw, source, 1, 24, "months"),
+    description: "client secret lifetime (default 24)",
+  },
+  {
+    key: "syncTimeout",
+    flags: "--sync-timeout <seconds>",
     parse: (raw, source) => parseIntegerInRange(raw, source, 1, 86_400, "seconds"),
-    description: "how long to wait for the user to appear in Dynamics, and for an import (default 600)" },
+    description: "how long to wait for the user to appear in Dynamics, and for an import (default 600)",
+  },
   { key: "keepPasswordExpiry", flags: "--keep-password-expiry", description: "do not set DisablePasswordExpiration" },
   { key: "verify", flags: "--verify", description: "end init with verify (writes and deletes a test lead)" },
   { key: "secretStdin", flags: "--secret-stdin", description: "read the service identity's secret from standard input" },
   { key: "forceSync", flags: "--force-sync", description: "add the user to Dynamics through the Power Platform admin API" },
-  { key: "powerPlatformAudience", flags: "--power-platform-audience <url>", parse: httpsOrigin,
-    description: "token audience of the Power Platform admin API for --force-sync (default: the cloud's, see the README)" },
+  {
+    key: "powerPlatformAudience",
+    flags: "--power-platform-audience <url>",
+    parse: httpsOrigin,
+    description: "token audience of the Power Platform admin API for --force-sync (default: the cloud's, see the README)",
+  },
   { key: "includeSolution", flags: "--include-solution", description: "teardown also removes the solution" },
-  { key: "scenario", flags: "--scenario <json>", parse: (raw, source) => parseScenario(parseJsonObject(raw, source), source),
-    description: 'tenant scenario, e.g. \'{"userBusinessUnit":"child","userSyncMs":5000,"seats":{"DYN365_ENTERPRISE_SALES":{"enabled":1,"consumed":1}}}\'' },
-  { key: "faults", flags: "--faults <json>", parse: (raw, source) => parseFaults(parseJsonObject(raw, source), source),
-    description: 'fault switches, e.g. \'{"throttleFirstCall":{"retryAfterSeconds":2},"errorRate":0.3}\'' },
+  {
+    key: "scenario",
+    flags: "--scenario <json>",
+    parse: (raw, source) => parseScenario(parseJsonObject(raw, source), source),
+    description:
+      'tenant scenario, e.g. \'{"userBusinessUnit":"child","userSyncMs":5000,"seats":{"DYN365_ENTERPRISE_SALES":{"enabled":1,"consumed":1}}}\'',
+  },
+  {
+    key: "faults",
+    flags: "--faults <json>",
+    parse: (raw, source) => parseFaults(parseJsonObject(raw, source), source),
+    description: 'fault switches, e.g. \'{"throttleFirstCall":{"retryAfterSeconds":2},"errorRate":0.3}\'',
+  },
 ];
 
 function parseJsonObject(raw: string, source: string): Record<string, unknown> {
@@ -170,7 +238,11 @@ function parseJsonObject(raw: string, source: string): Record<string, unknown> {
   } catch {
     // reported below
   }
-  throw new UsageError({ code: "json-invalid", message: `${source} must be a JSON object.`, hint: `Quote it for your shell, e.g. ${source} '{"userSyncMs":2000}'` });
+  throw new UsageError({
+    code: "json-invalid",
+    message: `${source} must be a JSON object.`,
+    hint: `Quote it for your shell, e.g. ${source} '{"userSyncMs":2000}'`,
+  });
 }
 
 export { parseBooleanEnvLenient };
@@ -186,7 +258,17 @@ export function isBooleanSpec(spec: OptionSpec): boolean {
 }
 
 /** Where a command connects: a Microsoft cloud's tenant, or the sandbox. */
-const TENANT: readonly OptionKey[] = ["orgUrl", "cloud", "authorityHost", "graphEndpoint", "tenant", "auth", "clientId", "clientCertificate", "sandbox"];
+const TENANT: readonly OptionKey[] = [
+  "orgUrl",
+  "cloud",
+  "authorityHost",
+  "graphEndpoint",
+  "tenant",
+  "auth",
+  "clientId",
+  "clientCertificate",
+  "sandbox",
+];
 const OUTPUT: readonly OptionKey[] = ["json", "verbose", "color"];
 /** A command that plans changes: it can show the plan only, and asks before applying it. */
 const CHANGES: readonly OptionKey[] = ["dryRun", "detailedExitcode", "yes"];
@@ -197,7 +279,26 @@ const CHANGES: readonly OptionKey[] = ["dryRun", "detailedExitcode", "yes"];
  * that changes something (login and logout included); status and sandbox change nothing, so they refuse it.
  */
 export const COMMAND_OPTIONS: Readonly<Record<CommandName, readonly OptionKey[]>> = {
-  init: [...TENANT, "identity", ...CHANGES, ...OUTPUT, "solutionFile", "solutionUrl", "userName", "displayName", "usageLocation", "license", "appName", "secretExpiryMonths", "syncTimeout", "keepPasswordExpiry", "verify", "secretStdin", "forceSync", "powerPlatformAudience"],
+  init: [
+    ...TENANT,
+    "identity",
+    ...CHANGES,
+    ...OUTPUT,
+    "solutionFile",
+    "solutionUrl",
+    "userName",
+    "displayName",
+    "usageLocation",
+    "license",
+    "appName",
+    "secretExpiryMonths",
+    "syncTimeout",
+    "keepPasswordExpiry",
+    "verify",
+    "secretStdin",
+    "forceSync",
+    "powerPlatformAudience",
+  ],
   // Downloading touches no tenant: the sandbox only supplies the package URL, and nothing is confirmed.
   "download-solution": ["sandbox", "dryRun", "detailedExitcode", ...OUTPUT, "solutionFile", "solutionUrl"],
   "import-solution": [...TENANT, ...CHANGES, ...OUTPUT, "solutionFile", "solutionUrl", "syncTimeout"],
@@ -229,7 +330,9 @@ export function resolveOptions(
   env: NodeJS.ProcessEnv,
 ): CliOptions {
   // Switches a command does not read are off, so that no code has to ask which command it is.
-  const result: Record<string, unknown> = Object.fromEntries(OPTION_SPECS.filter(isBooleanSpec).map((spec) => [spec.key, spec.key === "color"]));
+  const result: Record<string, unknown> = Object.fromEntries(
+    OPTION_SPECS.filter(isBooleanSpec).map((spec) => [spec.key, spec.key === "color"]),
+  );
   for (const spec of specsFor(command)) {
     const envName = envNameOf(spec);
     const fromCli = sourceOf(spec.key) === "cli";

@@ -58,7 +58,8 @@ export async function inquirerPrompter(io: IO, signal: AbortSignal): Promise<Pro
       return await io.whileAsking(ask);
     } catch (error) {
       const name = (error as Error).name;
-      if (name === "ExitPromptError" || name === "AbortPromptError") throw new InterruptedError("Cancelled at a question; nothing was changed.");
+      if (name === "ExitPromptError" || name === "AbortPromptError")
+        throw new InterruptedError("Cancelled at a question; nothing was changed.");
       throw error;
     }
   };
@@ -77,28 +78,48 @@ export async function inquirerPrompter(io: IO, signal: AbortSignal): Promise<Pro
         message,
         // The prompt library forgets its default once Backspace is pressed on an empty line (e.g. after
         // clearing a refused answer): an empty answer still means the default here.
-        async (questionContext) => (await prompts.input({ message, default: options.default, validate: emptyMeansDefault(options) }, questionContext as never)) || (options.default ?? ""),
+        async (questionContext) =>
+          (await prompts.input({ message, default: options.default, validate: emptyMeansDefault(options) }, questionContext as never)) ||
+          (options.default ?? ""),
         // What was typed is shown back shortened: a 5,000-character paste is not repeated whole.
         (answer) => shortenInput(answer),
       ),
-    select: <T,>(message: string, choices: Choice<T>[], defaultValue?: T) =>
-      question(message, (questionContext) => prompts.select<T>({ message, choices, default: defaultValue, pageSize: 10 }, questionContext as never), (answer) => choices.find((c) => c.value === answer)?.name ?? String(answer)),
+    select: <T>(message: string, choices: Choice<T>[], defaultValue?: T) =>
+      question(
+        message,
+        (questionContext) => prompts.select<T>({ message, choices, default: defaultValue, pageSize: 10 }, questionContext as never),
+        (answer) => choices.find((c) => c.value === answer)?.name ?? String(answer),
+      ),
     confirm: async (message, defaultValue) => {
       const choices = defaultValue ? "(Y/n)" : "(y/N)";
       const answer = await guard(() =>
         prompts.input(
           {
             message,
-            validate: (value: string) => (parseYesNo(value, defaultValue) === undefined ? `Answer yes or no (y or n; Enter for ${defaultValue ? "yes" : "no"}).` : true),
+            validate: (value: string) =>
+              parseYesNo(value, defaultValue) === undefined ? `Answer yes or no (y or n; Enter for ${defaultValue ? "yes" : "no"}).` : true,
             // Once answered, the line reads like a confirm prompt's: the question and Yes or No.
-            transformer: (value: string, { isFinal }: { isFinal: boolean }) => (isFinal ? io.style.cyan(parseYesNo(value, defaultValue) ? "Yes" : "No") : value),
-            theme: { validationFailureMode: "clear", style: { message: (text: string, status: string) => (status === "done" ? io.style.bold(text) : `${io.style.bold(text)} ${io.style.dim(choices)}`) } },
+            transformer: (value: string, { isFinal }: { isFinal: boolean }) =>
+              isFinal ? io.style.cyan(parseYesNo(value, defaultValue) ? "Yes" : "No") : value,
+            theme: {
+              validationFailureMode: "clear",
+              style: {
+                message: (text: string, status: string) =>
+                  status === "done" ? io.style.bold(text) : `${io.style.bold(text)} ${io.style.dim(choices)}`,
+              },
+            },
           },
           context as never,
         ),
       );
       return parseYesNo(answer, defaultValue)!;
     },
-    secret: (message) => guard(() => prompts.password({ message, mask: "*", validate: (value: string) => (value.length > 0 ? true : "Enter a value.") }, context as never)),
+    secret: (message) =>
+      guard(() =>
+        prompts.password(
+          { message, mask: "*", validate: (value: string) => (value.length > 0 ? true : "Enter a value.") },
+          context as never,
+        ),
+      ),
   };
 }

@@ -7,11 +7,31 @@
 const MASK = "***";
 
 const SECRET_JSON_KEYS = [
-  "password", "secretText", "client_secret", "clientSecret", "access_token", "refresh_token", "id_token",
-  "device_code", "code_verifier", "client_assertion", "accessToken", "refreshToken", "secret",
+  "password",
+  "secretText",
+  "client_secret",
+  "clientSecret",
+  "access_token",
+  "refresh_token",
+  "id_token",
+  "device_code",
+  "code_verifier",
+  "client_assertion",
+  "accessToken",
+  "refreshToken",
+  "secret",
 ];
 // An OAuth authorization `code` travels only in form bodies and URLs; in JSON, "code" is an error code.
-const SECRET_FORM_KEYS = ["client_secret", "password", "refresh_token", "code", "code_verifier", "client_assertion", "device_code", "assertion"];
+const SECRET_FORM_KEYS = [
+  "client_secret",
+  "password",
+  "refresh_token",
+  "code",
+  "code_verifier",
+  "client_assertion",
+  "device_code",
+  "assertion",
+];
 
 export class Redactor {
   private readonly secrets = new Set<string>();
@@ -32,7 +52,10 @@ export class Redactor {
     for (const key of SECRET_JSON_KEYS) {
       result = result.replace(new RegExp(`("${key}"\\s*:\\s*)"(?:[^"\\\\]|\\\\.)*"`, "g"), `$1"${MASK}"`);
     }
-    result = result.replace(/("CustomizationFile"\s*:\s*)"([A-Za-z0-9+/=]*)"/g, (_, prefix: string, payload: string) => `${prefix}"<base64 solution package, ${Math.floor((payload.length * 3) / 4)} bytes>"`);
+    result = result.replace(
+      /("CustomizationFile"\s*:\s*)"([A-Za-z0-9+/=]*)"/g,
+      (_, prefix: string, payload: string) => `${prefix}"<base64 solution package, ${Math.floor((payload.length * 3) / 4)} bytes>"`,
+    );
     result = result.replace(new RegExp(`(^|[?&\\s])(${SECRET_FORM_KEYS.join("|")})=[^&\\s]*`, "g"), `$1$2=${MASK}`);
     return result;
   }

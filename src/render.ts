@@ -33,7 +33,13 @@ export function renderJson(io: IO, outcome: CommandOutcome): void {
       ok: outcome.error === undefined,
       command: outcome.command,
       dryRun: outcome.dryRun,
-      steps: outcome.results.map((r) => ({ id: r.id, status: r.status, summary: r.summary, changes: r.changes, ...(r.details ? { details: r.details } : {}) })),
+      steps: outcome.results.map((r) => ({
+        id: r.id,
+        status: r.status,
+        summary: r.summary,
+        changes: r.changes,
+        ...(r.details ? { details: r.details } : {}),
+      })),
       partnerCenter: outcome.partnerCenter,
       ...outcome.report,
       error: outcome.error ? outcome.error.toJSON() : null,
@@ -51,7 +57,9 @@ export function renderJson(io: IO, outcome: CommandOutcome): void {
  * (a person copies it whole), unless it is longer than a line itself.
  */
 function wordsOf(text: string, width: number): string[] {
-  return (text.match(/(?:[^\s`]*`[^`]*`)+[^\s`]*|[^\s`]+`?/g) ?? []).flatMap((word) => (visibleLength(word) > width ? word.split(" ") : [word]));
+  return (text.match(/(?:[^\s`]*`[^`]*`)+[^\s`]*|[^\s`]+`?/g) ?? []).flatMap((word) =>
+    visibleLength(word) > width ? word.split(" ") : [word],
+  );
 }
 
 export function wrapWords(line: string, columns: number | undefined, indent: number): string {
@@ -125,14 +133,12 @@ export function partnerCenterLines(values: Record<string, string | null>, column
   const width = Math.max(title.length + 2, ...lines.map((l) => l.length + 2));
   // A line as wide as the terminal makes some terminals wrap: keep one column free.
   if (columns !== undefined && width + 2 >= columns) {
-    const plain = rows.flatMap(([label, value]) => (label.length + 2 + value.length < columns ? [`${label}: ${value}`] : [`${label}:`, value]));
+    const plain = rows.flatMap(([label, value]) =>
+      label.length + 2 + value.length < columns ? [`${label}: ${value}`] : [`${label}:`, value],
+    );
     return [...(incomplete ? ["Setup incomplete"] : []), "Partner Center → Customer leads", "(Dynamics 365 Customer Engagement)", ...plain];
   }
-  return [
-    `┌${title}${"─".repeat(width - title.length)}┐`,
-    ...lines.map((l) => `│ ${l.padEnd(width - 2)} │`),
-    `└${"─".repeat(width)}┘`,
-  ];
+  return [`┌${title}${"─".repeat(width - title.length)}┐`, ...lines.map((l) => `│ ${l.padEnd(width - 2)} │`), `└${"─".repeat(width)}┘`];
 }
 
 function resultMark(io: IO, status: StepStatus): string {
@@ -150,9 +156,16 @@ function resultMark(io: IO, status: StepStatus): string {
 /** One line per step result; planned steps list their changes under it. */
 export function renderResult(io: IO, result: StepResult): void {
   const { style } = io;
-  io.out(wrapWords(`${resultMark(io, result.status)} ${style.bold(result.id)} ${style.dim(`(${result.status})`)} ${result.summary}`, io.outputColumns, 4));
+  io.out(
+    wrapWords(
+      `${resultMark(io, result.status)} ${style.bold(result.id)} ${style.dim(`(${result.status})`)} ${result.summary}`,
+      io.outputColumns,
+      4,
+    ),
+  );
   if (result.status === "planned") {
-    for (const change of result.changes) io.out(wrapWords(`    ${style.yellow("+")} ${change.action} ${change.target}`, io.outputColumns, 8));
+    for (const change of result.changes)
+      io.out(wrapWords(`    ${style.yellow("+")} ${change.action} ${change.target}`, io.outputColumns, 8));
   }
 }
 
@@ -181,14 +194,25 @@ export function liveSteps(io: IO, steps: readonly LiveStep[]) {
 
   const parts = (step: LiveStep, frame: string) => {
     const state = states.get(step.id) ?? { phase: "waiting" };
-    if (state.phase === "ended") return { prefix: resultMark(io, state.result.status), label: `${step.id} (${state.result.status}) ${state.result.summary}`, suffix: "" };
+    if (state.phase === "ended")
+      return {
+        prefix: resultMark(io, state.result.status),
+        label: `${step.id} (${state.result.status}) ${state.result.summary}`,
+        suffix: "",
+      };
     if (state.phase === "running") {
       const doing = state.line.detail ?? `${step.title.charAt(0).toLowerCase()}${step.title.slice(1)}…`;
-      return { prefix: frame, label: `${step.id}: ${doing}`, suffix: [state.line.gauge?.(), io.style.dim(formatDuration(Date.now() - state.started))].filter(Boolean).join(" ") };
+      return {
+        prefix: frame,
+        label: `${step.id}: ${doing}`,
+        suffix: [state.line.gauge?.(), io.style.dim(formatDuration(Date.now() - state.started))].filter(Boolean).join(" "),
+      };
     }
     // Only earlier steps count as prerequisites (see run.ts), by default all of them.
     const index = ids.indexOf(step.id);
-    const needs = (step.after ?? ids.slice(0, index)).filter((id) => ids.indexOf(id) >= 0 && ids.indexOf(id) < index && states.get(id)?.phase !== "ended");
+    const needs = (step.after ?? ids.slice(0, index)).filter(
+      (id) => ids.indexOf(id) >= 0 && ids.indexOf(id) < index && states.get(id)?.phase !== "ended",
+    );
     return { prefix: io.style.dim("◦"), label: `${step.id}: waiting${needs.length ? ` for ${needs.join(", ")}` : ""}`, suffix: "" };
   };
   /** The first event of the apply phase draws every step's line, so the steps still waiting are seen too. */
@@ -209,7 +233,7 @@ export function liveSteps(io: IO, steps: readonly LiveStep[]) {
       io.redrawLive();
     },
     /** Runs a step's apply with its line as the place its progress is shown. */
-    within: <T,>(step: { id: string }, work: () => Promise<T>): Promise<T> => {
+    within: <T>(step: { id: string }, work: () => Promise<T>): Promise<T> => {
       const state = states.get(step.id);
       return state?.phase === "running" ? io.withinStep(state.line, work) : work();
     },
@@ -240,7 +264,14 @@ export function renderHuman(io: IO, outcome: CommandOutcome): void {
     io.out("");
     const columns = io.streams.stdout.isTTY ? io.streams.stdout.columns : undefined;
     io.outWithSecrets(partnerCenterLines(values, columns).join("\n"), outcome.newSecrets);
-    if (values.nextStep) io.out(wrapWords(values.setup === "incomplete" ? style.yellow(runnable(values.nextStep)) : style.dim(values.nextStep), io.outputColumns, 0));
+    if (values.nextStep)
+      io.out(
+        wrapWords(
+          values.setup === "incomplete" ? style.yellow(runnable(values.nextStep)) : style.dim(values.nextStep),
+          io.outputColumns,
+          0,
+        ),
+      );
   }
   for (const note of outcome.notes ?? []) io.out(wrapWords(style.yellow(runnable(note)), io.outputColumns, 0));
 }

@@ -72,7 +72,11 @@ export async function runSteps(context: CommandContext, steps: Step<unknown>[], 
   try {
     await hooks.confirm?.(preview);
   } catch (error) {
-    return { results: preview.map((r) => (r.status === "planned" ? { ...r, status: "skipped", summary: `Not applied: ${r.summary}` } : r)), error: toCliError(error), changesPending };
+    return {
+      results: preview.map((r) => (r.status === "planned" ? { ...r, status: "skipped", summary: `Not applied: ${r.summary}` } : r)),
+      error: toCliError(error),
+      changesPending,
+    };
   }
 
   const results = new Map<number, StepResult>();
@@ -115,7 +119,13 @@ export async function runSteps(context: CommandContext, steps: Step<unknown>[], 
       const apply = () => step.apply(context, state, plan);
       const applied = await (hooks.within ? hooks.within(step, apply) : apply());
       context.facts.pending.delete(step.id);
-      settle(index, { id: step.id, status: "done", summary: applied.summary, changes: plan.changes, details: { ...plan.details, ...applied.details } });
+      settle(index, {
+        id: step.id,
+        status: "done",
+        summary: applied.summary,
+        changes: plan.changes,
+        details: { ...plan.details, ...applied.details },
+      });
       ended.add(step.id);
     } catch (error) {
       failure ??= { step, error };
@@ -139,9 +149,14 @@ export async function runSteps(context: CommandContext, steps: Step<unknown>[], 
   }
   if (failure) {
     for (let index = 0; index < planned.length; index++) {
-      if (!results.has(index)) settle(index, { id: planned[index]!.step.id, status: "skipped", summary: `Not run: ${failure.step.id} failed.`, changes: [] });
+      if (!results.has(index))
+        settle(index, { id: planned[index]!.step.id, status: "skipped", summary: `Not run: ${failure.step.id} failed.`, changes: [] });
     }
   }
   const ordered = planned.map((_, index) => results.get(index)!);
-  return { results: ordered, error: failure ? toCliError(context.signal.aborted ? context.signal.reason : failure.error) : undefined, changesPending };
+  return {
+    results: ordered,
+    error: failure ? toCliError(context.signal.aborted ? context.signal.reason : failure.error) : undefined,
+    changesPending,
+  };
 }

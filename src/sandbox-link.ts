@@ -61,7 +61,12 @@ function processAlive(pid: number): boolean {
 export async function findRunningSandbox(paths: AppPaths): Promise<SandboxConnection | undefined> {
   const connection = await readConnectionFile(paths);
   if (!connection || !processAlive(connection.pid)) return undefined;
-  const probe = new HttpClient({ onlyCaPem: connection.caPem, connectTo: connection.connectTo, redactor: new Redactor(), policy: { maxAttempts: 1, requestTimeoutMs: 2000 } });
+  const probe = new HttpClient({
+    onlyCaPem: connection.caPem,
+    connectTo: connection.connectTo,
+    redactor: new Redactor(),
+    policy: { maxAttempts: 1, requestTimeoutMs: 2000 },
+  });
   try {
     const response = await probe.send({ service: "entra", method: "GET", url: `${connection.loginOrigin}/_sandbox/health` });
     return response.status === 200 && response.json<{ instanceId: string }>().instanceId === connection.instanceId ? connection : undefined;
@@ -87,6 +92,7 @@ export async function sandboxBrowser(http: HttpClient, authorizeUrl: string): Pr
   const action = /<form[^>]*action="([^"]+)"/i.exec(html)?.[1];
   if (page.status !== 200 || !action) throw new Error(`The sandbox's sign-in page answered ${page.status} without a form.`);
   const fields = new URLSearchParams();
-  for (const match of html.matchAll(/<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"/gi)) fields.set(match[1]!, match[2]!.replace(/&quot;/g, '"'));
+  for (const match of html.matchAll(/<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"/gi))
+    fields.set(match[1]!, match[2]!.replace(/&quot;/g, '"'));
   await fetch(action, { method: "POST", body: fields, headers: { "content-type": "application/x-www-form-urlencoded" } });
 }

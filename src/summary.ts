@@ -9,7 +9,12 @@ import type { StepResult } from "./steps/step.js";
  */
 
 /** The options that pick the tenant, the admin's sign-in and the service identity. */
-export type FollowUpOptions = Partial<Pick<CliOptions, "sandbox" | "orgUrl" | "cloud" | "authorityHost" | "graphEndpoint" | "tenant" | "auth" | "clientId" | "clientCertificate" | "identity">>;
+export type FollowUpOptions = Partial<
+  Pick<
+    CliOptions,
+    "sandbox" | "orgUrl" | "cloud" | "authorityHost" | "graphEndpoint" | "tenant" | "auth" | "clientId" | "clientCertificate" | "identity"
+  >
+>;
 
 /** A value as a POSIX shell reads it back unchanged: bare when it is plain, else in single quotes. */
 export function shellArgument(value: string): string {
@@ -62,7 +67,9 @@ export function nextStep(facts: { complete: boolean; secretShown: "password" | "
     const keep = facts.secretShown ? ` The ${facts.secretShown} is shown this once: keep it for Partner Center.` : "";
     return `Setup incomplete: re-run \`${facts.rerun}\` before you select Validate.${keep}`;
   }
-  if (facts.secretShown === "password") return "The password is shown this once and never expires. Paste it now; then select Validate in Partner Center.";
-  if (facts.secretShown === "client secret") return "The client secret is shown this once. Paste it now; then select Validate in Partner Center.";
+  if (facts.secretShown === "password")
+    return "The password is shown this once and never expires. Paste it now; then select Validate in Partner Center.";
+  if (facts.secretShown === "client secret")
+    return "The client secret is shown this once. Paste it now; then select Validate in Partner Center.";
   return "Paste these values, then select Validate in Partner Center.";
 }

@@ -54,8 +54,15 @@ export const UPN_LOCAL_CHARACTERS = "letters, digits and ' . - _ ! # ^ ~";
  */
 export function parseUserPrincipalName(raw: string, source: string): string {
   const upn = raw.trim();
-  const fail = (why: string, hint = `Use the form name@yourdomain.com: up to 64 ${UPN_LOCAL_CHARACTERS} before the @, not starting or ending with a dot.`) => {
-    throw new UsageError({ code: "user-name-invalid", message: `${source} ${quoteInput(raw)} is not a valid user principal name: ${why}.`, hint });
+  const fail = (
+    why: string,
+    hint = `Use the form name@yourdomain.com: up to 64 ${UPN_LOCAL_CHARACTERS} before the @, not starting or ending with a dot.`,
+  ) => {
+    throw new UsageError({
+      code: "user-name-invalid",
+      message: `${source} ${quoteInput(raw)} is not a valid user principal name: ${why}.`,
+      hint,
+    });
   };
   const at = upn.indexOf("@");
   if (at <= 0 || at !== upn.lastIndexOf("@")) fail("it needs exactly one @ with a name before it");
@@ -116,7 +123,11 @@ export function parseGuidOrDomain(raw: string, source: string): string {
 export function parseGuid(raw: string, source: string): string {
   const value = raw.trim();
   if (!isGuid(value)) {
-    throw new UsageError({ code: "guid-invalid", message: `${source} ${quoteInput(raw)} is not a GUID.`, hint: "Pass the id as xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx." });
+    throw new UsageError({
+      code: "guid-invalid",
+      message: `${source} ${quoteInput(raw)} is not a GUID.`,
+      hint: "Pass the id as xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx.",
+    });
   }
   return value.toLowerCase();
 }
@@ -124,7 +135,11 @@ export function parseGuid(raw: string, source: string): string {
 export function parseDisplayName(raw: string, source: string): string {
   const value = raw.trim();
   if (value.length === 0 || value.length > 256 || /[\u0000-\u001f]/.test(value)) {
-    throw new UsageError({ code: "display-name-invalid", message: `${source} must be 1 to 256 printable characters.`, hint: 'Pass e.g. "Marketplace Lead Writer".' });
+    throw new UsageError({
+      code: "display-name-invalid",
+      message: `${source} must be 1 to 256 printable characters.`,
+      hint: 'Pass e.g. "Marketplace Lead Writer".',
+    });
   }
   return value;
 }
@@ -134,7 +149,11 @@ export function parseBooleanEnv(raw: string, source: string): boolean {
   const value = raw.trim().toLowerCase();
   if (["1", "true", "yes", "on"].includes(value)) return true;
   if (["", "0", "false", "no", "off"].includes(value)) return false;
-  throw new UsageError({ code: "boolean-invalid", message: `${source}=${quoteInput(raw)} is not a boolean.`, hint: `Set ${source} to 1 or 0.` });
+  throw new UsageError({
+    code: "boolean-invalid",
+    message: `${source}=${quoteInput(raw)} is not a boolean.`,
+    hint: `Set ${source} to 1 or 0.`,
+  });
 }
 
 /** For reading output-mode switches before validation: anything unrecognised counts as off. */

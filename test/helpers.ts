@@ -34,7 +34,11 @@ export function tempHome(): { home: string; env: NodeJS.ProcessEnv } {
 }
 
 /** Starts the built CLI as a user would (a child process, no terminal, its own environment). */
-export function startCli(args: string[], env: NodeJS.ProcessEnv, options: { input?: string; timeoutMs?: number } = {}): { child: ChildProcess; done: Promise<CliRun> } {
+export function startCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  options: { input?: string; timeoutMs?: number } = {},
+): { child: ChildProcess; done: Promise<CliRun> } {
   const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
   const done = new Promise<CliRun>((resolvePromise, reject) => {
     let stdout = "";
@@ -97,7 +101,12 @@ export async function adminClients(sandbox: Sandbox, policy = {}) {
     },
     http,
   );
-  return { http, tokens, graph: new GraphApi(http, sandbox.connection.graphOrigin, tokens), dataverse: new DataverseApi(http, sandbox.connection.orgUrl, tokens) };
+  return {
+    http,
+    tokens,
+    graph: new GraphApi(http, sandbox.connection.graphOrigin, tokens),
+    dataverse: new DataverseApi(http, sandbox.connection.orgUrl, tokens),
+  };
 }
 
 export const SALES_SKU = "1e1a282c-9c54-43a2-9310-98ef728faace";
@@ -117,7 +126,13 @@ export async function passwordSignIn(sandbox: Sandbox, userName: string, passwor
       method: "POST",
       url: `${sandbox.connection.loginOrigin}/${sandbox.connection.tenantId}/oauth2/v2.0/token`,
       headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ grant_type: "password", client_id: sandbox.connection.publicClientId, username: userName, password, scope: `${sandbox.connection.orgUrl}/.default` }).toString(),
+      body: new URLSearchParams({
+        grant_type: "password",
+        client_id: sandbox.connection.publicClientId,
+        username: userName,
+        password,
+        scope: `${sandbox.connection.orgUrl}/.default`,
+      }).toString(),
     });
     return response.status;
   } finally {
@@ -130,9 +145,16 @@ export async function appToken(sandbox: Sandbox, appId: string, secret: string):
   const http = sandboxHttp(sandbox);
   try {
     const response = await http.send({
-      service: "entra", method: "POST", url: `${sandbox.connection.loginOrigin}/${sandbox.connection.tenantId}/oauth2/v2.0/token`,
+      service: "entra",
+      method: "POST",
+      url: `${sandbox.connection.loginOrigin}/${sandbox.connection.tenantId}/oauth2/v2.0/token`,
       headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ grant_type: "client_credentials", client_id: appId, client_secret: secret, scope: `${sandbox.connection.orgUrl}/.default` }).toString(),
+      body: new URLSearchParams({
+        grant_type: "client_credentials",
+        client_id: appId,
+        client_secret: secret,
+        scope: `${sandbox.connection.orgUrl}/.default`,
+      }).toString(),
     });
     return response.status;
   } finally {
@@ -159,23 +181,50 @@ export function expectConfigured(sandbox: Sandbox, expected: { userName: string;
     licences: user.assignedLicenses.map((l) => l.skuId),
     directoryRoles: user.directoryRoles,
   };
-  const want = { accountEnabled: true, usageLocation: expected.usageLocation ?? "US", forceChange: false, neverExpires: true, licences: [expected.skuId ?? SALES_SKU], directoryRoles: [] };
+  const want = {
+    accountEnabled: true,
+    usageLocation: expected.usageLocation ?? "US",
+    forceChange: false,
+    neverExpires: true,
+    licences: [expected.skuId ?? SALES_SKU],
+    directoryRoles: [],
+  };
   if (JSON.stringify(facts) !== JSON.stringify(want)) throw new Error(`user state ${JSON.stringify(facts)} != ${JSON.stringify(want)}`);
 
   const solutions = [...state.solutions.values()].filter((s) => s.uniquename === "CrmLeadSetupSandboxLeadWriter");
-  if (solutions.length !== 1 || !solutions[0]!.ismanaged) throw new Error(`expected the solution once, managed: ${JSON.stringify(solutions)}`);
+  if (solutions.length !== 1 || !solutions[0]!.ismanaged)
+    throw new Error(`expected the solution once, managed: ${JSON.stringify(solutions)}`);
 
   const systemUsers = [...state.systemUsers.values()].filter((s) => s.azureactivedirectoryobjectid === user.id);
   if (systemUsers.length !== 1) throw new Error(`expected one system user, found ${systemUsers.length}`);
   const systemUser = systemUsers[0]!;
   const roles = [...systemUser.roles].map((id) => state.roles.get(id)!);
   if (roles.length !== 1 || roles[0]!.name !== LEAD_WRITER || roles[0]!.businessunitid !== systemUser.businessunitid) {
-    throw new Error(`expected the Lead Writer copy of business unit ${systemUser.businessunitid}: ${JSON.stringify(roles.map((r) => [r.name, r.businessunitid]))}`);
+    throw new Error(
+      `expected the Lead Writer copy of business unit ${systemUser.businessunitid}: ${JSON.stringify(roles.map((r) => [r.name, r.businessunitid]))}`,
+    );
   }
   const root = state.rootRoleOf(roles[0]!);
-  const depths = Object.fromEntries(["prvCreateUserEntityUISettings", "prvReadUserEntityUISettings", "prvWriteUserEntityUISettings", "prvReadAsyncOperation", "prvWriteAsyncOperation", "prvAppendToAsyncOperation"].map((name) => [name, root.privileges.get(state.privilegeByName(name)!.privilegeid)]));
-  const wantDepths = { prvCreateUserEntityUISettings: "Basic", prvReadUserEntityUISettings: "Basic", prvWriteUserEntityUISettings: "Basic", prvReadAsyncOperation: "Global", prvWriteAsyncOperation: "Global", prvAppendToAsyncOperation: "Global" };
-  if (JSON.stringify(depths) !== JSON.stringify(wantDepths) || root.isinherited !== 1) throw new Error(`role privileges ${JSON.stringify(depths)}, isinherited ${root.isinherited}`);
+  const depths = Object.fromEntries(
+    [
+      "prvCreateUserEntityUISettings",
+      "prvReadUserEntityUISettings",
+      "prvWriteUserEntityUISettings",
+      "prvReadAsyncOperation",
+      "prvWriteAsyncOperation",
+      "prvAppendToAsyncOperation",
+    ].map((name) => [name, root.privileges.get(state.privilegeByName(name)!.privilegeid)]),
+  );
+  const wantDepths = {
+    prvCreateUserEntityUISettings: "Basic",
+    prvReadUserEntityUISettings: "Basic",
+    prvWriteUserEntityUISettings: "Basic",
+    prvReadAsyncOperation: "Global",
+    prvWriteAsyncOperation: "Global",
+    prvAppendToAsyncOperation: "Global",
+  };
+  if (JSON.stringify(depths) !== JSON.stringify(wantDepths) || root.isinherited !== 1)
+    throw new Error(`role privileges ${JSON.stringify(depths)}, isinherited ${root.isinherited}`);
 }
 
 /**

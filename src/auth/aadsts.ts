@@ -23,8 +23,15 @@ export function explainAadsts(code: number, context: AadstsContext): Explanation
   const consentUrl = `${context.authorityHost}/${context.tenant === "organizations" || context.tenant === "common" ? "<your-tenant>" : context.tenant}/adminconsent?client_id=${context.clientId}`;
   const mfa =
     context.who === "service"
-      ? { message: "Multi-factor authentication or Conditional Access blocks this account's password sign-in, so Partner Center cannot sign in with it either.", hint: "Use --identity app (recommended by Partner Center), or exclude this service account from MFA / Conditional Access." }
-      : { message: "Multi-factor authentication is required for this sign-in, and the chosen method cannot perform it.", hint: "Sign in interactively with --auth browser or --auth device-code." };
+      ? {
+          message:
+            "Multi-factor authentication or Conditional Access blocks this account's password sign-in, so Partner Center cannot sign in with it either.",
+          hint: "Use --identity app (recommended by Partner Center), or exclude this service account from MFA / Conditional Access.",
+        }
+      : {
+          message: "Multi-factor authentication is required for this sign-in, and the chosen method cannot perform it.",
+          hint: "Sign in interactively with --auth browser or --auth device-code.",
+        };
   switch (code) {
     case 50076:
     case 50079:
@@ -34,45 +41,103 @@ export function explainAadsts(code: number, context: AadstsContext): Explanation
     case 53003:
       return context.who === "service"
         ? mfa
-        : { message: "A Conditional Access policy blocked the sign-in (policies often block the device-code flow).", hint: "Try --auth browser from a compliant device, or ask your Entra admin to allow this sign-in." };
+        : {
+            message: "A Conditional Access policy blocked the sign-in (policies often block the device-code flow).",
+            hint: "Try --auth browser from a compliant device, or ask your Entra admin to allow this sign-in.",
+          };
     case 530035:
       return context.who === "service"
-        ? { message: "Security defaults block this account's password sign-in (legacy authentication), so Partner Center cannot sign in with it either.", hint: "Use --identity app, which security defaults do not block." }
-        : { message: "Security defaults blocked the sign-in.", hint: "Sign in with --auth browser and complete multi-factor authentication." };
+        ? {
+            message:
+              "Security defaults block this account's password sign-in (legacy authentication), so Partner Center cannot sign in with it either.",
+            hint: "Use --identity app, which security defaults do not block.",
+          }
+        : {
+            message: "Security defaults blocked the sign-in.",
+            hint: "Sign in with --auth browser and complete multi-factor authentication.",
+          };
     case 65001:
-      return { message: `The application ${context.clientId} has not been granted consent in this tenant.`, hint: `An admin can grant consent at ${consentUrl}, then re-run.` };
+      return {
+        message: `The application ${context.clientId} has not been granted consent in this tenant.`,
+        hint: `An admin can grant consent at ${consentUrl}, then re-run.`,
+      };
     case 65002:
-      return { message: `The client ${context.clientId} is a Microsoft first-party app that is not pre-authorised for this resource.`, hint: "Pass --client-id of your own app registration (see the README's permission list)." };
+      return {
+        message: `The client ${context.clientId} is a Microsoft first-party app that is not pre-authorised for this resource.`,
+        hint: "Pass --client-id of your own app registration (see the README's permission list).",
+      };
     case 700016:
-      return { message: `The application (client) id ${context.clientId} is not registered in tenant ${context.tenant}.`, hint: "Check --client-id and --tenant; to use your own registration see the README." };
+      return {
+        message: `The application (client) id ${context.clientId} is not registered in tenant ${context.tenant}.`,
+        hint: "Check --client-id and --tenant; to use your own registration see the README.",
+      };
     case 7000218:
       return context.who === "service"
-        ? { message: `verify signs the service user in with its password through ${context.clientId}, a client that does not allow public client flows.`, hint: "Allow public client flows on that registration (Entra admin center → App registrations → Authentication), or run verify without --client-id to use Microsoft's public client." }
-        : { message: `The app registration ${context.clientId} does not allow public client flows (device code, password).`, hint: "In Entra admin center → App registrations → Authentication, set 'Allow public client flows' to Yes, or use --auth browser." };
+        ? {
+            message: `verify signs the service user in with its password through ${context.clientId}, a client that does not allow public client flows.`,
+            hint: "Allow public client flows on that registration (Entra admin center → App registrations → Authentication), or run verify without --client-id to use Microsoft's public client.",
+          }
+        : {
+            message: `The app registration ${context.clientId} does not allow public client flows (device code, password).`,
+            hint: "In Entra admin center → App registrations → Authentication, set 'Allow public client flows' to Yes, or use --auth browser.",
+          };
     case 7000215:
-      return { message: `The client secret of application ${context.clientId} is invalid or expired.`, hint: "Create a new secret (crm-lead-setup reset-password --identity app, or the Entra admin center) and use its value, not its id." };
+      return {
+        message: `The client secret of application ${context.clientId} is invalid or expired.`,
+        hint: "Create a new secret (crm-lead-setup reset-password --identity app, or the Entra admin center) and use its value, not its id.",
+      };
     case 700027:
-      return { message: "The certificate client assertion was refused: the certificate is not registered on the app, or has expired.", hint: "Upload the certificate to the app registration (Certificates & secrets) or pass the right --client-certificate." };
+      return {
+        message: "The certificate client assertion was refused: the certificate is not registered on the app, or has expired.",
+        hint: "Upload the certificate to the app registration (Certificates & secrets) or pass the right --client-certificate.",
+      };
     case 7000229:
-      return { message: `Application ${context.clientId} has no service principal in the tenant.`, hint: "Create it (crm-lead-setup create-app does) or have an admin consent to the app." };
+      return {
+        message: `Application ${context.clientId} has no service principal in the tenant.`,
+        hint: "Create it (crm-lead-setup create-app does) or have an admin consent to the app.",
+      };
     case 90002:
-      return { message: `Tenant '${context.tenant}' was not found in this cloud.`, hint: "Check --tenant (a tenant id or verified domain) and --cloud." };
+      return {
+        message: `Tenant '${context.tenant}' was not found in this cloud.`,
+        hint: "Check --tenant (a tenant id or verified domain) and --cloud.",
+      };
     case 50126:
-      return { message: "The user name or password is wrong.", hint: context.who === "service" ? `Set the service password again with ${reset} and update Partner Center.` : "Check the account and password." };
+      return {
+        message: "The user name or password is wrong.",
+        hint:
+          context.who === "service"
+            ? `Set the service password again with ${reset} and update Partner Center.`
+            : "Check the account and password.",
+      };
     case 50034:
       return { message: "The account does not exist in this tenant.", hint: "Check the user name and --tenant." };
     case 50055:
-      return { message: "The account's password has expired.", hint: `Run ${reset} (it also sets DisablePasswordExpiration) and paste the new password into Partner Center.` };
+      return {
+        message: "The account's password has expired.",
+        hint: `Run ${reset} (it also sets DisablePasswordExpiration) and paste the new password into Partner Center.`,
+      };
     case 50057:
-      return { message: "The account is disabled in Entra ID.", hint: "Enable the account in the Entra admin center, or re-run crm-lead-setup create-user." };
+      return {
+        message: "The account is disabled in Entra ID.",
+        hint: "Enable the account in the Entra admin center, or re-run crm-lead-setup create-user.",
+      };
     case 50053:
       return { message: "The account is locked after too many failed sign-ins.", hint: `Wait, then reset the password with ${reset}.` };
     case 500011:
-      return { message: "The resource (Dynamics 365 or Graph) is not provisioned in this tenant, or the org URL belongs to another tenant.", hint: "Check --org-url and --tenant." };
+      return {
+        message: "The resource (Dynamics 365 or Graph) is not provisioned in this tenant, or the org URL belongs to another tenant.",
+        hint: "Check --org-url and --tenant.",
+      };
     case 70011:
-      return { message: "The sign-in request asked for an invalid scope.", hint: "Check --org-url; for a custom cloud, check --graph-endpoint." };
+      return {
+        message: "The sign-in request asked for an invalid scope.",
+        hint: "Check --org-url; for a custom cloud, check --graph-endpoint.",
+      };
     default:
-      return { message: `Sign-in failed with AADSTS${code}.`, hint: `Look the code up at https://login.microsoftonline.com/error?code=${code}` };
+      return {
+        message: `Sign-in failed with AADSTS${code}.`,
+        hint: `Look the code up at https://login.microsoftonline.com/error?code=${code}`,
+      };
   }
 }
 
@@ -83,12 +148,27 @@ export function signInErrorFrom(error: unknown, context: AadstsContext): SignInE
   const code = Number(err.errorNo ?? /AADSTS(\d+)/.exec(text)?.[1] ?? NaN);
   if (!Number.isNaN(code) && code > 0) {
     const explained = explainAadsts(code, context);
-    return new SignInError({ code: `aadsts-${code}`, aadsts: code, message: `AADSTS${code}: ${explained.message}`, hint: explained.hint, cause: error });
+    return new SignInError({
+      code: `aadsts-${code}`,
+      aadsts: code,
+      message: `AADSTS${code}: ${explained.message}`,
+      hint: explained.hint,
+      cause: error,
+    });
   }
   const known: Record<string, Explanation> = {
-    endpoints_resolution_error: { message: `Could not reach or trust the sign-in endpoint ${context.authorityHost}.`, hint: "Check --cloud / --authority-host and the network; behind a TLS-inspecting proxy set NODE_EXTRA_CA_CERTS to its CA." },
-    user_timeout_reached: { message: "The sign-in was not completed in time.", hint: "Run the command again and finish the sign-in in the browser." },
-    device_code_expired: { message: "The device code expired before the sign-in was completed.", hint: "Run the command again and enter the new code within 15 minutes." },
+    endpoints_resolution_error: {
+      message: `Could not reach or trust the sign-in endpoint ${context.authorityHost}.`,
+      hint: "Check --cloud / --authority-host and the network; behind a TLS-inspecting proxy set NODE_EXTRA_CA_CERTS to its CA.",
+    },
+    user_timeout_reached: {
+      message: "The sign-in was not completed in time.",
+      hint: "Run the command again and finish the sign-in in the browser.",
+    },
+    device_code_expired: {
+      message: "The device code expired before the sign-in was completed.",
+      hint: "Run the command again and enter the new code within 15 minutes.",
+    },
     device_code_polling_cancelled: { message: "The device-code sign-in was cancelled.", hint: "Run the command again." },
   };
   const match = known[err.errorCode ?? ""];

@@ -100,10 +100,12 @@ class MsalNetworkClient implements INetworkModule {
   private async send<T>(method: "GET" | "POST", url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
     // Redeeming an authorization code is single-use; every other token request can be resent safely.
     const idempotent = method === "GET" || !/grant_type=authorization_code/.test(options?.body ?? "");
-    const response = await this.http.send({ service: "entra", method, url, headers: options?.headers, body: options?.body, idempotent }).catch((error: unknown) => {
-      if (error instanceof HttpFailure && error.unreachable) this.unreachable ??= error;
-      throw error;
-    });
+    const response = await this.http
+      .send({ service: "entra", method, url, headers: options?.headers, body: options?.body, idempotent })
+      .catch((error: unknown) => {
+        if (error instanceof HttpFailure && error.unreachable) this.unreachable ??= error;
+        throw error;
+      });
     let body: unknown = {};
     try {
       body = response.body.length > 0 ? response.json() : {};
@@ -139,7 +141,13 @@ export class MsalTokenProvider implements TokenProvider {
   }
 
   private get context(): AadstsContext {
-    return { who: this.settings.who ?? "admin", clientId: this.settings.clientId, authorityHost: this.settings.authorityHost, tenant: this.settings.tenant, resetCommand: this.settings.resetCommand };
+    return {
+      who: this.settings.who ?? "admin",
+      clientId: this.settings.clientId,
+      authorityHost: this.settings.authorityHost,
+      tenant: this.settings.tenant,
+      resetCommand: this.settings.resetCommand,
+    };
   }
 
   private configuration(): Configuration {
@@ -194,7 +202,10 @@ export class MsalTokenProvider implements TokenProvider {
       const unreachable = this.network.networkFailure();
       if (unreachable) throw unreachable;
       const entra = this.network.entraError();
-      throw signInErrorFrom(entra ? { errorNo: entra.error_codes?.[0], errorMessage: entra.error_description, cause: error } : error, this.context);
+      throw signInErrorFrom(
+        entra ? { errorNo: entra.error_codes?.[0], errorMessage: entra.error_description, cause: error } : error,
+        this.context,
+      );
     }
     if (!result?.accessToken) throw signInErrorFrom(new Error("no access token was returned"), this.context);
     this.http.redactor.add(result.accessToken);
@@ -212,7 +223,11 @@ export class MsalTokenProvider implements TokenProvider {
     if (this.settings.method === "password") {
       // Resource-owner password sign-in is deprecated for people; it is exactly what Partner Center does
       // with the Office 365 option, so verify does it to prove that sign-in works (graph-and-msal §C.6).
-      const result = await this.publicClient.acquireTokenByUsernamePassword({ scopes, username: this.settings.username!, password: this.settings.password! });
+      const result = await this.publicClient.acquireTokenByUsernamePassword({
+        scopes,
+        username: this.settings.username!,
+        password: this.settings.password!,
+      });
       this.signedIn = result?.account ?? undefined;
       return result;
     }

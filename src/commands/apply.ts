@@ -37,11 +37,19 @@ export async function confirmPlan(context: CommandContext, preview: StepResult[]
   const ask = prompter ?? (await inquirerPrompter(context.io, context.signal));
   if (!(await ask.confirm(`Apply ${changes} change${changes === 1 ? "" : "s"} to the tenant?`, !DEFAULT_NO.includes(context.command)))) {
     // A considered answer, not an interrupt: exit 1 (SPEC §3), and nothing to resume.
-    throw new StepFailedError({ code: "confirmation-declined", message: "Nothing was changed: the plan was declined.", hint: `Run ${context.command} again and answer yes to apply it; --dry-run shows the plan without asking.` });
+    throw new StepFailedError({
+      code: "confirmation-declined",
+      message: "Nothing was changed: the plan was declined.",
+      hint: `Run ${context.command} again and answer yes to apply it; --dry-run shows the plan without asking.`,
+    });
   }
 }
 
-export async function applySteps(context: CommandContext, steps: Step<unknown>[], options: ApplyOptions = {}): Promise<CommandOutcome & { changesPending: boolean }> {
+export async function applySteps(
+  context: CommandContext,
+  steps: Step<unknown>[],
+  options: ApplyOptions = {},
+): Promise<CommandOutcome & { changesPending: boolean }> {
   // People see each step as it happens; --json waits for the one document at the end.
   const live = context.io.json ? undefined : liveSteps(context.io, steps);
   let shown = false;
@@ -63,7 +71,10 @@ export async function applySteps(context: CommandContext, steps: Step<unknown>[]
   live?.endPlanning();
   // A secret generated in this run is shown even when a later step failed: otherwise it would be lost.
   const generatedNow = context.facts.generatedPassword !== undefined || context.facts.generatedSecret !== undefined;
-  const summary = options.partnerCenter && !context.options.dryRun && (!outcome.error || generatedNow) ? await partnerCenterSummary(context, options, setupComplete(outcome.results, outcome.error)) : undefined;
+  const summary =
+    options.partnerCenter && !context.options.dryRun && (!outcome.error || generatedNow)
+      ? await partnerCenterSummary(context, options, setupComplete(outcome.results, outcome.error))
+      : undefined;
   const secrets = [context.facts.generatedPassword, context.facts.generatedSecret?.secretText].filter((s): s is string => s !== undefined);
   return {
     command: context.command,
@@ -110,18 +121,27 @@ async function partnerCenterSummary(context: CommandContext, options: ApplyOptio
   if (identity === "app") {
     const application = app!.application!;
     const secret = context.facts.generatedSecret;
-    if (secret) notes.push(`The client secret expires on ${secret.endDateTime.slice(0, 10)}. Before then, run \`${rotate}\` and paste the new one into Partner Center.`);
+    if (secret)
+      notes.push(
+        `The client secret expires on ${secret.endDateTime.slice(0, 10)}. Before then, run \`${rotate}\` and paste the new one into Partner Center.`,
+      );
     const record = secret ? undefined : await secretRecord(context.paths, session.orgUrl, application.appId);
     const hint = secret ? undefined : secretHint({ identity, name, neverShown: record?.passwordShown === false, command: rotate });
     return {
       values: {
-        url: session.orgUrl, authentication: "Azure Active Directory", applicationId: application.appId, directoryId: app!.directoryId, clientSecret: secret?.secretText ?? null,
+        url: session.orgUrl,
+        authentication: "Azure Active Directory",
+        applicationId: application.appId,
+        directoryId: app!.directoryId,
+        clientSecret: secret?.secretText ?? null,
         ...(hint ? { hint } : {}),
         setup: complete ? "complete" : "incomplete",
         nextStep: nextStep({ complete, secretShown: secret ? "client secret" : undefined, rerun }),
       },
       notes: hint ? [...notes, hint] : notes,
-      afterRender: secret ? () => recordSecret(context.paths, { orgUrl: session.orgUrl, appId: application.appId, keyId: secret.keyId }, true) : undefined,
+      afterRender: secret
+        ? () => recordSecret(context.paths, { orgUrl: session.orgUrl, appId: application.appId, keyId: secret.keyId }, true)
+        : undefined,
     };
   }
   const current = user!.current!;
@@ -129,7 +149,12 @@ async function partnerCenterSummary(context: CommandContext, options: ApplyOptio
   if (neverShown && context.io.canPrompt) {
     // An earlier run created the user and was stopped before it could show the password.
     const ask = options.prompter ?? (await inquirerPrompter(context.io, context.signal));
-    if (await ask.confirm(`The password generated when ${name} was created was never shown: the run that created it was interrupted. Set a new password now?`, true)) {
+    if (
+      await ask.confirm(
+        `The password generated when ${name} was created was never shown: the run that created it was interrupted. Set a new password now?`,
+        true,
+      )
+    ) {
       await setNewPassword(context, current);
       neverShown = false;
     }
@@ -138,12 +163,17 @@ async function partnerCenterSummary(context: CommandContext, options: ApplyOptio
   const hint = password ? undefined : secretHint({ identity, name, neverShown, command: rotate });
   return {
     values: {
-      url: session.orgUrl, authentication: "Office 365", userName: name, password: password ?? null,
+      url: session.orgUrl,
+      authentication: "Office 365",
+      userName: name,
+      password: password ?? null,
       ...(hint ? { hint } : {}),
       setup: complete ? "complete" : "incomplete",
       nextStep: nextStep({ complete, secretShown: password ? "password" : undefined, rerun }),
     },
     notes: hint ? [...notes, hint] : notes,
-    afterRender: password ? () => recordPassword(context.paths, { orgUrl: session.orgUrl, userPrincipalName: name, objectId: current.id }, true) : undefined,
+    afterRender: password
+      ? () => recordPassword(context.paths, { orgUrl: session.orgUrl, userPrincipalName: name, objectId: current.id }, true)
+      : undefined,
   };
 }

@@ -4,4 +4,5 @@ import type { Step } from "../steps/step.js";
 import { applySteps } from "./apply.js";
 
 /** Downloading touches no tenant: nothing to confirm. */
-export const run = (context: CommandContext) => applySteps({ ...context, options: { ...context.options, yes: true } }, [downloadSolutionStep as Step<unknown>]);
+export const run = (context: CommandContext) =>
+  applySteps({ ...context, options: { ...context.options, yes: true } }, [downloadSolutionStep as Step<unknown>]);

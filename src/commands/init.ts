@@ -31,8 +31,16 @@ export async function run(context: CommandContext, prompter?: Prompter) {
     options.identity = await ask.select(
       "How will Partner Center sign in to your Dynamics?",
       [
-        { name: "Office 365: a licensed user with a password", value: "user" as const, description: "The original Partner Center page; uses a Dynamics seat; blocked by MFA or Conditional Access on the account." },
-        { name: "Azure Active Directory: an app with a client secret", value: "app" as const, description: "What Partner Center recommends; no seat, no MFA conflict; the secret expires and is rotated with reset-password." },
+        {
+          name: "Office 365: a licensed user with a password",
+          value: "user" as const,
+          description: "The original Partner Center page; uses a Dynamics seat; blocked by MFA or Conditional Access on the account.",
+        },
+        {
+          name: "Azure Active Directory: an app with a client secret",
+          value: "app" as const,
+          description: "What Partner Center recommends; no seat, no MFA conflict; the secret expires and is rotated with reset-password.",
+        },
       ],
       "user",
     );
@@ -58,7 +66,15 @@ async function askQuestions(context: CommandContext, ask: Prompter): Promise<voi
     const fallback = defaultDomain(domains);
     const domain =
       usable.length > 1
-        ? await ask.select("Domain of the service user:", usable.map((d) => ({ name: d.id, value: d.id, description: d.isDefault ? "the tenant's default domain" : d.isInitial ? "the initial onmicrosoft.com domain" : undefined })), fallback?.id)
+        ? await ask.select(
+            "Domain of the service user:",
+            usable.map((d) => ({
+              name: d.id,
+              value: d.id,
+              description: d.isDefault ? "the tenant's default domain" : d.isInitial ? "the initial onmicrosoft.com domain" : undefined,
+            })),
+            fallback?.id,
+          )
         : fallback?.id;
     const local = await ask.input(`Service user name (the part before @${domain}):`, {
       default: DEFAULT_USER_LOCAL_PART,
@@ -71,7 +87,11 @@ async function askQuestions(context: CommandContext, ask: Prompter): Promise<voi
   if (!options.license && !holdsDynamics) {
     const withSeats = dynamicsLicences(skus).filter((o) => o.free > 0);
     if (withSeats.length > 1) {
-      options.license = await ask.select("Licence for the service user (you are charged for the seat):", withSeats.map((o) => ({ name: describeLicence(o), value: o.skuPartNumber })), withSeats[0]!.skuPartNumber);
+      options.license = await ask.select(
+        "Licence for the service user (you are charged for the seat):",
+        withSeats.map((o) => ({ name: describeLicence(o), value: o.skuPartNumber })),
+        withSeats[0]!.skuPartNumber,
+      );
     }
   }
   if (!options.usageLocation && !current?.usageLocation) {

@@ -12,17 +12,45 @@ export async function run(context: CommandContext): Promise<CommandOutcome> {
   const where = `Microsoft Graph (${session.cloud.graphEndpoint}) and Dynamics 365 (${session.orgUrl})`;
   const outcome = { command: context.command, dryRun: options.dryRun, results: [], partnerCenter: null, error: undefined, newSecrets: [] };
   if (options.dryRun) {
-    io.out(`Would sign in with ${method} (client ${clientId}, tenant ${session.tenant}) to ${where}, and ${cachePath ? `cache the tokens in ${cachePath}` : "keep the app-only tokens in memory only"}.`);
-    return { ...outcome, report: { login: { method, clientId, tenant: session.tenant, graph: session.cloud.graphEndpoint, dynamics: session.orgUrl, account: null, tenantId: null, cacheFile: cachePath ?? null } } };
+    io.out(
+      `Would sign in with ${method} (client ${clientId}, tenant ${session.tenant}) to ${where}, and ${cachePath ? `cache the tokens in ${cachePath}` : "keep the app-only tokens in memory only"}.`,
+    );
+    return {
+      ...outcome,
+      report: {
+        login: {
+          method,
+          clientId,
+          tenant: session.tenant,
+          graph: session.cloud.graphEndpoint,
+          dynamics: session.orgUrl,
+          account: null,
+          tenantId: null,
+          cacheFile: cachePath ?? null,
+        },
+      },
+    };
   }
   await session.tokens.getAccessToken(session.cloud.graphEndpoint);
   await session.tokens.getAccessToken(session.orgUrl);
   const account = session.tokens.account();
   const who = account ? `${account.username} (tenant ${account.tenantId})` : `application ${clientId} (tenant ${session.tenant})`;
   io.out(`Signed in as ${who} for ${where}.`);
-  if (account && cachePath) io.out(io.style.dim(`Tokens are cached in ${cachePath} for the next commands; \`crm-lead-setup logout\` removes them.`));
+  if (account && cachePath)
+    io.out(io.style.dim(`Tokens are cached in ${cachePath} for the next commands; \`crm-lead-setup logout\` removes them.`));
   return {
     ...outcome,
-    report: { login: { method, clientId, tenant: session.tenant, graph: session.cloud.graphEndpoint, dynamics: session.orgUrl, account: account?.username ?? null, tenantId: account?.tenantId ?? session.tenant, cacheFile: account ? (cachePath ?? null) : null } },
+    report: {
+      login: {
+        method,
+        clientId,
+        tenant: session.tenant,
+        graph: session.cloud.graphEndpoint,
+        dynamics: session.orgUrl,
+        account: account?.username ?? null,
+        tenantId: account?.tenantId ?? session.tenant,
+        cacheFile: account ? (cachePath ?? null) : null,
+      },
+    },
   };
 }

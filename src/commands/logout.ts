@@ -22,6 +22,15 @@ export async function run(context: CommandContext): Promise<CommandOutcome> {
   }
   const listed = options.dryRun ? caches : removed;
   if (listed.length === 0) io.out("No cached sign-in to remove.");
-  else if (!options.dryRun) io.out(`Signed out: removed ${removed.length} token cache file${removed.length === 1 ? "" : "s"}: ${removed.join(", ")}.`);
-  return { command: context.command, dryRun: options.dryRun, results: [], partnerCenter: null, error: undefined, newSecrets: [], report: { logout: { cacheFiles: listed } } };
+  else if (!options.dryRun)
+    io.out(`Signed out: removed ${removed.length} token cache file${removed.length === 1 ? "" : "s"}: ${removed.join(", ")}.`);
+  return {
+    command: context.command,
+    dryRun: options.dryRun,
+    results: [],
+    partnerCenter: null,
+    error: undefined,
+    newSecrets: [],
+    report: { logout: { cacheFiles: listed } },
+  };
 }

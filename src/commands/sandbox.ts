@@ -19,7 +19,11 @@ export async function run(context: CommandContext): Promise<CommandOutcome> {
   const { io, paths } = context;
   const { cloud, ...scenario } = (context.options.scenario ?? {}) as Partial<SandboxScenario> & { cloud?: SandboxCloud };
   if (cloud !== undefined && !["public", "gcc", "gcchigh", "dod", "china"].includes(cloud)) {
-    throw new UsageError({ code: "sandbox-cloud-unknown", message: `--scenario cloud "${String(cloud)}" is not a cloud the sandbox can pose as.`, hint: "Use public, gcc, gcchigh, dod or china." });
+    throw new UsageError({
+      code: "sandbox-cloud-unknown",
+      message: `--scenario cloud "${String(cloud)}" is not a cloud the sandbox can pose as.`,
+      hint: "Use public, gcc, gcchigh, dod or china.",
+    });
   }
   await refuseSecondSandbox(context);
   const { startSandbox } = await import("../sandbox/server.js");
@@ -30,7 +34,14 @@ export async function run(context: CommandContext): Promise<CommandOutcome> {
   const caPath = join(paths.configDir, "sandbox-ca.pem");
   await writePrivateFile(caPath, connection.caPem);
 
-  const outcome: CommandOutcome = { command: context.command, dryRun: false, results: [], partnerCenter: null, error: undefined, newSecrets: [] };
+  const outcome: CommandOutcome = {
+    command: context.command,
+    dryRun: false,
+    results: [],
+    partnerCenter: null,
+    error: undefined,
+    newSecrets: [],
+  };
   if (io.json) {
     // A script waits for this document to know where the sandbox is; it is the command's one document.
     renderJson(io, { ...outcome, report: { sandbox: endpointsDocument(connection, connectionPath, caPath) } });
@@ -86,7 +97,10 @@ function printEndpoints(context: CommandContext, connection: SandboxConnection, 
   const { io } = context;
   const { style } = io;
   const rows: [string, string][] = [
-    ["Tenant", `Contoso (sandbox), ${connection.tenantId}, ${connection.tenantDomain}${connection.cloud ? `, posing as the ${connection.cloud} cloud's hosts` : ""}`],
+    [
+      "Tenant",
+      `Contoso (sandbox), ${connection.tenantId}, ${connection.tenantDomain}${connection.cloud ? `, posing as the ${connection.cloud} cloud's hosts` : ""}`,
+    ],
     ["Dynamics URL", connection.orgUrl],
     ["Entra sign-in", `${connection.loginOrigin}/${connection.tenantId}`],
     ["Microsoft Graph", connection.graphOrigin],
@@ -99,7 +113,10 @@ function printEndpoints(context: CommandContext, connection: SandboxConnection, 
     ["Sandbox CA", caPath],
     ["Process", `pid ${connection.pid}`],
   ];
-  io.out(style.bold("Sandbox tenant running.") + style.dim(" Every Microsoft service here is emulated on this machine; nothing reaches Microsoft."));
+  io.out(
+    style.bold("Sandbox tenant running.") +
+      style.dim(" Every Microsoft service here is emulated on this machine; nothing reaches Microsoft."),
+  );
   for (const [label, value] of rows) io.out(`  ${label.padEnd(17)} ${value}`);
   io.out("");
   io.out(`In another shell: ${style.cyan(runnable("crm-lead-setup init --sandbox"))}`);

@@ -19,14 +19,21 @@ export async function run(context: CommandContext) {
       const plan = step.plan(await step.inspect(inspectOnly), inspectOnly);
       const state: State = plan.changes.length === 0 || plan.skipReason ? "done" : plan.drift ? "drifted" : "missing";
       if (state !== "done") context.facts.pending.add(step.id);
-      results.push({ id: step.id, status: state === "done" ? "unchanged" : "planned", summary: plan.summary, changes: plan.changes, details: { ...plan.details, state } });
+      results.push({
+        id: step.id,
+        status: state === "done" ? "unchanged" : "planned",
+        summary: plan.summary,
+        changes: plan.changes,
+        details: { ...plan.details, state },
+      });
     } catch (caught) {
       const failure = toCliError(caught);
       if (failure instanceof TenantNotReadyError) {
         results.push({ id: step.id, status: "planned", summary: failure.message, changes: [], details: { state: "missing" } });
         continue;
       }
-      if (!belongsToCommand(failure)) results.push({ id: step.id, status: "failed", summary: failure.message, changes: [], details: { state: "failed" } });
+      if (!belongsToCommand(failure))
+        results.push({ id: step.id, status: "failed", summary: failure.message, changes: [], details: { state: "failed" } });
       error = failure;
       break;
     }
@@ -35,9 +42,18 @@ export async function run(context: CommandContext) {
     const { style } = context.io;
     const colour = { done: style.green, missing: style.yellow, drifted: style.yellow, failed: style.red } as const;
     context.io.out(style.bold(`${"STEP".padEnd(19)}${"STATE".padEnd(9)}DETAIL`));
-    for (const result of results) context.io.out(`${result.id.padEnd(19)}${colour[result.details.state](result.details.state.padEnd(9))}${result.summary}`);
+    for (const result of results)
+      context.io.out(`${result.id.padEnd(19)}${colour[result.details.state](result.details.state.padEnd(9))}${result.summary}`);
   }
   const changesPending = results.some((r) => r.details.state !== "done");
   // status only ever reads: it is not a dry run of anything, so it does not say "nothing was changed".
-  return { command: context.command, dryRun: false, results: context.io.json ? results : [], partnerCenter: null, error, newSecrets: [], changesPending };
+  return {
+    command: context.command,
+    dryRun: false,
+    results: context.io.json ? results : [],
+    partnerCenter: null,
+    error,
+    newSecrets: [],
+    changesPending,
+  };
 }

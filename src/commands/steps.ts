@@ -10,9 +10,21 @@ import type { Step } from "../steps/step.js";
 import type { CommandContext } from "../context.js";
 
 /** The steps of the Office 365 (user) identity, in the order the Partner Center page gives them. */
-export const USER_IDENTITY_STEPS = [downloadSolutionStep, importSolutionStep, createUserStep, assignRoleStep, patchRoleStep] as Step<unknown>[];
+export const USER_IDENTITY_STEPS = [
+  downloadSolutionStep,
+  importSolutionStep,
+  createUserStep,
+  assignRoleStep,
+  patchRoleStep,
+] as Step<unknown>[];
 /** The steps of the Azure Active Directory (app) identity that Partner Center recommends. */
-export const APP_IDENTITY_STEPS = [downloadSolutionStep, importSolutionStep, createAppStep, assignRoleStep, patchRoleStep] as Step<unknown>[];
+export const APP_IDENTITY_STEPS = [
+  downloadSolutionStep,
+  importSolutionStep,
+  createAppStep,
+  assignRoleStep,
+  patchRoleStep,
+] as Step<unknown>[];
 
 /** The steps init runs: the identity's steps, and verify last when --verify is given. */
 export function identitySteps(context: CommandContext, withVerify = false): Step<unknown>[] {

@@ -4,4 +4,5 @@ import type { Step } from "../steps/step.js";
 import { applySteps } from "./apply.js";
 
 /** verify exists to write (and delete) one test lead: running it is the consent, so nothing more is asked. */
-export const run = (context: CommandContext) => applySteps({ ...context, options: { ...context.options, yes: true } }, [verifyStep as Step<unknown>]);
+export const run = (context: CommandContext) =>
+  applySteps({ ...context, options: { ...context.options, yes: true } }, [verifyStep as Step<unknown>]);

@@ -19,20 +19,39 @@ export class PowerPlatformAdminService {
     private readonly orgUrl: string,
   ) {}
 
-  private environment(name: string, displayName: string, domainName: string, environmentSku: string, instanceUrl = `https://${domainName}.crm.dynamics.com/`): Record<string, unknown> {
+  private environment(
+    name: string,
+    displayName: string,
+    domainName: string,
+    environmentSku: string,
+    instanceUrl = `https://${domainName}.crm.dynamics.com/`,
+  ): Record<string, unknown> {
     return {
-      id: `${PREFIX}/${name}`, name, type: "Microsoft.BusinessAppPlatform/scopes/environments", location: "unitedstates",
+      id: `${PREFIX}/${name}`,
+      name,
+      type: "Microsoft.BusinessAppPlatform/scopes/environments",
+      location: "unitedstates",
       properties: {
-        displayName, environmentSku, azureRegion: "westus",
-        linkedEnvironmentMetadata: { instanceUrl, domainName, uniqueName: `${domainName}sandbox`, version: this.state.scenario.dynamicsVersion },
+        displayName,
+        environmentSku,
+        azureRegion: "westus",
+        linkedEnvironmentMetadata: {
+          instanceUrl,
+          domainName,
+          uniqueName: `${domainName}sandbox`,
+          version: this.state.scenario.dynamicsVersion,
+        },
       },
     };
   }
 
   handle(request: SandboxRequest, claims: TokenClaims): SandboxResponse {
-    if (!request.url.searchParams.get("api-version")) return bapError(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.");
+    if (!request.url.searchParams.get("api-version"))
+      return bapError(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.");
     const caller = claims.idtyp === "app" ? undefined : this.state.users.get(claims.oid);
-    const isAdmin = (caller?.directoryRoles.length ?? 0) > 0 || [...this.state.applications.values()].some((a) => a.appId === claims.appid && a.appRoles.has("graph-admin"));
+    const isAdmin =
+      (caller?.directoryRoles.length ?? 0) > 0 ||
+      [...this.state.applications.values()].some((a) => a.appId === claims.appid && a.appRoles.has("graph-admin"));
     if (!isAdmin) return bapError(403, "Forbidden", "The caller does not have the Power Platform administrator role.");
     const path = request.url.pathname.replace(/\/+$/, "");
     if (request.method === "GET" && path === PREFIX) {
@@ -48,7 +67,8 @@ export class PowerPlatformAdminService {
     }
     const addUser = new RegExp(`^${PREFIX}/([^/]+)/addUser$`).exec(path);
     if (request.method === "POST" && addUser) {
-      if (addUser[1] !== ENVIRONMENT_ID) return bapError(404, "EnvironmentNotFound", `The environment '${addUser[1]}' could not be found in the tenant.`);
+      if (addUser[1] !== ENVIRONMENT_ID)
+        return bapError(404, "EnvironmentNotFound", `The environment '${addUser[1]}' could not be found in the tenant.`);
       const body = readJson(request);
       const objectId = String(body.objectId ?? body.ObjectId ?? "").toLowerCase();
       const user = this.state.users.get(objectId);

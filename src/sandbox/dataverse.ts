@@ -3,7 +3,15 @@ import { jsonResponse, noContent, readJson, type SandboxRequest, type SandboxRes
 import { applyFilter, applySelect, ODataSyntaxError, pageOf } from "./odata.js";
 import { readPackageForImport } from "./solution-zip.js";
 import { compareVersions } from "../solution/version.js";
-import { DEPTH_ORDER, ORGANIZATION_ID, SYSTEM_SOLUTIONS, type PrivilegeDepth, type Role, type SystemUser, type TenantState } from "./state.js";
+import {
+  DEPTH_ORDER,
+  ORGANIZATION_ID,
+  SYSTEM_SOLUTIONS,
+  type PrivilegeDepth,
+  type Role,
+  type SystemUser,
+  type TenantState,
+} from "./state.js";
 import type { FaultInjector } from "./faults.js";
 
 /**
@@ -61,7 +69,8 @@ export class DataverseService {
 
   handle(request: SandboxRequest, claims: TokenClaims): SandboxResponse {
     const path = request.url.pathname;
-    if (!path.startsWith(API_PREFIX)) return dataverseError(404, "0x80060888", `Resource not found for the segment '${path.split("/")[3] ?? ""}'.`);
+    if (!path.startsWith(API_PREFIX))
+      return dataverseError(404, "0x80060888", `Resource not found for the segment '${path.split("/")[3] ?? ""}'.`);
     const caller = this.callerOf(claims);
     if ("status" in caller) return caller;
     const segments = path.slice(API_PREFIX.length).split("/").filter(Boolean).map(decodeURIComponent);
@@ -69,7 +78,8 @@ export class DataverseService {
       return this.route(request, segments, caller);
     } catch (error) {
       if (error instanceof ODataSyntaxError) return dataverseError(400, "0x80060888", `Syntax error: ${error.message}`);
-      if (error instanceof SyntaxError) return dataverseError(400, "0x80048d19", "Error identified in Payload provided by the user for Entity.");
+      if (error instanceof SyntaxError)
+        return dataverseError(400, "0x80048d19", "Error identified in Payload provided by the user for Entity.");
       throw error;
     }
   }
@@ -80,8 +90,10 @@ export class DataverseService {
       claims.idtyp === "app" ? u.applicationid === claims.appid : u.azureactivedirectoryobjectid === claims.oid,
     );
     if (!caller) return dataverseError(403, "0x80072560", "The user is not a member of the organization.");
-    if (caller.isdisabled) return dataverseError(403, "0x80040225", `The user with SystemUserId=${caller.systemuserid} is disabled. (sandbox code)`);
-    if (caller.roles.size === 0) return dataverseError(403, "0x80042f09", "SecLib::RetrievePrivilegeForUser failed - no roles are assigned to user.");
+    if (caller.isdisabled)
+      return dataverseError(403, "0x80040225", `The user with SystemUserId=${caller.systemuserid} is disabled. (sandbox code)`);
+    if (caller.roles.size === 0)
+      return dataverseError(403, "0x80042f09", "SecLib::RetrievePrivilegeForUser failed - no roles are assigned to user.");
     return caller;
   }
 
@@ -92,7 +104,11 @@ export class DataverseService {
   private requirePrivilege(user: SystemUser, privilegeName: string, entity: string): SandboxResponse | undefined {
     if (this.state.effectiveDepth(user, privilegeName)) return undefined;
     const privilege = this.state.privilegeByName(privilegeName);
-    return dataverseError(403, "0x80040220", `Principal user (Id=${user.systemuserid}, type=8, roleCount=${user.roles.size}) is missing ${privilegeName} privilege (Id=${privilege?.privilegeid ?? "unknown"}) on entity '${entity}'.`);
+    return dataverseError(
+      403,
+      "0x80040220",
+      `Principal user (Id=${user.systemuserid}, type=8, roleCount=${user.roles.size}) is missing ${privilegeName} privilege (Id=${privilege?.privilegeid ?? "unknown"}) on entity '${entity}'.`,
+    );
   }
 
   private requireAdmin(user: SystemUser, privilegeName: string, entity: string): SandboxResponse | undefined {
@@ -105,35 +121,115 @@ export class DataverseService {
     const method = request.method;
     switch (first.name) {
       case "WhoAmI":
-        return jsonResponse(200, { "@odata.context": this.context("Microsoft.Dynamics.CRM.WhoAmIResponse"), BusinessUnitId: caller.businessunitid, UserId: caller.systemuserid, OrganizationId: ORGANIZATION_ID });
+        return jsonResponse(200, {
+          "@odata.context": this.context("Microsoft.Dynamics.CRM.WhoAmIResponse"),
+          BusinessUnitId: caller.businessunitid,
+          UserId: caller.systemuserid,
+          OrganizationId: ORGANIZATION_ID,
+        });
       case "RetrieveVersion":
-        return jsonResponse(200, { "@odata.context": this.context("Microsoft.Dynamics.CRM.RetrieveVersionResponse"), Version: this.state.scenario.dynamicsVersion });
+        return jsonResponse(200, {
+          "@odata.context": this.context("Microsoft.Dynamics.CRM.RetrieveVersionResponse"),
+          Version: this.state.scenario.dynamicsVersion,
+        });
       case "EntityDefinitions": {
         const logicalName = /^LogicalName='(.+)'$/.exec(first.key ?? "")?.[1];
         if (logicalName !== "lead") return dataverseError(404, "0x80040217", `Could not find entity with logical name '${logicalName}'.`);
-        return jsonResponse(200, { "@odata.context": this.context("EntityDefinitions/$entity"), LogicalName: "lead", EntitySetName: "leads", MetadataId: "e3fe4ff2-a630-49bb-a1e9-debc3a076815" });
+        return jsonResponse(200, {
+          "@odata.context": this.context("EntityDefinitions/$entity"),
+          LogicalName: "lead",
+          EntitySetName: "leads",
+          MetadataId: "e3fe4ff2-a630-49bb-a1e9-debc3a076815",
+        });
       }
       case "solutions":
-        if (method === "DELETE" && first.key) return this.requireAdmin(caller, "prvImportCustomization", "solution") ?? this.deleteSolution(keyGuid(first.key) ?? "");
+        if (method === "DELETE" && first.key)
+          return this.requireAdmin(caller, "prvImportCustomization", "solution") ?? this.deleteSolution(keyGuid(first.key) ?? "");
         if (method !== "GET") break;
-        return this.list("solutions", [...SYSTEM_SOLUTIONS, ...this.state.solutions.values()].map((s) => ({ solutionid: s.solutionid, uniquename: s.uniquename, friendlyname: s.friendlyname, version: s.version, ismanaged: s.ismanaged, installedon: s.installedon })), request);
+        return this.list(
+          "solutions",
+          [...SYSTEM_SOLUTIONS, ...this.state.solutions.values()].map((s) => ({
+            solutionid: s.solutionid,
+            uniquename: s.uniquename,
+            friendlyname: s.friendlyname,
+            version: s.version,
+            ismanaged: s.ismanaged,
+            installedon: s.installedon,
+          })),
+          request,
+        );
       case "ImportSolutionAsync":
         if (method !== "POST") break;
         return this.requireAdmin(caller, "prvImportCustomization", "solution") ?? this.importSolutionAsync(readJson(request));
       case "asyncoperations":
-        return this.entityOrList("asyncoperations", first.key, [...this.state.asyncOperations.values()].map(({ asyncoperationid, name, operationtype, statecode, statuscode, message, friendlymessage, createdon, startedon, completedon }) => ({ asyncoperationid, name, operationtype, statecode, statuscode, message, friendlymessage, createdon, startedon, completedon })), "asyncoperationid", request);
+        return this.entityOrList(
+          "asyncoperations",
+          first.key,
+          [...this.state.asyncOperations.values()].map(
+            ({
+              asyncoperationid,
+              name,
+              operationtype,
+              statecode,
+              statuscode,
+              message,
+              friendlymessage,
+              createdon,
+              startedon,
+              completedon,
+            }) => ({
+              asyncoperationid,
+              name,
+              operationtype,
+              statecode,
+              statuscode,
+              message,
+              friendlymessage,
+              createdon,
+              startedon,
+              completedon,
+            }),
+          ),
+          "asyncoperationid",
+          request,
+        );
       case "importjobs":
-        return this.entityOrList("importjobs", first.key, [...this.state.importJobs.values()].map(({ components: _, ...job }) => job), "importjobid", request);
+        return this.entityOrList(
+          "importjobs",
+          first.key,
+          [...this.state.importJobs.values()].map(({ components: _, ...job }) => job),
+          "importjobid",
+          request,
+        );
       case "RetrieveFormattedImportJobResults": {
         const job = this.state.importJobs.get(keyGuid(first.key, "ImportJobId") ?? "");
         if (!job) return dataverseError(404, "0x80040217", `importjob With Id = ${first.key} Does Not Exist`);
         // "The results are returned in Microsoft Excel format" (see import-results.ts), not the raw data column.
-        return jsonResponse(200, { "@odata.context": this.context("Microsoft.Dynamics.CRM.RetrieveFormattedImportJobResultsResponse"), FormattedResults: this.state.formattedResults(job) });
+        return jsonResponse(200, {
+          "@odata.context": this.context("Microsoft.Dynamics.CRM.RetrieveFormattedImportJobResultsResponse"),
+          FormattedResults: this.state.formattedResults(job),
+        });
       }
       case "businessunits":
-        return this.entityOrList("businessunits", first.key, this.state.businessUnits.map((b) => ({ businessunitid: b.businessunitid, name: b.name, _parentbusinessunitid_value: b.parentbusinessunitid })), "businessunitid", request);
+        return this.entityOrList(
+          "businessunits",
+          first.key,
+          this.state.businessUnits.map((b) => ({
+            businessunitid: b.businessunitid,
+            name: b.name,
+            _parentbusinessunitid_value: b.parentbusinessunitid,
+          })),
+          "businessunitid",
+          request,
+        );
       case "privileges":
-        return this.entityOrList("privileges", first.key, this.state.privileges.map((p) => ({ ...p })), "privilegeid", request);
+        return this.entityOrList(
+          "privileges",
+          first.key,
+          this.state.privileges.map((p) => ({ ...p })),
+          "privilegeid",
+          request,
+        );
       case "roles":
         return this.roles(request, first, segments.slice(1), caller);
       case "RetrieveRolePrivilegesRole":
@@ -154,15 +250,26 @@ export class DataverseService {
   private list(name: string, records: Record<string, unknown>[], request: SandboxRequest): SandboxResponse {
     const query = request.url.searchParams;
     const filtered = applyFilter(records, query.get("$filter")).map((r) => applySelect(r, query.get("$select"), query.get("$expand")));
-    if (query.has("$top")) return jsonResponse(200, { "@odata.context": this.context(name), value: filtered.slice(0, Number(query.get("$top"))) });
+    if (query.has("$top"))
+      return jsonResponse(200, { "@odata.context": this.context(name), value: filtered.slice(0, Number(query.get("$top"))) });
     const preferred = Number(/odata\.maxpagesize=(\d+)/.exec(request.headers.prefer ?? "")?.[1] ?? 0);
     const sizes = [5000, preferred, this.state.scenario.pageSize].filter((size) => size > 0);
     const page = pageOf(filtered, request.url, Math.min(...sizes));
     const applied = preferred > 0 ? { "preference-applied": `odata.maxpagesize=${preferred}` } : undefined;
-    return jsonResponse(200, { "@odata.context": this.context(name), value: page.value, ...(page.nextLink ? { "@odata.nextLink": page.nextLink } : {}) }, applied);
+    return jsonResponse(
+      200,
+      { "@odata.context": this.context(name), value: page.value, ...(page.nextLink ? { "@odata.nextLink": page.nextLink } : {}) },
+      applied,
+    );
   }
 
-  private entityOrList(name: string, key: string | undefined, records: Record<string, unknown>[], idField: string, request: SandboxRequest): SandboxResponse {
+  private entityOrList(
+    name: string,
+    key: string | undefined,
+    records: Record<string, unknown>[],
+    idField: string,
+    request: SandboxRequest,
+  ): SandboxResponse {
     const query = request.url.searchParams;
     if (key === undefined) return this.list(name, records, request);
     const id = keyGuid(key);
@@ -190,25 +297,51 @@ export class DataverseService {
     if (outcome) {
       const installed = [...this.state.solutions.values()].find((s) => s.uniquename === outcome.manifest.uniqueName);
       if (installed && compareVersions(installed.version, outcome.manifest.version) > 0) {
-        failure = { component: "solution.xml", message: `The solution ${installed.uniquename} is already installed at version ${installed.version}, higher than ${outcome.manifest.version}.` };
+        failure = {
+          component: "solution.xml",
+          message: `The solution ${installed.uniquename} is already installed at version ${installed.version}, higher than ${outcome.manifest.version}.`,
+        };
       }
       if (installed && installed.ismanaged !== outcome.manifest.managed) {
-        failure = { component: "solution.xml", message: `The solution ${installed.uniquename} is installed as ${installed.ismanaged ? "managed" : "unmanaged"}; a ${outcome.manifest.managed ? "managed" : "unmanaged"} package cannot replace it.` };
+        failure = {
+          component: "solution.xml",
+          message: `The solution ${installed.uniquename} is installed as ${installed.ismanaged ? "managed" : "unmanaged"}; a ${outcome.manifest.managed ? "managed" : "unmanaged"} package cannot replace it.`,
+        };
       }
     }
     const now = Date.now();
     const asyncoperationid = randomUUID();
     this.state.importJobs.set(importJobId, {
-      importjobid: importJobId, solutionname: outcome?.manifest.uniqueName ?? "", progress: 0,
-      startedon: new Date(now).toISOString(), completedon: null, data: null, components: [],
+      importjobid: importJobId,
+      solutionname: outcome?.manifest.uniqueName ?? "",
+      progress: 0,
+      startedon: new Date(now).toISOString(),
+      completedon: null,
+      data: null,
+      components: [],
     });
     this.state.asyncOperations.set(asyncoperationid, {
-      asyncoperationid, name: "ImportSolution", operationtype: 103, statecode: 0, statuscode: 0, message: null, friendlymessage: null,
-      createdon: new Date(now).toISOString(), startedon: new Date(now).toISOString(), completedon: null,
-      importJobId, startedAt: now, durationMs: failure ? Math.min(this.state.scenario.importMs, 200) : this.state.scenario.importMs,
-      outcome, failure,
+      asyncoperationid,
+      name: "ImportSolution",
+      operationtype: 103,
+      statecode: 0,
+      statuscode: 0,
+      message: null,
+      friendlymessage: null,
+      createdon: new Date(now).toISOString(),
+      startedon: new Date(now).toISOString(),
+      completedon: null,
+      importJobId,
+      startedAt: now,
+      durationMs: failure ? Math.min(this.state.scenario.importMs, 200) : this.state.scenario.importMs,
+      outcome,
+      failure,
     });
-    return jsonResponse(200, { "@odata.context": this.context("Microsoft.Dynamics.CRM.ImportSolutionAsyncResponse"), AsyncOperationId: asyncoperationid, ImportJobKey: importJobId });
+    return jsonResponse(200, {
+      "@odata.context": this.context("Microsoft.Dynamics.CRM.ImportSolutionAsyncResponse"),
+      AsyncOperationId: asyncoperationid,
+      ImportJobKey: importJobId,
+    });
   }
 
   /** Uninstalling a managed solution removes its components: here, its roles and their assignments. */
@@ -227,9 +360,15 @@ export class DataverseService {
 
   private roleJson(role: Role): Record<string, unknown> {
     return {
-      roleid: role.roleid, name: role.name, _businessunitid_value: role.businessunitid, _parentroleid_value: role.parentroleid,
-      _parentrootroleid_value: role.parentrootroleid, ismanaged: role.ismanaged, iscustomizable: { Value: role.iscustomizable },
-      isinherited: this.state.rootRoleOf(role).isinherited, solutionid: role.solutionid,
+      roleid: role.roleid,
+      name: role.name,
+      _businessunitid_value: role.businessunitid,
+      _parentroleid_value: role.parentroleid,
+      _parentrootroleid_value: role.parentrootroleid,
+      ismanaged: role.ismanaged,
+      iscustomizable: { Value: role.iscustomizable },
+      isinherited: this.state.rootRoleOf(role).isinherited,
+      solutionid: role.solutionid,
     };
   }
 
@@ -237,25 +376,46 @@ export class DataverseService {
     const method = request.method;
     if (first.key === undefined) {
       if (method !== "GET") return dataverseError(405, "0x80060888", "Method not allowed.");
-      return this.list("roles", [...this.state.roles.values()].map((r) => this.roleJson(r)), request);
+      return this.list(
+        "roles",
+        [...this.state.roles.values()].map((r) => this.roleJson(r)),
+        request,
+      );
     }
     const role = this.state.roles.get(keyGuid(first.key) ?? "");
     if (!role) return dataverseError(404, "0x80040217", `role With Id = ${first.key} Does Not Exist`);
     const action = rest[0];
     if (!action) {
-      if (method === "GET") return jsonResponse(200, { "@odata.context": this.context("roles/$entity"), ...applySelect(this.roleJson(role), request.url.searchParams.get("$select")) });
+      if (method === "GET")
+        return jsonResponse(200, {
+          "@odata.context": this.context("roles/$entity"),
+          ...applySelect(this.roleJson(role), request.url.searchParams.get("$select")),
+        });
       if (method === "PATCH") {
         const denied = this.requireAdmin(caller, "prvWriteRole", "role");
         if (denied) return denied;
         const body = readJson(request);
         if (body.isinherited !== undefined) {
-          if (role.parentroleid !== null) return dataverseError(400, "0x80040203", "Inherited role copies cannot be edited; edit the role in the root business unit. (sandbox code)");
-          if (body.isinherited !== 0 && body.isinherited !== 1) return dataverseError(400, "0x80040203", `A validation error occurred. The value ${String(body.isinherited)} of 'isinherited' is outside the valid range.`);
+          if (role.parentroleid !== null)
+            return dataverseError(
+              400,
+              "0x80040203",
+              "Inherited role copies cannot be edited; edit the role in the root business unit. (sandbox code)",
+            );
+          if (body.isinherited !== 0 && body.isinherited !== 1)
+            return dataverseError(
+              400,
+              "0x80040203",
+              `A validation error occurred. The value ${String(body.isinherited)} of 'isinherited' is outside the valid range.`,
+            );
           role.isinherited = body.isinherited;
           this.state.customiseRole(role);
         }
         if ((request.headers.prefer ?? "").includes("return=representation")) {
-          return jsonResponse(200, { "@odata.context": this.context("roles/$entity"), ...applySelect(this.roleJson(role), request.url.searchParams.get("$select")) });
+          return jsonResponse(200, {
+            "@odata.context": this.context("roles/$entity"),
+            ...applySelect(this.roleJson(role), request.url.searchParams.get("$select")),
+          });
         }
         return noContent();
       }
@@ -264,14 +424,23 @@ export class DataverseService {
       const denied = this.requireAdmin(caller, "prvWriteRole", "role");
       return denied ?? this.addPrivileges(role, readJson(request));
     }
-    if ((action === "Microsoft.Dynamics.CRM.RetrieveRolePrivilegesRole()" || action === "Microsoft.Dynamics.CRM.RetrieveRolePrivilegesRole") && method === "GET") {
+    if (
+      (action === "Microsoft.Dynamics.CRM.RetrieveRolePrivilegesRole()" ||
+        action === "Microsoft.Dynamics.CRM.RetrieveRolePrivilegesRole") &&
+      method === "GET"
+    ) {
       return this.rolePrivileges(role.roleid);
     }
     return dataverseError(404, "0x80060888", `Resource not found for the segment '${action}'.`);
   }
 
   private addPrivileges(role: Role, body: Record<string, unknown>): SandboxResponse {
-    if (role.parentroleid !== null) return dataverseError(400, "0x80040203", "Inherited role copies cannot be edited; edit the role in the root business unit. (sandbox code)");
+    if (role.parentroleid !== null)
+      return dataverseError(
+        400,
+        "0x80040203",
+        "Inherited role copies cannot be edited; edit the role in the root business unit. (sandbox code)",
+      );
     if (!Array.isArray(body.Privileges)) return dataverseError(400, "0x80040203", "Required field 'Privileges' is missing.");
     const changes: [string, PrivilegeDepth][] = [];
     for (const entry of body.Privileges as Record<string, unknown>[]) {
@@ -279,10 +448,22 @@ export class DataverseService {
       if (!privilege) return dataverseError(404, "0x80040217", `privilege With Id = ${String(entry.PrivilegeId)} Does Not Exist`);
       const depth = parseDepth(entry.Depth);
       if (!depth) return dataverseError(400, "0x80040203", `Invalid depth '${String(entry.Depth)}' for privilege ${privilege.name}.`);
-      const allowed = { Basic: privilege.canbebasic, Local: privilege.canbelocal, Deep: privilege.canbedeep, Global: privilege.canbeglobal }[depth];
+      const allowed = {
+        Basic: privilege.canbebasic,
+        Local: privilege.canbelocal,
+        Deep: privilege.canbedeep,
+        Global: privilege.canbeglobal,
+      }[depth];
       if (!allowed) {
-        const valid = DEPTH_ORDER.filter((d) => ({ Basic: privilege.canbebasic, Local: privilege.canbelocal, Deep: privilege.canbedeep, Global: privilege.canbeglobal })[d]);
-        return dataverseError(400, "0x80040203", `Privilege ${privilege.name} cannot be set at ${depth} depth; it allows ${valid.join(", ")}. (sandbox code)`);
+        const valid = DEPTH_ORDER.filter(
+          (d) =>
+            ({ Basic: privilege.canbebasic, Local: privilege.canbelocal, Deep: privilege.canbedeep, Global: privilege.canbeglobal })[d],
+        );
+        return dataverseError(
+          400,
+          "0x80040203",
+          `Privilege ${privilege.name} cannot be set at ${depth} depth; it allows ${valid.join(", ")}. (sandbox code)`,
+        );
       }
       changes.push([privilege.privilegeid, depth]);
     }
@@ -296,19 +477,39 @@ export class DataverseService {
     if (!role) return dataverseError(404, "0x80040217", `role With Id = ${roleId} Does Not Exist`);
     const root = this.state.rootRoleOf(role);
     const rolePrivileges = [...root.privileges].map(([privilegeId, depth]) => ({
-      Depth: depth, PrivilegeId: privilegeId, BusinessUnitId: role.businessunitid,
-      PrivilegeName: this.state.privileges.find((p) => p.privilegeid === privilegeId)?.name ?? "", RecordFilterId: "00000000-0000-0000-0000-000000000000", RecordFilterUniqueName: "",
+      Depth: depth,
+      PrivilegeId: privilegeId,
+      BusinessUnitId: role.businessunitid,
+      PrivilegeName: this.state.privileges.find((p) => p.privilegeid === privilegeId)?.name ?? "",
+      RecordFilterId: "00000000-0000-0000-0000-000000000000",
+      RecordFilterUniqueName: "",
     }));
-    return jsonResponse(200, { "@odata.context": this.context("Microsoft.Dynamics.CRM.RetrieveRolePrivilegesRoleResponse"), RolePrivileges: rolePrivileges });
+    return jsonResponse(200, {
+      "@odata.context": this.context("Microsoft.Dynamics.CRM.RetrieveRolePrivilegesRoleResponse"),
+      RolePrivileges: rolePrivileges,
+    });
   }
 
   private systemUserJson(user: SystemUser, expandRoles: boolean): Record<string, unknown> {
     return {
-      systemuserid: user.systemuserid, domainname: user.domainname, fullname: user.fullname,
-      azureactivedirectoryobjectid: user.azureactivedirectoryobjectid, applicationid: user.applicationid,
-      isdisabled: user.isdisabled, islicensed: user.islicensed, accessmode: user.accessmode,
-      _businessunitid_value: user.businessunitid, createdon: user.createdon,
-      ...(expandRoles ? { systemuserroles_association: [...user.roles].map((id) => this.state.roles.get(id)).filter(Boolean).map((r) => ({ roleid: r!.roleid, name: r!.name, _businessunitid_value: r!.businessunitid })) } : {}),
+      systemuserid: user.systemuserid,
+      domainname: user.domainname,
+      fullname: user.fullname,
+      azureactivedirectoryobjectid: user.azureactivedirectoryobjectid,
+      applicationid: user.applicationid,
+      isdisabled: user.isdisabled,
+      islicensed: user.islicensed,
+      accessmode: user.accessmode,
+      _businessunitid_value: user.businessunitid,
+      createdon: user.createdon,
+      ...(expandRoles
+        ? {
+            systemuserroles_association: [...user.roles]
+              .map((id) => this.state.roles.get(id))
+              .filter(Boolean)
+              .map((r) => ({ roleid: r!.roleid, name: r!.name, _businessunitid_value: r!.businessunitid })),
+          }
+        : {}),
     };
   }
 
@@ -317,21 +518,36 @@ export class DataverseService {
     const query = request.url.searchParams;
     const expandRoles = (query.get("$expand") ?? "").includes("systemuserroles_association");
     if (first.key === undefined) {
-      if (method === "GET") return this.list("systemusers", [...this.state.systemUsers.values()].map((u) => this.systemUserJson(u, expandRoles)), request);
-      if (method === "POST") return this.requireAdmin(caller, "prvCreateUser", "systemuser") ?? this.createApplicationUser(readJson(request));
+      if (method === "GET")
+        return this.list(
+          "systemusers",
+          [...this.state.systemUsers.values()].map((u) => this.systemUserJson(u, expandRoles)),
+          request,
+        );
+      if (method === "POST")
+        return this.requireAdmin(caller, "prvCreateUser", "systemuser") ?? this.createApplicationUser(readJson(request));
       return dataverseError(405, "0x80060888", "Method not allowed.");
     }
     const user = this.state.systemUsers.get(keyGuid(first.key) ?? "");
     if (!user) return dataverseError(404, "0x80040217", `systemuser With Id = ${first.key} Does Not Exist`);
     if (rest.length === 0) {
-      if (method === "GET") return jsonResponse(200, { "@odata.context": this.context("systemusers/$entity"), ...applySelect(this.systemUserJson(user, expandRoles), query.get("$select"), query.get("$expand")) });
+      if (method === "GET")
+        return jsonResponse(200, {
+          "@odata.context": this.context("systemusers/$entity"),
+          ...applySelect(this.systemUserJson(user, expandRoles), query.get("$select"), query.get("$expand")),
+        });
       if (method === "PATCH") {
         const denied = this.requireAdmin(caller, "prvWriteUser", "systemuser");
         if (denied) return denied;
         const body = readJson(request);
         if (body.isdisabled !== undefined) {
           // Entra-synchronised users follow Entra; only application users are enabled or disabled here.
-          if (!user.applicationid) return dataverseError(400, "0x80040203", "isdisabled of a user synchronised from Entra ID follows its Entra account. (sandbox code)");
+          if (!user.applicationid)
+            return dataverseError(
+              400,
+              "0x80040203",
+              "isdisabled of a user synchronised from Entra ID follows its Entra account. (sandbox code)",
+            );
           user.isdisabled = body.isdisabled === true;
         }
         return noContent();
@@ -339,12 +555,17 @@ export class DataverseService {
       return dataverseError(405, "0x80060888", "Method not allowed.");
     }
     const association = parseSegment(rest[0]!);
-    if (association?.name !== "systemuserroles_association") return dataverseError(404, "0x80060888", `Resource not found for the segment '${rest[0]}'.`);
+    if (association?.name !== "systemuserroles_association")
+      return dataverseError(404, "0x80060888", `Resource not found for the segment '${rest[0]}'.`);
     if (method === "GET" && rest.length === 1) {
-      const roles = [...user.roles].map((id) => this.state.roles.get(id)).filter((r): r is Role => Boolean(r)).map((r) => this.roleJson(r));
+      const roles = [...user.roles]
+        .map((id) => this.state.roles.get(id))
+        .filter((r): r is Role => Boolean(r))
+        .map((r) => this.roleJson(r));
       return this.list("roles", roles, request);
     }
-    if (rest[rest.length - 1] !== "$ref") return dataverseError(404, "0x80060888", `Resource not found for the segment '${rest.join("/")}'.`);
+    if (rest[rest.length - 1] !== "$ref")
+      return dataverseError(404, "0x80060888", `Resource not found for the segment '${rest.join("/")}'.`);
     const denied = this.requireAdmin(caller, "prvWriteRole", "systemuser");
     if (denied) return denied;
     if (method === "POST") {
@@ -354,7 +575,11 @@ export class DataverseService {
       if (!role) return dataverseError(404, "0x80040217", `role With Id = ${roleId ?? target} Does Not Exist`);
       if (user.isdisabled) return dataverseError(400, "0x8004d2a8", "Security roles can only be assigned to enabled users. (sandbox code)");
       if (role.businessunitid !== user.businessunitid) {
-        return dataverseError(400, "0x8004050c", `Role ${role.roleid} belongs to business unit ${role.businessunitid}; the user belongs to ${user.businessunitid}. Assign the role copy of the user's business unit. (sandbox code)`);
+        return dataverseError(
+          400,
+          "0x8004050c",
+          `Role ${role.roleid} belongs to business unit ${role.businessunitid}; the user belongs to ${user.businessunitid}. Assign the role copy of the user's business unit. (sandbox code)`,
+        );
       }
       if (user.roles.has(role.roleid)) return dataverseError(412, "0x80040237", "Cannot insert duplicate key.");
       user.roles.add(role.roleid);
@@ -362,7 +587,8 @@ export class DataverseService {
     }
     if (method === "DELETE") {
       const roleId = keyGuid(association.key) ?? new RegExp(`roles\\((${GUID})\\)`).exec(query.get("$id") ?? "")?.[1]?.toLowerCase();
-      if (!roleId || !user.roles.has(roleId)) return dataverseError(404, "0x80040217", `The role is not associated with systemuser ${user.systemuserid}.`);
+      if (!roleId || !user.roles.has(roleId))
+        return dataverseError(404, "0x80040217", `The role is not associated with systemuser ${user.systemuserid}.`);
       user.roles.delete(roleId);
       return noContent();
     }
@@ -372,7 +598,12 @@ export class DataverseService {
   /** Application user (dataverse §5.3): the app must exist in the tenant; one system user per application id. */
   private createApplicationUser(body: Record<string, unknown>): SandboxResponse {
     const applicationId = String(body.applicationid ?? "").toLowerCase();
-    if (!applicationId) return dataverseError(400, "0x80040203", "Only application users can be created in this environment through the Web API; 'applicationid' is required. (sandbox code)");
+    if (!applicationId)
+      return dataverseError(
+        400,
+        "0x80040203",
+        "Only application users can be created in this environment through the Web API; 'applicationid' is required. (sandbox code)",
+      );
     const app = [...this.state.applications.values()].find((a) => a.appId === applicationId);
     // Dataverse looks the app up through its service principal, so it is refused until the service
     // principal exists and has replicated (issue 10; terraform-provider-azuread#581). Microsoft's exact
@@ -381,17 +612,26 @@ export class DataverseService {
     if (!app || !servicePrincipal || this.faults.notReplicatedYet("dataverseApplicationUser", applicationId)) {
       return dataverseError(400, "0x80040216", `The application with id ${applicationId} was not found in the tenant. (sandbox code)`);
     }
-    if ([...this.state.systemUsers.values()].some((u) => u.applicationid === applicationId)) return dataverseError(412, "0x80040237", "A record with matching key values already exists.");
+    if ([...this.state.systemUsers.values()].some((u) => u.applicationid === applicationId))
+      return dataverseError(412, "0x80040237", "A record with matching key values already exists.");
     const bind = String(body["businessunitid@odata.bind"] ?? "");
     const businessUnitId = new RegExp(`businessunits\\((${GUID})\\)`).exec(bind)?.[1]?.toLowerCase();
     const businessUnit = this.state.businessUnits.find((b) => b.businessunitid === businessUnitId);
     if (!businessUnit) return dataverseError(400, "0x80040217", `businessunit With Id = ${businessUnitId ?? bind} Does Not Exist`);
     const user = this.state.addSystemUser({
-      domainname: `${applicationId}@${this.state.domains.find((d) => d.isInitial)!.id}`, fullname: `# ${app.displayName}`,
-      applicationid: applicationId, azureactivedirectoryobjectid: servicePrincipal.id,
-      accessmode: 4, islicensed: false, businessunitid: businessUnit.businessunitid,
+      domainname: `${applicationId}@${this.state.domains.find((d) => d.isInitial)!.id}`,
+      fullname: `# ${app.displayName}`,
+      applicationid: applicationId,
+      azureactivedirectoryobjectid: servicePrincipal.id,
+      accessmode: 4,
+      islicensed: false,
+      businessunitid: businessUnit.businessunitid,
     });
-    return jsonResponse(201, { "@odata.context": this.context("systemusers/$entity"), ...this.systemUserJson(user, false) }, { "OData-EntityId": `${this.orgUrl}${API_PREFIX}systemusers(${user.systemuserid})` });
+    return jsonResponse(
+      201,
+      { "@odata.context": this.context("systemusers/$entity"), ...this.systemUserJson(user, false) },
+      { "OData-EntityId": `${this.orgUrl}${API_PREFIX}systemusers(${user.systemuserid})` },
+    );
   }
 
   private leads(request: SandboxRequest, first: Segment, caller: SystemUser): SandboxResponse {
@@ -400,7 +640,12 @@ export class DataverseService {
       const denied = this.requirePrivilege(caller, "prvCreateLead", "lead");
       if (denied) {
         const body = readJson(request);
-        if (body.leadsourcecode !== undefined) return dataverseError(403, "0x8004f507", "User does not have create permissions for the leadsourcecode attribute in the lead entity.");
+        if (body.leadsourcecode !== undefined)
+          return dataverseError(
+            403,
+            "0x8004f507",
+            "User does not have create permissions for the leadsourcecode attribute in the lead entity.",
+          );
         return denied;
       }
       const fields = readJson(request);
@@ -408,13 +653,24 @@ export class DataverseService {
       this.state.leads.set(lead.leadid, lead);
       const entityId = `${this.orgUrl}${API_PREFIX}leads(${lead.leadid})`;
       if ((request.headers.prefer ?? "").includes("return=representation")) {
-        return jsonResponse(201, { "@odata.context": this.context("leads/$entity"), leadid: lead.leadid, ...fields }, { "OData-EntityId": entityId });
+        return jsonResponse(
+          201,
+          { "@odata.context": this.context("leads/$entity"), leadid: lead.leadid, ...fields },
+          { "OData-EntityId": entityId },
+        );
       }
       return noContent({ "OData-EntityId": entityId });
     }
     if (first.key === undefined && method === "GET") {
       const denied = this.requirePrivilege(caller, "prvReadLead", "lead");
-      return denied ?? this.list("leads", [...this.state.leads.values()].map((l) => ({ leadid: l.leadid, ...l.fields, _ownerid_value: l.ownerid, createdon: l.createdon })), request);
+      return (
+        denied ??
+        this.list(
+          "leads",
+          [...this.state.leads.values()].map((l) => ({ leadid: l.leadid, ...l.fields, _ownerid_value: l.ownerid, createdon: l.createdon })),
+          request,
+        )
+      );
     }
     const lead = this.state.leads.get(keyGuid(first.key) ?? "");
     if (!lead) return dataverseError(404, "0x80040217", `lead With Id = ${first.key} Does Not Exist`);

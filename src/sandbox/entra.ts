@@ -1,4 +1,12 @@
-import { createHash, createPublicKey, randomBytes, randomUUID, verify as verifySignature, constants as cryptoConstants, X509Certificate } from "node:crypto";
+import {
+  createHash,
+  createPublicKey,
+  randomBytes,
+  randomUUID,
+  verify as verifySignature,
+  constants as cryptoConstants,
+  X509Certificate,
+} from "node:crypto";
 import { jsonResponse, readForm, type SandboxRequest, type SandboxResponse, type TokenClaims } from "./kit.js";
 import { AZURE_POWERSHELL_CLIENT_ID, TENANT_ID, type Application, type DirectoryUser, type TenantState } from "./state.js";
 import { TokenAuthority, unsignedJwt } from "./tokens.js";
@@ -15,28 +23,70 @@ const OIDC_SCOPES = new Set(["openid", "profile", "offline_access", "email"]);
 
 /** Message text of the AADSTS codes the emulator produces (reference: graph-and-msal §C.6). */
 const AADSTS_TEXT: Record<number, { error: string; text: string; suberror?: string }> = {
-  50034: { error: "invalid_grant", text: "The user account {0} does not exist in the {1} directory. To sign into this application, the account must be added to the directory." },
+  50034: {
+    error: "invalid_grant",
+    text: "The user account {0} does not exist in the {1} directory. To sign into this application, the account must be added to the directory.",
+  },
   50055: { error: "invalid_grant", text: "The password is expired.", suberror: "user_password_expired" },
   50057: { error: "invalid_grant", text: "The user account is disabled." },
-  50076: { error: "invalid_grant", text: "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '{0}'.", suberror: "basic_action" },
-  50079: { error: "invalid_grant", text: "Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication to access '{0}'.", suberror: "basic_action" },
+  50076: {
+    error: "invalid_grant",
+    text: "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '{0}'.",
+    suberror: "basic_action",
+  },
+  50079: {
+    error: "invalid_grant",
+    text: "Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication to access '{0}'.",
+    suberror: "basic_action",
+  },
   50126: { error: "invalid_grant", text: "Error validating credentials due to invalid username or password." },
-  53003: { error: "invalid_grant", text: "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance." },
-  530035: { error: "invalid_grant", text: "Access has been blocked by security defaults. This is due to the request using legacy auth or being deemed unsafe by security defaults policies." },
-  65001: { error: "invalid_grant", text: "The user or administrator has not consented to use the application with ID '{0}'. Send an interactive authorization request for this user and resource.", suberror: "consent_required" },
-  70008: { error: "invalid_grant", text: "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource." },
-  70011: { error: "invalid_scope", text: "The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope {0} is not valid." },
+  53003: {
+    error: "invalid_grant",
+    text: "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.",
+  },
+  530035: {
+    error: "invalid_grant",
+    text: "Access has been blocked by security defaults. This is due to the request using legacy auth or being deemed unsafe by security defaults policies.",
+  },
+  65001: {
+    error: "invalid_grant",
+    text: "The user or administrator has not consented to use the application with ID '{0}'. Send an interactive authorization request for this user and resource.",
+    suberror: "consent_required",
+  },
+  70008: {
+    error: "invalid_grant",
+    text: "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.",
+  },
+  70011: {
+    error: "invalid_scope",
+    text: "The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope {0} is not valid.",
+  },
   70016: { error: "authorization_pending", text: "OAuth 2.0 device flow error. Authorization is pending. Continue polling." },
   70019: { error: "expired_token", text: "Verification code expired." },
-  90002: { error: "invalid_request", text: "Tenant '{0}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud." },
+  90002: {
+    error: "invalid_request",
+    text: "Tenant '{0}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.",
+  },
   500011: { error: "invalid_resource", text: "The resource principal named {0} was not found in the tenant named {1}." },
-  700016: { error: "unauthorized_client", text: "Application with identifier '{0}' was not found in the directory '{1}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant." },
-  7000215: { error: "invalid_client", text: "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{0}'." },
+  700016: {
+    error: "unauthorized_client",
+    text: "Application with identifier '{0}' was not found in the directory '{1}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
+  },
+  7000215: {
+    error: "invalid_client",
+    text: "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{0}'.",
+  },
   700025: { error: "invalid_client", text: "Client is public so neither 'client_assertion' nor 'client_secret' should be presented." },
-  7000218: { error: "invalid_client", text: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'." },
+  7000218: {
+    error: "invalid_client",
+    text: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+  },
   7000229: { error: "invalid_client", text: "The client application {0} is missing service principal in the tenant {1}." },
   700027: { error: "invalid_client", text: "Client assertion failed signature validation." },
-  50148: { error: "invalid_grant", text: "The code_verifier does not match the code_challenge supplied in the authorization request for PKCE." },
+  50148: {
+    error: "invalid_grant",
+    text: "The code_verifier does not match the code_challenge supplied in the authorization request for PKCE.",
+  },
 };
 
 /**
@@ -46,11 +96,27 @@ const AADSTS_TEXT: Record<number, { error: string; text: string; suberror?: stri
  * tokens are cached under (`preferred_cache`).
  */
 const ENTRA_INSTANCE_METADATA: readonly { preferred_network: string; preferred_cache: string; aliases: string[] }[] = [
-  { preferred_network: "login.microsoftonline.com", preferred_cache: "login.windows.net", aliases: ["login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "sts.windows.net"] },
-  { preferred_network: "login.partner.microsoftonline.cn", preferred_cache: "login.partner.microsoftonline.cn", aliases: ["login.partner.microsoftonline.cn", "login.chinacloudapi.cn"] },
+  {
+    preferred_network: "login.microsoftonline.com",
+    preferred_cache: "login.windows.net",
+    aliases: ["login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "sts.windows.net"],
+  },
+  {
+    preferred_network: "login.partner.microsoftonline.cn",
+    preferred_cache: "login.partner.microsoftonline.cn",
+    aliases: ["login.partner.microsoftonline.cn", "login.chinacloudapi.cn"],
+  },
   { preferred_network: "login.microsoftonline.de", preferred_cache: "login.microsoftonline.de", aliases: ["login.microsoftonline.de"] },
-  { preferred_network: "login.microsoftonline.us", preferred_cache: "login.microsoftonline.us", aliases: ["login.microsoftonline.us", "login.usgovcloudapi.net"] },
-  { preferred_network: "login-us.microsoftonline.com", preferred_cache: "login-us.microsoftonline.com", aliases: ["login-us.microsoftonline.com"] },
+  {
+    preferred_network: "login.microsoftonline.us",
+    preferred_cache: "login.microsoftonline.us",
+    aliases: ["login.microsoftonline.us", "login.usgovcloudapi.net"],
+  },
+  {
+    preferred_network: "login-us.microsoftonline.com",
+    preferred_cache: "login-us.microsoftonline.com",
+    aliases: ["login-us.microsoftonline.com"],
+  },
 ];
 
 /**
@@ -70,7 +136,10 @@ export function aadstsError(code: number, ...args: string[]): SandboxResponse {
   const entry = AADSTS_TEXT[code] ?? { error: "invalid_request", text: "Sandbox error." };
   const traceId = randomUUID();
   const correlationId = randomUUID();
-  const timestamp = new Date().toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
+  const timestamp = new Date()
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, "Z");
   const text = entry.text.replace(/\{(\d)\}/g, (_, i: string) => args[Number(i)] ?? "");
   return jsonResponse(code === 70016 ? 400 : entry.error === "invalid_client" ? 401 : 400, {
     error: entry.error,
@@ -133,14 +202,24 @@ export class EntraService {
     const tenant = segments[0] ?? "";
     const rest = segments.slice(1).join("/");
     if (request.method === "GET" && request.url.pathname === "/devicelogin") {
-      return { status: 200, headers: { "content-type": "text/html" }, body: "<h1>Sandbox sign-in</h1><p>Device codes are approved automatically in the sandbox.</p>" };
+      return {
+        status: 200,
+        headers: { "content-type": "text/html" },
+        body: "<h1>Sandbox sign-in</h1><p>Device codes are approved automatically in the sandbox.</p>",
+      };
     }
     if (request.method === "GET" && request.url.pathname === "/common/discovery/instance") {
       // MSAL's instance discovery. Posing as a real cloud, the sandbox answers what Entra answers, aliases
       // included; on its own loopback host it vouches for that host alone.
       const host = new URL(this.endpoints.loginOrigin).host;
-      const metadata = this.realInstance() ? ENTRA_INSTANCE_METADATA : [{ preferred_network: host, preferred_cache: host, aliases: [host] }];
-      return jsonResponse(200, { tenant_discovery_endpoint: `${this.endpoints.loginOrigin}/${TENANT_ID}/v2.0/.well-known/openid-configuration`, "api-version": "1.1", metadata });
+      const metadata = this.realInstance()
+        ? ENTRA_INSTANCE_METADATA
+        : [{ preferred_network: host, preferred_cache: host, aliases: [host] }];
+      return jsonResponse(200, {
+        tenant_discovery_endpoint: `${this.endpoints.loginOrigin}/${TENANT_ID}/v2.0/.well-known/openid-configuration`,
+        "api-version": "1.1",
+        metadata,
+      });
     }
     if (!this.isTenant(tenant)) return aadstsError(90002, tenant);
     if (request.method === "GET" && (rest === "v2.0/.well-known/openid-configuration" || rest === ".well-known/openid-configuration")) {
@@ -151,7 +230,10 @@ export class EntraService {
     if (request.method === "POST" && rest === "oauth2/v2.0/token") return this.token(readForm(request));
     if (request.method === "GET" && rest === "oauth2/v2.0/authorize") return this.authorize(request.url.searchParams);
     if (request.method === "GET" && rest === "oauth2/v2.0/logout") return { status: 200, body: "Signed out." };
-    return jsonResponse(404, { error: "not_found", error_description: `The sandbox's Entra ID has no endpoint ${request.method} ${request.url.pathname}.` });
+    return jsonResponse(404, {
+      error: "not_found",
+      error_description: `The sandbox's Entra ID has no endpoint ${request.method} ${request.url.pathname}.`,
+    });
   }
 
   /** The real Entra instance whose host this sandbox poses as, if any. */
@@ -163,7 +245,12 @@ export class EntraService {
 
   private isTenant(segment: string): boolean {
     const value = segment.toLowerCase();
-    return value === TENANT_ID || value === "organizations" || value === "common" || this.state.domains.some((d) => d.isVerified && d.id === value);
+    return (
+      value === TENANT_ID ||
+      value === "organizations" ||
+      value === "common" ||
+      this.state.domains.some((d) => d.isVerified && d.id === value)
+    );
   }
 
   openIdConfiguration(tenant: string): Record<string, unknown> {
@@ -247,18 +334,31 @@ export class EntraService {
     if ("status" in client) return client;
     const redirectUri = query.get("redirect_uri") ?? "";
     if (!/^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?(\/|$)/.test(redirectUri)) {
-      return { status: 400, headers: { "content-type": "text/plain" }, body: "AADSTS50011: The redirect URI specified in the request does not match the redirect URIs configured for the application." };
+      return {
+        status: 400,
+        headers: { "content-type": "text/plain" },
+        body: "AADSTS50011: The redirect URI specified in the request does not match the redirect URIs configured for the application.",
+      };
     }
     const resource = this.resourceOf(query.get("scope"));
     if (typeof resource !== "string") return resource;
     if (query.get("code_challenge_method") !== "S256" || !query.get("code_challenge")) {
-      return { status: 400, headers: { "content-type": "text/plain" }, body: "AADSTS9002325: Proof Key for Code Exchange is required for cross-origin authorization code redemption." };
+      return {
+        status: 400,
+        headers: { "content-type": "text/plain" },
+        body: "AADSTS9002325: Proof Key for Code Exchange is required for cross-origin authorization code redemption.",
+      };
     }
     const code = randomBytes(32).toString("base64url");
     const admin = this.state.findUser(this.state.credentials.adminUserName)!;
     this.authorizationCodes.set(code, {
-      clientId: clientId!, redirectUri, codeChallenge: query.get("code_challenge")!, resource,
-      nonce: query.get("nonce") ?? undefined, userId: admin.id, expiresAt: Date.now() + 600_000,
+      clientId: clientId!,
+      redirectUri,
+      codeChallenge: query.get("code_challenge")!,
+      resource,
+      nonce: query.get("nonce") ?? undefined,
+      userId: admin.id,
+      expiresAt: Date.now() + 600_000,
     });
     const state = query.get("state") ?? "";
     if (query.get("response_mode") === "form_post") {
@@ -286,7 +386,11 @@ export class EntraService {
       case "password":
         return this.password(form);
       default:
-        return jsonResponse(400, { error: "unsupported_grant_type", error_description: `AADSTS70003: The app requested an unsupported grant type '${form.get("grant_type")}'.`, error_codes: [70003] });
+        return jsonResponse(400, {
+          error: "unsupported_grant_type",
+          error_description: `AADSTS70003: The app requested an unsupported grant type '${form.get("grant_type")}'.`,
+          error_codes: [70003],
+        });
     }
   }
 
@@ -311,7 +415,11 @@ export class EntraService {
     if (!code || Date.now() > code.expiresAt || code.clientId !== form.get("client_id")) return aadstsError(70008);
     this.authorizationCodes.delete(form.get("code")!);
     if (form.get("redirect_uri") !== code.redirectUri) {
-      return jsonResponse(400, { error: "invalid_grant", error_description: "AADSTS50148: The redirect_uri does not match the one used in the authorization request.", error_codes: [50148] });
+      return jsonResponse(400, {
+        error: "invalid_grant",
+        error_description: "AADSTS50148: The redirect_uri does not match the one used in the authorization request.",
+        error_codes: [50148],
+      });
     }
     const verifier = form.get("code_verifier") ?? "";
     if (createHash("sha256").update(verifier).digest("base64url") !== code.codeChallenge) return aadstsError(50148);
@@ -378,7 +486,12 @@ export class EntraService {
     const resource = this.resourceOf(form.get("scope"));
     if (typeof resource !== "string") return resource;
     const { token, expiresIn } = this.tokens.issue({
-      aud: resource, iss: this.issuer, tid: TENANT_ID, oid: app.id, idtyp: "app", appid: app.appId,
+      aud: resource,
+      iss: this.issuer,
+      tid: TENANT_ID,
+      oid: app.id,
+      idtyp: "app",
+      appid: app.appId,
     });
     return jsonResponse(200, { token_type: "Bearer", expires_in: expiresIn, ext_expires_in: expiresIn, access_token: token });
   }
@@ -430,15 +543,31 @@ export class EntraService {
 
   private delegatedTokenResponse(user: DirectoryUser, clientId: string, resource: string, nonce: string | undefined): SandboxResponse {
     const { token, expiresIn } = this.tokens.issue({
-      aud: resource, iss: this.issuer, tid: TENANT_ID, oid: user.id, idtyp: "user", appid: clientId, upn: user.userPrincipalName,
+      aud: resource,
+      iss: this.issuer,
+      tid: TENANT_ID,
+      oid: user.id,
+      idtyp: "user",
+      appid: clientId,
+      upn: user.userPrincipalName,
     });
     const refreshToken = randomBytes(32).toString("base64url");
     this.refreshTokens.set(refreshToken, { clientId, userId: user.id });
     this.tokens.issued.add(refreshToken);
     const now = Math.floor(Date.now() / 1000);
     const idToken = unsignedJwt({
-      aud: clientId, iss: this.issuer, iat: now, nbf: now, exp: now + 3600, oid: user.id, sub: user.id, tid: TENANT_ID,
-      preferred_username: user.userPrincipalName, name: user.displayName, ver: "2.0", ...(nonce ? { nonce } : {}),
+      aud: clientId,
+      iss: this.issuer,
+      iat: now,
+      nbf: now,
+      exp: now + 3600,
+      oid: user.id,
+      sub: user.id,
+      tid: TENANT_ID,
+      preferred_username: user.userPrincipalName,
+      name: user.displayName,
+      ver: "2.0",
+      ...(nonce ? { nonce } : {}),
     });
     return jsonResponse(200, {
       token_type: "Bearer",
@@ -454,7 +583,11 @@ export class EntraService {
 }
 
 /** Checks the bearer token of a resource request: signature, expiry, and that it was issued for this audience. */
-export function authenticate(request: SandboxRequest, tokens: TokenAuthority, audience: string): TokenClaims | { status: number; reason: string } {
+export function authenticate(
+  request: SandboxRequest,
+  tokens: TokenAuthority,
+  audience: string,
+): TokenClaims | { status: number; reason: string } {
   const header = request.headers.authorization ?? "";
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) return { status: 401, reason: "Authorization header with a Bearer token is required." };

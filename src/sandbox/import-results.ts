@@ -30,8 +30,9 @@ export function importJobDataXml(solutionName: string, components: readonly Comp
     `<result result="${c.result}" errorcode="${escapeXml(c.errorCode)}" errortext="${escapeXml(c.errorText)}" datetime="${at}" />`;
   const groups = new Map<string, ComponentResult[]>();
   for (const component of components) groups.set(component.element, [...(groups.get(component.element) ?? []), component]);
-  const sections = [...groups].map(([element, members]) =>
-    `<${element}s>${members.map((c) => `<${element} name="${escapeXml(c.name)}" processed="true">${result(c)}</${element}>`).join("")}</${element}s>`,
+  const sections = [...groups].map(
+    ([element, members]) =>
+      `<${element}s>${members.map((c) => `<${element} name="${escapeXml(c.name)}" processed="true">${result(c)}</${element}>`).join("")}</${element}s>`,
   );
   const manifest = `<solutionManifests><solutionManifest processed="true"><UniqueName>${escapeXml(solutionName)}</UniqueName>${result({ result: failed ? "failure" : "success", errorCode: failed ? "0x80048033" : "0", errorText: "" })}</solutionManifest></solutionManifests>`;
   return `<importexportxml progress="100" processed="true">${manifest}${sections.join("")}</importexportxml>`;

@@ -96,7 +96,7 @@ export function parseFilter(text: string): Node {
   return tree;
 }
 
-const normalise = (value: unknown): unknown => (typeof value === "string" ? value.toLowerCase() : value ?? null);
+const normalise = (value: unknown): unknown => (typeof value === "string" ? value.toLowerCase() : (value ?? null));
 
 export function evaluate(node: Node, record: Record<string, unknown>): boolean {
   switch (node.kind) {
@@ -107,17 +107,25 @@ export function evaluate(node: Node, record: Record<string, unknown>): boolean {
     case "not":
       return !evaluate(node.operand, record);
     case "startswith":
-      return String(record[node.property] ?? "").toLowerCase().startsWith(node.value.toLowerCase());
+      return String(record[node.property] ?? "")
+        .toLowerCase()
+        .startsWith(node.value.toLowerCase());
     case "compare": {
       const left = normalise(record[node.property]);
       const right = normalise(node.value);
       switch (node.op) {
-        case "eq": return left === right;
-        case "ne": return left !== right;
-        case "gt": return (left as number) > (right as number);
-        case "ge": return (left as number) >= (right as number);
-        case "lt": return (left as number) < (right as number);
-        default: return (left as number) <= (right as number);
+        case "eq":
+          return left === right;
+        case "ne":
+          return left !== right;
+        case "gt":
+          return (left as number) > (right as number);
+        case "ge":
+          return (left as number) >= (right as number);
+        case "lt":
+          return (left as number) < (right as number);
+        default:
+          return (left as number) <= (right as number);
       }
     }
   }
@@ -150,7 +158,10 @@ export function pageOf<T>(records: T[], requestUrl: URL, pageSize: number | unde
   if (Number.isNaN(offset)) throw new ODataSyntaxError(`The $skiptoken '${token}' is not one this service issued.`);
   if (!pageSize || pageSize <= 0 || offset + pageSize >= records.length) return { value: records.slice(offset), nextLink: undefined };
   // The request's own query, as it was sent, with the next token in place of the last one.
-  const query = requestUrl.search.slice(1).split("&").filter((pair) => pair !== "" && !/^(\$|%24)skiptoken=/i.test(pair));
+  const query = requestUrl.search
+    .slice(1)
+    .split("&")
+    .filter((pair) => pair !== "" && !/^(\$|%24)skiptoken=/i.test(pair));
   query.push(`$skiptoken=${Buffer.from(`offset:${offset + pageSize}`, "utf8").toString("base64url")}`);
   return { value: records.slice(offset, offset + pageSize), nextLink: `${requestUrl.origin}${requestUrl.pathname}?${query.join("&")}` };
 }

@@ -89,15 +89,29 @@ export class PartnerCenterAccount {
     seededRole: PartnerCenterRole | "none",
   ) {
     if (seededRole !== "none") for (const principal of seededPrincipals) this.roles.set(principal, seededRole);
-    const product = (externalId: string, type: ProductType, alias: string, leads: LeadsSettings, publishing = false): PartnerCenterProduct => ({
-      guid: guidFromName(`pc-product:${externalId}`), externalId, type, alias, publishing,
-      draftLeads: structuredClone(leads), publishedLeads: structuredClone(leads),
+    const product = (
+      externalId: string,
+      type: ProductType,
+      alias: string,
+      leads: LeadsSettings,
+      publishing = false,
+    ): PartnerCenterProduct => ({
+      guid: guidFromName(`pc-product:${externalId}`),
+      externalId,
+      type,
+      alias,
+      publishing,
+      draftLeads: structuredClone(leads),
+      publishedLeads: structuredClone(leads),
     });
     this.products = [
       // An existing HTTPS-endpoint destination: connecting replaces it.
       product(SANDBOX_OFFERS.saas, "softwareAsAService", "Contoso Lead Insights (SaaS)", {
         leadDestination: "httpsEndpoint",
-        httpsEndpointLeadConfiguration: { httpsEndpointUrl: "https://leads.contoso.example/triggers/invoke", contactEmail: ["sales@contoso.com"] },
+        httpsEndpointLeadConfiguration: {
+          httpsEndpointUrl: "https://leads.contoso.example/triggers/invoke",
+          contactEmail: ["sales@contoso.com"],
+        },
       }),
       product(SANDBOX_OFFERS.dynamics, "dynamics365ForCustomerEngagement", "Contoso CRM Connector", { leadDestination: "none" }),
       product(SANDBOX_OFFERS.publishing, "softwareAsAService", "Contoso Analytics (being published)", { leadDestination: "none" }, true),
@@ -127,12 +141,16 @@ export class PartnerCenterAccount {
 
   /** Every secret stored in a lead configuration: what must never appear in the CLI's output. */
   storedSecrets(): string[] {
-    return this.products.flatMap((p) => [p.draftLeads, p.publishedLeads]).flatMap((leads) =>
-      Object.values(leads).flatMap((value) =>
-        value && typeof value === "object"
-          ? Object.entries(value as Record<string, unknown>).filter(([name, v]) => SECRET_PROPERTIES.has(name) && typeof v === "string" && v !== MASKED_SECRET).map(([, v]) => v as string)
-          : [],
-      ),
-    );
+    return this.products
+      .flatMap((p) => [p.draftLeads, p.publishedLeads])
+      .flatMap((leads) =>
+        Object.values(leads).flatMap((value) =>
+          value && typeof value === "object"
+            ? Object.entries(value as Record<string, unknown>)
+                .filter(([name, v]) => SECRET_PROPERTIES.has(name) && typeof v === "string" && v !== MASKED_SECRET)
+                .map(([, v]) => v as string)
+            : [],
+        ),
+      );
   }
 }

@@ -4,8 +4,13 @@ import type { FaultInjector } from "./faults.js";
 import type { SandboxScenario } from "./state.js";
 import { configurationProperty, validateConfigureBody, type LeadsResourceInput } from "./customer-leads-schema.js";
 import {
-  MASKED_SECRET, SECRET_PROPERTIES,
-  type ConfigureJob, type ConfigureJobError, type LeadsSettings, type PartnerCenterAccount, type PartnerCenterProduct,
+  MASKED_SECRET,
+  SECRET_PROPERTIES,
+  type ConfigureJob,
+  type ConfigureJobError,
+  type LeadsSettings,
+  type PartnerCenterAccount,
+  type PartnerCenterProduct,
 } from "./partner-center-state.js";
 
 /**
@@ -66,16 +71,22 @@ export class PartnerCenterService {
     const version = request.url.searchParams.get("$version");
     // "$version – This is a required parameter for all calls" (§1.2). The answer to a missing or unknown
     // one is not documented (UNCONFIRMED): 400 in the documented error envelope.
-    if (version === null || version === "") return ingestionError(400, "badRequest", "The $version query parameter is required for all calls.");
+    if (version === null || version === "")
+      return ingestionError(400, "badRequest", "The $version query parameter is required for all calls.");
     if (!versionKey(version)) return ingestionError(400, "badRequest", `The $version '${version}' is not a valid schema version.`);
     // The token must be for the tenant the Partner Center account is associated with (§1.4). Status and code
     // for another tenant's token are UNCONFIRMED.
-    if (claims.tid !== this.account.tenantId) return ingestionError(401, "unauthorized", "The access token's tenant is not associated with this Partner Center account.");
+    if (claims.tid !== this.account.tenantId)
+      return ingestionError(401, "unauthorized", "The access token's tenant is not associated with this Partner Center account.");
     const principal = claims.idtyp === "app" ? claims.appid : claims.oid;
     const role = this.account.roles.get(principal);
     // Authorization comes from the Partner Center role, not from Graph permissions (§1.4). The 403 body's code is UNCONFIRMED.
     if (!role) return this.forbidden(claims, "has no role in this Partner Center account");
-    const segments = request.url.pathname.slice(PRODUCT_INGESTION_PATH.length).replace(/^\/+|\/+$/g, "").split("/").map(decodeURIComponent);
+    const segments = request.url.pathname
+      .slice(PRODUCT_INGESTION_PATH.length)
+      .replace(/^\/+|\/+$/g, "")
+      .split("/")
+      .map(decodeURIComponent);
     const write = request.method === "POST";
     // Manager is the documented role (§1.4); whether Developer may write customer-leads is UNCONFIRMED: refused here.
     if (write && role !== "Manager") return this.forbidden(claims, `has the ${role} role; configure needs Manager`);
@@ -89,7 +100,11 @@ export class PartnerCenterService {
 
   private forbidden(claims: TokenClaims, problem: string): SandboxResponse {
     const who = claims.idtyp === "app" ? `The application ${claims.appid}` : `The user ${claims.upn ?? claims.oid}`;
-    return ingestionError(403, "forbidden", `${who} ${problem}. Add it under Partner Center → Account settings → User management with the Manager role.`);
+    return ingestionError(
+      403,
+      "forbidden",
+      `${who} ${problem}. Add it under Partner Center → Account settings → User management with the Manager role.`,
+    );
   }
 
   /** `$schema` of a resource type at the newest version not above `$version`, or undefined if none is. */
@@ -106,8 +121,10 @@ export class PartnerCenterService {
     const query = request.url.searchParams;
     if (head === "product" && get && segments.length === 1) return this.listProducts(query, version);
     if (head === "product" && get && segments.length === 2) return this.withProduct(id!, (p) => this.answer(this.productJson(p, version)));
-    if (head === "resource-tree" && get && id === "product" && segments.length === 3) return this.withProduct(tail!, (p) => this.resourceTree(p, query.get("targetType"), version));
-    if (head === "customer-leads" && get && segments.length === 2) return this.withProduct(id!, (p) => this.answer(this.leadsJson(p, p.draftLeads, version)));
+    if (head === "resource-tree" && get && id === "product" && segments.length === 3)
+      return this.withProduct(tail!, (p) => this.resourceTree(p, query.get("targetType"), version));
+    if (head === "customer-leads" && get && segments.length === 2)
+      return this.withProduct(id!, (p) => this.answer(this.leadsJson(p, p.draftLeads, version)));
     if (head === "configure" && method === "POST" && segments.length === 1) return this.postConfigure(request, version, principal);
     if (head === "configure" && segments.length >= 2) {
       const job = this.account.jobs.get(id!.toLowerCase());
@@ -133,21 +150,34 @@ export class PartnerCenterService {
   private productJson(product: PartnerCenterProduct, version: string): Record<string, unknown> | undefined {
     const schema = this.schema("product", version);
     // The doc's samples print `externalID`; the schema facts (§1.2) say `externalId`. Casing UNCONFIRMED.
-    return schema === undefined ? undefined : { $schema: schema, id: `product/${product.guid}`, identity: { externalId: product.externalId }, type: product.type, alias: product.alias };
+    return schema === undefined
+      ? undefined
+      : {
+          $schema: schema,
+          id: `product/${product.guid}`,
+          identity: { externalId: product.externalId },
+          type: product.type,
+          alias: product.alias,
+        };
   }
 
   private leadsJson(product: PartnerCenterProduct, leads: LeadsSettings, version: string): Record<string, unknown> | undefined {
     const schema = this.schema("customer-leads", version);
-    return schema === undefined ? undefined : { $schema: schema, id: `customer-leads/${product.guid}`, product: `product/${product.guid}`, ...masked(leads) };
+    return schema === undefined
+      ? undefined
+      : { $schema: schema, id: `customer-leads/${product.guid}`, product: `product/${product.guid}`, ...masked(leads) };
   }
 
   private listProducts(query: URLSearchParams, version: string): SandboxResponse {
     // The doc writes both `externalId` and `externalID` for this parameter.
     const externalId = [...query].find(([name]) => name.toLowerCase() === "externalid")?.[1];
     const type = query.get("type");
-    const matching = this.account.products.filter((p) => (externalId === undefined || p.externalId === externalId) && (!type || p.type === type));
+    const matching = this.account.products.filter(
+      (p) => (externalId === undefined || p.externalId === externalId) && (!type || p.type === type),
+    );
     const pageSize = query.has("$maxpagesize") ? Number(query.get("$maxpagesize")) : DEFAULT_PAGE_SIZE;
-    if (!Number.isInteger(pageSize) || pageSize < 1) return ingestionError(400, "badRequest", "$maxpagesize must be a positive whole number.");
+    if (!Number.isInteger(pageSize) || pageSize < 1)
+      return ingestionError(400, "badRequest", "$maxpagesize must be a positive whole number.");
     const token = query.get("continuationToken");
     const offset = token === null ? 0 : Number(Buffer.from(token, "base64url").toString("utf8"));
     if (!Number.isInteger(offset) || offset < 0) return ingestionError(400, "badRequest", "The continuationToken is not valid.");
@@ -164,7 +194,8 @@ export class PartnerCenterService {
 
   private resourceTree(product: PartnerCenterProduct, targetType: string | null, version: string): SandboxResponse {
     const target = targetType ?? "draft";
-    if (!["draft", "preview", "live"].includes(target)) return ingestionError(400, "badRequest", `targetType must be draft, preview or live, not '${target}'.`);
+    if (!["draft", "preview", "live"].includes(target))
+      return ingestionError(400, "badRequest", `targetType must be draft, preview or live, not '${target}'.`);
     const tree = this.schema("resource-tree", version);
     const productJson = this.productJson(product, version);
     const leads = this.leadsJson(product, target === "draft" ? product.draftLeads : product.publishedLeads, version);
@@ -173,11 +204,25 @@ export class PartnerCenterService {
     if (!tree || !productJson || !leads || !property || !listing) return this.answer(undefined);
     // Other resources of the product come first, so a client must pick customer-leads by its `$schema` (§1.2).
     return jsonResponse(200, {
-      $schema: tree, root: `product/${product.guid}`, target: { targetType: target },
+      $schema: tree,
+      root: `product/${product.guid}`,
+      target: { targetType: target },
       resources: [
         productJson,
-        { $schema: property, id: `property/${product.guid}/public/main`, product: `product/${product.guid}`, kind: product.type === "softwareAsAService" ? "azureSaaS" : "dynamics365", termsConditions: "false" },
-        { $schema: listing, id: `listing/${product.guid}/public/main/default/en-us`, product: `product/${product.guid}`, kind: "azureListing", title: product.alias },
+        {
+          $schema: property,
+          id: `property/${product.guid}/public/main`,
+          product: `product/${product.guid}`,
+          kind: product.type === "softwareAsAService" ? "azureSaaS" : "dynamics365",
+          termsConditions: "false",
+        },
+        {
+          $schema: listing,
+          id: `listing/${product.guid}/public/main/default/en-us`,
+          product: `product/${product.guid}`,
+          kind: "azureListing",
+          title: product.alias,
+        },
         leads,
       ],
     });
@@ -186,10 +231,17 @@ export class PartnerCenterService {
   private statusJson(job: ConfigureJob, version: string): Record<string, unknown> | undefined {
     const schema = this.schema("configure-status", version);
     // 2023 docs print `jobID`, 2022 docs and cloudpub `jobId` (§1.2): the sandbox answers the current docs' casing.
-    return schema === undefined ? undefined : {
-      $schema: schema, jobID: job.jobId, jobStatus: job.jobStatus, jobResult: job.jobResult,
-      jobStart: job.jobStart, jobEnd: job.jobEnd ?? "0001-01-01T00:00:00", errors: job.errors,
-    };
+    return schema === undefined
+      ? undefined
+      : {
+          $schema: schema,
+          jobID: job.jobId,
+          jobStatus: job.jobStatus,
+          jobResult: job.jobResult,
+          jobStart: job.jobStart,
+          jobEnd: job.jobEnd ?? "0001-01-01T00:00:00",
+          errors: job.errors,
+        };
   }
 
   /**
@@ -207,8 +259,16 @@ export class PartnerCenterService {
   private postConfigure(request: SandboxRequest, version: string, principal: string): SandboxResponse {
     const body: unknown = JSON.parse(request.body.toString("utf8") || "null");
     const job: ConfigureJob = {
-      jobId: randomUUID(), postedBy: principal, body, statusPolls: 0, jobStatus: "notStarted", jobResult: "pending",
-      jobStart: new Date().toISOString(), jobEnd: undefined, errors: [], updated: [],
+      jobId: randomUUID(),
+      postedBy: principal,
+      body,
+      statusPolls: 0,
+      jobStatus: "notStarted",
+      jobResult: "pending",
+      jobStart: new Date().toISOString(),
+      jobEnd: undefined,
+      errors: [],
+      updated: [],
     };
     const status = this.statusJson(job, version);
     if (!status) return this.answer(undefined);
@@ -263,18 +323,39 @@ export class PartnerCenterService {
         }
       }
     }
-    Object.assign(job, { jobStatus: "completed", jobResult: errors.length > 0 ? "failed" : "succeeded", jobEnd: new Date().toISOString(), errors });
+    Object.assign(job, {
+      jobStatus: "completed",
+      jobResult: errors.length > 0 ? "failed" : "succeeded",
+      jobEnd: new Date().toISOString(),
+      errors,
+    });
   }
 
   private resolve(input: LeadsResourceInput): { product: PartnerCenterProduct; settings: LeadsSettings } | ConfigureJobError {
-    const product = "guid" in input.product ? this.account.productByGuid(input.product.guid) : this.account.productByExternalId(input.product.externalId);
-    const fail = (code: string, message: string, resourceId = input.label ?? (product ? `customer-leads/${product.guid}` : undefined)): ConfigureJobError => ({ code, message, ...(resourceId ? { resourceId } : {}), details: [] });
-    if (!product) return fail("resourceNotFound", `The product ${"guid" in input.product ? `product/${input.product.guid}` : input.product.externalId} does not exist in this account.`);
-    if (input.id && input.id.toLowerCase() !== `customer-leads/${product.guid}`) return fail("invalidId", `${input.id} is not the customer-leads resource of product/${product.guid}.`);
-    if (product.publishing) return fail("productLocked", `Product product/${product.guid} is locked: a submission is being published. Try again once it completes.`);
-    if (this.scenario.partnerCenterNotSupportedTypes.includes(product.type)) return fail("notSupported", `customer-leads cannot be configured for ${product.type} products.`);
+    const product =
+      "guid" in input.product ? this.account.productByGuid(input.product.guid) : this.account.productByExternalId(input.product.externalId);
+    const fail = (
+      code: string,
+      message: string,
+      resourceId = input.label ?? (product ? `customer-leads/${product.guid}` : undefined),
+    ): ConfigureJobError => ({ code, message, ...(resourceId ? { resourceId } : {}), details: [] });
+    if (!product)
+      return fail(
+        "resourceNotFound",
+        `The product ${"guid" in input.product ? `product/${input.product.guid}` : input.product.externalId} does not exist in this account.`,
+      );
+    if (input.id && input.id.toLowerCase() !== `customer-leads/${product.guid}`)
+      return fail("invalidId", `${input.id} is not the customer-leads resource of product/${product.guid}.`);
+    if (product.publishing)
+      return fail(
+        "productLocked",
+        `Product product/${product.guid} is locked: a submission is being published. Try again once it completes.`,
+      );
+    if (this.scenario.partnerCenterNotSupportedTypes.includes(product.type))
+      return fail("notSupported", `customer-leads cannot be configured for ${product.type} products.`);
     // "The Azure Blob lead destination is no longer supported" (lead-management FAQ, partner-center §2).
-    if (input.settings.leadDestination === "blob") return fail("businessValidationError", "The Azure Blob lead destination is no longer supported. Choose another lead destination.");
+    if (input.settings.leadDestination === "blob")
+      return fail("businessValidationError", "The Azure Blob lead destination is no longer supported. Choose another lead destination.");
     const settings = keepMaskedSecrets(input.settings, product.draftLeads);
     return typeof settings === "string" ? fail("businessValidationError", settings) : { product, settings };
   }
@@ -299,11 +380,13 @@ function keepMaskedSecrets(settings: LeadsSettings, stored: LeadsSettings): Lead
   const property = configurationProperty(settings.leadDestination);
   const incoming = settings[property] as Record<string, unknown> | undefined;
   if (!incoming) return settings;
-  const previous = (stored.leadDestination === settings.leadDestination ? stored[property] : undefined) as Record<string, unknown> | undefined;
+  const previous = (stored.leadDestination === settings.leadDestination ? stored[property] : undefined) as
+    Record<string, unknown> | undefined;
   for (const [name, value] of Object.entries(incoming)) {
     if (value !== MASKED_SECRET || !SECRET_PROPERTIES.has(name)) continue;
     const kept = previous?.[name];
-    if (typeof kept !== "string" || kept === MASKED_SECRET) return `${property}.${name} is masked but no ${name} is stored to keep: send the secret itself.`;
+    if (typeof kept !== "string" || kept === MASKED_SECRET)
+      return `${property}.${name} is masked but no ${name} is stored to keep: send the secret itself.`;
     incoming[name] = kept;
   }
   return settings;

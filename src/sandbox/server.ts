@@ -80,13 +80,47 @@ export type { SandboxCloud } from "./state.js";
 // high.service.powerapps.us beside high.api.bap.microsoft.us) and the audience map of Microsoft's
 // PowerApps admin PowerShell module (Get-DefaultAudienceForEndPoint), rather than the Terraform provider's
 // constants (service.powerapps.us, high.service.apps.appsplatform.us). Not confirmed against a real tenant.
-const CLOUD_HOSTS: Record<SandboxCloud, { entra: string; graph: string; dataverse: string; bap: string; bapAudience: string; entraAliases?: string[] }> = {
-  public: { entra: "login.microsoftonline.com", graph: "graph.microsoft.com", dataverse: "contoso.crm4.dynamics.com", bap: "api.bap.microsoft.com", bapAudience: "https://service.powerapps.com" },
-  gcc: { entra: "login.microsoftonline.com", graph: "graph.microsoft.com", dataverse: "agency.crm9.dynamics.com", bap: "gov.api.bap.microsoft.us", bapAudience: "https://gov.service.powerapps.us" },
-  gcchigh: { entra: "login.microsoftonline.us", graph: "graph.microsoft.us", dataverse: "agency.crm.microsoftdynamics.us", bap: "high.api.bap.microsoft.us", bapAudience: "https://high.service.powerapps.us" },
-  dod: { entra: "login.microsoftonline.us", graph: "dod-graph.microsoft.us", dataverse: "agency.crm.appsplatform.us", bap: "api.bap.appsplatform.us", bapAudience: "https://service.apps.appsplatform.us" },
+const CLOUD_HOSTS: Record<
+  SandboxCloud,
+  { entra: string; graph: string; dataverse: string; bap: string; bapAudience: string; entraAliases?: string[] }
+> = {
+  public: {
+    entra: "login.microsoftonline.com",
+    graph: "graph.microsoft.com",
+    dataverse: "contoso.crm4.dynamics.com",
+    bap: "api.bap.microsoft.com",
+    bapAudience: "https://service.powerapps.com",
+  },
+  gcc: {
+    entra: "login.microsoftonline.com",
+    graph: "graph.microsoft.com",
+    dataverse: "agency.crm9.dynamics.com",
+    bap: "gov.api.bap.microsoft.us",
+    bapAudience: "https://gov.service.powerapps.us",
+  },
+  gcchigh: {
+    entra: "login.microsoftonline.us",
+    graph: "graph.microsoft.us",
+    dataverse: "agency.crm.microsoftdynamics.us",
+    bap: "high.api.bap.microsoft.us",
+    bapAudience: "https://high.service.powerapps.us",
+  },
+  dod: {
+    entra: "login.microsoftonline.us",
+    graph: "dod-graph.microsoft.us",
+    dataverse: "agency.crm.appsplatform.us",
+    bap: "api.bap.appsplatform.us",
+    bapAudience: "https://service.apps.appsplatform.us",
+  },
   // MSAL's own metadata makes login.partner.microsoftonline.cn the preferred alias of login.chinacloudapi.cn.
-  china: { entra: "login.chinacloudapi.cn", graph: "microsoftgraph.chinacloudapi.cn", dataverse: "contoso.crm.dynamics.cn", bap: "api.bap.partner.microsoftonline.cn", bapAudience: "https://service.powerapps.cn", entraAliases: ["login.partner.microsoftonline.cn"] },
+  china: {
+    entra: "login.chinacloudapi.cn",
+    graph: "microsoftgraph.chinacloudapi.cn",
+    dataverse: "contoso.crm.dynamics.cn",
+    bap: "api.bap.partner.microsoftonline.cn",
+    bapAudience: "https://service.powerapps.cn",
+    entraAliases: ["login.partner.microsoftonline.cn"],
+  },
 };
 
 export interface SandboxOptions {
@@ -123,7 +157,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   // MSAL may ask login.microsoftonline.com for instance discovery whatever the cloud: answered here too.
   const discoveryHost = "login.microsoftonline.com";
   const entraHosts = cloudHosts ? [cloudHosts.entra, discoveryHost, ...(cloudHosts.entraAliases ?? [])] : [];
-  const tls = await createSandboxTls(["localhost", ...(cloudHosts ? [...entraHosts, cloudHosts.graph, cloudHosts.dataverse, cloudHosts.bap] : [])]);
+  const tls = await createSandboxTls([
+    "localhost",
+    ...(cloudHosts ? [...entraHosts, cloudHosts.graph, cloudHosts.dataverse, cloudHosts.bap] : []),
+  ]);
   const state = new TenantState(options.scenario);
   const faults = new FaultInjector();
   if (options.faults) faults.set(options.faults);
@@ -169,7 +206,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const bap = new PowerPlatformAdminService(state, origins.dataverse);
   // The Partner Center account is associated with the sandbox tenant; its admin and automation app hold the scenario's role.
   const automationApp = [...state.applications.values()].find((a) => a.appId === state.credentials.automationClientId)!;
-  const partnerCenter = new PartnerCenterAccount(TENANT_ID, [state.findUser(state.credentials.adminUserName)!.id, automationApp.appId], state.scenario.partnerCenterRole);
+  const partnerCenter = new PartnerCenterAccount(
+    TENANT_ID,
+    [state.findUser(state.credentials.adminUserName)!.id, automationApp.appId],
+    state.scenario.partnerCenterRole,
+  );
   const productIngestion = new PartnerCenterService(partnerCenter, state.scenario, faults, origins.graph);
   // Query strings are read with WHATWG URLSearchParams, which decodes them as Graph, Dataverse and the admin
   // API do (application/x-www-form-urlencoded): a raw `+` is a space, `%XX` is decoded, a raw `&` ends the
@@ -206,7 +247,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (path === "/_sandbox/faults" && request.method === "POST") {
       try {
         const body: unknown = JSON.parse(request.body.toString("utf8") || "{}");
-        faults.set(parseFaults(body && typeof body === "object" && !Array.isArray(body) ? (body as Record<string, unknown>) : { body }, "fault switches"));
+        faults.set(
+          parseFaults(
+            body && typeof body === "object" && !Array.isArray(body) ? (body as Record<string, unknown>) : { body },
+            "fault switches",
+          ),
+        );
       } catch (error) {
         return jsonResponse(400, { error: (error as Error).message });
       }
@@ -215,7 +261,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (path === "/_sandbox/hold" && request.method === "POST") {
       // { "import": true } holds every import short of completion until { "import": false } (likewise "user-sync").
       const switches = JSON.parse(request.body.toString("utf8") || "{}") as Partial<Record<"import" | "user-sync", boolean>>;
-      for (const what of ["import", "user-sync"] as const) if (switches[what] !== undefined) (switches[what] ? state.hold : state.release).call(state, what);
+      for (const what of ["import", "user-sync"] as const)
+        if (switches[what] !== undefined) (switches[what] ? state.hold : state.release).call(state, what);
       return jsonResponse(200, { held: [...state.held] });
     }
     return jsonResponse(404, { error: "unknown control endpoint" });
@@ -225,21 +272,36 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (service === "entra") return request.url.pathname.startsWith("/_sandbox/") ? control(request) : entra.handle(request);
     if (service === "download") {
       if (request.method === "GET" && request.url.pathname === downloadPath) {
-        return { status: 200, headers: { "content-type": "application/zip", "content-length": String(solutionZip.length), "x-ms-blob-type": "BlockBlob" }, body: solutionZip };
+        return {
+          status: 200,
+          headers: { "content-type": "application/zip", "content-length": String(solutionZip.length), "x-ms-blob-type": "BlockBlob" },
+          body: solutionZip,
+        };
       }
-      return { status: 404, headers: { "content-type": "application/xml" }, body: `<?xml version="1.0" encoding="utf-8"?><Error><Code>BlobNotFound</Code><Message>The specified blob does not exist.</Message></Error>` };
+      return {
+        status: 404,
+        headers: { "content-type": "application/xml" },
+        body: `<?xml version="1.0" encoding="utf-8"?><Error><Code>BlobNotFound</Code><Message>The specified blob does not exist.</Message></Error>`,
+      };
     }
     const audience = audiences[service];
     const claims = authenticate(request, tokens, audience);
     if ("reason" in claims) {
-      const challenge = { "www-authenticate": `Bearer authorization_uri=${origins.entra}/${TENANT_ID}/oauth2/authorize, resource_id=${audience}` };
-      const failed = service === "graph" ? graphError(401, "InvalidAuthenticationToken", claims.reason) : dataverseError(401, "0x80072560", claims.reason);
+      const challenge = {
+        "www-authenticate": `Bearer authorization_uri=${origins.entra}/${TENANT_ID}/oauth2/authorize, resource_id=${audience}`,
+      };
+      const failed =
+        service === "graph"
+          ? graphError(401, "InvalidAuthenticationToken", claims.reason)
+          : dataverseError(401, "0x80072560", claims.reason);
       return { ...failed, headers: { ...failed.headers, ...challenge } };
     }
     request.claims = claims;
     if (service === "graph") {
       const path = request.url.pathname;
-      return path === PRODUCT_INGESTION_PATH || path.startsWith(`${PRODUCT_INGESTION_PATH}/`) ? productIngestion.handle(request, claims) : graph.handle(request, claims);
+      return path === PRODUCT_INGESTION_PATH || path.startsWith(`${PRODUCT_INGESTION_PATH}/`)
+        ? productIngestion.handle(request, claims)
+        : graph.handle(request, claims);
     }
     if (service === "dataverse") return dataverse.handle(request, claims);
     return bap.handle(request, claims);
@@ -247,12 +309,21 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   function faultResponse(service: ServiceName, status: number, retryAfterSeconds?: number): SandboxResponse {
     const headers: Record<string, string> = retryAfterSeconds === undefined ? {} : { "retry-after": String(retryAfterSeconds) };
-    const text = status === 429 ? "Too many requests. Please try again later." : status === 503 ? "The service is temporarily unavailable." : "The gateway timed out.";
+    const text =
+      status === 429
+        ? "Too many requests. Please try again later."
+        : status === 503
+          ? "The service is temporarily unavailable."
+          : "The gateway timed out.";
     const response =
       service === "graph"
         ? graphError(status, status === 429 ? "TooManyRequests" : status === 503 ? "serviceNotAvailable" : "gatewayTimeout", text)
         : service === "dataverse"
-          ? dataverseError(status, status === 429 ? "0x80072322" : "0x80040216", status === 429 ? "Number of requests exceeded the limit of 6000 over time window of 300 seconds." : text)
+          ? dataverseError(
+              status,
+              status === 429 ? "0x80072322" : "0x80040216",
+              status === 429 ? "Number of requests exceeded the limit of 6000 over time window of 300 seconds." : text,
+            )
           : jsonResponse(status, { error: { code: String(status), message: text } });
     return { ...response, headers: { ...response.headers, ...headers } };
   }
@@ -278,7 +349,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     };
     const isControl = url.pathname.startsWith("/_sandbox/");
     const entry: RequestLogEntry = {
-      seq: requests.length + 1, at: Date.now(), service, host, method: request.method, path: `${url.pathname}${url.search}`, status: 0,
+      seq: requests.length + 1,
+      at: Date.now(),
+      service,
+      host,
+      method: request.method,
+      path: `${url.pathname}${url.search}`,
+      status: 0,
       mutating: service !== "entra" && service !== "download" && MUTATING.has(request.method),
     };
     if (!isControl) requests.push(entry);
@@ -319,9 +396,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const requestId = newRequestId();
     const serviceHeaders: Record<string, string> =
       service === "graph"
-        ? { "request-id": requestId, "client-request-id": request.headers["client-request-id"] ?? requestId, "x-ms-ags-diagnostic": JSON.stringify({ ServerInfo: { DataCenter: "Sandbox", Slice: "E", Ring: "0", ScaleUnit: "000", RoleInstance: "sandbox" } }), "cache-control": "no-store" }
+        ? {
+            "request-id": requestId,
+            "client-request-id": request.headers["client-request-id"] ?? requestId,
+            "x-ms-ags-diagnostic": JSON.stringify({
+              ServerInfo: { DataCenter: "Sandbox", Slice: "E", Ring: "0", ScaleUnit: "000", RoleInstance: "sandbox" },
+            }),
+            "cache-control": "no-store",
+          }
         : service === "dataverse"
-          ? { "odata-version": "4.0", "req_id": requestId, "x-ms-service-request-id": requestId }
+          ? { "odata-version": "4.0", req_id: requestId, "x-ms-service-request-id": requestId }
           : { "x-ms-request-id": requestId };
     const body = response.body ?? "";
     outgoing.writeHead(response.status, { date: new Date().toUTCString(), ...serviceHeaders, ...response.headers });

@@ -77,7 +77,11 @@ ${privileges}
   const contentTypes = `<?xml version="1.0" encoding="utf-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/octet-stream" /></Types>`;
   const zip = new AdmZip();
   const fixedTime = new Date("2024-01-01T00:00:00Z");
-  for (const [name, text] of [["[Content_Types].xml", contentTypes], ["solution.xml", solutionXml], ["customizations.xml", customizationsXml]] as const) {
+  for (const [name, text] of [
+    ["[Content_Types].xml", contentTypes],
+    ["solution.xml", solutionXml],
+    ["customizations.xml", customizationsXml],
+  ] as const) {
     zip.addFile(name, Buffer.from(text, "utf8"));
     // A fixed timestamp makes the package byte-identical across runs, so its SHA-256 is stable.
     zip.getEntry(name)!.header.time = fixedTime;
@@ -97,14 +101,17 @@ export function readPackageForImport(bytes: Buffer): ImportOutcome | { failure: 
     zip = new AdmZip(bytes);
     zip.getEntries();
   } catch {
-    return { failure: { component: "CustomizationFile", message: "The import file is not a valid solution package: it is not a zip file." } };
+    return {
+      failure: { component: "CustomizationFile", message: "The import file is not a valid solution package: it is not a zip file." },
+    };
   }
   const solutionEntry = zip.getEntry("solution.xml");
   if (!solutionEntry) return { failure: { component: "solution.xml", message: "The solution package is missing solution.xml." } };
   const text = solutionEntry.getData().toString("utf8");
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) return { failure: { component: "solution.xml", message: "DTD is prohibited in solution.xml." } };
   const manifest = xml.parse(text)?.ImportExportXml?.SolutionManifest;
-  if (!manifest?.UniqueName || !manifest?.Version) return { failure: { component: "solution.xml", message: "solution.xml has no SolutionManifest with UniqueName and Version." } };
+  if (!manifest?.UniqueName || !manifest?.Version)
+    return { failure: { component: "solution.xml", message: "solution.xml has no SolutionManifest with UniqueName and Version." } };
   const localized = manifest.LocalizedNames?.LocalizedName;
   const friendlyName = (Array.isArray(localized) ? localized[0] : localized)?.["@_description"] ?? String(manifest.UniqueName);
   const roles: ImportOutcome["roles"] = [];
@@ -115,7 +122,10 @@ export function readPackageForImport(bytes: Buffer): ImportOutcome | { failure: 
     for (const role of roleNodes ? (Array.isArray(roleNodes) ? roleNodes : [roleNodes]) : []) {
       const privilegeNodes = role?.RolePrivileges?.RolePrivilege;
       const list = privilegeNodes ? (Array.isArray(privilegeNodes) ? privilegeNodes : [privilegeNodes]) : [];
-      roles.push({ name: String(role["@_name"]), privileges: list.map((p: Record<string, string>) => ({ name: p["@_name"]!, depth: (p["@_level"] ?? "Basic") as PrivilegeDepth })) });
+      roles.push({
+        name: String(role["@_name"]),
+        privileges: list.map((p: Record<string, string>) => ({ name: p["@_name"]!, depth: (p["@_level"] ?? "Basic") as PrivilegeDepth })),
+      });
     }
   }
   return {

@@ -249,16 +249,38 @@ export const DEFAULT_SCENARIO: SandboxScenario = {
   pageSize: 0,
 };
 
-
 const iso = (ms = Date.now()) => new Date(ms).toISOString();
 
 // Microsoft's SKU and service-plan ids (reference: graph-and-msal §A.13).
 function seedSkus(): Sku[] {
-  const plan = (servicePlanId: string, servicePlanName: string, grantsDynamicsAccess: boolean, appliesTo: "User" | "Company" = "User"): ServicePlan => ({
-    servicePlanId, servicePlanName, provisioningStatus: "Success", appliesTo, grantsDynamicsAccess,
+  const plan = (
+    servicePlanId: string,
+    servicePlanName: string,
+    grantsDynamicsAccess: boolean,
+    appliesTo: "User" | "Company" = "User",
+  ): ServicePlan => ({
+    servicePlanId,
+    servicePlanName,
+    provisioningStatus: "Success",
+    appliesTo,
+    grantsDynamicsAccess,
   });
-  const sku = (skuId: string, skuPartNumber: string, appliesTo: "User" | "Company", enabled: number, consumed: number, plans: ServicePlan[]): Sku => ({
-    id: `${TENANT_ID}_${skuId}`, skuId, skuPartNumber, appliesTo, capabilityStatus: "Enabled", prepaidEnabled: enabled, consumedUnits: consumed, servicePlans: plans,
+  const sku = (
+    skuId: string,
+    skuPartNumber: string,
+    appliesTo: "User" | "Company",
+    enabled: number,
+    consumed: number,
+    plans: ServicePlan[],
+  ): Sku => ({
+    id: `${TENANT_ID}_${skuId}`,
+    skuId,
+    skuPartNumber,
+    appliesTo,
+    capabilityStatus: "Enabled",
+    prepaidEnabled: enabled,
+    consumedUnits: consumed,
+    servicePlans: plans,
   });
   return [
     sku("1e1a282c-9c54-43a2-9310-98ef728faace", "DYN365_ENTERPRISE_SALES", "User", 5, 3, [
@@ -285,7 +307,10 @@ function seedPrivileges(): Privilege[] {
   const basicOnly = { canbebasic: true, canbelocal: false, canbedeep: false, canbeglobal: false };
   const anyDepth = { canbebasic: true, canbelocal: true, canbedeep: true, canbeglobal: true };
   const priv = (name: string, accessright: number, depths: typeof anyDepth, id?: string): Privilege => ({
-    privilegeid: (id ?? guidFromName(`privilege:${name}`)).toLowerCase(), name, accessright, ...depths,
+    privilegeid: (id ?? guidFromName(`privilege:${name}`)).toLowerCase(),
+    name,
+    accessright,
+    ...depths,
   });
   return [
     priv("prvCreateUserEntityUISettings", 32, basicOnly, "8D2AA266-8FEE-43a4-85E7-2AA1AAAB5259"),
@@ -317,8 +342,24 @@ function seedPrivileges(): Privilege[] {
 export const ACTIVE_SOLUTION_ID = "fd140aae-4df4-11dd-bd17-0019b9312238";
 export const DEFAULT_SOLUTION_ID = "fd140aaf-4df4-11dd-bd17-0019b9312238";
 export const SYSTEM_SOLUTIONS: readonly Solution[] = [
-  { solutionid: ACTIVE_SOLUTION_ID, uniquename: "Active", friendlyname: "Active Solution", version: "1.0", ismanaged: false, installedon: "2008-07-09T00:00:00Z", publisherUniqueName: "MicrosoftCorporation" },
-  { solutionid: DEFAULT_SOLUTION_ID, uniquename: "Default", friendlyname: "Default Solution", version: "1.0", ismanaged: false, installedon: "2008-07-09T00:00:00Z", publisherUniqueName: "DefaultPublisher" },
+  {
+    solutionid: ACTIVE_SOLUTION_ID,
+    uniquename: "Active",
+    friendlyname: "Active Solution",
+    version: "1.0",
+    ismanaged: false,
+    installedon: "2008-07-09T00:00:00Z",
+    publisherUniqueName: "MicrosoftCorporation",
+  },
+  {
+    solutionid: DEFAULT_SOLUTION_ID,
+    uniquename: "Default",
+    friendlyname: "Default Solution",
+    version: "1.0",
+    ismanaged: false,
+    installedon: "2008-07-09T00:00:00Z",
+    publisherUniqueName: "DefaultPublisher",
+  },
 ];
 
 export const TENANT_ID = "5a9d8c3e-1c7b-4f0a-9e62-0c5d7ab31f44";
@@ -360,7 +401,12 @@ export class TenantState {
   readonly held = new Set<"import" | "user-sync">();
 
   constructor(scenario: Partial<SandboxScenario> = {}) {
-    this.scenario = { ...DEFAULT_SCENARIO, ...scenario, seats: { ...scenario.seats }, partnerCenterNotSupportedTypes: [...(scenario.partnerCenterNotSupportedTypes ?? [])] };
+    this.scenario = {
+      ...DEFAULT_SCENARIO,
+      ...scenario,
+      seats: { ...scenario.seats },
+      partnerCenterNotSupportedTypes: [...(scenario.partnerCenterNotSupportedTypes ?? [])],
+    };
     this.credentials = {
       adminUserName: "admin@contoso.onmicrosoft.com",
       adminPassword: generateSandboxSecret(20),
@@ -368,10 +414,46 @@ export class TenantState {
       automationClientSecret: generateSandboxSecret(40),
     };
     this.domains = [
-      { id: "contoso.onmicrosoft.com", authenticationType: "Managed", isDefault: false, isInitial: true, isVerified: true, isRoot: true, isAdminManaged: true, supportedServices: ["Email", "OfficeCommunicationsOnline"] },
-      { id: "contoso.com", authenticationType: "Managed", isDefault: true, isInitial: false, isVerified: true, isRoot: true, isAdminManaged: true, supportedServices: ["Email"] },
-      { id: "fabrikam-federated.com", authenticationType: "Federated", isDefault: false, isInitial: false, isVerified: true, isRoot: true, isAdminManaged: true, supportedServices: ["Email"] },
-      { id: "contoso-pending.net", authenticationType: "Managed", isDefault: false, isInitial: false, isVerified: false, isRoot: true, isAdminManaged: true, supportedServices: [] },
+      {
+        id: "contoso.onmicrosoft.com",
+        authenticationType: "Managed",
+        isDefault: false,
+        isInitial: true,
+        isVerified: true,
+        isRoot: true,
+        isAdminManaged: true,
+        supportedServices: ["Email", "OfficeCommunicationsOnline"],
+      },
+      {
+        id: "contoso.com",
+        authenticationType: "Managed",
+        isDefault: true,
+        isInitial: false,
+        isVerified: true,
+        isRoot: true,
+        isAdminManaged: true,
+        supportedServices: ["Email"],
+      },
+      {
+        id: "fabrikam-federated.com",
+        authenticationType: "Federated",
+        isDefault: false,
+        isInitial: false,
+        isVerified: true,
+        isRoot: true,
+        isAdminManaged: true,
+        supportedServices: ["Email"],
+      },
+      {
+        id: "contoso-pending.net",
+        authenticationType: "Managed",
+        isDefault: false,
+        isInitial: false,
+        isVerified: false,
+        isRoot: true,
+        isAdminManaged: true,
+        supportedServices: [],
+      },
     ];
     this.skus = seedSkus();
     for (const sku of this.skus) {
@@ -393,7 +475,11 @@ export class TenantState {
     });
     admin.assignedLicenses.push({ skuId: this.skus[0]!.skuId, disabledPlans: [] });
     admin.dynamicsLicensedAt = 0;
-    const adminSystemUser = this.addSystemUser({ domainname: admin.userPrincipalName, fullname: admin.displayName, azureactivedirectoryobjectid: admin.id });
+    const adminSystemUser = this.addSystemUser({
+      domainname: admin.userPrincipalName,
+      fullname: admin.displayName,
+      azureactivedirectoryobjectid: admin.id,
+    });
     adminSystemUser.roles.add(sysAdmin.roleid);
 
     const automation: Application = {
@@ -402,17 +488,28 @@ export class TenantState {
       displayName: "crm-lead-setup sandbox automation",
       signInAudience: "AzureADMyOrg",
       createdDateTime: iso(),
-      passwordCredentials: [{
-        keyId: randomUUID(), displayName: "sandbox", hint: this.credentials.automationClientSecret.slice(0, 3),
-        startDateTime: iso(), endDateTime: iso(Date.now() + 365 * 86_400_000), secretText: this.credentials.automationClientSecret,
-      }],
+      passwordCredentials: [
+        {
+          keyId: randomUUID(),
+          displayName: "sandbox",
+          hint: this.credentials.automationClientSecret.slice(0, 3),
+          startDateTime: iso(),
+          endDateTime: iso(Date.now() + 365 * 86_400_000),
+          secretText: this.credentials.automationClientSecret,
+        },
+      ],
       certificates: [],
       requiredResourceAccess: [],
       publicClientFlows: false,
       appRoles: new Set(["graph-admin"]),
     };
     this.applications.set(automation.id, automation);
-    const automationUser = this.addSystemUser({ domainname: `${automation.appId}@contoso.onmicrosoft.com`, fullname: "# crm-lead-setup sandbox automation", applicationid: automation.appId, accessmode: 4 });
+    const automationUser = this.addSystemUser({
+      domainname: `${automation.appId}@contoso.onmicrosoft.com`,
+      fullname: "# crm-lead-setup sandbox automation",
+      applicationid: automation.appId,
+      accessmode: 4,
+    });
     automationUser.roles.add(sysAdmin.roleid);
   }
 
@@ -472,13 +569,28 @@ export class TenantState {
   addRole(name: string, solutionid: string | null, ismanaged: boolean, privileges: Map<string, PrivilegeDepth> = new Map()): Role {
     const root = this.rootBusinessUnit;
     const rootRole: Role = {
-      roleid: randomUUID(), name, businessunitid: root.businessunitid, parentroleid: null, parentrootroleid: "",
-      ismanaged, iscustomizable: true, isinherited: 0, solutionid, installedBy: solutionid, privileges,
+      roleid: randomUUID(),
+      name,
+      businessunitid: root.businessunitid,
+      parentroleid: null,
+      parentrootroleid: "",
+      ismanaged,
+      iscustomizable: true,
+      isinherited: 0,
+      solutionid,
+      installedBy: solutionid,
+      privileges,
     };
     rootRole.parentrootroleid = rootRole.roleid;
     this.roles.set(rootRole.roleid, rootRole);
     for (const bu of this.businessUnits.filter((b) => b.parentbusinessunitid !== null)) {
-      const copy: Role = { ...rootRole, roleid: randomUUID(), businessunitid: bu.businessunitid, parentroleid: rootRole.roleid, privileges: new Map() };
+      const copy: Role = {
+        ...rootRole,
+        roleid: randomUUID(),
+        businessunitid: bu.businessunitid,
+        parentroleid: rootRole.roleid,
+        privileges: new Map(),
+      };
       this.roles.set(copy.roleid, copy);
     }
     return rootRole;
@@ -568,7 +680,14 @@ export class TenantState {
     job.completedon = iso(now);
     job.progress = 100;
     const outcome = operation.outcome;
-    const roles = (outcome?.roles ?? []).map((r): ComponentResult => ({ name: r.name, type: "Security Role", element: "role", result: "success", errorCode: "0", errorText: "" }));
+    const roles = (outcome?.roles ?? []).map((r): ComponentResult => ({
+      name: r.name,
+      type: "Security Role",
+      element: "role",
+      result: "success",
+      errorCode: "0",
+      errorText: "",
+    }));
     const finish = (components: ComponentResult[]) => {
       job.components = components;
       job.data = importJobDataXml(job.solutionname, components, iso(now));
@@ -579,8 +698,12 @@ export class TenantState {
       operation.message = failure.message;
       operation.friendlymessage = failure.message;
       const failing: ComponentResult = {
-        name: failure.component, type: failure.componentType ?? "Solution", element: failure.componentType === "Security Role" ? "role" : "node",
-        result: "failure", errorCode: failure.errorCode ?? "0x80048033", errorText: failure.message,
+        name: failure.component,
+        type: failure.componentType ?? "Solution",
+        element: failure.componentType === "Security Role" ? "role" : "node",
+        result: "failure",
+        errorCode: failure.errorCode ?? "0x80048033",
+        errorText: failure.message,
       };
       finish([...roles.filter((r) => r.name !== failing.name), failing]);
       return;
@@ -588,8 +711,13 @@ export class TenantState {
     operation.statuscode = 30;
     const existing = [...this.solutions.values()].find((s) => s.uniquename === outcome.manifest.uniqueName);
     const solution: Solution = existing ?? {
-      solutionid: randomUUID(), uniquename: outcome.manifest.uniqueName, friendlyname: outcome.manifest.friendlyName,
-      version: outcome.manifest.version, ismanaged: outcome.manifest.managed, installedon: iso(now), publisherUniqueName: outcome.manifest.publisher,
+      solutionid: randomUUID(),
+      uniquename: outcome.manifest.uniqueName,
+      friendlyname: outcome.manifest.friendlyName,
+      version: outcome.manifest.version,
+      ismanaged: outcome.manifest.managed,
+      installedon: iso(now),
+      publisherUniqueName: outcome.manifest.publisher,
     };
     solution.version = outcome.manifest.version;
     this.solutions.set(solution.solutionid, solution);

@@ -18,7 +18,9 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
 const wholeNumber =
   (min: number, max = Number.MAX_SAFE_INTEGER): Rule =>
   (value) =>
-    Number.isInteger(value) && (value as number) >= min && (value as number) <= max ? undefined : `a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? " up" : ` to ${max}`}`;
+    Number.isInteger(value) && (value as number) >= min && (value as number) <= max
+      ? undefined
+      : `a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? " up" : ` to ${max}`}`;
 const share: Rule = (value) => (typeof value === "number" && value >= 0 && value <= 1 ? undefined : "a number from 0 to 1");
 const oneOf =
   (values: readonly string[]): Rule =>
@@ -50,15 +52,24 @@ const mapOf =
 
 const SANDBOX_CLOUDS: readonly SandboxCloud[] = ["public", "gcc", "gcchigh", "dod", "china"];
 const SERVICES = ["entra", "graph", "dataverse", "bap", "download"] as const;
-const PRODUCT_TYPES: readonly ProductType[] = ["softwareAsAService", "dynamics365ForCustomerEngagement", "azureApplication", "consultingService"];
+const PRODUCT_TYPES: readonly ProductType[] = [
+  "softwareAsAService",
+  "dynamics365ForCustomerEngagement",
+  "azureApplication",
+  "consultingService",
+];
 
 const SCENARIO_RULES: Record<keyof SandboxScenario | "cloud", Rule> = {
   userBusinessUnit: oneOf(["root", "child"]),
   userSyncMs: wholeNumber(0),
   importMs: wholeNumber(0),
   deviceCodePendingPolls: wholeNumber(0, 1_000),
-  dynamicsVersion: (value) => (typeof value === "string" && /^\d+(\.\d+){1,3}$/.test(value) ? undefined : 'a version such as "9.2.25103.00172"'),
-  seats: mapOf(objectOf({ enabled: wholeNumber(0), consumed: wholeNumber(0) }, ["enabled", "consumed"]), 'SKU part numbers to {"enabled": n, "consumed": n}'),
+  dynamicsVersion: (value) =>
+    typeof value === "string" && /^\d+(\.\d+){1,3}$/.test(value) ? undefined : 'a version such as "9.2.25103.00172"',
+  seats: mapOf(
+    objectOf({ enabled: wholeNumber(0), consumed: wholeNumber(0) }, ["enabled", "consumed"]),
+    'SKU part numbers to {"enabled": n, "consumed": n}',
+  ),
   cloud: oneOf(SANDBOX_CLOUDS),
   pageSize: wholeNumber(0, 1_000),
   partnerCenterRole: oneOf(["Manager", "Developer", "none"]),
@@ -74,7 +85,10 @@ const FAULT_RULES: Record<keyof FaultConfig, Rule> = {
   dropRate: share,
   replication404s: wholeNumber(0, 1_000),
   appReplicationMisses: wholeNumber(0, 1_000),
-  lostAnswers: listOf((value) => (typeof value === "string" && /^(GET|POST|PATCH|PUT|DELETE) \/\S+$/.test(value) ? undefined : "a request"), 'requests such as "POST /addPassword"'),
+  lostAnswers: listOf(
+    (value) => (typeof value === "string" && /^(GET|POST|PATCH|PUT|DELETE) \/\S+$/.test(value) ? undefined : "a request"),
+    'requests such as "POST /addPassword"',
+  ),
   latencyMs: wholeNumber(0, 600_000),
   signInError: objectOf({ aadsts: wholeNumber(1), users: listOf(text, "user names") }, ["aadsts"]),
   importFailure: objectOf({ component: text, message: text, componentType: text, errorCode: text }, ["component", "message"]),
@@ -88,7 +102,11 @@ function check<T>(value: Record<string, unknown>, rules: Record<string, Rule>, s
   for (const [key, entry] of Object.entries(value)) {
     const rule = rules[key];
     if (!rule) {
-      throw new UsageError({ code: "sandbox-switch-unknown", message: `${source} has an unknown key "${key.slice(0, 60)}".`, hint: `Allowed keys: ${allowed}.` });
+      throw new UsageError({
+        code: "sandbox-switch-unknown",
+        message: `${source} has an unknown key "${key.slice(0, 60)}".`,
+        hint: `Allowed keys: ${allowed}.`,
+      });
     }
     const wrong = rule(entry);
     if (wrong) {

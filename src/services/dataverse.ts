@@ -18,7 +18,14 @@ export class DataverseApi {
     this.apiRoot = `${orgUrl}/api/data/v9.2/`;
   }
 
-  private async send(method: "GET" | "POST" | "PATCH" | "DELETE", path: string, body?: unknown, extraHeaders: Record<string, string> = {}, idempotent?: boolean, notYetReplicated?: (response: HttpResponse) => boolean): Promise<HttpResponse> {
+  private async send(
+    method: "GET" | "POST" | "PATCH" | "DELETE",
+    path: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+    idempotent?: boolean,
+    notYetReplicated?: (response: HttpResponse) => boolean,
+  ): Promise<HttpResponse> {
     const token = await this.tokens.getAccessToken(this.orgUrl);
     const headers: Record<string, string> = {
       Accept: "application/json",
@@ -48,7 +55,14 @@ export class DataverseApi {
       } catch {
         // Not JSON (a gateway page): keep the text.
       }
-      throw new ServiceError("dataverse", response.status, code, message, `${method} ${path.split("?")[0]}`, response.headers["x-ms-service-request-id"] ?? response.headers["req_id"]);
+      throw new ServiceError(
+        "dataverse",
+        response.status,
+        code,
+        message,
+        `${method} ${path.split("?")[0]}`,
+        response.headers["x-ms-service-request-id"] ?? response.headers["req_id"],
+      );
     }
     return response;
   }
@@ -67,7 +81,12 @@ export class DataverseApi {
    * POST; returns the JSON body when there is one, and the created record's id from OData-EntityId.
    * `idempotent`: sending it twice has the effect of sending it once, so transient failures are retried.
    */
-  async post<T = unknown>(path: string, body: unknown, headers: Record<string, string> = {}, options: { idempotent?: boolean; notYetReplicated?: (response: HttpResponse) => boolean } = {}): Promise<{ body: T | undefined; entityId: string | undefined }> {
+  async post<T = unknown>(
+    path: string,
+    body: unknown,
+    headers: Record<string, string> = {},
+    options: { idempotent?: boolean; notYetReplicated?: (response: HttpResponse) => boolean } = {},
+  ): Promise<{ body: T | undefined; entityId: string | undefined }> {
     const response = await this.send("POST", path, body, headers, options.idempotent, options.notYetReplicated);
     const entityId = /\(([0-9a-f-]{36})\)$/i.exec(response.headers["odata-entityid"] ?? "")?.[1];
     return { body: response.body.length > 0 ? response.json<T>() : undefined, entityId };
@@ -78,7 +97,13 @@ export class DataverseApi {
    * `returnRepresentation`, Dataverse answers with the updated record (Prefer: return=representation).
    */
   async patch<T = void>(path: string, body: unknown, options: { returnRepresentation?: boolean } = {}): Promise<T | undefined> {
-    const response = await this.send("PATCH", path, body, { "If-Match": "*", ...(options.returnRepresentation ? { Prefer: "return=representation" } : {}) }, true);
+    const response = await this.send(
+      "PATCH",
+      path,
+      body,
+      { "If-Match": "*", ...(options.returnRepresentation ? { Prefer: "return=representation" } : {}) },
+      true,
+    );
     return options.returnRepresentation && response.body.length > 0 ? response.json<T>() : undefined;
   }
 
@@ -158,7 +183,8 @@ const SOLUTION_SELECT = "solutionid,uniquename,version,ismanaged";
 const SYSTEM_USER_SELECT = "systemuserid,domainname,isdisabled,_businessunitid_value,azureactivedirectoryobjectid";
 
 /** Dataverse's refusal of an application user whose app it cannot see in Entra yet (wording UNCONFIRMED). */
-export const applicationNotInTenantYet = (response: HttpResponse) => response.status >= 400 && response.status < 500 && /not found in the tenant/i.test(response.text());
+export const applicationNotInTenantYet = (response: HttpResponse) =>
+  response.status >= 400 && response.status < 500 && /not found in the tenant/i.test(response.text());
 
 export class EnvironmentApi {
   constructor(readonly dataverse: DataverseApi) {}
@@ -172,18 +198,27 @@ export class EnvironmentApi {
   }
 
   async solutionById(solutionId: string): Promise<InstalledSolution | undefined> {
-    const [solution] = await this.dataverse.list<InstalledSolution>("solutions", { $select: SOLUTION_SELECT, $filter: `solutionid eq ${solutionId}` });
+    const [solution] = await this.dataverse.list<InstalledSolution>("solutions", {
+      $select: SOLUTION_SELECT,
+      $filter: `solutionid eq ${solutionId}`,
+    });
     return solution;
   }
 
   async findSolution(uniqueName: string): Promise<InstalledSolution | undefined> {
-    const [solution] = await this.dataverse.list<InstalledSolution>("solutions", { $select: SOLUTION_SELECT, $filter: `uniquename eq ${quote(uniqueName)}` });
+    const [solution] = await this.dataverse.list<InstalledSolution>("solutions", {
+      $select: SOLUTION_SELECT,
+      $filter: `uniquename eq ${quote(uniqueName)}`,
+    });
     return solution;
   }
 
   /** An import of this solution that has started and not completed (a re-run watches it instead of starting another). */
   async findRunningImport(solutionName: string): Promise<ImportJob | undefined> {
-    const jobs = await this.dataverse.list<ImportJob>("importjobs", { $select: "importjobid,solutionname,progress,completedon,startedon", $filter: `solutionname eq ${quote(solutionName)} and completedon eq null` });
+    const jobs = await this.dataverse.list<ImportJob>("importjobs", {
+      $select: "importjobid,solutionname,progress,completedon,startedon",
+      $filter: `solutionname eq ${quote(solutionName)} and completedon eq null`,
+    });
     return jobs[0];
   }
 
@@ -215,7 +250,8 @@ export class EnvironmentApi {
   }
 
   async formattedImportResults(importJobId: string): Promise<string> {
-    return (await this.dataverse.get<{ FormattedResults: string }>(`RetrieveFormattedImportJobResults(ImportJobId=${importJobId})`)).FormattedResults;
+    return (await this.dataverse.get<{ FormattedResults: string }>(`RetrieveFormattedImportJobResults(ImportJobId=${importJobId})`))
+      .FormattedResults;
   }
 
   async hasLeadTable(): Promise<boolean> {
@@ -230,21 +266,35 @@ export class EnvironmentApi {
 
   /** Every business unit's copy of the role (dataverse §6.1). */
   roles(name: string): Promise<RoleRow[]> {
-    return this.dataverse.list<RoleRow>("roles", { $select: "roleid,name,_businessunitid_value,_parentroleid_value,isinherited,solutionid", $filter: `name eq ${quote(name)}` });
+    return this.dataverse.list<RoleRow>("roles", {
+      $select: "roleid,name,_businessunitid_value,_parentroleid_value,isinherited,solutionid",
+      $filter: `name eq ${quote(name)}`,
+    });
   }
 
   async systemUserByObjectId(objectId: string): Promise<SystemUserRow | undefined> {
-    const [user] = await this.dataverse.list<SystemUserRow>("systemusers", { $select: SYSTEM_USER_SELECT, $filter: `azureactivedirectoryobjectid eq ${objectId}`, $expand: "systemuserroles_association($select=roleid,name)" });
+    const [user] = await this.dataverse.list<SystemUserRow>("systemusers", {
+      $select: SYSTEM_USER_SELECT,
+      $filter: `azureactivedirectoryobjectid eq ${objectId}`,
+      $expand: "systemuserroles_association($select=roleid,name)",
+    });
     return user;
   }
 
   async systemUserByApplicationId(applicationId: string): Promise<SystemUserRow | undefined> {
-    const [user] = await this.dataverse.list<SystemUserRow>("systemusers", { $select: SYSTEM_USER_SELECT, $filter: `applicationid eq ${applicationId}`, $expand: "systemuserroles_association($select=roleid,name)" });
+    const [user] = await this.dataverse.list<SystemUserRow>("systemusers", {
+      $select: SYSTEM_USER_SELECT,
+      $filter: `applicationid eq ${applicationId}`,
+      $expand: "systemuserroles_association($select=roleid,name)",
+    });
     return user;
   }
 
   async rootBusinessUnitId(): Promise<string> {
-    const [root] = await this.dataverse.list<{ businessunitid: string }>("businessunits", { $select: "businessunitid", $filter: "_parentbusinessunitid_value eq null" });
+    const [root] = await this.dataverse.list<{ businessunitid: string }>("businessunits", {
+      $select: "businessunitid",
+      $filter: "_parentbusinessunitid_value eq null",
+    });
     if (!root) throw new Error("Dataverse returned no root business unit.");
     return root.businessunitid;
   }
@@ -294,7 +344,12 @@ export class EnvironmentApi {
   /** Associates the role; an association that already exists counts as done (0x80040237). */
   async associateRole(systemUserId: string, roleId: string): Promise<void> {
     try {
-      await this.dataverse.post(`systemusers(${systemUserId})/systemuserroles_association/$ref`, { "@odata.id": `${this.dataverse.apiRoot}roles(${roleId})` }, {}, { idempotent: true });
+      await this.dataverse.post(
+        `systemusers(${systemUserId})/systemuserroles_association/$ref`,
+        { "@odata.id": `${this.dataverse.apiRoot}roles(${roleId})` },
+        {},
+        { idempotent: true },
+      );
     } catch (error) {
       if (error instanceof ServiceError && error.serviceCode.toLowerCase() === "0x80040237") return;
       throw error;
@@ -303,18 +358,32 @@ export class EnvironmentApi {
 
   privileges(names: readonly string[]): Promise<PrivilegeRow[]> {
     const filter = names.map((name) => `name eq ${quote(name)}`).join(" or ");
-    return this.dataverse.list<PrivilegeRow>("privileges", { $select: "privilegeid,name,canbebasic,canbelocal,canbedeep,canbeglobal", $filter: filter });
+    return this.dataverse.list<PrivilegeRow>("privileges", {
+      $select: "privilegeid,name,canbebasic,canbelocal,canbedeep,canbeglobal",
+      $filter: filter,
+    });
   }
 
   async rolePrivileges(roleId: string): Promise<RolePrivilege[]> {
     return (await this.dataverse.get<{ RolePrivileges: RolePrivilege[] }>(`RetrieveRolePrivilegesRole(RoleId=${roleId})`)).RolePrivileges;
   }
 
-  async addPrivileges(roleId: string, businessUnitId: string, privileges: { privilegeId: string; name: string; depth: Depth }[]): Promise<void> {
+  async addPrivileges(
+    roleId: string,
+    businessUnitId: string,
+    privileges: { privilegeId: string; name: string; depth: Depth }[],
+  ): Promise<void> {
     // Sets each privilege at its depth: a second identical call changes nothing, so it may be resent.
     await this.dataverse.post(
       `roles(${roleId})/Microsoft.Dynamics.CRM.AddPrivilegesRole`,
-      { Privileges: privileges.map((p) => ({ PrivilegeId: p.privilegeId, PrivilegeName: p.name, Depth: p.depth, BusinessUnitId: businessUnitId })) },
+      {
+        Privileges: privileges.map((p) => ({
+          PrivilegeId: p.privilegeId,
+          PrivilegeName: p.name,
+          Depth: p.depth,
+          BusinessUnitId: businessUnitId,
+        })),
+      },
       {},
       { idempotent: true },
     );
@@ -322,7 +391,11 @@ export class EnvironmentApi {
 
   /** Sets member privilege inheritance and returns the value Dataverse now holds (read back in the same call). */
   async setMemberPrivilegeInheritance(roleId: string): Promise<number> {
-    const updated = await this.dataverse.patch<{ isinherited: number }>(`roles(${roleId})?$select=isinherited`, { isinherited: 1 }, { returnRepresentation: true });
+    const updated = await this.dataverse.patch<{ isinherited: number }>(
+      `roles(${roleId})?$select=isinherited`,
+      { isinherited: 1 },
+      { returnRepresentation: true },
+    );
     return updated?.isinherited ?? -1;
   }
 }

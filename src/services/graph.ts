@@ -1,4 +1,12 @@
-import { AuthenticationHandler, Client, GraphError, type Context, type GraphRequest, type Middleware, type MiddlewareOptions } from "@microsoft/microsoft-graph-client";
+import {
+  AuthenticationHandler,
+  Client,
+  GraphError,
+  type Context,
+  type GraphRequest,
+  type Middleware,
+  type MiddlewareOptions,
+} from "@microsoft/microsoft-graph-client";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomBytes } from "node:crypto";
 import { HttpFailure, odataString, withQuery, type HttpClient, type HttpResponse, type QueryValues } from "./http.js";
@@ -55,7 +63,9 @@ class HttpLayerHandler implements Middleware {
     const idempotent = context.middlewareControl?.getMiddlewareOptions(ResendSafely) ? true : undefined;
     const replication = context.middlewareControl?.getMiddlewareOptions(RetryWhileReplicating) as RetryWhileReplicating | undefined;
     const body = typeof options.body === "string" ? options.body : undefined;
-    const response = await keepThrown(this.http.send({ service: "graph", method, url, headers, body, idempotent, notYetReplicated: replication?.notYetReplicated }));
+    const response = await keepThrown(
+      this.http.send({ service: "graph", method, url, headers, body, idempotent, notYetReplicated: replication?.notYetReplicated }),
+    );
     const empty = response.status === 204 || response.status === 304 || response.body.length === 0;
     context.response = new Response(empty ? null : response.body, { status: response.status, headers: response.headers });
   }
@@ -74,12 +84,20 @@ export class GraphApi {
       defaultVersion: "v1.0",
       customHosts: new Set([new URL(graphEndpoint).hostname]),
       fetchOptions: { headers: { "Accept-Language": "en-US" } },
-      middleware: [new AuthenticationHandler({ getAccessToken: () => keepThrown(tokens.getAccessToken(graphEndpoint)) }), new HttpLayerHandler(http)],
+      middleware: [
+        new AuthenticationHandler({ getAccessToken: () => keepThrown(tokens.getAccessToken(graphEndpoint)) }),
+        new HttpLayerHandler(http),
+      ],
     });
   }
 
   /** One request: `markers` are per-request middleware options; errors become ServiceError or the one thrown below the SDK. */
-  private async call<T>(operation: string, path: string, markers: MiddlewareOptions[], run: (request: GraphRequest) => Promise<T>): Promise<T> {
+  private async call<T>(
+    operation: string,
+    path: string,
+    markers: MiddlewareOptions[],
+    run: (request: GraphRequest) => Promise<T>,
+  ): Promise<T> {
     const below: ThrownBelow = {};
     try {
       return await thrownBelow.run(below, () => run(this.client.api(path).middlewareOptions(markers)));
@@ -107,7 +125,11 @@ export class GraphApi {
    * `idempotent`: sending it twice has the effect of sending it once, so transient failures are retried.
    * `notYetReplicated`: an answer that only means a just-created object is not replicated yet (resent).
    */
-  async post<T>(path: string, body: unknown, options: { idempotent?: boolean; notYetReplicated?: (response: HttpResponse) => boolean } = {}): Promise<T> {
+  async post<T>(
+    path: string,
+    body: unknown,
+    options: { idempotent?: boolean; notYetReplicated?: (response: HttpResponse) => boolean } = {},
+  ): Promise<T> {
     const markers: MiddlewareOptions[] = [
       ...(options.idempotent ? [new ResendSafely()] : []),
       ...(options.notYetReplicated ? [new RetryWhileReplicating(options.notYetReplicated)] : []),
@@ -172,7 +194,15 @@ export interface GraphUser {
   assignedLicenses: { skuId: string; disabledPlans: string[] }[];
 }
 
-export const USER_SELECT = ["id", "userPrincipalName", "displayName", "accountEnabled", "usageLocation", "passwordPolicies", "assignedLicenses"];
+export const USER_SELECT = [
+  "id",
+  "userPrincipalName",
+  "displayName",
+  "accountEnabled",
+  "usageLocation",
+  "passwordPolicies",
+  "assignedLicenses",
+];
 
 export class DirectoryApi {
   constructor(readonly graph: GraphApi) {}
@@ -215,7 +245,11 @@ export class DirectoryApi {
 
   async assignLicense(userId: string, skuId: string): Promise<void> {
     // Assigning a licence the user already holds changes nothing: safe to resend.
-    await this.graph.post(`/users/${userId}/assignLicense`, { addLicenses: [{ skuId, disabledPlans: [] }], removeLicenses: [] }, { idempotent: true });
+    await this.graph.post(
+      `/users/${userId}/assignLicense`,
+      { addLicenses: [{ skuId, disabledPlans: [] }], removeLicenses: [] },
+      { idempotent: true },
+    );
   }
 }
 
@@ -239,7 +273,8 @@ const APPLICATION_SELECT = "id,appId,displayName,signInAudience,passwordCredenti
  * #581 and #611): for seconds, POST /servicePrincipals answers 400 "…does not reference a valid application
  * object" and addPassword answers 404 Request_ResourceNotFound. Both are refusals, resent under the policy.
  */
-const servicePrincipalNotReplicated = (response: HttpResponse) => response.status === 400 && /does not reference a valid application object/i.test(response.text());
+const servicePrincipalNotReplicated = (response: HttpResponse) =>
+  response.status === 400 && /does not reference a valid application object/i.test(response.text());
 const applicationNotReplicated = (response: HttpResponse) => response.status === 404 && /Request_ResourceNotFound/.test(response.text());
 
 /** Whether a write may have been applied although no answer said so (a dropped connection, a 5xx). */
@@ -252,11 +287,17 @@ export class ApplicationsApi {
   constructor(readonly graph: GraphApi) {}
 
   byDisplayName(displayName: string): Promise<GraphApplication[]> {
-    return this.graph.list<GraphApplication>("/applications", { $filter: `displayName eq ${odataString(displayName)}`, $select: APPLICATION_SELECT });
+    return this.graph.list<GraphApplication>("/applications", {
+      $filter: `displayName eq ${odataString(displayName)}`,
+      $select: APPLICATION_SELECT,
+    });
   }
 
   async byAppId(appId: string): Promise<GraphApplication | undefined> {
-    const [application] = await this.graph.list<GraphApplication>("/applications", { $filter: `appId eq ${odataString(appId)}`, $select: APPLICATION_SELECT });
+    const [application] = await this.graph.list<GraphApplication>("/applications", {
+      $filter: `appId eq ${odataString(appId)}`,
+      $select: APPLICATION_SELECT,
+    });
     return application;
   }
 
@@ -265,7 +306,10 @@ export class ApplicationsApi {
   }
 
   async servicePrincipal(appId: string): Promise<ServicePrincipal | undefined> {
-    const [servicePrincipal] = await this.graph.list<ServicePrincipal>("/servicePrincipals", { $filter: `appId eq ${odataString(appId)}`, $select: "id,appId" });
+    const [servicePrincipal] = await this.graph.list<ServicePrincipal>("/servicePrincipals", {
+      $filter: `appId eq ${odataString(appId)}`,
+      $select: "id,appId",
+    });
     return servicePrincipal;
   }
 
@@ -278,7 +322,11 @@ export class ApplicationsApi {
    * credential nobody holds. So each call names its secret with a marker, and after an unknown outcome it
    * looks at the application's secrets, removes the one it may have added, and only then sends once more.
    */
-  async addPassword(applicationObjectId: string, displayName: string, endDateTime: Date): Promise<{ keyId: string; secretText: string; endDateTime: string }> {
+  async addPassword(
+    applicationObjectId: string,
+    displayName: string,
+    endDateTime: Date,
+  ): Promise<{ keyId: string; secretText: string; endDateTime: string }> {
     const marked = `${displayName} ${randomBytes(4).toString("hex")}`;
     const send = () =>
       this.graph.post<{ keyId: string; secretText: string; endDateTime: string }>(
@@ -303,8 +351,11 @@ export class ApplicationsApi {
 
   /** Removes the secret this run may have added (found by its marker), if Entra holds it. */
   private async removeMarkedPassword(applicationObjectId: string, marked: string): Promise<void> {
-    const application = await this.graph.get<Pick<GraphApplication, "passwordCredentials">>(`/applications/${applicationObjectId}`, { $select: "passwordCredentials" });
-    for (const orphan of application.passwordCredentials.filter((c) => c.displayName === marked)) await this.removePassword(applicationObjectId, orphan.keyId);
+    const application = await this.graph.get<Pick<GraphApplication, "passwordCredentials">>(`/applications/${applicationObjectId}`, {
+      $select: "passwordCredentials",
+    });
+    for (const orphan of application.passwordCredentials.filter((c) => c.displayName === marked))
+      await this.removePassword(applicationObjectId, orphan.keyId);
   }
 
   async removePassword(applicationObjectId: string, keyId: string): Promise<void> {

@@ -112,7 +112,9 @@ export class HttpFailure extends StepFailedError {
     super({
       code: known?.code ?? (lastStatus === undefined ? "network-error" : "service-unavailable"),
       message: known ? `${message} ${known.meaning}` : message,
-      hint: known ? `${known.fix} See ${known.link}` : "The service is throttling, unavailable or unreachable. Wait a few minutes and re-run the same command: it resumes where it stopped.",
+      hint: known
+        ? `${known.fix} See ${known.link}`
+        : "The service is throttling, unavailable or unreachable. Wait a few minutes and re-run the same command: it resumes where it stopped.",
     });
     this.host = networkCode ? hostOf(request.url) : undefined;
   }
@@ -216,14 +218,25 @@ export class HttpClient {
       if (!decision.retry) {
         if (networkError !== undefined) {
           const networkCode = /^([A-Z_0-9]+)[:( ]/.exec(networkError)?.[1] ?? /\(([A-Z_0-9]+)\)/.exec(networkError)?.[1] ?? "ENETWORK";
-          throw new HttpFailure(request, `Could not reach ${hostOf(request.url)}: ${decision.reason} (${request.method} ${this.safeUrl(request.url)}).`, undefined, networkCode);
+          throw new HttpFailure(
+            request,
+            `Could not reach ${hostOf(request.url)}: ${decision.reason} (${request.method} ${this.safeUrl(request.url)}).`,
+            undefined,
+            networkCode,
+          );
         }
         // A non-idempotent request answered 5xx goes back to the caller, which reports the service's own
         // error and leaves the tenant to be re-inspected on the next run rather than resending it.
         if (notYetReplicated || (!idempotent && response!.status !== 429)) return response!;
-        throw new HttpFailure(request, `${request.method} ${this.safeUrl(request.url)} kept failing: ${decision.reason}.`, response!.status);
+        throw new HttpFailure(
+          request,
+          `${request.method} ${this.safeUrl(request.url)} kept failing: ${decision.reason}.`,
+          response!.status,
+        );
       }
-      this.trace(`↻ ${decision.reason}; retrying in ${(decision.delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${this.policy.maxAttempts})`);
+      this.trace(
+        `↻ ${decision.reason}; retrying in ${(decision.delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${this.policy.maxAttempts})`,
+      );
       await this.sleep(decision.delayMs, this.options.signal);
     }
   }
@@ -236,10 +249,13 @@ export class HttpClient {
     for (let redirects = 0; ; redirects++) {
       const response = await this.exchange({ ...request, url, method, headers, body });
       const location = response.headers.location;
-      if (request.followRedirects === false || ![301, 302, 303, 307, 308].includes(response.status) || !location || method !== "GET") return response;
-      if (redirects >= MAX_REDIRECTS) throw new HttpFailure(request, `${method} ${this.safeUrl(request.url)}: more than ${MAX_REDIRECTS} redirects.`, response.status);
+      if (request.followRedirects === false || ![301, 302, 303, 307, 308].includes(response.status) || !location || method !== "GET")
+        return response;
+      if (redirects >= MAX_REDIRECTS)
+        throw new HttpFailure(request, `${method} ${this.safeUrl(request.url)}: more than ${MAX_REDIRECTS} redirects.`, response.status);
       const next = new URL(location, url);
-      if (next.protocol !== "https:") throw new HttpFailure(request, `${this.safeUrl(url)} redirected to a non-https address; refusing to follow.`, response.status);
+      if (next.protocol !== "https:")
+        throw new HttpFailure(request, `${this.safeUrl(url)} redirected to a non-https address; refusing to follow.`, response.status);
       if (next.origin !== new URL(url).origin) {
         headers = Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== "authorization"));
       }
@@ -250,18 +266,40 @@ export class HttpClient {
 
   private async exchange(request: HttpRequest): Promise<HttpResponse> {
     const url = new URL(request.url);
-    if (url.protocol !== "https:") throw new HttpFailure(request, `Refusing to send ${request.method} ${this.safeUrl(request.url)} over ${url.protocol.replace(":", "")}: only https is used.`, undefined);
+    if (url.protocol !== "https:")
+      throw new HttpFailure(
+        request,
+        `Refusing to send ${request.method} ${this.safeUrl(request.url)} over ${url.protocol.replace(":", "")}: only https is used.`,
+        undefined,
+      );
     const controller = new AbortController();
     const onAbort = () => controller.abort(this.options.signal?.reason);
     this.options.signal?.addEventListener("abort", onAbort, { once: true });
-    const timer = setTimeout(() => controller.abort(Object.assign(new Error(`no answer within ${seconds(this.policy.requestTimeoutMs)} s`), { code: "ETIMEDOUT" })), this.policy.requestTimeoutMs);
+    const timer = setTimeout(
+      () =>
+        controller.abort(Object.assign(new Error(`no answer within ${seconds(this.policy.requestTimeoutMs)} s`), { code: "ETIMEDOUT" })),
+      this.policy.requestTimeoutMs,
+    );
     const begin = Date.now();
     this.traceRequest(request);
     try {
       const incoming = await new Promise<IncomingMessage>((resolve, reject) => {
         const target = this.options.connectTo?.[url.host];
         const outgoing = target
-          ? httpsRequest({ protocol: "https:", hostname: target.host, port: target.port, path: `${url.pathname}${url.search}`, servername: url.hostname, method: request.method, headers: { ...request.headers, host: url.host }, agent: this.agent, signal: controller.signal }, resolve)
+          ? httpsRequest(
+              {
+                protocol: "https:",
+                hostname: target.host,
+                port: target.port,
+                path: `${url.pathname}${url.search}`,
+                servername: url.hostname,
+                method: request.method,
+                headers: { ...request.headers, host: url.host },
+                agent: this.agent,
+                signal: controller.signal,
+              },
+              resolve,
+            )
           : httpsRequest(url, { method: request.method, headers: request.headers, agent: this.agent, signal: controller.signal }, resolve);
         outgoing.on("error", (error) => reject(controller.signal.aborted ? (controller.signal.reason ?? error) : error));
         outgoing.end(request.body);
@@ -275,7 +313,11 @@ export class HttpClient {
       const limit = request.maxResponseBytes ?? 64 * 1024 * 1024;
       if (total !== undefined && total > limit) {
         incoming.destroy();
-        throw new HttpFailure(request, `${this.safeUrl(request.url)} answered with ${total} bytes, more than the ${limit} allowed.`, status);
+        throw new HttpFailure(
+          request,
+          `${this.safeUrl(request.url)} answered with ${total} bytes, more than the ${limit} allowed.`,
+          status,
+        );
       }
       const chunks: Buffer[] = [];
       let received = 0;
@@ -300,7 +342,7 @@ export class HttpClient {
         body: buffer,
         url: request.url,
         text: () => buffer.toString("utf8"),
-        json: <T,>() => JSON.parse(buffer.toString("utf8")) as T,
+        json: <T>() => JSON.parse(buffer.toString("utf8")) as T,
       };
       this.traceResponse(request, response, Date.now() - begin);
       return response;
@@ -327,7 +369,9 @@ export class HttpClient {
 
   private traceResponse(request: HttpRequest, response: HttpResponse, ms: number): void {
     if (!this.options.trace) return;
-    this.trace(`← ${response.status} ${request.method} ${request.url} (${ms} ms) ${JSON.stringify(this.options.redactor.headers(pickTraceHeaders(response.headers)))}`);
+    this.trace(
+      `← ${response.status} ${request.method} ${request.url} (${ms} ms) ${JSON.stringify(this.options.redactor.headers(pickTraceHeaders(response.headers)))}`,
+    );
     if (response.body.length > 0) this.trace(`  body ${this.traceBody(response.body, response.headers["content-type"])}`);
   }
 
@@ -356,7 +400,12 @@ function pickTraceHeaders(headers: Record<string, string>): Record<string, strin
 }
 
 function proxyRefused(request: HttpRequest, safeUrl: string): HttpFailure {
-  return new HttpFailure(request, `Could not reach ${hostOf(request.url)}: a proxy answered 407 Proxy Authentication Required (${request.method} ${safeUrl}).`, 407, "PROXY_AUTH_REQUIRED");
+  return new HttpFailure(
+    request,
+    `Could not reach ${hostOf(request.url)}: a proxy answered 407 Proxy Authentication Required (${request.method} ${safeUrl}).`,
+    407,
+    "PROXY_AUTH_REQUIRED",
+  );
 }
 
 /**

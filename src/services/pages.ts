@@ -19,7 +19,11 @@ const MAX_PAGES = 1000;
  * Every item of a paged list: follows the next links from `first` through `fetchPage`. A next link must
  * stay on the origin of `firstUrl`, so a bearer token is never sent anywhere else.
  */
-export async function readAllPages<T>(firstUrl: string, first: ListPage<T>, fetchPage: (nextLink: string) => Promise<ListPage<T>>): Promise<T[]> {
+export async function readAllPages<T>(
+  firstUrl: string,
+  first: ListPage<T>,
+  fetchPage: (nextLink: string) => Promise<ListPage<T>>,
+): Promise<T[]> {
   const items = [...first.value];
   const origin = new URL(firstUrl).origin;
   const seen = new Set<string>();

@@ -39,7 +39,11 @@ export class PowerPlatformAdminApi {
       method,
       // A next-page link is absolute (pages.ts checks it stays on this origin).
       url: path.startsWith("https://") ? path : `${this.endpoint}${path}`,
-      headers: { Authorization: `Bearer ${token}`, Accept: "application/json", ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+      headers: {
+        Authorization: `Bearer ${token}`,
+        Accept: "application/json",
+        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       // Adding a user who is already in the environment changes nothing: safe to resend.
       idempotent: true,
@@ -64,25 +68,51 @@ export class PowerPlatformAdminApi {
   private async environmentPage(pathOrNextLink: string): Promise<ListPage<PowerPlatformEnvironment>> {
     const response = await this.call("GET", pathOrNextLink);
     if (response.status === 403) {
-      throw new TenantNotReadyError({ code: "power-platform-admin-required", message: "Adding the user to Dynamics through the Power Platform admin API needs a Power Platform or Dynamics 365 administrator.", hint: "Sign in as one, or leave out --force-sync and let the background sync run." });
+      throw new TenantNotReadyError({
+        code: "power-platform-admin-required",
+        message: "Adding the user to Dynamics through the Power Platform admin API needs a Power Platform or Dynamics 365 administrator.",
+        hint: "Sign in as one, or leave out --force-sync and let the background sync run.",
+      });
     }
-    if (response.status !== 200) throw new StepFailedError({ code: "power-platform-error", message: `The Power Platform admin API answered ${response.status} for the environment list.`, hint: "Re-run with --verbose for the full exchange." });
+    if (response.status !== 200)
+      throw new StepFailedError({
+        code: "power-platform-error",
+        message: `The Power Platform admin API answered ${response.status} for the environment list.`,
+        hint: "Re-run with --verbose for the full exchange.",
+      });
     return response.json<ListPage<PowerPlatformEnvironment>>();
   }
 
   async environmentName(orgUrl: string): Promise<string> {
     const first = withQuery(ENVIRONMENTS, { "api-version": "2021-04-01" });
-    const environments = await readAllPages(`${this.endpoint}${first}`, await this.environmentPage(first), (nextLink) => this.environmentPage(nextLink));
-    const match = environments.find((e) => (e.properties.linkedEnvironmentMetadata?.instanceUrl ?? "").replace(/\/+$/, "").toLowerCase() === orgUrl.toLowerCase());
-    if (!match) throw new TenantNotReadyError({ code: "power-platform-environment-missing", message: `No Power Platform environment has the instance URL ${orgUrl}.`, hint: "Check --org-url; the signed-in admin must see the environment in the Power Platform admin center." });
+    const environments = await readAllPages(`${this.endpoint}${first}`, await this.environmentPage(first), (nextLink) =>
+      this.environmentPage(nextLink),
+    );
+    const match = environments.find(
+      (e) => (e.properties.linkedEnvironmentMetadata?.instanceUrl ?? "").replace(/\/+$/, "").toLowerCase() === orgUrl.toLowerCase(),
+    );
+    if (!match)
+      throw new TenantNotReadyError({
+        code: "power-platform-environment-missing",
+        message: `No Power Platform environment has the instance URL ${orgUrl}.`,
+        hint: "Check --org-url; the signed-in admin must see the environment in the Power Platform admin center.",
+      });
     return match.name;
   }
 
   /** addUser; `"unlicensed"` while Entra has not finished propagating the licence (the answer says userNotLicensed). */
   async addUser(environmentName: string, objectId: string): Promise<"added" | "unlicensed"> {
-    const response = await this.call("POST", withQuery(`${ENVIRONMENTS}/${encodeURIComponent(environmentName)}/addUser`, { "api-version": "2023-06-01" }), { objectId });
+    const response = await this.call(
+      "POST",
+      withQuery(`${ENVIRONMENTS}/${encodeURIComponent(environmentName)}/addUser`, { "api-version": "2023-06-01" }),
+      { objectId },
+    );
     if (response.status >= 200 && response.status < 300) return "added";
     if (response.text().includes("userNotLicensed")) return "unlicensed";
-    throw new StepFailedError({ code: "power-platform-add-user-failed", message: `Adding the user to the environment failed: ${response.status} ${response.text().slice(0, 300)}`, hint: "Re-run with --verbose; or leave out --force-sync and let the background sync run." });
+    throw new StepFailedError({
+      code: "power-platform-add-user-failed",
+      message: `Adding the user to the environment failed: ${response.status} ${response.text().slice(0, 300)}`,
+      hint: "Re-run with --verbose; or leave out --force-sync and let the background sync run.",
+    });
   }
 }

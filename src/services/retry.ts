@@ -68,11 +68,11 @@ export function decideRetry(outcome: AttemptOutcome, policy: RetryPolicy, random
   else if (outcome.notYetReplicated) {
     reason = `not replicated yet (${status})`;
     maxAttempts = policy.replicationAttempts;
-  }
-  else if (networkError !== undefined) {
+  } else if (networkError !== undefined) {
     // A host name that does not resolve, a port where nothing listens (or a firewall rejects), or a
     // certificate that is not trusted, will not get better within the seconds a retry waits.
-    if (/ENOTFOUND|ECONNREFUSED|certificate not trusted/.test(networkError)) return { retry: false, reason: `connection failed (${networkError})` };
+    if (/ENOTFOUND|ECONNREFUSED|certificate not trusted/.test(networkError))
+      return { retry: false, reason: `connection failed (${networkError})` };
     if (!idempotent) return { retry: false, reason: `connection failed (${networkError}) on a request that must not be resent blindly` };
     reason = `connection failed (${networkError})`;
   } else if (status !== undefined && [500, 502, 503, 504].includes(status)) {
@@ -84,7 +84,10 @@ export function decideRetry(outcome: AttemptOutcome, policy: RetryPolicy, random
   if (outcome.attempt >= maxAttempts) return { retry: false, reason: `${reason}; gave up after ${outcome.attempt} attempts` };
   const delayMs = outcome.retryAfterMs ?? backoffDelay(outcome.attempt, policy, random);
   if (outcome.elapsedMs + delayMs > policy.deadlineMs) {
-    return { retry: false, reason: `${reason}; waiting ${Math.ceil(delayMs / 1000)} s more would pass the ${Math.round(policy.deadlineMs / 1000)} s deadline` };
+    return {
+      retry: false,
+      reason: `${reason}; waiting ${Math.ceil(delayMs / 1000)} s more would pass the ${Math.round(policy.deadlineMs / 1000)} s deadline`,
+    };
   }
   return { retry: true, delayMs, reason };
 }

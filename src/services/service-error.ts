@@ -20,8 +20,9 @@ export class ServiceError extends CliError {
     super(known?.exitCode ?? (status === 403 ? ExitCode.TenantNotReady : ExitCode.StepFailed), {
       code: known?.code ?? `${service}-${(serviceCode || String(status)).toLowerCase().replace(/[^a-z0-9]+/g, "-")}`,
       message: `${operation} failed: ${status} ${serviceCode ? `${serviceCode}: ` : ""}${serviceMessage}${known ? ` ${known.meaning}` : ""}`,
-      hint: known ? `${known.fix} See ${known.link}${request}` :
-        status === 403
+      hint: known
+        ? `${known.fix} See ${known.link}${request}`
+        : status === 403
           ? `The signed-in account lacks a needed right: ${service === "graph" ? "in Entra ID, Global Administrator, or User Administrator plus License Administrator" : "in Dynamics, the System Administrator security role"}.${requestId ? ` (Microsoft request id ${requestId})` : ""}`
           : requestId
             ? `Microsoft request id ${requestId}; re-run with --verbose for the full exchange.`

@@ -42,11 +42,16 @@ export interface SolutionPackage {
 const ZIP_LOCAL_HEADER = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 
 export function readSolutionPackage(bytes: Buffer, name: string): SolutionPackage {
-  const reject = (code: string, why: string, hint = "Download the Lead Writer solution again (crm-lead-setup download-solution), or pass the managed zip from Microsoft with --solution-file.") => {
+  const reject = (
+    code: string,
+    why: string,
+    hint = "Download the Lead Writer solution again (crm-lead-setup download-solution), or pass the managed zip from Microsoft with --solution-file.",
+  ) => {
     throw new UsageError({ code, message: `${name} is not a usable solution package: ${why}.`, hint });
   };
   if (bytes.length === 0) reject("solution-empty", "the file is empty");
-  if (bytes.length > PACKAGE_LIMITS.maxPackageBytes) reject("solution-too-large", `it is ${bytes.length} bytes, over the ${PACKAGE_LIMITS.maxPackageBytes}-byte limit`);
+  if (bytes.length > PACKAGE_LIMITS.maxPackageBytes)
+    reject("solution-too-large", `it is ${bytes.length} bytes, over the ${PACKAGE_LIMITS.maxPackageBytes}-byte limit`);
   if (!bytes.subarray(0, 4).equals(ZIP_LOCAL_HEADER)) reject("solution-not-zip", "it is not a zip file");
 
   let entries: AdmZip.IZipEntry[];
@@ -55,12 +60,19 @@ export function readSolutionPackage(bytes: Buffer, name: string): SolutionPackag
   } catch (error) {
     return reject("solution-not-zip", `the zip cannot be read (${(error as Error).message})`);
   }
-  if (entries.length > PACKAGE_LIMITS.maxEntries) reject("solution-too-many-entries", `it has ${entries.length} entries, over the limit of ${PACKAGE_LIMITS.maxEntries}`);
+  if (entries.length > PACKAGE_LIMITS.maxEntries)
+    reject("solution-too-many-entries", `it has ${entries.length} entries, over the limit of ${PACKAGE_LIMITS.maxEntries}`);
   let totalUncompressed = 0;
   for (const entry of entries) {
     // The raw stored name: what an extractor would use, whatever a library normalises.
     const entryName = entry.rawEntryName.toString("utf8");
-    if (entryName.includes("..") || entryName.startsWith("/") || entryName.startsWith("\\") || /^[A-Za-z]:/.test(entryName) || entryName.includes("\0")) {
+    if (
+      entryName.includes("..") ||
+      entryName.startsWith("/") ||
+      entryName.startsWith("\\") ||
+      /^[A-Za-z]:/.test(entryName) ||
+      entryName.includes("\0")
+    ) {
       reject("solution-unsafe-entry", `entry "${entryName.slice(0, 120)}" has an unsafe path`);
     }
     const declared = entry.header.size;
@@ -71,17 +83,27 @@ export function readSolutionPackage(bytes: Buffer, name: string): SolutionPackag
     }
   }
   if (totalUncompressed > PACKAGE_LIMITS.maxTotalUncompressedBytes) {
-    reject("solution-zip-bomb", `its entries would expand to ${totalUncompressed} bytes, over the ${PACKAGE_LIMITS.maxTotalUncompressedBytes}-byte limit`);
+    reject(
+      "solution-zip-bomb",
+      `its entries would expand to ${totalUncompressed} bytes, over the ${PACKAGE_LIMITS.maxTotalUncompressedBytes}-byte limit`,
+    );
   }
 
   const solutionEntry = entries.find((e) => e.entryName === "solution.xml");
   if (!solutionEntry) reject("solution-no-manifest", "it has no solution.xml at its root, so it is not a Dynamics solution package");
-  if (!entries.some((e) => e.entryName === "customizations.xml")) reject("solution-no-manifest", "it has no customizations.xml at its root, so it is not a Dynamics solution package");
-  const solutionXml = inflateEntry(solutionEntry!, PACKAGE_LIMITS.maxSolutionXmlBytes, () => reject("solution-xml-too-large", `solution.xml is larger than ${PACKAGE_LIMITS.maxSolutionXmlBytes} bytes`));
+  if (!entries.some((e) => e.entryName === "customizations.xml"))
+    reject("solution-no-manifest", "it has no customizations.xml at its root, so it is not a Dynamics solution package");
+  const solutionXml = inflateEntry(solutionEntry!, PACKAGE_LIMITS.maxSolutionXmlBytes, () =>
+    reject("solution-xml-too-large", `solution.xml is larger than ${PACKAGE_LIMITS.maxSolutionXmlBytes} bytes`),
+  );
 
   const manifest = parseManifest(solutionXml, (why) => reject("solution-manifest-invalid", why));
   if (!manifest.managed) {
-    reject("solution-unmanaged", `${manifest.uniqueName} ${manifest.version} is an unmanaged solution`, "Use Microsoft's managed Lead Writer package (crm-lead-setup download-solution fetches it).");
+    reject(
+      "solution-unmanaged",
+      `${manifest.uniqueName} ${manifest.version} is an unmanaged solution`,
+      "Use Microsoft's managed Lead Writer package (crm-lead-setup download-solution fetches it).",
+    );
   }
   const customizationsEntry = entries.find((e) => e.entryName === "customizations.xml")!;
   const roles = readRoleNames(customizationsEntry);
@@ -119,7 +141,10 @@ export function notLeadWriterWarning(solution: SolutionPackage): string | undefi
       ? "its customizations.xml could not be read"
       : solution.roles.length === 0
         ? "it defines no security role"
-        : `it defines ${solution.roles.slice(0, 5).map((name) => `"${name.slice(0, 60)}"`).join(", ")}${solution.roles.length > 5 ? ` and ${solution.roles.length - 5} more` : ""}`;
+        : `it defines ${solution.roles
+            .slice(0, 5)
+            .map((name) => `"${name.slice(0, 60)}"`)
+            .join(", ")}${solution.roles.length > 5 ? ` and ${solution.roles.length - 5} more` : ""}`;
   return `${solution.manifest.uniqueName} ${solution.manifest.version} does not look like the Lead Writer solution: it has no "${LEAD_WRITER_ROLE}" role (${found}), so assign-role will find no role to assign.`;
 }
 
@@ -135,10 +160,18 @@ function inflateEntry(entry: AdmZip.IZipEntry, limit: number, tooLarge: () => ne
       data = inflateRawSync(compressed, { maxOutputLength: limit });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") tooLarge();
-      throw new UsageError({ code: "solution-not-zip", message: `solution.xml cannot be inflated: ${(error as Error).message}.`, hint: "Download the package again." });
+      throw new UsageError({
+        code: "solution-not-zip",
+        message: `solution.xml cannot be inflated: ${(error as Error).message}.`,
+        hint: "Download the package again.",
+      });
     }
   } else {
-    throw new UsageError({ code: "solution-not-zip", message: `solution.xml uses zip compression method ${entry.header.method}, which solution packages never use.`, hint: "Download the package again." });
+    throw new UsageError({
+      code: "solution-not-zip",
+      message: `solution.xml uses zip compression method ${entry.header.method}, which solution packages never use.`,
+      hint: "Download the package again.",
+    });
   }
   if (data.length > limit) tooLarge();
   return data.toString("utf8");
@@ -167,7 +200,8 @@ export function parseManifest(xmlText: string, fail: (why: string) => never): So
   const version = String(manifest.Version ?? "");
   const managedText = String(manifest.Managed ?? "");
   const publisher = String(manifest.Publisher?.UniqueName ?? "");
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,64}$/.test(uniqueName)) fail(`solution.xml's UniqueName "${uniqueName.slice(0, 80)}" is missing or invalid`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,64}$/.test(uniqueName))
+    fail(`solution.xml's UniqueName "${uniqueName.slice(0, 80)}" is missing or invalid`);
   if (!/^\d+(\.\d+){1,3}$/.test(version)) fail(`solution.xml's Version "${version.slice(0, 40)}" is missing or invalid`);
   if (managedText !== "0" && managedText !== "1") fail(`solution.xml's Managed value "${managedText.slice(0, 10)}" is neither 0 nor 1`);
   if (!publisher) fail("solution.xml has no Publisher UniqueName");

@@ -57,18 +57,33 @@ export const assignRoleStep: Step<AssignRoleState> = {
       const waitingFor: StepId[] = [];
       if (!app.applicationUser) {
         if (!context.facts.pending.has("create-app")) {
-          throw new TenantNotReadyError({ code: "app-missing", message: `The app identity "${app.displayName}" has no Dynamics application user.`, hint: "Run crm-lead-setup create-app (or init --identity app) first, or pass the right --app-name." });
+          throw new TenantNotReadyError({
+            code: "app-missing",
+            message: `The app identity "${app.displayName}" has no Dynamics application user.`,
+            hint: "Run crm-lead-setup create-app (or init --identity app) first, or pass the right --app-name.",
+          });
         }
         waitingFor.push("create-app");
       }
       const { roles, pending } = await requireLeadWriterRoles(context);
-      return { userPrincipalName: `the application user of "${app.displayName}"`, kind: "app", objectId: app.application?.appId, systemUser: app.applicationUser, roles, waitingFor: [...waitingFor, ...pending] };
+      return {
+        userPrincipalName: `the application user of "${app.displayName}"`,
+        kind: "app",
+        objectId: app.application?.appId,
+        systemUser: app.applicationUser,
+        roles,
+        waitingFor: [...waitingFor, ...pending],
+      };
     }
     const { userPrincipalName, current } = await serviceUser(context);
     const waitingFor: StepId[] = [];
     if (!current) {
       if (!context.facts.pending.has("create-user")) {
-        throw new TenantNotReadyError({ code: "user-missing", message: `The service user ${userPrincipalName} does not exist.`, hint: "Run crm-lead-setup create-user (or init) first, or pass the right --user-name." });
+        throw new TenantNotReadyError({
+          code: "user-missing",
+          message: `The service user ${userPrincipalName} does not exist.`,
+          hint: "Run crm-lead-setup create-user (or init) first, or pass the right --user-name.",
+        });
       }
       waitingFor.push("create-user");
     }
@@ -82,29 +97,54 @@ export const assignRoleStep: Step<AssignRoleState> = {
   plan(state): Plan {
     const target = `role ${LEAD_WRITER_ROLE} to ${state.userPrincipalName}`;
     if (state.waitingFor.length > 0) {
-      return { changes: [{ action: "assign", target: `${target} (once ${state.waitingFor.join(" and ")} ${state.waitingFor.length > 1 ? "have" : "has"} run and the user has synced to Dynamics)` }], summary: `Will assign ${target}`, dependsOn: state.waitingFor };
+      return {
+        changes: [
+          {
+            action: "assign",
+            target: `${target} (once ${state.waitingFor.join(" and ")} ${state.waitingFor.length > 1 ? "have" : "has"} run and the user has synced to Dynamics)`,
+          },
+        ],
+        summary: `Will assign ${target}`,
+        dependsOn: state.waitingFor,
+      };
     }
     const systemUser = state.systemUser;
     if (!systemUser) {
-      return { changes: [{ action: "assign", target: `${target} (after the user syncs from Entra ID to Dynamics)` }], summary: `Will wait for ${state.userPrincipalName} to reach Dynamics, then assign the role` };
+      return {
+        changes: [{ action: "assign", target: `${target} (after the user syncs from Entra ID to Dynamics)` }],
+        summary: `Will wait for ${state.userPrincipalName} to reach Dynamics, then assign the role`,
+      };
     }
     const roleCopy = state.roles.find((r) => r._businessunitid_value === systemUser._businessunitid_value);
     if (!roleCopy) {
-      throw new TenantNotReadyError({ code: "role-missing-in-business-unit", message: `The role ${LEAD_WRITER_ROLE} has no copy in business unit ${systemUser._businessunitid_value} of ${state.userPrincipalName}.`, hint: "Re-import the Lead Writer solution (crm-lead-setup import-solution), then re-run." });
+      throw new TenantNotReadyError({
+        code: "role-missing-in-business-unit",
+        message: `The role ${LEAD_WRITER_ROLE} has no copy in business unit ${systemUser._businessunitid_value} of ${state.userPrincipalName}.`,
+        hint: "Re-import the Lead Writer solution (crm-lead-setup import-solution), then re-run.",
+      });
     }
     const details = { systemUserId: systemUser.systemuserid, businessUnitId: systemUser._businessunitid_value, roleId: roleCopy.roleid };
     if (systemUser.systemuserroles_association?.some((r) => r.roleid === roleCopy.roleid)) {
       return { changes: [], summary: `${state.userPrincipalName} has the ${LEAD_WRITER_ROLE} role`, details };
     }
-    return { changes: [{ action: "assign", target: `${target} (the copy in the user's business unit)` }], summary: `Will assign ${target}`, details };
+    return {
+      changes: [{ action: "assign", target: `${target} (the copy in the user's business unit)` }],
+      summary: `Will assign ${target}`,
+      details,
+    };
   },
 
   async apply(context, state) {
     const { environment } = await context.tenant();
     const objectId = state.objectId!;
-    let systemUser = state.kind === "app" ? (state.systemUser ?? (await environment.systemUserByApplicationId(objectId))) : state.systemUser;
+    let systemUser =
+      state.kind === "app" ? (state.systemUser ?? (await environment.systemUserByApplicationId(objectId))) : state.systemUser;
     if (state.kind === "app" && !systemUser) {
-      throw new TenantNotReadyError({ code: "app-missing", message: `${state.userPrincipalName} does not exist in Dynamics.`, hint: "Run crm-lead-setup create-app, then re-run." });
+      throw new TenantNotReadyError({
+        code: "app-missing",
+        message: `${state.userPrincipalName} does not exist in Dynamics.`,
+        hint: "Run crm-lead-setup create-app, then re-run.",
+      });
     }
     if (!systemUser || systemUser.isdisabled) {
       const started = Date.now();
@@ -112,7 +152,12 @@ export const assignRoleStep: Step<AssignRoleState> = {
       systemUser = await waitForSync(context, objectId, state.userPrincipalName);
       if (!systemUser && context.io.canPrompt && !context.options.forceSync) {
         const ask = await inquirerPrompter(context.io, context.signal);
-        if (await ask.confirm(`${state.userPrincipalName} has not reached Dynamics yet. Add it now through the Power Platform admin API (needs a Power Platform administrator)?`, true)) {
+        if (
+          await ask.confirm(
+            `${state.userPrincipalName} has not reached Dynamics yet. Add it now through the Power Platform admin API (needs a Power Platform administrator)?`,
+            true,
+          )
+        ) {
           await forceSync(context, objectId, state.userPrincipalName);
           systemUser = await waitForSync(context, objectId, state.userPrincipalName);
         }
@@ -129,7 +174,11 @@ export const assignRoleStep: Step<AssignRoleState> = {
     const roles = state.roles.length > 0 ? state.roles : await environment.roles(LEAD_WRITER_ROLE);
     const roleCopy = roles.find((r) => r._businessunitid_value === systemUser._businessunitid_value);
     if (!roleCopy) {
-      throw new TenantNotReadyError({ code: "role-missing-in-business-unit", message: `The role ${LEAD_WRITER_ROLE} has no copy in business unit ${systemUser._businessunitid_value}.`, hint: "Re-import the Lead Writer solution, then re-run." });
+      throw new TenantNotReadyError({
+        code: "role-missing-in-business-unit",
+        message: `The role ${LEAD_WRITER_ROLE} has no copy in business unit ${systemUser._businessunitid_value}.`,
+        hint: "Re-import the Lead Writer solution, then re-run.",
+      });
     }
     if (!systemUser.systemuserroles_association?.some((r) => r.roleid === roleCopy.roleid)) {
       await environment.associateRole(systemUser.systemuserid, roleCopy.roleid);
@@ -164,7 +213,11 @@ async function forceSync(context: CommandContext, objectId: string, label: strin
   const session = await context.tenant();
   const { PowerPlatformAdminApi } = await import("../services/power-platform.js");
   if (!session.cloud.bapEndpoint || !session.cloud.bapScope) {
-    throw new TenantNotReadyError({ code: "power-platform-unknown", message: "This cloud has no known Power Platform admin endpoint.", hint: "Leave out --force-sync and let the background sync run." });
+    throw new TenantNotReadyError({
+      code: "power-platform-unknown",
+      message: "This cloud has no known Power Platform admin endpoint.",
+      hint: "Leave out --force-sync and let the background sync run.",
+    });
   }
   const admin = new PowerPlatformAdminApi(context.http, session.cloud.bapEndpoint, session.cloud.bapScope, session.tokens);
   const environmentName = await admin.environmentName(session.orgUrl);
@@ -173,7 +226,11 @@ async function forceSync(context: CommandContext, objectId: string, label: strin
   try {
     while ((await admin.addUser(environmentName, objectId)) === "unlicensed") {
       if (Date.now() + 10_000 > deadline) {
-        throw new StillRunningError({ code: "user-not-licensed-yet", message: `The Power Platform admin API still reports ${label} as not licensed after ${syncTimeoutSeconds(context)} s (Entra is propagating the licence).`, hint: "Re-run the same command in a few minutes." });
+        throw new StillRunningError({
+          code: "user-not-licensed-yet",
+          message: `The Power Platform admin API still reports ${label} as not licensed after ${syncTimeoutSeconds(context)} s (Entra is propagating the licence).`,
+          hint: "Re-run the same command in a few minutes.",
+        });
       }
       activity.update(`Adding ${label} to Dynamics: the licence is still propagating, retrying in 10 s…`);
       await abortableSleep(10_000, context.signal);

@@ -60,7 +60,11 @@ async function findApplication(context: CommandContext, displayName: string): Pr
   if (recorded) return recorded;
   const found = await applications.byDisplayName(displayName);
   if (found.length > 1) {
-    throw new UsageError({ code: "app-name-ambiguous", message: `${found.length} app registrations are named "${displayName}" (${found.map((a) => a.appId).join(", ")}).`, hint: "Pass --app-name with a name only one app registration has." });
+    throw new UsageError({
+      code: "app-name-ambiguous",
+      message: `${found.length} app registrations are named "${displayName}" (${found.map((a) => a.appId).join(", ")}).`,
+      hint: "Pass --app-name with a name only one app registration has.",
+    });
   }
   return found[0];
 }
@@ -93,15 +97,38 @@ export const createAppStep: Step<CreateAppState> = {
   plan(state): Plan {
     const name = `"${state.displayName}"`;
     const changes: Change[] = [];
-    if (!state.application) changes.push({ action: "create", target: `app registration ${name} (accounts in any organizational directory, Dynamics CRM user_impersonation)` });
+    if (!state.application)
+      changes.push({
+        action: "create",
+        target: `app registration ${name} (accounts in any organizational directory, Dynamics CRM user_impersonation)`,
+      });
     if (!state.hasServicePrincipal) changes.push({ action: "create", target: `the service principal of ${name}` });
-    if (state.undeliveredKeyId) changes.push({ action: "remove", target: `the client secret ${state.undeliveredKeyId}, which an interrupted run added but never showed` });
-    if (!state.secretDelivered) changes.push({ action: "add", target: `a client secret to ${name}, expiring ${secretExpiry(state.expiryMonths).toISOString().slice(0, 10)} (${state.expiryMonths} months)` });
-    if (!state.applicationUser) changes.push({ action: "create", target: `the Dynamics application user of ${name} in the root business unit` });
+    if (state.undeliveredKeyId)
+      changes.push({
+        action: "remove",
+        target: `the client secret ${state.undeliveredKeyId}, which an interrupted run added but never showed`,
+      });
+    if (!state.secretDelivered)
+      changes.push({
+        action: "add",
+        target: `a client secret to ${name}, expiring ${secretExpiry(state.expiryMonths).toISOString().slice(0, 10)} (${state.expiryMonths} months)`,
+      });
+    if (!state.applicationUser)
+      changes.push({ action: "create", target: `the Dynamics application user of ${name} in the root business unit` });
     else if (state.applicationUser.isdisabled) changes.push({ action: "enable", target: `the Dynamics application user of ${name}` });
     const details = { displayName: state.displayName, applicationId: state.application?.appId ?? null };
-    if (changes.length === 0) return { changes, summary: `App registration ${name} (${state.application!.appId}) has its service principal, a delivered secret and its Dynamics application user`, details };
-    return { changes, summary: state.application ? `Will complete the app identity ${name}` : `Will create the app identity ${name}`, details, drift: state.application !== undefined };
+    if (changes.length === 0)
+      return {
+        changes,
+        summary: `App registration ${name} (${state.application!.appId}) has its service principal, a delivered secret and its Dynamics application user`,
+        details,
+      };
+    return {
+      changes,
+      summary: state.application ? `Will complete the app identity ${name}` : `Will create the app identity ${name}`,
+      details,
+      drift: state.application !== undefined,
+    };
   },
 
   async apply(context, state) {
@@ -124,7 +151,11 @@ export const createAppStep: Step<CreateAppState> = {
     }
     if (state.undeliveredKeyId) await applications.removePassword(application.id, state.undeliveredKeyId);
     if (!state.secretDelivered) {
-      const secret = await applications.addPassword(application.id, "Partner Center lead delivery (crm-lead-setup)", secretExpiry(state.expiryMonths));
+      const secret = await applications.addPassword(
+        application.id,
+        "Partner Center lead delivery (crm-lead-setup)",
+        secretExpiry(state.expiryMonths),
+      );
       context.io.redactor.add(secret.secretText);
       context.facts.generatedSecret = { keyId: secret.keyId, secretText: secret.secretText, endDateTime: secret.endDateTime };
       await recordSecret(context.paths, { orgUrl: state.orgUrl, appId: application.appId, keyId: secret.keyId }, false);
@@ -140,9 +171,16 @@ export const createAppStep: Step<CreateAppState> = {
       await environment.setSystemUserDisabled(applicationUser.systemuserid, false);
       done.push("re-enabled its Dynamics application user");
     }
-    context.facts.app = { ...context.facts.app!, application, applicationUser: { ...(await environment.systemUserByApplicationId(application.appId))! } };
+    context.facts.app = {
+      ...context.facts.app!,
+      application,
+      applicationUser: { ...(await environment.systemUserByApplicationId(application.appId))! },
+    };
     const sentence = done.join(", ");
-    return { summary: `${sentence.charAt(0).toUpperCase()}${sentence.slice(1)} (${state.displayName})`, details: { applicationId: application.appId } };
+    return {
+      summary: `${sentence.charAt(0).toUpperCase()}${sentence.slice(1)} (${state.displayName})`,
+      details: { applicationId: application.appId },
+    };
   },
 };
 
@@ -177,7 +215,11 @@ async function createApplicationUser(context: CommandContext, appId: string, bus
       if (existing) return existing.systemuserid;
     }
     if (error instanceof ServiceError && error.says("not found in the tenant")) {
-      throw new TenantNotReadyError({ code: "app-not-visible-in-dynamics", message: `Dynamics does not see the app ${appId} yet.`, hint: "Wait a few minutes and re-run: the app registration is already made." });
+      throw new TenantNotReadyError({
+        code: "app-not-visible-in-dynamics",
+        message: `Dynamics does not see the app ${appId} yet.`,
+        hint: "Wait a few minutes and re-run: the app registration is already made.",
+      });
     }
     throw error;
   }

@@ -28,7 +28,12 @@ export interface CreateUserState {
 export const PASSWORD_NEVER_EXPIRES = "DisablePasswordExpiration";
 
 export function policiesWith(current: string | null, add: string): string {
-  const set = new Set((current ?? "").split(",").map((p) => p.trim()).filter((p) => p && p !== "None"));
+  const set = new Set(
+    (current ?? "")
+      .split(",")
+      .map((p) => p.trim())
+      .filter((p) => p && p !== "None"),
+  );
   set.add(add);
   return [...set].join(", ");
 }
@@ -39,7 +44,8 @@ function drift(state: CreateUserState): Change[] {
   const changes: Change[] = [];
   if (!current) return changes;
   if (!current.accountEnabled) changes.push({ action: "enable", target: `user ${upn} (it is disabled, so Partner Center cannot sign in)` });
-  if (current.usageLocation !== state.usageLocation) changes.push({ action: "set", target: `usage location of ${upn} to ${state.usageLocation}` });
+  if (current.usageLocation !== state.usageLocation)
+    changes.push({ action: "set", target: `usage location of ${upn} to ${state.usageLocation}` });
   if (!state.keepPasswordExpiry && !(current.passwordPolicies ?? "").includes(PASSWORD_NEVER_EXPIRES)) {
     changes.push({ action: "set", target: `password of ${upn} to never expire (${PASSWORD_NEVER_EXPIRES})` });
   }
@@ -60,7 +66,11 @@ export const createUserStep: Step<CreateUserState> = {
     if (!current) checkUserDomain(userPrincipalName, domains);
     const usageLocation = context.options.usageLocation ?? current?.usageLocation ?? organization.countryLetterCode ?? undefined;
     if (!usageLocation) {
-      throw new UsageError({ code: "usage-location-missing", message: "The tenant has no country set, so the service user's usage location cannot be defaulted.", hint: "Pass --usage-location <two-letter country code>, e.g. --usage-location US." });
+      throw new UsageError({
+        code: "usage-location-missing",
+        message: "The tenant has no country set, so the service user's usage location cannot be defaulted.",
+        hint: "Pass --usage-location <two-letter country code>, e.g. --usage-location US.",
+      });
     }
     const licence = decideLicence(skus, context.options.license, current?.assignedLicenses.map((l) => l.skuId) ?? []);
     return { userPrincipalName, current, usageLocation, licence, keepPasswordExpiry: context.options.keepPasswordExpiry };
@@ -69,13 +79,21 @@ export const createUserStep: Step<CreateUserState> = {
   plan(state): Plan {
     const { userPrincipalName: upn, licence } = state;
     const licenceName = (licence.assign ?? licence.held)?.skuPartNumber;
-    const details = { userPrincipalName: upn, objectId: state.current?.id ?? null, usageLocation: state.usageLocation, licence: licenceName ?? null };
+    const details = {
+      userPrincipalName: upn,
+      objectId: state.current?.id ?? null,
+      usageLocation: state.usageLocation,
+      licence: licenceName ?? null,
+    };
     const chosen = licence.chosenByDefault ? " (the best Dynamics licence with a free seat; choose another with --license)" : "";
     if (!state.current) {
       const expiry = state.keepPasswordExpiry ? "password expiry kept (--keep-password-expiry)" : "password never expires";
       return {
         changes: [
-          { action: "create", target: `user ${upn} (usage location ${state.usageLocation}, ${expiry}, no forced password change, no admin role)` },
+          {
+            action: "create",
+            target: `user ${upn} (usage location ${state.usageLocation}, ${expiry}, no forced password change, no admin role)`,
+          },
           { action: "assign", target: `licence ${licenceName}${chosen}` },
         ],
         summary: `Will create ${upn} with licence ${licenceName}`,
@@ -113,7 +131,8 @@ export const createUserStep: Step<CreateUserState> = {
       const changes: Record<string, unknown> = {};
       if (!user.accountEnabled) changes.accountEnabled = true;
       if (user.usageLocation !== state.usageLocation) changes.usageLocation = state.usageLocation;
-      if (!state.keepPasswordExpiry && !(user.passwordPolicies ?? "").includes(PASSWORD_NEVER_EXPIRES)) changes.passwordPolicies = policiesWith(user.passwordPolicies, PASSWORD_NEVER_EXPIRES);
+      if (!state.keepPasswordExpiry && !(user.passwordPolicies ?? "").includes(PASSWORD_NEVER_EXPIRES))
+        changes.passwordPolicies = policiesWith(user.passwordPolicies, PASSWORD_NEVER_EXPIRES);
       if (Object.keys(changes).length > 0) {
         await directory.updateUser(user.id, changes);
         done.push(`updated ${upn} (${Object.keys(changes).join(", ")})`);
@@ -125,7 +144,10 @@ export const createUserStep: Step<CreateUserState> = {
     }
     context.facts.user = { userPrincipalName: upn, current: { ...user, accountEnabled: true, usageLocation: state.usageLocation } };
     const sentence = done.join(", ");
-    return { summary: `${sentence.charAt(0).toUpperCase()}${sentence.slice(1)}`, details: { objectId: user.id, passwordGenerated: context.facts.generatedPassword !== undefined } };
+    return {
+      summary: `${sentence.charAt(0).toUpperCase()}${sentence.slice(1)}`,
+      details: { objectId: user.id, passwordGenerated: context.facts.generatedPassword !== undefined },
+    };
   },
 };
 
@@ -133,7 +155,12 @@ export const createUserStep: Step<CreateUserState> = {
  * POST /users is not idempotent, so it is never resent blindly: when its fate is unknown (dropped
  * connection, 5xx), the user is looked up instead. Created by that request, it has our password.
  */
-async function createUser(context: CommandContext, directory: DirectoryApi, state: CreateUserState, password: string): Promise<GraphUser & { passwordKnown: boolean }> {
+async function createUser(
+  context: CommandContext,
+  directory: DirectoryApi,
+  state: CreateUserState,
+  password: string,
+): Promise<GraphUser & { passwordKnown: boolean }> {
   const upn = state.userPrincipalName;
   const local = upn.split("@")[0]!;
   const body = {
@@ -171,7 +198,12 @@ async function createUser(context: CommandContext, directory: DirectoryApi, stat
 }
 
 /** A user just created may not be visible everywhere for a few seconds: 404s are retried (graph-and-msal §A.4). */
-async function assignLicenceAfterReplication(context: CommandContext, directory: DirectoryApi, userId: string, skuId: string): Promise<void> {
+async function assignLicenceAfterReplication(
+  context: CommandContext,
+  directory: DirectoryApi,
+  userId: string,
+  skuId: string,
+): Promise<void> {
   const delays = [0.5, 1, 2, 4, 8, 16, 30];
   for (let attempt = 0; ; attempt++) {
     try {

@@ -24,7 +24,10 @@ export type DownloadState =
 
 export function solutionDetails(solution: SolutionPackage, path: string, source: string): Record<string, unknown> {
   const warning = notLeadWriterWarning(solution);
-  return { solution: { ...solution.manifest, sha256: solution.sha256, sizeBytes: solution.sizeBytes, path, source }, ...(warning ? { warning } : {}) };
+  return {
+    solution: { ...solution.manifest, sha256: solution.sha256, sizeBytes: solution.sizeBytes, path, source },
+    ...(warning ? { warning } : {}),
+  };
 }
 
 function describe(solution: SolutionPackage): string {
@@ -52,10 +55,18 @@ export async function readSolutionFile(path: string, label: string): Promise<Sol
     size = info.size;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
-    throw new UsageError({ code: "solution-file-unreadable", message: `${label} ${path} cannot be read (${code}).`, hint: "Check the path; it must be the Lead Writer solution zip." });
+    throw new UsageError({
+      code: "solution-file-unreadable",
+      message: `${label} ${path} cannot be read (${code}).`,
+      hint: "Check the path; it must be the Lead Writer solution zip.",
+    });
   }
   if (size > PACKAGE_LIMITS.maxPackageBytes) {
-    throw new UsageError({ code: "solution-too-large", message: `${label} ${path} is ${size} bytes, over the ${PACKAGE_LIMITS.maxPackageBytes}-byte limit for a solution package.`, hint: "Pass the Lead Writer solution zip, which is a few kilobytes." });
+    throw new UsageError({
+      code: "solution-too-large",
+      message: `${label} ${path} is ${size} bytes, over the ${PACKAGE_LIMITS.maxPackageBytes}-byte limit for a solution package.`,
+      hint: "Pass the Lead Writer solution zip, which is a few kilobytes.",
+    });
   }
   return readSolutionPackage(await readFile(path), `${label} ${path}`);
 }
@@ -87,14 +98,27 @@ export const downloadSolutionStep: Step<DownloadState> = {
 
   plan(state): Plan {
     if (state.source === "file") {
-      return { changes: [], summary: `Using ${state.path}: ${describe(state.solution)}`, details: solutionDetails(state.solution, state.path, "file") };
+      return {
+        changes: [],
+        summary: `Using ${state.path}: ${describe(state.solution)}`,
+        details: solutionDetails(state.solution, state.path, "file"),
+      };
     }
     if (state.source === "cache") {
-      return { changes: [], summary: `Using the cached ${describe(state.solution)}`, details: solutionDetails(state.solution, state.path, "cache") };
+      return {
+        changes: [],
+        summary: `Using the cached ${describe(state.solution)}`,
+        details: solutionDetails(state.solution, state.path, "cache"),
+      };
     }
     const host = new URL(state.urls[0]!).host;
     return {
-      changes: [{ action: "download", target: `solution package from ${host}${state.urls.length > 1 ? ` (${state.urls.length - 1} fall-back URLs)` : ""}` }],
+      changes: [
+        {
+          action: "download",
+          target: `solution package from ${host}${state.urls.length > 1 ? ` (${state.urls.length - 1} fall-back URLs)` : ""}`,
+        },
+      ],
       summary: `Will download the Lead Writer solution from ${host}`,
     };
   },

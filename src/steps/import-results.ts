@@ -49,7 +49,13 @@ function toElements(nodes: OrderedNode[]): (XmlElement | string)[] {
     if ("#text" in node) return [String(node["#text"])];
     const tag = Object.keys(node).find((key) => key !== ":@");
     if (!tag || tag.startsWith("?")) return [];
-    return [{ tag, attributes: (node[":@"] as Record<string, string> | undefined) ?? {}, children: toElements((node[tag] as OrderedNode[]) ?? []) }];
+    return [
+      {
+        tag,
+        attributes: (node[":@"] as Record<string, string> | undefined) ?? {},
+        children: toElements((node[tag] as OrderedNode[]) ?? []),
+      },
+    ];
   });
 }
 
@@ -115,7 +121,13 @@ export function parseFormattedImportResults(formattedResults: string): Component
     const at = (row: string[], key: keyof ComponentOutcome) => (columns[key] === undefined ? "" : (row[columns[key]!] ?? ""));
     for (const row of rows.slice(headingAt + 1)) {
       if (!at(row, "name")) continue;
-      outcomes.push({ name: at(row, "name"), type: at(row, "type"), failed: /fail|error/i.test(at(row, "failed")), errorCode: at(row, "errorCode"), description: at(row, "description") });
+      outcomes.push({
+        name: at(row, "name"),
+        type: at(row, "type"),
+        failed: /fail|error/i.test(at(row, "failed")),
+        errorCode: at(row, "errorCode"),
+        description: at(row, "description"),
+      });
     }
   }
   return outcomes;
@@ -126,12 +138,18 @@ export function failingComponentsInJobData(data: string): ComponentOutcome[] {
   const root = parse(data);
   if (root?.tag !== "importexportxml") return [];
   const failureOf = (element: XmlElement) => childElements(element, "result").find((r) => r.attributes.result?.toLowerCase() === "failure");
-  const outcomeOf = (element: XmlElement, result: XmlElement, name: string): ComponentOutcome =>
-    ({ name, type: element.tag, failed: true, errorCode: result.attributes.errorcode ?? "", description: result.attributes.errortext ?? "" });
+  const outcomeOf = (element: XmlElement, result: XmlElement, name: string): ComponentOutcome => ({
+    name,
+    type: element.tag,
+    failed: true,
+    errorCode: result.attributes.errorcode ?? "",
+    description: result.attributes.errortext ?? "",
+  });
   const failures: ComponentOutcome[] = [];
   const visit = (element: XmlElement): void => {
     const failure = failureOf(element);
-    if (failure && element.tag !== "solutionManifest") failures.push(outcomeOf(element, failure, element.attributes.name ?? element.attributes.LocalizedName ?? element.tag));
+    if (failure && element.tag !== "solutionManifest")
+      failures.push(outcomeOf(element, failure, element.attributes.name ?? element.attributes.LocalizedName ?? element.tag));
     for (const child of element.children) if (typeof child !== "string" && child.tag !== "result") visit(child);
   };
   visit(root);

@@ -55,16 +55,29 @@ export const importSolutionStep: Step<ImportState> = {
     }
     const solution = context.facts.solution;
     if (!solution) return { solution: undefined, installed: undefined, running: undefined };
-    const [installed, running] = await Promise.all([environment.findSolution(solution.manifest.uniqueName), environment.findRunningImport(solution.manifest.uniqueName)]);
+    const [installed, running] = await Promise.all([
+      environment.findSolution(solution.manifest.uniqueName),
+      environment.findRunningImport(solution.manifest.uniqueName),
+    ]);
     return { solution, installed, running };
   },
 
   plan(state): Plan {
     const { solution, installed, running } = state;
     if (!solution) {
-      return { changes: [{ action: "import", target: "the Lead Writer solution (its version is known after download-solution)" }], summary: "Will import the downloaded Lead Writer solution", dependsOn: ["download-solution"] };
+      return {
+        changes: [{ action: "import", target: "the Lead Writer solution (its version is known after download-solution)" }],
+        summary: "Will import the downloaded Lead Writer solution",
+        dependsOn: ["download-solution"],
+      };
     }
-    const details = { solution: { uniqueName: solution.manifest.uniqueName, version: solution.manifest.version, installedVersion: installed?.version ?? null } };
+    const details = {
+      solution: {
+        uniqueName: solution.manifest.uniqueName,
+        version: solution.manifest.version,
+        installedVersion: installed?.version ?? null,
+      },
+    };
     if (installed && !installed.ismanaged) {
       throw new TenantNotReadyError({
         code: "solution-installed-unmanaged",
@@ -76,10 +89,19 @@ export const importSolutionStep: Step<ImportState> = {
       return { changes: [], summary: `${installed.uniquename} ${installed.version} is installed (managed)`, details };
     }
     if (running) {
-      return { changes: [{ action: "wait for", target: `the running import of ${running.solutionname} (import job ${running.importjobid})` }], summary: `An import of ${running.solutionname} is running; will watch it`, details, drift: true };
+      return {
+        changes: [{ action: "wait for", target: `the running import of ${running.solutionname} (import job ${running.importjobid})` }],
+        summary: `An import of ${running.solutionname} is running; will watch it`,
+        details,
+        drift: true,
+      };
     }
     const upgrade = installed ? ` over ${installed.version}` : "";
-    return { changes: [{ action: "import", target: `solution ${describe(solution)}${upgrade}` }], summary: `Will import ${describe(solution)}${upgrade}`, details };
+    return {
+      changes: [{ action: "import", target: `solution ${describe(solution)}${upgrade}` }],
+      summary: `Will import ${describe(solution)}${upgrade}`,
+      details,
+    };
   },
 
   async apply(context, state) {
@@ -92,7 +114,10 @@ export const importSolutionStep: Step<ImportState> = {
     }
     const importJobId = await watchImport(context, environment, solution, running);
     context.facts.leadWriterRoles = await environment.roles(LEAD_WRITER_ROLE);
-    return { summary: `Imported ${describe(solution)} in ${formatDuration(Date.now() - started)} (import job ${importJobId ?? "unknown"})`, details: { importJobId } };
+    return {
+      summary: `Imported ${describe(solution)} in ${formatDuration(Date.now() - started)} (import job ${importJobId ?? "unknown"})`,
+      details: { importJobId },
+    };
   },
 };
 
@@ -109,7 +134,11 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * Starts the import; a concurrent import is waited out, and a request whose fate is unknown is re-inspected.
  * The import job's id is the service's own ImportJobKey (reference: dataverse §4.3; nothing is sent for it).
  */
-async function startImport(context: CommandContext, environment: EnvironmentApi, solution: SolutionPackage): Promise<WatchedImport | { installed: string }> {
+async function startImport(
+  context: CommandContext,
+  environment: EnvironmentApi,
+  solution: SolutionPackage,
+): Promise<WatchedImport | { installed: string }> {
   const name = solution.manifest.uniqueName;
   const deadline = Date.now() + syncTimeoutSeconds(context) * 1000;
   for (let attempt = 1; ; attempt++) {
@@ -153,7 +182,12 @@ export function importEta(readings: readonly { at: number; progress: number }[])
 }
 
 /** Watches the import until it ends; returns its import job id. */
-async function watchImport(context: CommandContext, environment: EnvironmentApi, solution: SolutionPackage, watched: WatchedImport): Promise<string | undefined> {
+async function watchImport(
+  context: CommandContext,
+  environment: EnvironmentApi,
+  solution: SolutionPackage,
+  watched: WatchedImport,
+): Promise<string | undefined> {
   const name = `${solution.manifest.uniqueName} ${solution.manifest.version}`;
   const activity = context.io.activity(`Importing ${name}…`);
   const readings: { at: number; progress: number }[] = watched.startedAt === undefined ? [] : [{ at: watched.startedAt, progress: 0 }];
@@ -167,16 +201,22 @@ async function watchImport(context: CommandContext, environment: EnvironmentApi,
       const running = !operation || operation.statecode !== 3;
       // Without an ImportJobKey the job is found by the solution it imports.
       importJobId ??= running ? (await environment.findRunningImport(solution.manifest.uniqueName))?.importjobid : undefined;
-      const job = running && importJobId
-        ? await environment.importJob(importJobId).catch((error: unknown) => {
-            // The import job row appears a moment after the async operation starts.
-            if (error instanceof ServiceError && error.status === 404) return undefined;
-            throw error;
-          })
-        : undefined;
+      const job =
+        running && importJobId
+          ? await environment.importJob(importJobId).catch((error: unknown) => {
+              // The import job row appears a moment after the async operation starts.
+              if (error instanceof ServiceError && error.status === 404) return undefined;
+              throw error;
+            })
+          : undefined;
       if (job && typeof job.progress === "number") readings.push({ at: Date.now(), progress: job.progress });
-      activity.update(job ? `Importing ${name}… ${job.progress}% (import job progress)` : `Importing ${name}… (waiting for the import job to start)`);
-      if (operation) return operation.statecode === 3 ? { succeeded: operation.statuscode === 30, message: operation.friendlymessage ?? operation.message } : undefined;
+      activity.update(
+        job ? `Importing ${name}… ${job.progress}% (import job progress)` : `Importing ${name}… (waiting for the import job to start)`,
+      );
+      if (operation)
+        return operation.statecode === 3
+          ? { succeeded: operation.statuscode === 30, message: operation.friendlymessage ?? operation.message }
+          : undefined;
       return job?.completedon ? { succeeded: undefined, message: null } : undefined;
     });
     if (!outcome) {
@@ -187,7 +227,9 @@ async function watchImport(context: CommandContext, environment: EnvironmentApi,
       });
     }
     // Watching an import started elsewhere: success is the solution being installed at this version.
-    const succeeded = outcome.succeeded ?? compareVersions((await environment.findSolution(solution.manifest.uniqueName))?.version ?? "0", solution.manifest.version) >= 0;
+    const succeeded =
+      outcome.succeeded ??
+      compareVersions((await environment.findSolution(solution.manifest.uniqueName))?.version ?? "0", solution.manifest.version) >= 0;
     if (!succeeded) throw await importFailedError(environment, name, importJobId, outcome.message);
     activity.end();
     return importJobId;
@@ -201,7 +243,12 @@ async function watchImport(context: CommandContext, environment: EnvironmentApi,
  * The failing components, from the formatted results (the Excel spreadsheet) or else the job's data XML,
  * each named with its type, error code and text, in the message and in the step's details.
  */
-async function importFailedError(environment: EnvironmentApi, name: string, importJobId: string | undefined, reason: string | null): Promise<StepFailedError> {
+async function importFailedError(
+  environment: EnvironmentApi,
+  name: string,
+  importJobId: string | undefined,
+  reason: string | null,
+): Promise<StepFailedError> {
   let failures: ComponentOutcome[] = [];
   if (importJobId) {
     failures = parseFormattedImportResults(await environment.formattedImportResults(importJobId).catch(() => "")).filter((c) => c.failed);
@@ -211,6 +258,14 @@ async function importFailedError(environment: EnvironmentApi, name: string, impo
     code: "import-failed",
     message: `The import of ${name} failed${failures.length ? `:\n  ${failures.map(describeFailure).join("\n  ")}` : `: ${reason ?? "no reason given"}`}`,
     hint: `See Power Apps → Solutions → Solution history${importJobId ? ` for import job ${importJobId}` : ""}; fix the cause and re-run.`,
-    details: { importJobId: importJobId ?? null, failedComponents: failures.map(({ name: component, type, errorCode, description }) => ({ name: component, type, errorCode, description })) },
+    details: {
+      importJobId: importJobId ?? null,
+      failedComponents: failures.map(({ name: component, type, errorCode, description }) => ({
+        name: component,
+        type,
+        errorCode,
+        description,
+      })),
+    },
   });
 }

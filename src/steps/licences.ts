@@ -9,11 +9,23 @@ import type { SubscribedSku } from "../services/graph.js";
 
 /** Preferred first: full Customer Engagement / Sales apps; Team Members (restricted table access) last. */
 const DYNAMICS_PLANS_BY_PREFERENCE = [
-  "DYN365_ENTERPRISE_SALES", "DYN365_ENTERPRISE_P1", "DYN365_SALES_PRO", "DYN365_ENTERPRISE_CUSTOMER_SERVICE",
-  "DYN365_CUSTOMER_SERVICE_PRO", "DYN365_ENTERPRISE_FIELD_SERVICE", "DYN365_ENTERPRISE_CASE_MANAGEMENT",
-  "DYN365_ENTERPRISE_RELATIONSHIP_SALES", "D365_SALES_ENT_ATTACH", "D365_SALES_PRO_ATTACH", "DYN365_SALES_ENTERPRISE_VIRAL_TRIAL",
-  "D365_SALES_PRO_IW", "DYN365_ENTERPRISE_P1_IW", "CRMSTANDARD", "CRMPLAN2",
-  "DYN365_ENTERPRISE_TEAM_MEMBERS", "DYN365_TEAM_MEMBERS",
+  "DYN365_ENTERPRISE_SALES",
+  "DYN365_ENTERPRISE_P1",
+  "DYN365_SALES_PRO",
+  "DYN365_ENTERPRISE_CUSTOMER_SERVICE",
+  "DYN365_CUSTOMER_SERVICE_PRO",
+  "DYN365_ENTERPRISE_FIELD_SERVICE",
+  "DYN365_ENTERPRISE_CASE_MANAGEMENT",
+  "DYN365_ENTERPRISE_RELATIONSHIP_SALES",
+  "D365_SALES_ENT_ATTACH",
+  "D365_SALES_PRO_ATTACH",
+  "DYN365_SALES_ENTERPRISE_VIRAL_TRIAL",
+  "D365_SALES_PRO_IW",
+  "DYN365_ENTERPRISE_P1_IW",
+  "CRMSTANDARD",
+  "CRMPLAN2",
+  "DYN365_ENTERPRISE_TEAM_MEMBERS",
+  "DYN365_TEAM_MEMBERS",
 ];
 
 function planRank(servicePlanName: string): number {
@@ -96,26 +108,50 @@ export interface LicenceDecision {
  * Decides the licence: `--license` when given (checked: known, a user licence, with Dynamics, a free seat),
  * else the one the user already holds, else the best Dynamics licence with a free seat.
  */
-export function decideLicence(skus: readonly SubscribedSku[], requested: string | undefined, heldSkuIds: readonly string[]): LicenceDecision {
+export function decideLicence(
+  skus: readonly SubscribedSku[],
+  requested: string | undefined,
+  heldSkuIds: readonly string[],
+): LicenceDecision {
   const options = dynamicsLicences(skus);
-  const available = options.filter((o) => o.free > 0).map(describeLicence).join(", ") || "none";
+  const available =
+    options
+      .filter((o) => o.free > 0)
+      .map(describeLicence)
+      .join(", ") || "none";
   const held = options.find((o) => heldSkuIds.includes(o.skuId));
   if (requested) {
     const wanted = requested.toLowerCase();
     const sku = skus.find((s) => s.skuId.toLowerCase() === wanted || s.skuPartNumber.toLowerCase() === wanted);
     if (!sku) {
-      throw new UsageError({ code: "license-unknown", message: `--license ${requested} is not a licence of this tenant.`, hint: `Dynamics licences with a free seat: ${available}.` });
+      throw new UsageError({
+        code: "license-unknown",
+        message: `--license ${requested} is not a licence of this tenant.`,
+        hint: `Dynamics licences with a free seat: ${available}.`,
+      });
     }
     if (sku.appliesTo !== "User") {
-      throw new UsageError({ code: "license-not-user", message: `--license ${sku.skuPartNumber} applies to the company (capacity or add-on), not to a user.`, hint: `Dynamics licences with a free seat: ${available}.` });
+      throw new UsageError({
+        code: "license-not-user",
+        message: `--license ${sku.skuPartNumber} applies to the company (capacity or add-on), not to a user.`,
+        hint: `Dynamics licences with a free seat: ${available}.`,
+      });
     }
     const option = options.find((o) => o.skuId === sku.skuId);
     if (!option) {
-      throw new UsageError({ code: "license-not-dynamics", message: `--license ${sku.skuPartNumber} does not include Dynamics 365 Customer Engagement, so the user would never reach Dynamics.`, hint: `Dynamics licences with a free seat: ${available}.` });
+      throw new UsageError({
+        code: "license-not-dynamics",
+        message: `--license ${sku.skuPartNumber} does not include Dynamics 365 Customer Engagement, so the user would never reach Dynamics.`,
+        hint: `Dynamics licences with a free seat: ${available}.`,
+      });
     }
     if (heldSkuIds.includes(option.skuId)) return { assign: undefined, held: option, chosenByDefault: false };
     if (option.free === 0) {
-      throw new TenantNotReadyError({ code: "license-no-seat", message: `--license ${option.skuPartNumber} has no free seat (${option.total} of ${option.total} assigned).`, hint: `Buy a seat or free one in the Microsoft 365 admin center, or choose another licence: ${available}.` });
+      throw new TenantNotReadyError({
+        code: "license-no-seat",
+        message: `--license ${option.skuPartNumber} has no free seat (${option.total} of ${option.total} assigned).`,
+        hint: `Buy a seat or free one in the Microsoft 365 admin center, or choose another licence: ${available}.`,
+      });
     }
     return { assign: option, held, chosenByDefault: false };
   }
@@ -125,7 +161,9 @@ export function decideLicence(skus: readonly SubscribedSku[], requested: string 
     const all = options.map(describeLicence).join(", ");
     throw new TenantNotReadyError({
       code: "license-none-free",
-      message: all ? `No Dynamics 365 licence has a free seat: ${all}.` : "The tenant has no licence that includes Dynamics 365 Customer Engagement.",
+      message: all
+        ? `No Dynamics 365 licence has a free seat: ${all}.`
+        : "The tenant has no licence that includes Dynamics 365 Customer Engagement.",
       hint: "Buy a seat (e.g. Dynamics 365 Sales Enterprise) or free one in the Microsoft 365 admin center, then re-run.",
     });
   }

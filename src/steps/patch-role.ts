@@ -37,7 +37,9 @@ function allowsDepth(privilege: PrivilegeRow, depth: Depth): boolean {
 
 /** The rows of every privilege the role may need, looked up by name once per run (those the version needs are picked later). */
 function privilegeRows(context: CommandContext): Promise<PrivilegeRow[]> {
-  return remember(context, "privileges", async () => (await context.tenant()).environment.privileges(REQUIRED_PRIVILEGES.map((p) => p.name)));
+  return remember(context, "privileges", async () =>
+    (await context.tenant()).environment.privileges(REQUIRED_PRIVILEGES.map((p) => p.name)),
+  );
 }
 
 export const patchRoleStep: Step<PatchRoleState> = {
@@ -52,15 +54,26 @@ export const patchRoleStep: Step<PatchRoleState> = {
     const rootRole = roles.find((r) => r._parentroleid_value === null);
     const version = context.facts.dynamicsVersion ?? (context.facts.dynamicsVersion = await environment.version());
     const required = REQUIRED_PRIVILEGES.filter((p) => !p.since || compareVersions(version, p.since) >= 0);
-    const [privileges, current] = await Promise.all([privilegeRows(context), rootRole ? environment.rolePrivileges(rootRole.roleid) : Promise.resolve([])]);
+    const [privileges, current] = await Promise.all([
+      privilegeRows(context),
+      rootRole ? environment.rolePrivileges(rootRole.roleid) : Promise.resolve([]),
+    ]);
     const unknown = required.filter((p) => !privileges.some((row) => row.name.toLowerCase() === p.name.toLowerCase()));
     if (unknown.length > 0) {
-      throw new TenantNotReadyError({ code: "privilege-unknown", message: `This environment has no privilege named ${unknown.map((p) => p.name).join(", ")}.`, hint: "Report this with the output of --verbose: the privilege names come from Microsoft's Partner Center instructions." });
+      throw new TenantNotReadyError({
+        code: "privilege-unknown",
+        message: `This environment has no privilege named ${unknown.map((p) => p.name).join(", ")}.`,
+        hint: "Report this with the output of --verbose: the privilege names come from Microsoft's Partner Center instructions.",
+      });
     }
     for (const need of required) {
       const row = privileges.find((p) => p.name.toLowerCase() === need.name.toLowerCase())!;
       if (!allowsDepth(row, need.depth)) {
-        throw new TenantNotReadyError({ code: "privilege-depth-unsupported", message: `${need.name} cannot be granted at ${need.depth} depth in this environment.`, hint: "Report this with the output of --verbose." });
+        throw new TenantNotReadyError({
+          code: "privilege-depth-unsupported",
+          message: `${need.name} cannot be granted at ${need.depth} depth in this environment.`,
+          hint: "Report this with the output of --verbose.",
+        });
       }
     }
     return { rootRole, required, privileges, current, waitingFor: pending };
@@ -70,16 +83,26 @@ export const patchRoleStep: Step<PatchRoleState> = {
     const names = (list: RequiredPrivilege[]) => list.map((p) => `${p.name} (${p.depth})`).join(", ");
     if (!state.rootRole) {
       return {
-        changes: [{ action: "add", target: `privileges ${names(state.required)} to ${LEAD_WRITER_ROLE}` }, { action: "set", target: "member privilege inheritance to Direct User (Basic) access level and Team privileges" }],
+        changes: [
+          { action: "add", target: `privileges ${names(state.required)} to ${LEAD_WRITER_ROLE}` },
+          { action: "set", target: "member privilege inheritance to Direct User (Basic) access level and Team privileges" },
+        ],
         summary: `Will widen ${LEAD_WRITER_ROLE} once import-solution has created it`,
         dependsOn: state.waitingFor,
       };
     }
     const missing = missingPrivileges(state.required, state.current);
-    const changes = missing.length > 0 ? [{ action: "add", target: `privileges ${names(missing)} to ${LEAD_WRITER_ROLE} (root business unit)` }] : [];
-    if (state.rootRole.isinherited !== 1) changes.push({ action: "set", target: "member privilege inheritance to Direct User (Basic) access level and Team privileges" });
+    const changes =
+      missing.length > 0 ? [{ action: "add", target: `privileges ${names(missing)} to ${LEAD_WRITER_ROLE} (root business unit)` }] : [];
+    if (state.rootRole.isinherited !== 1)
+      changes.push({ action: "set", target: "member privilege inheritance to Direct User (Basic) access level and Team privileges" });
     const details = { roleId: state.rootRole.roleid, privileges: state.required.map((p) => ({ name: p.name, depth: p.depth })) };
-    if (changes.length === 0) return { changes, summary: `${LEAD_WRITER_ROLE} has all ${state.required.length} privileges and member privilege inheritance`, details };
+    if (changes.length === 0)
+      return {
+        changes,
+        summary: `${LEAD_WRITER_ROLE} has all ${state.required.length} privileges and member privilege inheritance`,
+        details,
+      };
     return { changes, summary: `Will widen ${LEAD_WRITER_ROLE}`, details, drift: state.current.length > 0 };
   },
 
@@ -88,7 +111,10 @@ export const patchRoleStep: Step<PatchRoleState> = {
     const role = state.rootRole!;
     const missing = missingPrivileges(state.required, state.current);
     if (missing.length > 0) {
-      const ids = missing.map((p) => ({ ...p, privilegeId: state.privileges.find((row) => row.name.toLowerCase() === p.name.toLowerCase())!.privilegeid }));
+      const ids = missing.map((p) => ({
+        ...p,
+        privilegeId: state.privileges.find((row) => row.name.toLowerCase() === p.name.toLowerCase())!.privilegeid,
+      }));
       await environment.addPrivileges(role.roleid, role._businessunitid_value, ids);
     }
     // Inheritance is read back from the PATCH answer itself; the privileges with a read of the role
@@ -104,7 +130,10 @@ export const patchRoleStep: Step<PatchRoleState> = {
         hint: "Check the role in Power Platform admin center → Security roles, or re-run with --verbose.",
       });
     }
-    const parts = [missing.length > 0 ? `added ${missing.length} privilege${missing.length === 1 ? "" : "s"}` : "", role.isinherited !== 1 ? "set member privilege inheritance" : ""].filter(Boolean);
+    const parts = [
+      missing.length > 0 ? `added ${missing.length} privilege${missing.length === 1 ? "" : "s"}` : "",
+      role.isinherited !== 1 ? "set member privilege inheritance" : "",
+    ].filter(Boolean);
     return { summary: `${parts.join(" and ").replace(/^./, (c) => c.toUpperCase())} on ${LEAD_WRITER_ROLE}; read back and verified` };
   },
 };

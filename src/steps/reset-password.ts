@@ -32,14 +32,23 @@ export const resetPasswordStep: Step<{ userPrincipalName: string; current: Graph
   async inspect(context) {
     const found = await serviceUser(context);
     if (!found.current) {
-      throw new TenantNotReadyError({ code: "user-missing", message: `The service user ${found.userPrincipalName} does not exist.`, hint: "Run crm-lead-setup create-user (or init) first, or pass the right --user-name." });
+      throw new TenantNotReadyError({
+        code: "user-missing",
+        message: `The service user ${found.userPrincipalName} does not exist.`,
+        hint: "Run crm-lead-setup create-user (or init) first, or pass the right --user-name.",
+      });
     }
     return found;
   },
 
   plan(state) {
     return {
-      changes: [{ action: "set", target: `a new generated password for ${state.userPrincipalName} (the old one stops working: paste the new one into Partner Center)` }],
+      changes: [
+        {
+          action: "set",
+          target: `a new generated password for ${state.userPrincipalName} (the old one stops working: paste the new one into Partner Center)`,
+        },
+      ],
       summary: `Will set a new password for ${state.userPrincipalName}`,
     };
   },
@@ -58,24 +67,45 @@ export const newSecretStep: Step<{ displayName: string; orgUrl: string; applicat
   async inspect(context) {
     const app = await serviceApp(context);
     if (!app.application) {
-      throw new TenantNotReadyError({ code: "app-missing", message: `No app registration is named "${app.displayName}".`, hint: "Run crm-lead-setup create-app (or init --identity app) first, or pass the right --app-name." });
+      throw new TenantNotReadyError({
+        code: "app-missing",
+        message: `No app registration is named "${app.displayName}".`,
+        hint: "Run crm-lead-setup create-app (or init --identity app) first, or pass the right --app-name.",
+      });
     }
-    return { displayName: app.displayName, orgUrl: (await context.tenant()).orgUrl, applicationObjectId: app.application.id, appId: app.application.appId, months: context.options.secretExpiryMonths ?? DEFAULT_SECRET_EXPIRY_MONTHS };
+    return {
+      displayName: app.displayName,
+      orgUrl: (await context.tenant()).orgUrl,
+      applicationObjectId: app.application.id,
+      appId: app.application.appId,
+      months: context.options.secretExpiryMonths ?? DEFAULT_SECRET_EXPIRY_MONTHS,
+    };
   },
 
   plan(state) {
     return {
-      changes: [{ action: "add", target: `a new client secret to "${state.displayName}", expiring ${secretExpiry(state.months).toISOString().slice(0, 10)}` }],
+      changes: [
+        {
+          action: "add",
+          target: `a new client secret to "${state.displayName}", expiring ${secretExpiry(state.months).toISOString().slice(0, 10)}`,
+        },
+      ],
       summary: `Will add a new client secret to "${state.displayName}"`,
     };
   },
 
   async apply(context, state) {
     const { applications } = await context.tenant();
-    const secret = await applications.addPassword(state.applicationObjectId, "Partner Center lead delivery (crm-lead-setup)", secretExpiry(state.months));
+    const secret = await applications.addPassword(
+      state.applicationObjectId,
+      "Partner Center lead delivery (crm-lead-setup)",
+      secretExpiry(state.months),
+    );
     context.io.redactor.add(secret.secretText);
     context.facts.generatedSecret = { keyId: secret.keyId, secretText: secret.secretText, endDateTime: secret.endDateTime };
     await recordSecret(context.paths, { orgUrl: state.orgUrl, appId: state.appId, keyId: secret.keyId }, false);
-    return { summary: `Added a new client secret to "${state.displayName}", expiring ${secret.endDateTime.slice(0, 10)}; older secrets keep working until they expire or you remove them in Entra` };
+    return {
+      summary: `Added a new client secret to "${state.displayName}", expiring ${secret.endDateTime.slice(0, 10)}; older secrets keep working until they expire or you remove them in Entra`,
+    };
   },
 };

@@ -17,12 +17,23 @@ export function defaultDomain(domains: readonly GraphDomain[]): GraphDomain | un
 export function checkUserDomain(userPrincipalName: string, domains: readonly GraphDomain[]): void {
   const name = userPrincipalName.split("@")[1]!;
   const domain = domains.find((d) => d.id.toLowerCase() === name);
-  const usable = domains.filter((d) => d.isVerified && d.authenticationType === "Managed").map((d) => d.id).join(", ");
+  const usable = domains
+    .filter((d) => d.isVerified && d.authenticationType === "Managed")
+    .map((d) => d.id)
+    .join(", ");
   if (!domain || !domain.isVerified) {
-    throw new UsageError({ code: "user-domain-unverified", message: `--user-name ${userPrincipalName}: ${name} is not a verified domain of this tenant.`, hint: `Use one of: ${usable}.` });
+    throw new UsageError({
+      code: "user-domain-unverified",
+      message: `--user-name ${userPrincipalName}: ${name} is not a verified domain of this tenant.`,
+      hint: `Use one of: ${usable}.`,
+    });
   }
   if (domain.authenticationType !== "Managed") {
-    throw new UsageError({ code: "user-domain-federated", message: `--user-name ${userPrincipalName}: ${name} is a federated domain; a cloud service account cannot be created there.`, hint: `Use a managed domain: ${usable}.` });
+    throw new UsageError({
+      code: "user-domain-federated",
+      message: `--user-name ${userPrincipalName}: ${name} is a federated domain; a cloud service account cannot be created there.`,
+      hint: `Use a managed domain: ${usable}.`,
+    });
   }
 }
 
@@ -45,7 +56,12 @@ async function findServiceUser(context: CommandContext): Promise<{ userPrincipal
   if (!userPrincipalName) {
     const { domains } = await directoryFacts(context);
     const domain = defaultDomain(domains);
-    if (!domain) throw new UsageError({ code: "user-domain-none", message: "The tenant has no verified managed domain for the service user.", hint: "Verify a domain in the Entra admin center, or pass --user-name." });
+    if (!domain)
+      throw new UsageError({
+        code: "user-domain-none",
+        message: "The tenant has no verified managed domain for the service user.",
+        hint: "Verify a domain in the Entra admin center, or pass --user-name.",
+      });
     userPrincipalName = `${DEFAULT_USER_LOCAL_PART}@${domain.id}`;
   }
   const { directory } = await context.tenant();

@@ -8,7 +8,16 @@ import type { PrivilegeRow, RoleRow, SystemUserRow } from "../services/dataverse
  * changes). `--dry-run` and `status` stop after the plan; a re-run after success plans nothing.
  */
 
-export type StepId = "download-solution" | "import-solution" | "create-user" | "create-app" | "assign-role" | "patch-role" | "reset-password" | "verify" | "teardown";
+export type StepId =
+  | "download-solution"
+  | "import-solution"
+  | "create-user"
+  | "create-app"
+  | "assign-role"
+  | "patch-role"
+  | "reset-password"
+  | "verify"
+  | "teardown";
 export type StepStatus = "done" | "unchanged" | "planned" | "skipped" | "failed";
 
 export interface Change {
@@ -62,7 +71,11 @@ export type RememberedFact = "environment" | "leadWriterRoles" | "privileges" | 
  * and an inspect, or two steps) share it. A read that failed is forgotten, so the next call tries again;
  * a fact a step set itself (the user it created, the roles after the import) wins over the read.
  */
-export function remember<K extends RememberedFact>(context: CommandContext, key: K, read: () => Promise<NonNullable<RunFacts[K]>>): Promise<NonNullable<RunFacts[K]>> {
+export function remember<K extends RememberedFact>(
+  context: CommandContext,
+  key: K,
+  read: () => Promise<NonNullable<RunFacts[K]>>,
+): Promise<NonNullable<RunFacts[K]>> {
   const known = context.facts[key];
   if (known !== undefined) return Promise.resolve(known as NonNullable<RunFacts[K]>);
   const lookups = (context.facts.lookups ??= new Map());
@@ -109,7 +122,13 @@ export interface RunFacts {
   /** A password generated in this run: shown once, in the final summary. */
   generatedPassword?: string;
   /** The app identity: found, or (pending) to be created with this name. */
-  app?: { displayName: string; application: GraphApplication | undefined; servicePrincipal: ServicePrincipal | undefined; applicationUser: SystemUserRow | undefined; directoryId: string };
+  app?: {
+    displayName: string;
+    application: GraphApplication | undefined;
+    servicePrincipal: ServicePrincipal | undefined;
+    applicationUser: SystemUserRow | undefined;
+    directoryId: string;
+  };
   /** A client secret generated in this run, with its key id and expiry: shown once, in the final summary. */
   generatedSecret?: { keyId: string; secretText: string; endDateTime: string };
 }

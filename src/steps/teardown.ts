@@ -74,7 +74,9 @@ export const teardownStep: Step<TeardownState> = {
       user = await serviceUser(context);
       systemUser = user.current ? await environment.systemUserByObjectId(user.current.id) : undefined;
     }
-    const heldRoleIds = (systemUser?.systemuserroles_association ?? []).map((r) => r.roleid).filter((id) => roles.some((r) => r.roleid === id));
+    const heldRoleIds = (systemUser?.systemuserroles_association ?? [])
+      .map((r) => r.roleid)
+      .filter((id) => roles.some((r) => r.roleid === id));
     return {
       identity,
       user: user.current,
@@ -93,14 +95,26 @@ export const teardownStep: Step<TeardownState> = {
     if (state.heldRoleIds.length > 0) changes.push({ action: "remove", target: `role ${LEAD_WRITER_ROLE} from ${who}` });
     if (state.identity === "user" && state.user) {
       const note = state.createdHere ? "" : " (not created by crm-lead-setup on this machine: check it is the service account)";
-      changes.push({ action: "delete", target: `user ${state.userPrincipalName}, freeing its licence (kept 30 days in Entra's Deleted users)${note}` });
+      changes.push({
+        action: "delete",
+        target: `user ${state.userPrincipalName}, freeing its licence (kept 30 days in Entra's Deleted users)${note}`,
+      });
     }
     if (state.identity === "app") {
-      if (state.systemUser && !state.systemUser.isdisabled) changes.push({ action: "disable", target: `${who} (Dynamics keeps application users)` });
+      if (state.systemUser && !state.systemUser.isdisabled)
+        changes.push({ action: "disable", target: `${who} (Dynamics keeps application users)` });
       if (state.app.servicePrincipal) changes.push({ action: "delete", target: `the service principal of "${state.app.displayName}"` });
-      if (state.app.application) changes.push({ action: "delete", target: `app registration "${state.app.displayName}" (${state.app.application.appId}), with its client secrets` });
+      if (state.app.application)
+        changes.push({
+          action: "delete",
+          target: `app registration "${state.app.displayName}" (${state.app.application.appId}), with its client secrets`,
+        });
     }
-    if (state.solution) changes.push({ action: "delete", target: `solution ${state.solution.uniquename} ${state.solution.version}, and with it the ${LEAD_WRITER_ROLE} role` });
+    if (state.solution)
+      changes.push({
+        action: "delete",
+        target: `solution ${state.solution.uniquename} ${state.solution.version}, and with it the ${LEAD_WRITER_ROLE} role`,
+      });
     if (changes.length === 0) return { changes, summary: "Nothing left to remove" };
     return { changes, summary: `Will remove ${changes.length} thing${changes.length === 1 ? "" : "s"} crm-lead-setup set up` };
   },

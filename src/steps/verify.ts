@@ -47,13 +47,22 @@ async function serviceSecret(context: CommandContext, identity: "user" | "app", 
   if (context.options.secretStdin) {
     const chunks: Buffer[] = [];
     for await (const chunk of context.io.streams.stdin) chunks.push(Buffer.from(chunk as Buffer));
-    const value = Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
-    if (!value) throw new UsageError({ code: "secret-stdin-empty", message: "--secret-stdin was given, but standard input was empty.", hint: `Pipe the ${identity === "app" ? "client secret" : "password"} in, e.g. printf %s "$SECRET" | crm-lead-setup verify --secret-stdin` });
+    const value = Buffer.concat(chunks)
+      .toString("utf8")
+      .replace(/\r?\n$/, "");
+    if (!value)
+      throw new UsageError({
+        code: "secret-stdin-empty",
+        message: "--secret-stdin was given, but standard input was empty.",
+        hint: `Pipe the ${identity === "app" ? "client secret" : "password"} in, e.g. printf %s "$SECRET" | crm-lead-setup verify --secret-stdin`,
+      });
     context.io.redactor.add(value);
     return value;
   }
   if (context.io.canPrompt) {
-    const value = await (await inquirerPrompter(context.io, context.signal)).secret(`${identity === "app" ? "Client secret" : "Password"} of ${label}:`);
+    const value = await (
+      await inquirerPrompter(context.io, context.signal)
+    ).secret(`${identity === "app" ? "Client secret" : "Password"} of ${label}:`);
     context.io.redactor.add(value);
     return value;
   }
@@ -82,13 +91,25 @@ function passwordGrantClientId(context: CommandContext): string {
 function explainLeadFailure(error: unknown, label: string): unknown {
   if (!(error instanceof ServiceError)) return error;
   if (error.serviceCode.toLowerCase() === "0x80042f09" || error.says("no roles are assigned")) {
-    return new TenantNotReadyError({ code: "verify-no-role", message: `${label} has no security role in Dynamics ("SecLib::RetrievePrivilegeForUser failed - no roles are assigned to user").`, hint: "Run crm-lead-setup assign-role, then verify again." });
+    return new TenantNotReadyError({
+      code: "verify-no-role",
+      message: `${label} has no security role in Dynamics ("SecLib::RetrievePrivilegeForUser failed - no roles are assigned to user").`,
+      hint: "Run crm-lead-setup assign-role, then verify again.",
+    });
   }
   if (error.says("leadsourcecode") || error.says("prvCreateLead")) {
-    return new TenantNotReadyError({ code: "verify-no-lead-privilege", message: `${label} may not create leads with a lead source ("User does not have create permissions for the leadsourcecode attribute").`, hint: "Run crm-lead-setup assign-role and patch-role (the Lead Writer role grants it), then verify again." });
+    return new TenantNotReadyError({
+      code: "verify-no-lead-privilege",
+      message: `${label} may not create leads with a lead source ("User does not have create permissions for the leadsourcecode attribute").`,
+      hint: "Run crm-lead-setup assign-role and patch-role (the Lead Writer role grants it), then verify again.",
+    });
   }
   if (error.says("not a member of the organization")) {
-    return new TenantNotReadyError({ code: "verify-not-in-dynamics", message: `${label} signed in but is not a user of this Dynamics environment.`, hint: "Run crm-lead-setup assign-role (it waits for the sync), then verify again." });
+    return new TenantNotReadyError({
+      code: "verify-not-in-dynamics",
+      message: `${label} signed in but is not a user of this Dynamics environment.`,
+      hint: "Run crm-lead-setup assign-role (it waits for the sync), then verify again.",
+    });
   }
   return error;
 }
@@ -102,15 +123,35 @@ export const verifyStep: Step<VerifyState> = {
     if (context.options.identity === "app") {
       const app = await serviceApp(context);
       if (!app.application && !context.facts.pending.has("create-app")) {
-        throw new TenantNotReadyError({ code: "app-missing", message: `No app registration is named "${app.displayName}".`, hint: missingIdentityHint(context, "Run crm-lead-setup create-app (or init --identity app) first, or pass the right --app-name.") });
+        throw new TenantNotReadyError({
+          code: "app-missing",
+          message: `No app registration is named "${app.displayName}".`,
+          hint: missingIdentityHint(context, "Run crm-lead-setup create-app (or init --identity app) first, or pass the right --app-name."),
+        });
       }
-      return { identity: "app", principal: app.application?.appId ?? "", name: app.displayName, label: `the app "${app.displayName}"`, tenant: app.directoryId };
+      return {
+        identity: "app",
+        principal: app.application?.appId ?? "",
+        name: app.displayName,
+        label: `the app "${app.displayName}"`,
+        tenant: app.directoryId,
+      };
     }
     const user = await serviceUser(context);
     if (!user.current && !context.facts.pending.has("create-user")) {
-      throw new TenantNotReadyError({ code: "user-missing", message: `The service user ${user.userPrincipalName} does not exist.`, hint: missingIdentityHint(context, "Run crm-lead-setup create-user (or init) first, or pass the right --user-name.") });
+      throw new TenantNotReadyError({
+        code: "user-missing",
+        message: `The service user ${user.userPrincipalName} does not exist.`,
+        hint: missingIdentityHint(context, "Run crm-lead-setup create-user (or init) first, or pass the right --user-name."),
+      });
     }
-    return { identity: "user", principal: user.userPrincipalName, name: user.userPrincipalName, label: user.userPrincipalName, tenant: session.tenant };
+    return {
+      identity: "user",
+      principal: user.userPrincipalName,
+      name: user.userPrincipalName,
+      label: user.userPrincipalName,
+      tenant: session.tenant,
+    };
   },
 
   plan(state): Plan {
@@ -124,12 +165,21 @@ export const verifyStep: Step<VerifyState> = {
   async apply(context, state) {
     const session = await context.tenant();
     const secret = await serviceSecret(context, state.identity, state.label);
-    const [{ MsalTokenProvider }, { DataverseApi, EnvironmentApi }] = await Promise.all([import("../auth/msal.js"), import("../services/dataverse.js")]);
+    const [{ MsalTokenProvider }, { DataverseApi, EnvironmentApi }] = await Promise.all([
+      import("../auth/msal.js"),
+      import("../services/dataverse.js"),
+    ]);
     const asService = new MsalTokenProvider(
       {
         ...(state.identity === "app"
           ? { method: "client-secret" as const, clientId: state.principal, clientSecret: secret, tenant: state.tenant }
-          : { method: "password" as const, clientId: passwordGrantClientId(context), username: state.principal, password: secret, tenant: session.tenant === "organizations" ? state.principal.split("@")[1]! : session.tenant }),
+          : {
+              method: "password" as const,
+              clientId: passwordGrantClientId(context),
+              username: state.principal,
+              password: secret,
+              tenant: session.tenant === "organizations" ? state.principal.split("@")[1]! : session.tenant,
+            }),
         who: "service",
         resetCommand: followUpCommand("reset-password", { ...context.options, orgUrl: session.orgUrl }, state.name),
         authorityHost: session.cloud.authorityHost,
@@ -144,7 +194,14 @@ export const verifyStep: Step<VerifyState> = {
     try {
       await asService.getAccessToken(session.orgUrl);
     } catch (error) {
-      if (error instanceof SignInError) throw new SignInError({ code: error.code, aadsts: error.aadsts, message: `Signing in as ${state.label} failed. ${error.message}`, hint: error.hint ?? "", cause: error });
+      if (error instanceof SignInError)
+        throw new SignInError({
+          code: error.code,
+          aadsts: error.aadsts,
+          message: `Signing in as ${state.label} failed. ${error.message}`,
+          hint: error.hint ?? "",
+          cause: error,
+        });
       throw error;
     }
     checks.push(`signed in as ${state.label}`);

@@ -25,7 +25,11 @@ export interface PollOptions {
  * in moments) and backing off to every 5 s, within --sync-timeout. Returns undefined when time runs out;
  * Ctrl+C ends the wait at once.
  */
-export async function pollUntil<T>(context: CommandContext, options: PollOptions, check: () => Promise<T | undefined>): Promise<T | undefined> {
+export async function pollUntil<T>(
+  context: CommandContext,
+  options: PollOptions,
+  check: () => Promise<T | undefined>,
+): Promise<T | undefined> {
   const deadline = Date.now() + syncTimeoutSeconds(context) * 1000;
   let interval = 250;
   if (options.initialDelayMs) await abortableSleep(options.initialDelayMs, context.signal);

@@ -16,13 +16,38 @@ afterAll(() => sandbox.close());
 
 describe("bad input exits 2, names the input and the fix, and touches no tenant", () => {
   it.each([
-    [["--org-url", "http://contoso.crm.dynamics.com"], /--org-url "http:\/\/contoso\.crm\.dynamics\.com" uses http/, /Use https:\/\/contoso\.crm\.dynamics\.com/],
-    [["--org-url", "https://contoso.crm4.dynamics.com", "--cloud", "gcchigh"], /belongs to the public cloud, but --cloud is gcchigh/, /Drop --cloud/],
+    [
+      ["--org-url", "http://contoso.crm.dynamics.com"],
+      /--org-url "http:\/\/contoso\.crm\.dynamics\.com" uses http/,
+      /Use https:\/\/contoso\.crm\.dynamics\.com/,
+    ],
+    [
+      ["--org-url", "https://contoso.crm4.dynamics.com", "--cloud", "gcchigh"],
+      /belongs to the public cloud, but --cloud is gcchigh/,
+      /Drop --cloud/,
+    ],
     [["--org-url", "https://contoso.example.com"], /is not a Dynamics 365 environment host/, /Power Platform admin center/],
     [["--cloud", "azure-germany"], /--cloud "azure-germany" is not a cloud this tool knows/, /public, gcc, gcchigh, dod, china, custom/],
     [["--cloud", "custom"], /--cloud custom needs --authority-host and --graph-endpoint/, /--authority-host https:/],
-    [["--auth", "client-secret", "--tenant", "contoso.onmicrosoft.com", "--client-id", "11111111-2222-3333-4444-555555555555"], /reads the secret from CRM_LEAD_SETUP_CLIENT_SECRET, which is not set/, /never on the command line/],
-    [["--auth", "client-certificate", "--tenant", "contoso.com", "--client-id", "11111111-2222-3333-4444-555555555555", "--client-certificate", "/nonexistent.pem"], /--client-certificate \/nonexistent\.pem cannot be read/, /PEM file/],
+    [
+      ["--auth", "client-secret", "--tenant", "contoso.onmicrosoft.com", "--client-id", "11111111-2222-3333-4444-555555555555"],
+      /reads the secret from CRM_LEAD_SETUP_CLIENT_SECRET, which is not set/,
+      /never on the command line/,
+    ],
+    [
+      [
+        "--auth",
+        "client-certificate",
+        "--tenant",
+        "contoso.com",
+        "--client-id",
+        "11111111-2222-3333-4444-555555555555",
+        "--client-certificate",
+        "/nonexistent.pem",
+      ],
+      /--client-certificate \/nonexistent\.pem cannot be read/,
+      /PEM file/,
+    ],
     [["--client-id", "not-a-guid"], /--client-id "not-a-guid" is not a GUID/, /xxxxxxxx-/],
     [["--sandbox", "--org-url", "https://contoso.crm.dynamics.com"], /--sandbox cannot be combined with --org-url/, /Drop --org-url/],
   ])("%j", async (args, message, hint) => {
@@ -43,7 +68,11 @@ describe("bad input exits 2, names the input and the fix, and touches no tenant"
     const run = await runCli(["status", "--json", "--cloud", "mars"], env);
     expect(run.code).toBe(2);
     expect(JSON.parse(run.stdout)).toEqual({
-      ok: false, command: "status", dryRun: false, steps: [], partnerCenter: null,
+      ok: false,
+      command: "status",
+      dryRun: false,
+      steps: [],
+      partnerCenter: null,
       error: { code: "cloud-unknown", message: expect.stringContaining('--cloud "mars"'), hint: expect.stringContaining("public, gcc") },
     });
   });
@@ -59,7 +88,10 @@ describe("bad input exits 2, names the input and the fix, and touches no tenant"
   const bomb = new AdmZip(buildSandboxSolutionZip());
   bomb.addFile("bomb.bin", Buffer.alloc(16 * 1024 * 1024));
   const xxe = new AdmZip(buildSandboxSolutionZip());
-  xxe.addFile("solution.xml", Buffer.from('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><ImportExportXml>&e;</ImportExportXml>'));
+  xxe.addFile(
+    "solution.xml",
+    Buffer.from('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><ImportExportXml>&e;</ImportExportXml>'),
+  );
 
   it.each([
     ["random.zip", Buffer.from("definitely not a zip file"), /not a zip file/],
@@ -81,14 +113,24 @@ describe("bad input exits 2, names the input and the fix, and touches no tenant"
 
   it("warns when a managed --solution-file is not the Lead Writer, naming the roles it holds (issue 11 §10)", async () => {
     const other = new AdmZip(buildSandboxSolutionZip());
-    other.addFile("customizations.xml", Buffer.from('<?xml version="1.0" encoding="utf-8"?><ImportExportXml><Roles><Role id="{6f1e2a3b-0000-4000-8000-000000000001}" name="Contoso Sales Manager"><RolePrivileges /></Role></Roles></ImportExportXml>'));
+    other.addFile(
+      "customizations.xml",
+      Buffer.from(
+        '<?xml version="1.0" encoding="utf-8"?><ImportExportXml><Roles><Role id="{6f1e2a3b-0000-4000-8000-000000000001}" name="Contoso Sales Manager"><RolePrivileges /></Role></Roles></ImportExportXml>',
+      ),
+    );
     const run = await runCli(["download-solution", "--sandbox", "--solution-file", file("other.zip", other.toBuffer())], env);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/Warning: CrmLeadSetupSandboxLeadWriter 1\.0\.0\.0 does not look like the Lead Writer solution: it has no "Microsoft Marketplace Lead Writer" role \(it defines "Contoso Sales Manager"\)/);
+    expect(run.stdout).toMatch(
+      /Warning: CrmLeadSetupSandboxLeadWriter 1\.0\.0\.0 does not look like the Lead Writer solution: it has no "Microsoft Marketplace Lead Writer" role \(it defines "Contoso Sales Manager"\)/,
+    );
   });
 
   it("accepts a valid --solution-file as unchanged", async () => {
-    const run = await runCli(["download-solution", "--sandbox", "--json", "--solution-file", file("good.zip", buildSandboxSolutionZip())], env);
+    const run = await runCli(
+      ["download-solution", "--sandbox", "--json", "--solution-file", file("good.zip", buildSandboxSolutionZip())],
+      env,
+    );
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout).steps[0]).toMatchObject({ status: "unchanged", details: { solution: { source: "file" } } });
   });

@@ -17,8 +17,22 @@ describe("init --identity app", () => {
     const run = await runCli(["init", ...ADMIN, "--identity", "app", "--json"], env);
     expect(run.code).toBe(0);
     const { partnerCenter, steps } = JSON.parse(run.stdout);
-    expect(steps.map((s: { id: string }) => s.id)).toEqual(["download-solution", "import-solution", "create-app", "assign-role", "patch-role"]);
-    expect(partnerCenter).toEqual({ url: sandbox.connection.orgUrl, authentication: "Azure Active Directory", applicationId: expect.stringMatching(/^[0-9a-f-]{36}$/), directoryId: sandbox.connection.tenantId, clientSecret: expect.any(String), setup: "complete", nextStep: expect.stringContaining("then select Validate in Partner Center") });
+    expect(steps.map((s: { id: string }) => s.id)).toEqual([
+      "download-solution",
+      "import-solution",
+      "create-app",
+      "assign-role",
+      "patch-role",
+    ]);
+    expect(partnerCenter).toEqual({
+      url: sandbox.connection.orgUrl,
+      authentication: "Azure Active Directory",
+      applicationId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      directoryId: sandbox.connection.tenantId,
+      clientSecret: expect.any(String),
+      setup: "complete",
+      nextStep: expect.stringContaining("then select Validate in Partner Center"),
+    });
     const app = [...sandbox.state.applications.values()].find((a) => a.appId === partnerCenter.applicationId)!;
     expect(app.signInAudience).toBe("AzureADMultipleOrgs");
     expect(app.passwordCredentials).toHaveLength(1);
@@ -37,7 +51,9 @@ describe("init --identity app", () => {
     expect(app.passwordCredentials).toHaveLength(1);
 
     // reset-password makes a new secret for the app identity.
-    const reset = JSON.parse((await runCli(["reset-password", ...ADMIN, "--identity", "app", "--secret-expiry-months", "6", "--json"], env)).stdout);
+    const reset = JSON.parse(
+      (await runCli(["reset-password", ...ADMIN, "--identity", "app", "--secret-expiry-months", "6", "--json"], env)).stdout,
+    );
     expect(app.passwordCredentials).toHaveLength(2);
     expect(await appToken(sandbox, app.appId, reset.partnerCenter.clientSecret)).toBe(200);
   });
@@ -48,7 +64,9 @@ describe("verify", () => {
     const { env, sandbox } = await fresh();
     const run = await runCli(["init", ...ADMIN, "--verify"], env);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/✔ verify \(done\) signed in as mp-leadwriter@contoso\.com; WhoAmI: system user [0-9a-f-]{36}; wrote lead MSFT_TEST_\d+ \([0-9a-f-]{36}\); deleted it as the admin\./);
+    expect(run.stdout).toMatch(
+      /✔ verify \(done\) signed in as mp-leadwriter@contoso\.com; WhoAmI: system user [0-9a-f-]{36}; wrote lead MSFT_TEST_\d+ \([0-9a-f-]{36}\); deleted it as the admin\./,
+    );
     expect(sandbox.state.leads.size).toBe(0);
     const password = printedPassword(run.stdout)!;
     const alone = await runCli(["verify", ...ADMIN, "--json"], { ...env, CRM_LEAD_SETUP_SERVICE_PASSWORD: password });
@@ -70,7 +88,9 @@ describe("verify", () => {
     const { env } = await fresh({ faults: { signInError: { aadsts: 50076 } } });
     const run = await runCli(["init", ...ADMIN, "--verify"], env);
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/AADSTS50076: Multi-factor authentication or Conditional Access blocks this account's password sign-in, so Partner Center cannot sign in with it either\./);
+    expect(run.stderr).toMatch(
+      /AADSTS50076: Multi-factor authentication or Conditional Access blocks this account's password sign-in, so Partner Center cannot sign in with it either\./,
+    );
     expect(run.stderr).toMatch(/Hint: Use --identity app/);
     expect(printedPassword(run.stdout)).toMatch(/^\S{28}$/); // generated in this run: never lost
   });
@@ -95,11 +115,17 @@ describe("verify", () => {
     const wrong = await runCli(["verify", ...ADMIN], { ...env, CRM_LEAD_SETUP_SERVICE_PASSWORD: "not-the-password-1A!" });
     expect([wrong.code, /AADSTS50126: The user name or password is wrong/.test(wrong.stderr)]).toEqual([3, true]);
     // The hint names the exact command that reaches the same tenant, sign-in and user (typed as shown, it works).
-    expect(wrong.stderr).toContain(`Set the service password again with \`npx crm-lead-setup reset-password --sandbox --auth client-secret --user-name ${UPN}\``);
+    expect(wrong.stderr).toContain(
+      `Set the service password again with \`npx crm-lead-setup reset-password --sandbox --auth client-secret --user-name ${UPN}\``,
+    );
     const user = [...sandbox.state.users.values()].find((u) => u.userPrincipalName === UPN)!;
     user.forceChangePasswordNextSignIn = true;
     const expired = await runCli(["verify", ...ADMIN], { ...env, CRM_LEAD_SETUP_SERVICE_PASSWORD: password });
-    expect([expired.code, /AADSTS50055: The account's password has expired/.test(expired.stderr), /reset-password/.test(expired.stderr)]).toEqual([3, true, true]);
+    expect([
+      expired.code,
+      /AADSTS50055: The account's password has expired/.test(expired.stderr),
+      /reset-password/.test(expired.stderr),
+    ]).toEqual([3, true, true]);
     user.forceChangePasswordNextSignIn = false;
     user.accountEnabled = false;
     const disabled = await runCli(["verify", ...ADMIN], { ...env, CRM_LEAD_SETUP_SERVICE_PASSWORD: password });
@@ -113,7 +139,9 @@ describe("verify", () => {
     await new Promise((r) => setTimeout(r, 500)); // the sync delay
     const run = await runCli(["verify", ...ADMIN], { ...env, CRM_LEAD_SETUP_SERVICE_PASSWORD: password });
     expect(run.code).toBe(4);
-    expect(run.stderr).toMatch(/has no security role in Dynamics \("SecLib::RetrievePrivilegeForUser failed - no roles are assigned to user"\)/);
+    expect(run.stderr).toMatch(
+      /has no security role in Dynamics \("SecLib::RetrievePrivilegeForUser failed - no roles are assigned to user"\)/,
+    );
     expect(run.stderr).toMatch(/Hint: Run npx crm-lead-setup assign-role/);
     expect(sandbox.state.leads.size).toBe(0);
   });
@@ -125,7 +153,9 @@ describe("verify", () => {
     root.privileges.delete(sandbox.state.privilegeByName("prvCreateLead")!.privilegeid); // a role edited by hand
     const run = await runCli(["verify", ...ADMIN], { ...env, CRM_LEAD_SETUP_SERVICE_PASSWORD: printedPassword(init.stdout)! });
     expect(run.code).toBe(4);
-    expect(run.stderr).toMatch(/may not create leads with a lead source \("User does not have create permissions for the leadsourcecode attribute"\)/);
+    expect(run.stderr).toMatch(
+      /may not create leads with a lead source \("User does not have create permissions for the leadsourcecode attribute"\)/,
+    );
     expect(run.stderr).toMatch(/Hint: Run npx crm-lead-setup assign-role and patch-role/);
     expect(sandbox.state.leads.size).toBe(0);
   });
@@ -157,7 +187,12 @@ describe("teardown", () => {
     const statusRun = await runCli(["status", ...READ_ONLY, "--json", "--detailed-exitcode"], env);
     expect(statusRun.code).toBe(10);
     const status = JSON.parse(statusRun.stdout);
-    expect(status.steps.slice(1).map((s: { details: { state: string } }) => s.details.state)).toEqual(["missing", "missing", "missing", "missing"]);
+    expect(status.steps.slice(1).map((s: { details: { state: string } }) => s.details.state)).toEqual([
+      "missing",
+      "missing",
+      "missing",
+      "missing",
+    ]);
     sandbox.clearRequests();
     const again = await runCli(["teardown", ...ADMIN, "--include-solution", "--json"], env);
     expect(JSON.parse(again.stdout).steps[0]).toMatchObject({ status: "unchanged", summary: "Nothing left to remove" });
@@ -176,7 +211,13 @@ describe("teardown", () => {
     expect(sandbox.state.solutions.size).toBe(1); // kept without --include-solution
     expect(await appToken(sandbox, appId, init.partnerCenter.clientSecret)).not.toBe(200);
     const status = JSON.parse((await runCli(["status", ...READ_ONLY, "--identity", "app", "--json"], env)).stdout);
-    expect(status.steps.map((s: { details: { state: string } }) => s.details.state)).toEqual(["done", "done", "missing", "missing", "done"]);
+    expect(status.steps.map((s: { details: { state: string } }) => s.details.state)).toEqual([
+      "done",
+      "done",
+      "missing",
+      "missing",
+      "done",
+    ]);
   });
 });
 

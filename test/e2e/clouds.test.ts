@@ -13,11 +13,36 @@ afterEach(async () => {
 });
 
 const EXPECTED_HOSTS: Record<SandboxCloud, Record<string, string>> = {
-  public: { entra: "login.microsoftonline.com", graph: "graph.microsoft.com", dataverse: "contoso.crm4.dynamics.com", bap: "api.bap.microsoft.com" },
-  gcc: { entra: "login.microsoftonline.com", graph: "graph.microsoft.com", dataverse: "agency.crm9.dynamics.com", bap: "gov.api.bap.microsoft.us" },
-  gcchigh: { entra: "login.microsoftonline.us", graph: "graph.microsoft.us", dataverse: "agency.crm.microsoftdynamics.us", bap: "high.api.bap.microsoft.us" },
-  dod: { entra: "login.microsoftonline.us", graph: "dod-graph.microsoft.us", dataverse: "agency.crm.appsplatform.us", bap: "api.bap.appsplatform.us" },
-  china: { entra: "login.chinacloudapi.cn", graph: "microsoftgraph.chinacloudapi.cn", dataverse: "contoso.crm.dynamics.cn", bap: "api.bap.partner.microsoftonline.cn" },
+  public: {
+    entra: "login.microsoftonline.com",
+    graph: "graph.microsoft.com",
+    dataverse: "contoso.crm4.dynamics.com",
+    bap: "api.bap.microsoft.com",
+  },
+  gcc: {
+    entra: "login.microsoftonline.com",
+    graph: "graph.microsoft.com",
+    dataverse: "agency.crm9.dynamics.com",
+    bap: "gov.api.bap.microsoft.us",
+  },
+  gcchigh: {
+    entra: "login.microsoftonline.us",
+    graph: "graph.microsoft.us",
+    dataverse: "agency.crm.microsoftdynamics.us",
+    bap: "high.api.bap.microsoft.us",
+  },
+  dod: {
+    entra: "login.microsoftonline.us",
+    graph: "dod-graph.microsoft.us",
+    dataverse: "agency.crm.appsplatform.us",
+    bap: "api.bap.appsplatform.us",
+  },
+  china: {
+    entra: "login.chinacloudapi.cn",
+    graph: "microsoftgraph.chinacloudapi.cn",
+    dataverse: "contoso.crm.dynamics.cn",
+    bap: "api.bap.partner.microsoftonline.cn",
+  },
 };
 
 describe("the wizard against each cloud's hosts", () => {

@@ -24,12 +24,22 @@ const after = (first: (e: RequestLogEntry) => boolean, then: (e: RequestLogEntry
 const CRASH_POINTS: [string, () => (entry: RequestLogEntry) => boolean][] = [
   ["after the download (boundary download → import)", () => (e) => e.service === "download"],
   ["right after the import started", () => (e) => e.path.startsWith("/api/data/v9.2/ImportSolutionAsync")],
-  ["after the import finished (boundary import → create-user)", () => after((e) => e.path.startsWith("/api/data/v9.2/asyncoperations("), (e) => e.path.startsWith("/api/data/v9.2/roles?"))],
+  [
+    "after the import finished (boundary import → create-user)",
+    () =>
+      after(
+        (e) => e.path.startsWith("/api/data/v9.2/asyncoperations("),
+        (e) => e.path.startsWith("/api/data/v9.2/roles?"),
+      ),
+  ],
   ["right after the user was created", () => (e) => e.method === "POST" && e.path === "/v1.0/users"],
   ["after the licence (boundary create-user → assign-role)", () => (e) => e.path.endsWith("/assignLicense")],
   ["right after the role was associated", () => (e) => e.path.endsWith("/systemuserroles_association/$ref")],
   ["after the privileges were added (in patch-role)", () => (e) => e.path.includes("AddPrivilegesRole")],
-  ["after member privilege inheritance (before the read-back)", () => (e) => e.method === "PATCH" && e.path.startsWith("/api/data/v9.2/roles(")],
+  [
+    "after member privilege inheritance (before the read-back)",
+    () => (e) => e.method === "PATCH" && e.path.startsWith("/api/data/v9.2/roles("),
+  ],
 ];
 
 async function crashAt(predicate: (entry: RequestLogEntry) => boolean) {
@@ -68,7 +78,9 @@ describe("killed at any point, the next run converges", () => {
     const again = await runCli(INIT, env);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/Password\s+\(not shown/);
-    expect(again.stdout).toContain(`The password generated when ${UPN} was created was never shown: the run that created it was interrupted. Run \`npx crm-lead-setup reset-password --sandbox --auth client-secret --user-name ${UPN}\` to set a new one.`);
+    expect(again.stdout).toContain(
+      `The password generated when ${UPN} was created was never shown: the run that created it was interrupted. Run \`npx crm-lead-setup reset-password --sandbox --auth client-secret --user-name ${UPN}\` to set a new one.`,
+    );
 
     const reset = await runCli(["reset-password", "--sandbox", "--yes", "--auth", "client-secret", "--json"], env);
     expect(reset.code).toBe(0);

@@ -66,7 +66,13 @@ describe("faults during a full init", () => {
     const document = JSON.parse(first.stdout);
     expect(document.error).toMatchObject({ code: "user-not-synced", hint: expect.stringContaining("Re-run") });
     // patch-role needs the role, not the user: it runs alongside the wait and ends before it gives up.
-    expect(document.steps.map((s: { id: string; status: string }) => `${s.id} ${s.status}`)).toEqual(["download-solution done", "import-solution done", "create-user done", "assign-role failed", "patch-role done"]);
+    expect(document.steps.map((s: { id: string; status: string }) => `${s.id} ${s.status}`)).toEqual([
+      "download-solution done",
+      "import-solution done",
+      "create-user done",
+      "assign-role failed",
+      "patch-role done",
+    ]);
     sandbox.state.release("user-sync");
     const second = await runCli(INIT, env);
     expect(second.code).toBe(0);
@@ -81,7 +87,9 @@ describe("faults during a full init", () => {
     expect(first.code).toBe(5);
     const [job] = [...sandbox.state.importJobs.values()];
     // The job id is the one the service assigned (ImportJobKey), the one Solution history shows.
-    expect(first.stderr).toContain(`The import of CrmLeadSetupSandboxLeadWriter 1.0.0.0 is still running after 1 s (import job ${job!.importjobid})`);
+    expect(first.stderr).toContain(
+      `The import of CrmLeadSetupSandboxLeadWriter 1.0.0.0 is still running after 1 s (import job ${job!.importjobid})`,
+    );
     const stopListening = sandbox.onRequest((entry) => {
       if (entry.path.includes("/importjobs?") && entry.path.includes("completedon")) sandbox.state.release("import");
     });
@@ -95,8 +103,14 @@ describe("faults during a full init", () => {
     expectOneOfEach(sandbox);
   });
 
-  const LEAD_WRITER_FAILURE = { component: "Microsoft Marketplace Lead Writer", componentType: "Security Role", errorCode: "0x80048306", message: "The dependent component Entity (lead) does not exist." };
-  const NAMED_FAILURE = 'Security Role "Microsoft Marketplace Lead Writer": error 0x80048306 — The dependent component Entity (lead) does not exist.';
+  const LEAD_WRITER_FAILURE = {
+    component: "Microsoft Marketplace Lead Writer",
+    componentType: "Security Role",
+    errorCode: "0x80048306",
+    message: "The dependent component Entity (lead) does not exist.",
+  };
+  const NAMED_FAILURE =
+    'Security Role "Microsoft Marketplace Lead Writer": error 0x80048306 — The dependent component Entity (lead) does not exist.';
 
   it("a failing import shows the failing component; after the cause is gone a re-run finishes", async () => {
     const { env, sandbox } = await fresh({ faults: { importFailure: LEAD_WRITER_FAILURE } });
@@ -110,7 +124,9 @@ describe("faults during a full init", () => {
     expect(first.stdout).toMatch(/✔ create-user \(done\)/);
     expect(first.stdout).toMatch(/↓ assign-role \(skipped\) Not run: import-solution failed\./);
     expect(printedPassword(first.stdout)).toMatch(/^\S{24,}$/);
-    expect(sandbox.mutatingRequests().filter((r) => r.path.includes("systemuserroles_association") || r.path.includes("AddPrivilegesRole"))).toEqual([]);
+    expect(
+      sandbox.mutatingRequests().filter((r) => r.path.includes("systemuserroles_association") || r.path.includes("AddPrivilegesRole")),
+    ).toEqual([]);
     const second = await runCli(INIT, env);
     expect(second.code).toBe(0);
     expectOneOfEach(sandbox);
@@ -128,7 +144,14 @@ describe("faults during a full init", () => {
       status: "failed",
       details: {
         importJobId: job!.importjobid,
-        failedComponents: [{ name: "Microsoft Marketplace Lead Writer", type: "Security Role", errorCode: "0x80048306", description: "The dependent component Entity (lead) does not exist." }],
+        failedComponents: [
+          {
+            name: "Microsoft Marketplace Lead Writer",
+            type: "Security Role",
+            errorCode: "0x80048306",
+            description: "The dependent component Entity (lead) does not exist.",
+          },
+        ],
       },
     });
   });

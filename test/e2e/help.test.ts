@@ -6,7 +6,16 @@ import { describe, expect, it } from "vitest";
 import { buildSandboxSolutionZip } from "../../src/sandbox/solution-zip.js";
 import { BIN, ROOT, runCli, tempHome } from "../helpers.js";
 
-const HEAVY = ["@azure/msal-node", "@microsoft/microsoft-graph-client", "adm-zip", "@inquirer", "cli-progress", "fast-xml-parser", "@peculiar", "chalk"];
+const HEAVY = [
+  "@azure/msal-node",
+  "@microsoft/microsoft-graph-client",
+  "adm-zip",
+  "@inquirer",
+  "cli-progress",
+  "fast-xml-parser",
+  "@peculiar",
+  "chalk",
+];
 
 /** What each bundle holds, as the build recorded it (paths relative to the repository). */
 const BUNDLE_INPUTS = JSON.parse(readFileSync(join(ROOT, "dist/bundle/meta.json"), "utf8")) as Record<string, string[]>;
@@ -53,7 +62,22 @@ describe("--help and --version", () => {
 
   it("gives every command a description, its options with environment twins, examples and the exit codes", async () => {
     const { env } = tempHome();
-    const commands = ["init", "download-solution", "import-solution", "create-user", "create-app", "assign-role", "patch-role", "reset-password", "verify", "teardown", "status", "login", "logout", "sandbox"];
+    const commands = [
+      "init",
+      "download-solution",
+      "import-solution",
+      "create-user",
+      "create-app",
+      "assign-role",
+      "patch-role",
+      "reset-password",
+      "verify",
+      "teardown",
+      "status",
+      "login",
+      "logout",
+      "sandbox",
+    ];
     const root = await runCli(["--help"], env);
     for (const command of commands) expect(root.stdout).toContain(command);
     for (const command of commands) {
@@ -67,20 +91,87 @@ describe("--help and --version", () => {
 
   // SPEC §3: each command's --help lists only the options it reads. Written out here, not derived from the
   // declarations, so that a command that gains or loses an option fails this test until it is reviewed.
-  const TENANT = ["--org-url", "--cloud", "--authority-host", "--graph-endpoint", "--tenant", "--auth", "--client-id", "--client-certificate", "--sandbox"];
+  const TENANT = [
+    "--org-url",
+    "--cloud",
+    "--authority-host",
+    "--graph-endpoint",
+    "--tenant",
+    "--auth",
+    "--client-id",
+    "--client-certificate",
+    "--sandbox",
+  ];
   const OUTPUT = ["--json", "--verbose", "--no-color"];
   const CHANGES = ["--dry-run", "--detailed-exitcode", "--yes"];
   const OPTIONS_OF: Record<string, string[]> = {
-    init: [...TENANT, "--identity", ...CHANGES, ...OUTPUT, "--solution-file", "--solution-url", "--user-name", "--display-name", "--usage-location", "--license", "--app-name", "--secret-expiry-months", "--sync-timeout", "--keep-password-expiry", "--verify", "--secret-stdin", "--force-sync", "--power-platform-audience"],
+    init: [
+      ...TENANT,
+      "--identity",
+      ...CHANGES,
+      ...OUTPUT,
+      "--solution-file",
+      "--solution-url",
+      "--user-name",
+      "--display-name",
+      "--usage-location",
+      "--license",
+      "--app-name",
+      "--secret-expiry-months",
+      "--sync-timeout",
+      "--keep-password-expiry",
+      "--verify",
+      "--secret-stdin",
+      "--force-sync",
+      "--power-platform-audience",
+    ],
     "download-solution": ["--sandbox", "--dry-run", "--detailed-exitcode", ...OUTPUT, "--solution-file", "--solution-url"],
     "import-solution": [...TENANT, ...CHANGES, ...OUTPUT, "--solution-file", "--solution-url", "--sync-timeout"],
-    "create-user": [...TENANT, ...CHANGES, ...OUTPUT, "--user-name", "--display-name", "--usage-location", "--license", "--keep-password-expiry"],
+    "create-user": [
+      ...TENANT,
+      ...CHANGES,
+      ...OUTPUT,
+      "--user-name",
+      "--display-name",
+      "--usage-location",
+      "--license",
+      "--keep-password-expiry",
+    ],
     "create-app": [...TENANT, ...CHANGES, ...OUTPUT, "--app-name", "--secret-expiry-months"],
-    "assign-role": [...TENANT, "--identity", ...CHANGES, ...OUTPUT, "--user-name", "--app-name", "--sync-timeout", "--force-sync", "--power-platform-audience"],
+    "assign-role": [
+      ...TENANT,
+      "--identity",
+      ...CHANGES,
+      ...OUTPUT,
+      "--user-name",
+      "--app-name",
+      "--sync-timeout",
+      "--force-sync",
+      "--power-platform-audience",
+    ],
     "patch-role": [...TENANT, ...CHANGES, ...OUTPUT],
-    "reset-password": [...TENANT, "--identity", ...CHANGES, ...OUTPUT, "--user-name", "--app-name", "--secret-expiry-months", "--keep-password-expiry"],
+    "reset-password": [
+      ...TENANT,
+      "--identity",
+      ...CHANGES,
+      ...OUTPUT,
+      "--user-name",
+      "--app-name",
+      "--secret-expiry-months",
+      "--keep-password-expiry",
+    ],
     verify: [...TENANT, "--identity", ...CHANGES, ...OUTPUT, "--user-name", "--app-name", "--secret-stdin"],
-    teardown: [...TENANT, "--identity", ...CHANGES, ...OUTPUT, "--user-name", "--app-name", "--include-solution", "--solution-file", "--solution-url"],
+    teardown: [
+      ...TENANT,
+      "--identity",
+      ...CHANGES,
+      ...OUTPUT,
+      "--user-name",
+      "--app-name",
+      "--include-solution",
+      "--solution-file",
+      "--solution-url",
+    ],
     status: [...TENANT, "--identity", "--detailed-exitcode", ...OUTPUT, "--solution-file", "--solution-url", "--user-name", "--app-name"],
     login: [...TENANT, "--dry-run", ...OUTPUT],
     logout: ["--dry-run", "--json", "--no-color"],
@@ -134,8 +225,16 @@ describe("--help and --version", () => {
     const run = await runCli(["status", "--json", "--frobnicate"], env);
     expect(run.code).toBe(2);
     expect(JSON.parse(run.stdout)).toEqual({
-      ok: false, command: "status", dryRun: false, steps: [], partnerCenter: null,
-      error: { code: "usage-unknownOption", message: "unknown option '--frobnicate'", hint: "Run crm-lead-setup status --help for the options." },
+      ok: false,
+      command: "status",
+      dryRun: false,
+      steps: [],
+      partnerCenter: null,
+      error: {
+        code: "usage-unknownOption",
+        message: "unknown option '--frobnicate'",
+        hint: "Run crm-lead-setup status --help for the options.",
+      },
     });
   });
 

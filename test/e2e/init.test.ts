@@ -20,7 +20,9 @@ describe("init against the sandbox, end to end", () => {
     expect(run.stdout).toMatch(/│ Authentication\s+Office 365\s+│/);
     expect(run.stdout).toMatch(/│ User name\s+mp-leadwriter@contoso\.com\s+│/);
     expect(run.stderr).not.toContain(password!);
-    expect(run.stdout).toContain("To prove Partner Center can write leads, run `npx crm-lead-setup verify --sandbox --auth client-secret --user-name mp-leadwriter@contoso.com`");
+    expect(run.stdout).toContain(
+      "To prove Partner Center can write leads, run `npx crm-lead-setup verify --sandbox --auth client-secret --user-name mp-leadwriter@contoso.com`",
+    );
   });
 
   it("with device-code sign-in, as JSON, then a second run changes nothing", async () => {
@@ -30,9 +32,20 @@ describe("init against the sandbox, end to end", () => {
     expect(first.stderr).toMatch(/enter the code [0-9A-F]+/);
     const document = JSON.parse(first.stdout);
     expect(document.steps.map((s: { id: string; status: string }) => `${s.id}:${s.status}`)).toEqual([
-      "download-solution:done", "import-solution:done", "create-user:done", "assign-role:done", "patch-role:done",
+      "download-solution:done",
+      "import-solution:done",
+      "create-user:done",
+      "assign-role:done",
+      "patch-role:done",
     ]);
-    expect(document.partnerCenter).toEqual({ url: sandbox.connection.orgUrl, authentication: "Office 365", userName: UPN, password: expect.stringMatching(/^\S{28}$/), setup: "complete", nextStep: expect.stringContaining("then select Validate in Partner Center") });
+    expect(document.partnerCenter).toEqual({
+      url: sandbox.connection.orgUrl,
+      authentication: "Office 365",
+      userName: UPN,
+      password: expect.stringMatching(/^\S{28}$/),
+      setup: "complete",
+      nextStep: expect.stringContaining("then select Validate in Partner Center"),
+    });
     expectConfigured(sandbox, { userName: UPN });
     expect(await passwordSignIn(sandbox, UPN, document.partnerCenter.password)).toBe(200);
     expect(first.stderr).not.toContain(document.partnerCenter.password);
@@ -73,7 +86,13 @@ describe("init against the sandbox, end to end", () => {
     expect(await passwordSignIn(sandbox, UPN, password!)).toBe(200);
     const status = await runCli(["status", "--sandbox", "--json", "--detailed-exitcode"], env);
     expect(status.code).toBe(0);
-    expect(JSON.parse(status.stdout).steps.map((s: { details: { state: string } }) => s.details.state)).toEqual(["done", "done", "done", "done", "done"]);
+    expect(JSON.parse(status.stdout).steps.map((s: { details: { state: string } }) => s.details.state)).toEqual([
+      "done",
+      "done",
+      "done",
+      "done",
+      "done",
+    ]);
   });
 
   it("assigns the role copy of the user's business unit when it lands in a child unit", async () => {
@@ -97,9 +116,28 @@ describe("init against the sandbox, end to end", () => {
 
   it("uses the flags it is given: user name, licence, usage location, password expiry", async () => {
     const { env, sandbox } = await fresh();
-    const run = await runCli(["init", "--sandbox", "--yes", "--auth", "client-secret", "--user-name", "Leads@Contoso.onmicrosoft.com", "--license", "DYN365_ENTERPRISE_TEAM_MEMBERS", "--usage-location", "gb"], env);
+    const run = await runCli(
+      [
+        "init",
+        "--sandbox",
+        "--yes",
+        "--auth",
+        "client-secret",
+        "--user-name",
+        "Leads@Contoso.onmicrosoft.com",
+        "--license",
+        "DYN365_ENTERPRISE_TEAM_MEMBERS",
+        "--usage-location",
+        "gb",
+      ],
+      env,
+    );
     expect(run.code).toBe(0);
-    expectConfigured(sandbox, { userName: "Leads@contoso.onmicrosoft.com", skuId: "8e7a3d30-d97d-43ab-837c-d7701cef83dc", usageLocation: "GB" });
+    expectConfigured(sandbox, {
+      userName: "Leads@contoso.onmicrosoft.com",
+      skuId: "8e7a3d30-d97d-43ab-837c-d7701cef83dc",
+      usageLocation: "GB",
+    });
     expect(sandbox.state.skus.find((s) => s.skuId === SALES_SKU)!.consumedUnits).toBe(3);
   });
 
@@ -119,7 +157,10 @@ describe("init against the sandbox, end to end", () => {
 
   it("refuses an unverified or federated domain for the user, before any change (exit 2)", async () => {
     const { env, sandbox } = await fresh();
-    for (const [upn, reason] of [["x@contoso-pending.net", /not a verified domain/], ["x@fabrikam-federated.com", /federated domain/]] as const) {
+    for (const [upn, reason] of [
+      ["x@contoso-pending.net", /not a verified domain/],
+      ["x@fabrikam-federated.com", /federated domain/],
+    ] as const) {
       const run = await runCli(["create-user", "--sandbox", "--yes", "--auth", "client-secret", "--user-name", upn], env);
       expect(run.code).toBe(2);
       expect(run.stderr).toMatch(reason);

@@ -28,7 +28,9 @@ async function interruptWhen(options: SandboxOptions, predicate: (entry: Request
 
 describe("Ctrl+C", () => {
   it("during the import wait: exit 130, a short report, no stack trace; the re-run watches the same import", async () => {
-    const { env, sandbox, run } = await interruptWhen({ scenario: { importMs: 4000 } }, (e) => e.path.startsWith("/api/data/v9.2/asyncoperations("));
+    const { env, sandbox, run } = await interruptWhen({ scenario: { importMs: 4000 } }, (e) =>
+      e.path.startsWith("/api/data/v9.2/asyncoperations("),
+    );
     expect(run.code).toBe(130);
     expect(run.stdout).toMatch(/✔ download-solution \(done\)/);
     expect(run.stdout).toMatch(/✖ import-solution \(failed\) Interrupted \(Ctrl\+C\)\./);

@@ -42,24 +42,27 @@ describe("init --identity app while Entra replicates the new app (appReplication
 });
 
 describe("app names that need encoding in a query", () => {
-  it.each(["Leads & more + Co", "Léads #1 'best' 100% für Größe"])("create-app %j twice makes one app; status and teardown find it", async (name) => {
-    const { env, sandbox } = await fresh();
-    const args = [...ADMIN, "--app-name", name];
-    const first = await runCli(["create-app", ...args, "--json"], env);
-    expect({ code: first.code, error: JSON.parse(first.stdout).error }).toEqual({ code: 0, error: null });
-    const second = await runCli(["create-app", ...args, "--json"], env);
-    expect({ code: second.code, status: JSON.parse(second.stdout).steps[0].status }).toEqual({ code: 0, status: "unchanged" });
-    const named = [...sandbox.state.applications.values()].filter((a) => a.displayName === name);
-    expect(named).toHaveLength(1);
+  it.each(["Leads & more + Co", "Léads #1 'best' 100% für Größe"])(
+    "create-app %j twice makes one app; status and teardown find it",
+    async (name) => {
+      const { env, sandbox } = await fresh();
+      const args = [...ADMIN, "--app-name", name];
+      const first = await runCli(["create-app", ...args, "--json"], env);
+      expect({ code: first.code, error: JSON.parse(first.stdout).error }).toEqual({ code: 0, error: null });
+      const second = await runCli(["create-app", ...args, "--json"], env);
+      expect({ code: second.code, status: JSON.parse(second.stdout).steps[0].status }).toEqual({ code: 0, status: "unchanged" });
+      const named = [...sandbox.state.applications.values()].filter((a) => a.displayName === name);
+      expect(named).toHaveLength(1);
 
-    // status reads no --yes (it changes nothing, SPEC §3).
-    const status = await runCli(["status", ...args.filter((a) => a !== "--yes"), "--identity", "app", "--json"], env);
-    const createApp = JSON.parse(status.stdout).steps.find((s: { id: string }) => s.id === "create-app");
-    expect(createApp.details).toMatchObject({ state: "done", applicationId: named[0]!.appId });
+      // status reads no --yes (it changes nothing, SPEC §3).
+      const status = await runCli(["status", ...args.filter((a) => a !== "--yes"), "--identity", "app", "--json"], env);
+      const createApp = JSON.parse(status.stdout).steps.find((s: { id: string }) => s.id === "create-app");
+      expect(createApp.details).toMatchObject({ state: "done", applicationId: named[0]!.appId });
 
-    expect((await runCli(["teardown", ...args, "--identity", "app"], env)).code).toBe(0);
-    expect([...sandbox.state.applications.values()].filter((a) => a.displayName === name)).toHaveLength(0);
-  });
+      expect((await runCli(["teardown", ...args, "--identity", "app"], env)).code).toBe(0);
+      expect([...sandbox.state.applications.values()].filter((a) => a.displayName === name)).toHaveLength(0);
+    },
+  );
 });
 
 describe("finding the app this tool made", () => {

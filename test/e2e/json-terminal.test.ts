@@ -13,13 +13,31 @@ import { BIN, runCli, tempHome } from "../helpers.js";
  */
 function inTerminalWithStdoutTo(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ screen: string; code: number }> {
   const quoted = [process.execPath, BIN, ...args].map((word) => `'${word.replace(/'/g, `'\\''`)}'`).join(" ");
-  const pty = spawn("/bin/sh", ["-c", `exec ${quoted} > '${file}'`], { name: "xterm-256color", cols: 200, rows: 40, env: { ...env, TERM: "xterm-256color" } as Record<string, string> });
+  const pty = spawn("/bin/sh", ["-c", `exec ${quoted} > '${file}'`], {
+    name: "xterm-256color",
+    cols: 200,
+    rows: 40,
+    env: { ...env, TERM: "xterm-256color" } as Record<string, string>,
+  });
   let screen = "";
   pty.onData((data) => (screen += data));
   return new Promise((resolve) => pty.onExit(({ exitCode }) => resolve({ screen: stripVTControlCharacters(screen), code: exitCode })));
 }
 
-const UNRESOLVABLE = ["--cloud", "custom", "--authority-host", "https://login.nowhere.invalid", "--graph-endpoint", "https://graph.nowhere.invalid", "--org-url", "https://x.nowhere.invalid", "--auth", "device-code", "--solution-url", "https://solution.nowhere.invalid/lead-writer.zip"];
+const UNRESOLVABLE = [
+  "--cloud",
+  "custom",
+  "--authority-host",
+  "https://login.nowhere.invalid",
+  "--graph-endpoint",
+  "https://graph.nowhere.invalid",
+  "--org-url",
+  "https://x.nowhere.invalid",
+  "--auth",
+  "device-code",
+  "--solution-url",
+  "https://solution.nowhere.invalid/lead-writer.zip",
+];
 
 describe("--json with stderr on a terminal", () => {
   it.each([
@@ -46,9 +64,14 @@ describe("--json with stderr on a terminal", () => {
 });
 
 describe("the wizard with no route to the sign-in host", () => {
-  it("names the host and exits 1, instead of \"GET /organization failed: -1 SignInError\"", async () => {
+  it('names the host and exits 1, instead of "GET /organization failed: -1 SignInError"', async () => {
     const { env } = tempHome();
-    const pty = spawn(process.execPath, [BIN, "init", ...UNRESOLVABLE], { name: "xterm-256color", cols: 200, rows: 40, env: { ...env, TERM: "xterm-256color" } as Record<string, string> });
+    const pty = spawn(process.execPath, [BIN, "init", ...UNRESOLVABLE], {
+      name: "xterm-256color",
+      cols: 200,
+      rows: 40,
+      env: { ...env, TERM: "xterm-256color" } as Record<string, string>,
+    });
     let screen = "";
     pty.onData((data) => (screen += data));
     const exited = new Promise<number>((resolve) => pty.onExit(({ exitCode }) => resolve(exitCode)));

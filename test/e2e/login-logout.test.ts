@@ -19,7 +19,9 @@ describe("login and logout say what they do, and --dry-run changes nothing", () 
     sandbox.clearRequests();
     const run = await runCli(["login", "--sandbox", "--dry-run"], env);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/Would sign in .*device-code.* to Microsoft Graph \(https:\/\/localhost:\d+\) and Dynamics 365 \(https:\/\/localhost:\d+\)/);
+    expect(run.stdout).toMatch(
+      /Would sign in .*device-code.* to Microsoft Graph \(https:\/\/localhost:\d+\) and Dynamics 365 \(https:\/\/localhost:\d+\)/,
+    );
     expect(run.stdout).toMatch(/cache the tokens in .*msal-cache-sandbox-[0-9a-f-]+\.json/);
     expect(run.stdout).toContain("Dry run: nothing was changed.");
     expect(run.stderr).not.toContain("enter the code");
@@ -31,7 +33,13 @@ describe("login and logout say what they do, and --dry-run changes nothing", () 
     const run = await runCli(["login", "--sandbox", "--json"], env);
     expect(run.code).toBe(0);
     const document = JSON.parse(run.stdout);
-    expect(document).toMatchObject({ ok: true, command: "login", dryRun: false, error: null, login: { account: "admin@contoso.onmicrosoft.com", tenantId: sandbox.connection.tenantId } });
+    expect(document).toMatchObject({
+      ok: true,
+      command: "login",
+      dryRun: false,
+      error: null,
+      login: { account: "admin@contoso.onmicrosoft.com", tenantId: sandbox.connection.tenantId },
+    });
     expect(document.login.cacheFile).toBe(join(configDir, caches()[0]!));
     expect(caches()).toHaveLength(1);
   });

@@ -21,10 +21,34 @@ const NO_DOWNLOAD = ["--solution-url", "https://solution.nowhere.invalid/lead-wr
  * host (no port), so it is one that never resolves: the sign-in, which comes first, meets the origin.
  */
 function customCloud(origin: string): string[] {
-  return ["--cloud", "custom", "--authority-host", origin, "--graph-endpoint", origin, "--org-url", "https://org.nowhere.invalid", "--auth", "device-code", ...NO_DOWNLOAD];
+  return [
+    "--cloud",
+    "custom",
+    "--authority-host",
+    origin,
+    "--graph-endpoint",
+    origin,
+    "--org-url",
+    "https://org.nowhere.invalid",
+    "--auth",
+    "device-code",
+    ...NO_DOWNLOAD,
+  ];
 }
 
-const UNRESOLVABLE = ["--cloud", "custom", "--authority-host", "https://login.nowhere.invalid", "--graph-endpoint", "https://graph.nowhere.invalid", "--org-url", "https://x.nowhere.invalid", "--auth", "device-code", ...NO_DOWNLOAD];
+const UNRESOLVABLE = [
+  "--cloud",
+  "custom",
+  "--authority-host",
+  "https://login.nowhere.invalid",
+  "--graph-endpoint",
+  "https://graph.nowhere.invalid",
+  "--org-url",
+  "https://x.nowhere.invalid",
+  "--auth",
+  "device-code",
+  ...NO_DOWNLOAD,
+];
 
 /** A loopback port where nothing listens: bound, then released. */
 async function closedPort(): Promise<number> {
@@ -50,15 +74,30 @@ afterAll(() => new Promise<void>((resolve) => untrusted.close(() => resolve())))
 
 describe("network failures name the host and the cause", () => {
   it.each([
-    ["an unresolvable name", async () => ({ flags: UNRESOLVABLE, host: "login.nowhere.invalid" }), "network-host-unknown", /does not exist, or DNS/],
-    ["a refused port", async () => {
-      const port = await closedPort();
-      return { flags: customCloud(`https://127.0.0.1:${port}`), host: `127.0.0.1:${port}` };
-    }, "network-refused", /Nothing accepted the connection/],
-    ["a certificate from an unknown CA", async () => {
-      const { port } = untrusted.address() as AddressInfo;
-      return { flags: customCloud(`https://localhost:${port}`), host: `localhost:${port}` };
-    }, "network-tls-untrusted", /certificate is not trusted/],
+    [
+      "an unresolvable name",
+      async () => ({ flags: UNRESOLVABLE, host: "login.nowhere.invalid" }),
+      "network-host-unknown",
+      /does not exist, or DNS/,
+    ],
+    [
+      "a refused port",
+      async () => {
+        const port = await closedPort();
+        return { flags: customCloud(`https://127.0.0.1:${port}`), host: `127.0.0.1:${port}` };
+      },
+      "network-refused",
+      /Nothing accepted the connection/,
+    ],
+    [
+      "a certificate from an unknown CA",
+      async () => {
+        const { port } = untrusted.address() as AddressInfo;
+        return { flags: customCloud(`https://localhost:${port}`), host: `localhost:${port}` };
+      },
+      "network-tls-untrusted",
+      /certificate is not trusted/,
+    ],
   ])("%s: status --json says so with exit 1 and its own code", async (_cause, target, code, meaning) => {
     const { env } = tempHome();
     const { flags, host } = await target();

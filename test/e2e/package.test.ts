@@ -15,13 +15,27 @@ describe("the packed tarball", () => {
   it("holds the built CLI and the LICENSE, without source maps or the bundle's meta.json", () => {
     // --ignore-scripts: packs the dist/ this run built (with maps, as `npm run build` makes it), so the
     // exclusion is package.json's `files`, not a lucky build; prepack would also rebuild dist/ under other tests.
-    const pack = spawnSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, npm_config_loglevel: "error" } });
+    const pack = spawnSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, npm_config_loglevel: "error" },
+    });
     expect(pack.status).toBe(0);
     const files = (JSON.parse(pack.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
     expect(existsSync(join(ROOT, "dist/bundle/main.js.map"))).toBe(true);
     expect(files.filter((f) => f.endsWith(".map"))).toEqual([]);
     expect(files).not.toContain("dist/bundle/meta.json");
-    expect(files).toEqual(expect.arrayContaining(["LICENSE", "package.json", "bin/crm-lead-setup.js", "bin/package.json", "dist/cli.bundle.cjs", "dist/bundle/main.js", "dist/sandbox/server.js"]));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "LICENSE",
+        "package.json",
+        "bin/crm-lead-setup.js",
+        "bin/package.json",
+        "dist/cli.bundle.cjs",
+        "dist/bundle/main.js",
+        "dist/sandbox/server.js",
+      ]),
+    );
     expect(files.filter((f) => !/^(bin|dist)\//.test(f)).sort()).toEqual(["LICENSE", "README.md", "package.json"]);
     expect(readFileSync(join(ROOT, "LICENSE"), "utf8")).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} crm-lead-setup contributors\n/);
   });
@@ -56,7 +70,9 @@ describe.skipIf(process.platform === "win32")("the commands the tool suggests", 
     open.push(await sandboxFor(env));
     const run = await runCli(["init", "--sandbox", "--yes"], env);
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain("To prove Partner Center can write leads, run `npx crm-lead-setup verify --sandbox --user-name mp-leadwriter@contoso.com`");
+    expect(run.stdout).toContain(
+      "To prove Partner Center can write leads, run `npx crm-lead-setup verify --sandbox --user-name mp-leadwriter@contoso.com`",
+    );
   });
 
   it("say the bare name when it is installed on the PATH", async () => {
@@ -64,6 +80,8 @@ describe.skipIf(process.platform === "win32")("the commands the tool suggests", 
     open.push(await sandboxFor(env));
     const run = await runThroughLinkOnPath(["init", "--sandbox", "--yes"], env);
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain("To prove Partner Center can write leads, run `crm-lead-setup verify --sandbox --user-name mp-leadwriter@contoso.com`");
+    expect(run.stdout).toContain(
+      "To prove Partner Center can write leads, run `crm-lead-setup verify --sandbox --user-name mp-leadwriter@contoso.com`",
+    );
   });
 });

@@ -17,7 +17,10 @@ describe("--force-sync and the Power Platform admin API audience", () => {
     const { env } = tempHome();
     const sandbox = await sandboxFor(env, { cloud: "gcc", scenario: { userSyncMs: 600_000 } });
     sandboxes.push(sandbox);
-    const run = await runCli(["init", "--sandbox", "--yes", "--force-sync", "--json"], { ...env, CRM_LEAD_SETUP_POWER_PLATFORM_AUDIENCE: "https://service.powerapps.us" });
+    const run = await runCli(["init", "--sandbox", "--yes", "--force-sync", "--json"], {
+      ...env,
+      CRM_LEAD_SETUP_POWER_PLATFORM_AUDIENCE: "https://service.powerapps.us",
+    });
     expect(run.code).toBe(3);
     const error = JSON.parse(run.stdout).error;
     expect(error.code).toBe("aadsts-500011");
@@ -30,7 +33,10 @@ describe("--force-sync and the Power Platform admin API audience", () => {
     const { env } = tempHome();
     const sandbox = await sandboxFor(env, { cloud: "gcchigh", scenario: { userSyncMs: 600_000 } });
     sandboxes.push(sandbox);
-    const run = await runCli(["init", "--sandbox", "--yes", "--force-sync", "--power-platform-audience", "https://high.service.powerapps.us"], env);
+    const run = await runCli(
+      ["init", "--sandbox", "--yes", "--force-sync", "--power-platform-audience", "https://high.service.powerapps.us"],
+      env,
+    );
     expect(run.code).toBe(0);
     expect(sandbox.requests.filter((r) => r.service === "bap" && r.method === "POST").every((r) => r.status === 200)).toBe(true);
   });

@@ -29,7 +29,13 @@ describe("crm-lead-setup sandbox, used from another shell", () => {
       expect(document).toMatchObject({ ok: true, command: "download-solution", dryRun: false, partnerCenter: null, error: null });
       expect(document.steps).toHaveLength(1);
       expect(document.steps[0]).toMatchObject({ id: "download-solution", status: "done", changes: [{ action: "download" }] });
-      expect(document.steps[0].details.solution).toMatchObject({ uniqueName: "CrmLeadSetupSandboxLeadWriter", version: "1.0.0.0", managed: true, publisher: "crmleadsetupsandbox", sha256: expectedSha });
+      expect(document.steps[0].details.solution).toMatchObject({
+        uniqueName: "CrmLeadSetupSandboxLeadWriter",
+        version: "1.0.0.0",
+        managed: true,
+        publisher: "crmleadsetupsandbox",
+        sha256: expectedSha,
+      });
       expect(run.stderr).not.toContain("started a sandbox tenant inside this command");
 
       const again = JSON.parse((await runCli(["download-solution", "--sandbox", "--json"], env)).stdout);
@@ -81,10 +87,20 @@ describe("sandbox --json", () => {
       const connectionFile = join(home, ".config", "crm-lead-setup", "sandbox.json");
       const connection = JSON.parse(readFileSync(connectionFile, "utf8"));
       expect(document).toMatchObject({
-        ok: true, command: "sandbox", error: null,
-        sandbox: { pid: sandbox.child.pid, instanceId: connection.instanceId, orgUrl: connection.orgUrl, loginOrigin: connection.loginOrigin, graphOrigin: connection.graphOrigin, connectionFile },
+        ok: true,
+        command: "sandbox",
+        error: null,
+        sandbox: {
+          pid: sandbox.child.pid,
+          instanceId: connection.instanceId,
+          orgUrl: connection.orgUrl,
+          loginOrigin: connection.loginOrigin,
+          graphOrigin: connection.graphOrigin,
+          connectionFile,
+        },
       });
-      for (const secret of [connection.automationClientSecret, connection.adminPassword, connection.controlToken]) expect(sandbox.printed.stdout).not.toContain(secret);
+      for (const secret of [connection.automationClientSecret, connection.adminPassword, connection.controlToken])
+        expect(sandbox.printed.stdout).not.toContain(secret);
       sandbox.child.kill("SIGINT");
       expect(await sandbox.exited).toBe(0);
       // One document: nothing more on stdout when it stops.
@@ -204,7 +220,9 @@ describe("the README's first command leads somewhere (issue 11 §3)", () => {
       const init = await runCli(steps[2]!, env, { timeoutMs: 120_000 });
       expect(init.code).toBe(0);
       expect(init.stderr).not.toContain("started a sandbox tenant inside this command");
-      expect(init.stdout).toContain("To prove Partner Center can write leads, run `npx crm-lead-setup verify --sandbox --user-name mp-leadwriter@contoso.com`");
+      expect(init.stdout).toContain(
+        "To prove Partner Center can write leads, run `npx crm-lead-setup verify --sandbox --user-name mp-leadwriter@contoso.com`",
+      );
       const password = /│ Password\s+(\S+)\s+│/.exec(init.stdout)![1]!;
       const verify = await runCli(steps[3]!, { ...env, CRM_LEAD_SETUP_SERVICE_PASSWORD: password }, { timeoutMs: 60_000 });
       expect(verify.stderr).not.toContain("Error");

@@ -55,7 +55,10 @@ describe("no secret leaks", () => {
 
   it("with a client secret from the environment and --verbose", async () => {
     const { home, env, sandbox } = await fresh();
-    const run = await runCli(["init", "--sandbox", "--yes", "--verbose", "--auth", "client-secret", "--client-id", sandbox.connection.automationClientId], { ...env, CRM_LEAD_SETUP_CLIENT_SECRET: sandbox.connection.automationClientSecret });
+    const run = await runCli(
+      ["init", "--sandbox", "--yes", "--verbose", "--auth", "client-secret", "--client-id", sandbox.connection.automationClientId],
+      { ...env, CRM_LEAD_SETUP_CLIENT_SECRET: sandbox.connection.automationClientSecret },
+    );
     expect(run.code).toBe(0);
     expect(run.stderr).toContain("client_secret=***");
     scan(sandbox, home, [run], printedPassword(run.stdout));
@@ -66,11 +69,15 @@ describe("no secret leaks", () => {
     ["a failing import", { faults: { importFailure: { component: "solution.xml", message: "Import failed." } } }, [], 1],
     ["a sync timeout", { scenario: { userSyncMs: 5000 } }, ["--sync-timeout", "1"], 5],
     ["a service that keeps failing", { faults: { errorRate: 1, errorStatuses: [504] } }, [], 1],
-  ] as const)("on the failure path of %s, with --verbose", async (_label, options, args, exit) => {
-    const { home, env, sandbox } = await fresh(options as SandboxOptions);
-    const run = await runCli(["init", "--sandbox", "--yes", "--verbose", ...args], env, { timeoutMs: 120_000 });
-    expect(run.code).toBe(exit);
-    // A password generated before the failure is shown once all the same (else it would be lost).
-    scan(sandbox, home, [run], printedPassword(run.stdout));
-  }, 120_000);
+  ] as const)(
+    "on the failure path of %s, with --verbose",
+    async (_label, options, args, exit) => {
+      const { home, env, sandbox } = await fresh(options as SandboxOptions);
+      const run = await runCli(["init", "--sandbox", "--yes", "--verbose", ...args], env, { timeoutMs: 120_000 });
+      expect(run.code).toBe(exit);
+      // A password generated before the failure is shown once all the same (else it would be lost).
+      scan(sandbox, home, [run], printedPassword(run.stdout));
+    },
+    120_000,
+  );
 });

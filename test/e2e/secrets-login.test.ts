@@ -5,7 +5,9 @@ import type { Sandbox } from "../../src/sandbox/server.js";
 import { runCli, sandboxFor, tempHome, type CliRun } from "../helpers.js";
 
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? filesUnder(join(dir, entry.name)) : [join(dir, entry.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? filesUnder(join(dir, entry.name)) : [join(dir, entry.name)],
+  );
 }
 
 function leaks(sandbox: Sandbox, runs: CliRun[]): string[] {
@@ -56,7 +58,10 @@ describe("sign-in through the CLI", () => {
 
   it("client-secret sign-in with --verbose never shows the secret from the environment", async () => {
     const secretEnv = { ...env, CRM_LEAD_SETUP_CLIENT_SECRET: sandbox.connection.automationClientSecret };
-    const run = await runCli(["login", "--sandbox", "--verbose", "--auth", "client-secret", "--client-id", sandbox.connection.automationClientId], secretEnv);
+    const run = await runCli(
+      ["login", "--sandbox", "--verbose", "--auth", "client-secret", "--client-id", sandbox.connection.automationClientId],
+      secretEnv,
+    );
     expect(run.code).toBe(0);
     expect(run.stderr).toContain("client_secret=***");
     expect(leaks(sandbox, [run])).toEqual([]);
@@ -64,7 +69,10 @@ describe("sign-in through the CLI", () => {
   });
 
   it("a wrong client secret exits 3 with the AADSTS code explained, and no secret shown", async () => {
-    const run = await runCli(["login", "--sandbox", "--auth", "client-secret", "--client-id", sandbox.connection.automationClientId], { ...env, CRM_LEAD_SETUP_CLIENT_SECRET: "wrong-secret-value-123" });
+    const run = await runCli(["login", "--sandbox", "--auth", "client-secret", "--client-id", sandbox.connection.automationClientId], {
+      ...env,
+      CRM_LEAD_SETUP_CLIENT_SECRET: "wrong-secret-value-123",
+    });
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/AADSTS7000215: The client secret of application .* is invalid or expired/);
     expect(run.stderr).not.toContain("wrong-secret-value-123");

@@ -13,7 +13,8 @@ afterEach(async () => {
   for (const sandbox of sandboxes.splice(0)) await sandbox.close();
 });
 
-const deviceCodeRequests = (sandbox: Sandbox) => sandbox.requests.filter((r) => r.service === "entra" && r.path.includes("/oauth2/v2.0/devicecode"));
+const deviceCodeRequests = (sandbox: Sandbox) =>
+  sandbox.requests.filter((r) => r.service === "entra" && r.path.includes("/oauth2/v2.0/devicecode"));
 
 describe("login, then status, then init: one sign-in in all", () => {
   it.each(["public", "gcc", "gcchigh", "dod", "china"] as SandboxCloud[])("%s", async (cloud) => {

@@ -50,7 +50,9 @@ describe("a secret this run did not generate", () => {
     expect(again.code).toBe(0);
     const { partnerCenter } = JSON.parse(again.stdout);
     expect(partnerCenter).toMatchObject({ authentication: "Azure Active Directory", clientSecret: null });
-    expect(partnerCenter.hint).toContain("`crm-lead-setup reset-password --sandbox --auth client-secret --identity app --app-name Lead-Writer-CI`");
+    expect(partnerCenter.hint).toContain(
+      "`crm-lead-setup reset-password --sandbox --auth client-secret --identity app --app-name Lead-Writer-CI`",
+    );
 
     const app = () => [...sandbox.state.applications.values()].find((a) => a.displayName === "Lead-Writer-CI")!;
     const secretsBefore = app().passwordCredentials.length;
@@ -69,7 +71,9 @@ describe("a run that did not finish every step", () => {
     expect(run.code).toBe(5);
     const { partnerCenter } = JSON.parse(run.stdout);
     expect(partnerCenter.setup).toBe("incomplete");
-    expect(partnerCenter.nextStep).toMatch(/^Setup incomplete: re-run `crm-lead-setup init --sandbox --auth client-secret --user-name mp-leadwriter@contoso\.com` before you select Validate\./);
+    expect(partnerCenter.nextStep).toMatch(
+      /^Setup incomplete: re-run `crm-lead-setup init --sandbox --auth client-secret --user-name mp-leadwriter@contoso\.com` before you select Validate\./,
+    );
     expect(partnerCenter.nextStep).not.toContain("Paste it now");
     expect(await passwordSignIn(sandbox, UPN, partnerCenter.password)).toBe(200);
   });

@@ -36,10 +36,18 @@ describe("teardown --include-solution", () => {
     const { env, sandbox } = await initialised();
     const run = await runCli(["teardown", ...ADMIN, "--include-solution", "--json"], env);
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout).steps[0].changes).toContainEqual({ action: "delete", target: `solution ${UNIQUE_NAME} 1.0.0.0, and with it the ${LEAD_WRITER} role` });
+    expect(JSON.parse(run.stdout).steps[0].changes).toContainEqual({
+      action: "delete",
+      target: `solution ${UNIQUE_NAME} 1.0.0.0, and with it the ${LEAD_WRITER} role`,
+    });
     expect(leadWriterSolutions(sandbox)).toHaveLength(0);
     expect([...sandbox.state.roles.values()].filter((r) => r.name === LEAD_WRITER)).toHaveLength(0);
-    expect(sandbox.mutatingRequests().filter((r) => r.method === "DELETE" && r.path.includes("/solutions(")).map((r) => r.status)).toEqual([204]);
+    expect(
+      sandbox
+        .mutatingRequests()
+        .filter((r) => r.method === "DELETE" && r.path.includes("/solutions("))
+        .map((r) => r.status),
+    ).toEqual([204]);
   });
 
   it("with no package at hand, names --solution-file and changes nothing; with it, removes the solution", async () => {

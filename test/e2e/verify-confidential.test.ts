@@ -16,8 +16,18 @@ afterEach(async () => {
 
 /** The admin's sign-in flags and environment for a confidential client: the sandbox's automation app. */
 async function pipelineSignIn(sandbox: Sandbox, method: "client-secret" | "client-certificate", env: NodeJS.ProcessEnv) {
-  const common = ["--sandbox", "--yes", "--auth", method, "--client-id", sandbox.connection.automationClientId, "--tenant", sandbox.connection.tenantId];
-  if (method === "client-secret") return { args: common, env: { ...env, CRM_LEAD_SETUP_CLIENT_SECRET: sandbox.connection.automationClientSecret } };
+  const common = [
+    "--sandbox",
+    "--yes",
+    "--auth",
+    method,
+    "--client-id",
+    sandbox.connection.automationClientId,
+    "--tenant",
+    sandbox.connection.tenantId,
+  ];
+  if (method === "client-secret")
+    return { args: common, env: { ...env, CRM_LEAD_SETUP_CLIENT_SECRET: sandbox.connection.automationClientSecret } };
   const pemPath = await makeCertificate("pipeline");
   const certificate = readClientCertificate(pemPath);
   const app = [...sandbox.state.applications.values()].find((a) => a.appId === sandbox.connection.automationClientId)!;
@@ -26,24 +36,27 @@ async function pipelineSignIn(sandbox: Sandbox, method: "client-secret" | "clien
 }
 
 describe("verify when the admin signed in with a confidential client", () => {
-  it.each(["client-secret", "client-certificate"] as const)("--auth %s: signs the service user in and writes the test lead", async (method) => {
-    const { env } = tempHome();
-    const sandbox = await sandboxFor(env);
-    sandboxes.push(sandbox);
-    const admin = await pipelineSignIn(sandbox, method, env);
+  it.each(["client-secret", "client-certificate"] as const)(
+    "--auth %s: signs the service user in and writes the test lead",
+    async (method) => {
+      const { env } = tempHome();
+      const sandbox = await sandboxFor(env);
+      sandboxes.push(sandbox);
+      const admin = await pipelineSignIn(sandbox, method, env);
 
-    const init = await runCli(["init", ...admin.args, "--json"], admin.env);
-    expect(init.code).toBe(0);
-    const password = JSON.parse(init.stdout).partnerCenter.password as string;
+      const init = await runCli(["init", ...admin.args, "--json"], admin.env);
+      expect(init.code).toBe(0);
+      const password = JSON.parse(init.stdout).partnerCenter.password as string;
 
-    sandbox.clearRequests();
-    const verify = await runCli(["verify", ...admin.args, "--json"], { ...admin.env, CRM_LEAD_SETUP_SERVICE_PASSWORD: password });
-    const result = JSON.parse(verify.stdout);
-    expect(result.error).toBeNull();
-    expect(verify.code).toBe(0);
-    expect(result.steps.find((s: { id: string }) => s.id === "verify").summary).toMatch(/wrote lead MSFT_TEST_\d+/);
-    const lead = sandbox.requests.find((r) => r.service === "dataverse" && r.method === "POST" && r.path.includes("/leads"));
-    expect(lead?.status).toBe(201);
-    expect(verify.stdout + verify.stderr).not.toContain(password);
-  });
+      sandbox.clearRequests();
+      const verify = await runCli(["verify", ...admin.args, "--json"], { ...admin.env, CRM_LEAD_SETUP_SERVICE_PASSWORD: password });
+      const result = JSON.parse(verify.stdout);
+      expect(result.error).toBeNull();
+      expect(verify.code).toBe(0);
+      expect(result.steps.find((s: { id: string }) => s.id === "verify").summary).toMatch(/wrote lead MSFT_TEST_\d+/);
+      const lead = sandbox.requests.find((r) => r.service === "dataverse" && r.method === "POST" && r.path.includes("/leads"));
+      expect(lead?.status).toBe(201);
+      expect(verify.stdout + verify.stderr).not.toContain(password);
+    },
+  );
 });

@@ -32,7 +32,8 @@ class Terminal {
         this.mark += (match.index ?? 0) + match[0].length;
         return match;
       }
-      if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${pattern}; screen so far:\n${this.screen.slice(-2000)}`);
+      if (Date.now() - started > timeoutMs)
+        throw new Error(`timed out waiting for ${pattern}; screen so far:\n${this.screen.slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 25));
     }
   }
@@ -64,7 +65,14 @@ class Terminal {
 const tenant = freshTenants();
 
 function inTerminal(args: string[], env: NodeJS.ProcessEnv, cols = 140): Terminal {
-  return new Terminal(spawn(process.execPath, [BIN, ...args], { name: "xterm-256color", cols, rows: 50, env: { ...env, TERM: "xterm-256color" } as Record<string, string> }));
+  return new Terminal(
+    spawn(process.execPath, [BIN, ...args], {
+      name: "xterm-256color",
+      cols,
+      rows: 50,
+      env: { ...env, TERM: "xterm-256color" } as Record<string, string>,
+    }),
+  );
 }
 
 async function wizard(args: string[], options: { cols?: number; sandbox?: SandboxOptions } = {}) {
@@ -78,20 +86,26 @@ const UPN = "mp-leadwriter@contoso.com";
 describe("the interactive wizard in a pseudo-terminal", () => {
   it("asks, offers the discovered domains and licences, confirms, applies and shows the summary", async () => {
     const { terminal, sandbox } = await wizard(["init", "--sandbox"]);
-    await terminal.waitFor(/How will Partner Center sign in to your Dynamics\?[\s\S]*Office 365: a licensed user with a password[\s\S]*Azure Active Directory: an app with a client secret/);
+    await terminal.waitFor(
+      /How will Partner Center sign in to your Dynamics\?[\s\S]*Office 365: a licensed user with a password[\s\S]*Azure Active Directory: an app with a client secret/,
+    );
     terminal.type(KEYS.enter); // the default: the Office 365 user
     await terminal.waitFor(/Domain of the service user:[\s\S]*contoso\.onmicrosoft\.com[\s\S]*contoso\.com/);
     terminal.type(KEYS.up + KEYS.enter); // from the default domain up to the initial onmicrosoft.com one
     await terminal.waitFor(/Service user name \(the part before @contoso\.onmicrosoft\.com\):/);
     terminal.type(`pty-writer${KEYS.enter}`);
-    await terminal.waitFor(/Licence for the service user[\s\S]*Dynamics 365 for Sales Enterprise Edition \(DYN365_ENTERPRISE_SALES\): 2 of 5 free[\s\S]*Dynamics 365 for Team Members Enterprise Edition \(DYN365_ENTERPRISE_TEAM_MEMBERS\): 9 of 10 free/);
+    await terminal.waitFor(
+      /Licence for the service user[\s\S]*Dynamics 365 for Sales Enterprise Edition \(DYN365_ENTERPRISE_SALES\): 2 of 5 free[\s\S]*Dynamics 365 for Team Members Enterprise Edition \(DYN365_ENTERPRISE_TEAM_MEMBERS\): 9 of 10 free/,
+    );
     expect(terminal.screen).not.toContain("D365_SALES_PRO"); // no free seat: not offered
     terminal.type(KEYS.down + KEYS.enter);
     await terminal.waitFor(/Usage location \(two-letter country code, needed for licensing\):/);
     terminal.type(`UK${KEYS.enter}`); // not ISO 3166: refused in place, asked again
     await terminal.waitFor(/"UK" is not a two-letter ISO 3166 country code/);
     terminal.type(`${"\x7f".repeat(2)}GB${KEYS.enter}`);
-    await terminal.waitFor(/Plan:[\s\S]*\+ create-user: Will create pty-writer@contoso\.onmicrosoft\.com with licence DYN365_ENTERPRISE_TEAM_MEMBERS/);
+    await terminal.waitFor(
+      /Plan:[\s\S]*\+ create-user: Will create pty-writer@contoso\.onmicrosoft\.com with licence DYN365_ENTERPRISE_TEAM_MEMBERS/,
+    );
     await terminal.waitFor(/Apply 7 changes to the tenant\?/);
     terminal.type(`y${KEYS.enter}`);
     const box = await terminal.waitFor(/│ User name\s+(\S+)\s+│\s*│ Password\s+(\S+)\s+│/, 30_000);
@@ -144,7 +158,9 @@ describe("wizard details (issue 11 §10)", () => {
     expect(await terminal.exited).toBe(130);
     const screen = await terminal.rendered();
     expect(screen.join("\n")).toContain("Cancelled at a question; nothing was changed.");
-    expect(screen.filter((line) => /Office 365: a licensed user|Azure Active Directory: an app|navigate|How will Partner Center/.test(line))).toEqual([]);
+    expect(
+      screen.filter((line) => /Office 365: a licensed user|Azure Active Directory: an app|navigate|How will Partner Center/.test(line)),
+    ).toEqual([]);
     expect(sandbox.mutatingRequests()).toEqual([]);
   });
 
@@ -154,7 +170,9 @@ describe("wizard details (issue 11 §10)", () => {
     terminal.type(KEYS.enter);
     await terminal.waitFor(/Service user name \(the part before @contoso\.com\):/);
     terminal.type(`bad name${KEYS.enter}`);
-    const refused = await terminal.waitFor(/may only hold ([\s\S]+?)\. Use the form name@yourdomain\.com: up to 64 ([\s\S]+?) before the @/);
+    const refused = await terminal.waitFor(
+      /may only hold ([\s\S]+?)\. Use the form name@yourdomain\.com: up to 64 ([\s\S]+?) before the @/,
+    );
     const [inMessage, inHint] = [refused[1]!, refused[2]!].map((rule) => rule.replace(/\r?\n/g, "")); // as wrapped at 140 columns
     expect(inMessage).toBe("letters, digits and ' . - _ ! # ^ ~");
     expect(inHint).toBe(inMessage);
@@ -177,7 +195,9 @@ describe("wizard details (issue 11 §10)", () => {
     terminal.type(`${"n".repeat(400)}${KEYS.enter}`);
     await terminal.waitFor(/is not a valid user principal name/, 30_000);
     const screen = (await terminal.rendered()).join(""); // the message wraps at 140 columns
-    expect(screen).toContain(`The user name "${"n".repeat(60)}…" is not a valid user principal name: the part before @ is longer than 64 characters.`);
+    expect(screen).toContain(
+      `The user name "${"n".repeat(60)}…" is not a valid user principal name: the part before @ is longer than 64 characters.`,
+    );
     expect(screen).not.toContain(`The user name "${"n".repeat(61)}`);
     terminal.type(KEYS.ctrlC);
     expect(await terminal.exited).toBe(130);
@@ -187,13 +207,28 @@ describe("wizard details (issue 11 §10)", () => {
 describe("terminal layout (issue 11 §11)", () => {
   it("at 120 columns: plan and result lines break at words, waiting steps show what they wait for, a running step has one line and one timer", async () => {
     // The user's sync into Dynamics is held until the test releases it, so the waiting step is on screen.
-    const { terminal, sandbox } = await wizard(["init", "--sandbox", "--identity", "user", "--user-name", "mp-leadwriter@contoso.com", "--usage-location", "US", "--license", "DYN365_ENTERPRISE_SALES"], { cols: 120, sandbox: { scenario: { userSyncMs: 3_600_000 } } });
+    const { terminal, sandbox } = await wizard(
+      [
+        "init",
+        "--sandbox",
+        "--identity",
+        "user",
+        "--user-name",
+        "mp-leadwriter@contoso.com",
+        "--usage-location",
+        "US",
+        "--license",
+        "DYN365_ENTERPRISE_SALES",
+      ],
+      { cols: 120, sandbox: { scenario: { userSyncMs: 3_600_000 } } },
+    );
     await terminal.waitFor(/Apply \d+ changes to the tenant\?/);
     terminal.type(`y${KEYS.enter}`);
     await terminal.waitFor(/◦ assign-role: waiting for import-solution, create-user/);
     await terminal.waitFor(/assign-role: Waiting for mp-leadwriter@contoso\.com to sync from Entra ID to Dynamics… \d+s/, 30_000);
     // The region is redrawn ten times a second (erase, then draw): read the screen between two redraws.
-    const regionOf = async () => (await terminal.rendered()).filter((row) => /^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏◦] assign-role/.test(row) || /to sync from Entra ID/.test(row));
+    const regionOf = async () =>
+      (await terminal.rendered()).filter((row) => /^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏◦] assign-role/.test(row) || /to sync from Entra ID/.test(row));
     let region = await regionOf();
     for (let tries = 0; region.length === 0 && tries < 20; tries++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -212,9 +247,16 @@ describe("terminal layout (issue 11 §11)", () => {
     const planAndResults = rows.slice(from, to);
     expect(planAndResults.filter((row) => row.wrapped)).toEqual([]); // no line was left for the terminal to break mid-word
     expect(planAndResults.every((row) => row.text.length <= 119)).toBe(true);
-    const continued = planAndResults.findIndex((row) => row.text.startsWith("      ") && !row.text.startsWith("        ") && rows[from + planAndResults.indexOf(row) - 1]!.text.startsWith("  + "));
+    const continued = planAndResults.findIndex(
+      (row) =>
+        row.text.startsWith("      ") &&
+        !row.text.startsWith("        ") &&
+        rows[from + planAndResults.indexOf(row) - 1]!.text.startsWith("  + "),
+    );
     expect(continued).toBeGreaterThan(0); // a long plan line continues under a hanging indent
-    expect(planAndResults.map((row) => row.text)).toContainEqual(expect.stringMatching(/^ {4}SHA-256 [0-9a-f]{64}; 1\.3 KB from localhost:\d+$/));
+    expect(planAndResults.map((row) => row.text)).toContainEqual(
+      expect.stringMatching(/^ {4}SHA-256 [0-9a-f]{64}; 1\.3 KB from localhost:\d+$/),
+    );
   });
 });
 
@@ -258,7 +300,9 @@ describe("the summary in a terminal", () => {
     const screen = terminal.screen;
     expect(screen).toMatch(/Setup incomplete/);
     // Wrapped between words at 140 columns (a command in backticks stays on one line): read it joined again.
-    expect(screen.replace(/\r?\n/g, " ")).toContain("Setup incomplete: re-run `npx crm-lead-setup init --sandbox --auth client-secret --user-name mp-leadwriter@contoso.com` before you select Validate.");
+    expect(screen.replace(/\r?\n/g, " ")).toContain(
+      "Setup incomplete: re-run `npx crm-lead-setup init --sandbox --auth client-secret --user-name mp-leadwriter@contoso.com` before you select Validate.",
+    );
     expect(screen).not.toMatch(/Paste it now; then select Validate|Paste these values, then select Validate/);
     expect(screen).not.toContain("crm-lead-setup verify");
     const password = /│ Password\s+(\S+)\s+│/.exec(screen)?.[1];
@@ -276,7 +320,9 @@ describe("the summary in a terminal", () => {
     const password = passwordRow!.slice("Password: ".length);
     expect(rows).toContain(`User name: ${UPN}`);
     // The sentence under the values wraps between words: joined again, it reads whole.
-    expect(rows.join(" ").replace(/ +/g, " ")).toContain("The password is shown this once and never expires. Paste it now; then select Validate in Partner Center.");
+    expect(rows.join(" ").replace(/ +/g, " ")).toContain(
+      "The password is shown this once and never expires. Paste it now; then select Validate in Partner Center.",
+    );
     expect(await passwordSignIn(sandbox, UPN, password)).toBe(200);
   });
 });

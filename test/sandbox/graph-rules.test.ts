@@ -20,7 +20,11 @@ const userBody = (upn: string, extra: Record<string, unknown> = {}) => ({
   passwordProfile: { password: "Valid-Passw0rd-123", forceChangePasswordNextSignIn: false },
   ...extra,
 });
-const failure = (promise: Promise<unknown>) => promise.then(() => expect.unreachable("no error"), (e: unknown) => e as ServiceError);
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => expect.unreachable("no error"),
+    (e: unknown) => e as ServiceError,
+  );
 
 describe("Graph users", () => {
   it("creates a user (201) and refuses a duplicate UPN with ObjectConflict", async () => {
@@ -63,9 +67,24 @@ describe("licence assignment (graph-and-msal §A.7)", () => {
   it("fails when no seat is free, and for a company SKU", async () => {
     const user = await clients.graph.post<{ id: string }>("/users", userBody("noseat@contoso.com", { usageLocation: "US" }));
     const full = "be9f9771-1c64-4618-9907-244325141096"; // D365_SALES_PRO: 2 of 2 used in the seed
-    expect((await failure(clients.graph.post(`/users/${user.id}/assignLicense`, { addLicenses: [{ skuId: full, disabledPlans: [] }], removeLicenses: [] }))).says("does not have any available licenses")).toBe(true);
+    expect(
+      (
+        await failure(
+          clients.graph.post(`/users/${user.id}/assignLicense`, { addLicenses: [{ skuId: full, disabledPlans: [] }], removeLicenses: [] }),
+        )
+      ).says("does not have any available licenses"),
+    ).toBe(true);
     const company = "328dc228-00bc-48c6-8b09-1fbc8bc3435d";
-    expect((await failure(clients.graph.post(`/users/${user.id}/assignLicense`, { addLicenses: [{ skuId: company, disabledPlans: [] }], removeLicenses: [] }))).says("applies to the company")).toBe(true);
+    expect(
+      (
+        await failure(
+          clients.graph.post(`/users/${user.id}/assignLicense`, {
+            addLicenses: [{ skuId: company, disabledPlans: [] }],
+            removeLicenses: [],
+          }),
+        )
+      ).says("applies to the company"),
+    ).toBe(true);
   });
 
   it("answers 404 right after creation while the replication fault is on", async () => {
@@ -85,8 +104,14 @@ describe("licence assignment (graph-and-msal §A.7)", () => {
 describe("a user reaches Dynamics only once licensed with a CRM plan, after the sync delay (dataverse §5.1)", () => {
   it("appears in systemusers after the delay, in the scenario's business unit", async () => {
     const user = await clients.graph.post<{ id: string }>("/users", userBody("sync@contoso.com", { usageLocation: "US" }));
-    const find = () => clients.dataverse.list<{ systemuserid: string; _businessunitid_value: string; isdisabled: boolean }>(`systemusers?$filter=azureactivedirectoryobjectid eq ${user.id}`);
-    await clients.graph.post(`/users/${user.id}/assignLicense`, { addLicenses: [{ skuId: "6fd2c87f-b296-42f0-b197-1e91e994b900", disabledPlans: [] }], removeLicenses: [] });
+    const find = () =>
+      clients.dataverse.list<{ systemuserid: string; _businessunitid_value: string; isdisabled: boolean }>(
+        `systemusers?$filter=azureactivedirectoryobjectid eq ${user.id}`,
+      );
+    await clients.graph.post(`/users/${user.id}/assignLicense`, {
+      addLicenses: [{ skuId: "6fd2c87f-b296-42f0-b197-1e91e994b900", disabledPlans: [] }],
+      removeLicenses: [],
+    });
     await new Promise((r) => setTimeout(r, 400));
     expect(await find()).toHaveLength(0); // Office 365 E3 carries no Dynamics plan
     await clients.graph.post(`/users/${user.id}/assignLicense`, { addLicenses: [{ skuId: SALES, disabledPlans: [] }], removeLicenses: [] });
@@ -101,7 +126,12 @@ describe("a user reaches Dynamics only once licensed with a CRM plan, after the 
 describe("request headers", () => {
   it("refuses Node fetch's default Accept-Language: *, which our Graph client never sends", async () => {
     const token = await clients.tokens.getAccessToken(sandbox.connection.graphOrigin);
-    const raw = await clients.http.send({ service: "graph", method: "GET", url: `${sandbox.connection.graphOrigin}/v1.0/domains`, headers: { Authorization: `Bearer ${token}`, "Accept-Language": "*" } });
+    const raw = await clients.http.send({
+      service: "graph",
+      method: "GET",
+      url: `${sandbox.connection.graphOrigin}/v1.0/domains`,
+      headers: { Authorization: `Bearer ${token}`, "Accept-Language": "*" },
+    });
     expect([raw.status, raw.json<{ error: { message: string } }>().error.message]).toEqual([400, "Invalid language specified."]);
     expect((await clients.graph.list("/domains")).length).toBeGreaterThan(0);
   });
@@ -109,11 +139,18 @@ describe("request headers", () => {
 
 describe("applications and service principals", () => {
   it("creates an app, a service principal and a secret that signs in", async () => {
-    const app = await clients.graph.post<{ id: string; appId: string }>("/applications", { displayName: "Lead writer app", signInAudience: "AzureADMultipleOrgs" });
+    const app = await clients.graph.post<{ id: string; appId: string }>("/applications", {
+      displayName: "Lead writer app",
+      signInAudience: "AzureADMultipleOrgs",
+    });
     await clients.graph.post("/servicePrincipals", { appId: app.appId });
-    const secret = await clients.graph.post<{ secretText: string; endDateTime: string }>(`/applications/${app.id}/addPassword`, { passwordCredential: { displayName: "Partner Center", endDateTime: new Date(Date.now() + 86_400_000).toISOString() } });
+    const secret = await clients.graph.post<{ secretText: string; endDateTime: string }>(`/applications/${app.id}/addPassword`, {
+      passwordCredential: { displayName: "Partner Center", endDateTime: new Date(Date.now() + 86_400_000).toISOString() },
+    });
     expect(secret.secretText.length).toBeGreaterThan(30);
-    const listed = await clients.graph.list<{ appId: string; passwordCredentials: { secretText: string | null }[] }>("/applications", { $filter: "displayName eq 'Lead writer app'" });
+    const listed = await clients.graph.list<{ appId: string; passwordCredentials: { secretText: string | null }[] }>("/applications", {
+      $filter: "displayName eq 'Lead writer app'",
+    });
     expect(listed).toHaveLength(1);
     expect(listed[0]!.passwordCredentials[0]!.secretText).toBeNull();
     expect((await failure(clients.graph.post("/servicePrincipals", { appId: app.appId }))).status).toBe(409);

@@ -13,11 +13,31 @@ async function start(options: SandboxOptions = {}) {
   open.push(sandbox);
   const clients = await adminClients(sandbox, { baseDelayMs: 1, maxDelayMs: 5 });
   const token = async (resource: string) => `Bearer ${await clients.tokens.getAccessToken(resource)}`;
-  const raw = async (service: "graph" | "dataverse" | "bap", method: "GET" | "POST", url: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const resource = service === "graph" ? sandbox.connection.graphOrigin : service === "dataverse" ? sandbox.connection.orgUrl : sandbox.connection.bapOrigin;
+  const raw = async (
+    service: "graph" | "dataverse" | "bap",
+    method: "GET" | "POST",
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
+    const resource =
+      service === "graph"
+        ? sandbox.connection.graphOrigin
+        : service === "dataverse"
+          ? sandbox.connection.orgUrl
+          : sandbox.connection.bapOrigin;
     const response = await clients.http.send({
-      service, method, url, body: body === undefined ? undefined : JSON.stringify(body), idempotent: true,
-      headers: { Authorization: await token(resource), "Accept-Language": "en-US", ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+      service,
+      method,
+      url,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      idempotent: true,
+      headers: {
+        Authorization: await token(resource),
+        "Accept-Language": "en-US",
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+        ...headers,
+      },
     });
     return { status: response.status, headers: response.headers, json: response.json<Record<string, unknown>>() };
   };
@@ -60,11 +80,16 @@ describe("paging (scenario pageSize)", () => {
 
   it("the Power Platform admin API pages environments with nextLink; ours is not on the first page", async () => {
     const { sandbox, raw } = await start({ scenario: { pageSize: 1 } });
-    let url: string | undefined = `${sandbox.connection.bapOrigin}/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments?api-version=2021-04-01`;
+    let url: string | undefined =
+      `${sandbox.connection.bapOrigin}/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments?api-version=2021-04-01`;
     const instanceUrls: string[] = [];
     while (url) {
       const page = await raw("bap", "GET", url);
-      instanceUrls.push(...(page.json.value as { properties: { linkedEnvironmentMetadata: { instanceUrl: string } } }[]).map((e) => e.properties.linkedEnvironmentMetadata.instanceUrl));
+      instanceUrls.push(
+        ...(page.json.value as { properties: { linkedEnvironmentMetadata: { instanceUrl: string } } }[]).map(
+          (e) => e.properties.linkedEnvironmentMetadata.instanceUrl,
+        ),
+      );
       url = page.json.nextLink as string | undefined;
     }
     expect(instanceUrls).toHaveLength(3);
@@ -78,19 +103,30 @@ describe("replication after POST /applications (appReplicationMisses)", () => {
     const app = await clients.graph.post<{ id: string; appId: string }>("/applications", { displayName: "Replicating" });
     const graph = sandbox.connection.graphOrigin;
     const servicePrincipal = () => raw("graph", "POST", `${graph}/v1.0/servicePrincipals`, { appId: app.appId });
-    const addPassword = () => raw("graph", "POST", `${graph}/v1.0/applications/${app.id}/addPassword`, { passwordCredential: { displayName: "x" } });
+    const addPassword = () =>
+      raw("graph", "POST", `${graph}/v1.0/applications/${app.id}/addPassword`, { passwordCredential: { displayName: "x" } });
     const bu = sandbox.state.rootBusinessUnit.businessunitid;
-    const applicationUser = () => raw("dataverse", "POST", `${sandbox.connection.orgUrl}/api/data/v9.2/systemusers`, { applicationid: app.appId, "businessunitid@odata.bind": `/businessunits(${bu})` });
+    const applicationUser = () =>
+      raw("dataverse", "POST", `${sandbox.connection.orgUrl}/api/data/v9.2/systemusers`, {
+        applicationid: app.appId,
+        "businessunitid@odata.bind": `/businessunits(${bu})`,
+      });
 
     expect((await applicationUser()).status).toBe(400); // no service principal yet
     for (let i = 0; i < 2; i++) {
       const refused = await servicePrincipal();
-      expect([refused.status, (refused.json.error as { message: string }).message]).toEqual([400, `The appId '${app.appId}' of the service principal does not reference a valid application object.`]);
-      expect([(await addPassword()).status, ((await raw("graph", "GET", `${graph}/v1.0/applications/${app.id}`)).status)]).toEqual([404, 200]);
+      expect([refused.status, (refused.json.error as { message: string }).message]).toEqual([
+        400,
+        `The appId '${app.appId}' of the service principal does not reference a valid application object.`,
+      ]);
+      expect([(await addPassword()).status, (await raw("graph", "GET", `${graph}/v1.0/applications/${app.id}`)).status]).toEqual([
+        404, 200,
+      ]);
     }
     expect((await servicePrincipal()).status).toBe(201);
     expect((await addPassword()).status).toBe(200);
-    for (let i = 0; i < 2; i++) expect((await applicationUser()).json.error).toMatchObject({ message: expect.stringContaining("not found in the tenant") });
+    for (let i = 0; i < 2; i++)
+      expect((await applicationUser()).json.error).toMatchObject({ message: expect.stringContaining("not found in the tenant") });
     expect((await applicationUser()).status).toBe(201);
   });
 

@@ -69,10 +69,18 @@ describe("MSAL's real flows against the sandbox's Entra ID", () => {
   });
 
   it("client credentials with a secret; a wrong secret is AADSTS7000215, exit 3", async () => {
-    const { tokens, http } = provider({ method: "client-secret", clientId: sandbox.connection.automationClientId, clientSecret: sandbox.connection.automationClientSecret });
+    const { tokens, http } = provider({
+      method: "client-secret",
+      clientId: sandbox.connection.automationClientId,
+      clientSecret: sandbox.connection.automationClientSecret,
+    });
     const graph = new GraphApi(http, sandbox.connection.graphOrigin, tokens);
     expect((await graph.list("/subscribedSkus")).length).toBeGreaterThan(0);
-    const wrong = provider({ method: "client-secret", clientId: sandbox.connection.automationClientId, clientSecret: "not-the-secret" }).tokens;
+    const wrong = provider({
+      method: "client-secret",
+      clientId: sandbox.connection.automationClientId,
+      clientSecret: "not-the-secret",
+    }).tokens;
     const error = await wrong.getAccessToken(sandbox.connection.graphOrigin).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SignInError);
     expect((error as SignInError).exitCode).toBe(3);
@@ -91,7 +99,9 @@ describe("MSAL's real flows against the sandbox's Entra ID", () => {
     expect(await tokens.getAccessToken(sandbox.connection.graphOrigin)).toMatch(/\./);
 
     const stranger = readClientCertificate(await makeCertificate("stranger"));
-    const error = await provider({ method: "client-certificate", clientId: app.appId, clientCertificate: stranger }).tokens.getAccessToken(sandbox.connection.orgUrl).catch((e: unknown) => e);
+    const error = await provider({ method: "client-certificate", clientId: app.appId, clientCertificate: stranger })
+      .tokens.getAccessToken(sandbox.connection.orgUrl)
+      .catch((e: unknown) => e);
     expect((error as SignInError).code).toBe("aadsts-700027");
   });
 
@@ -100,19 +110,42 @@ describe("MSAL's real flows against the sandbox's Entra ID", () => {
     const { tokens } = provider({}, http);
     await tokens.getAccessToken(sandbox.connection.graphOrigin); // any configured PCA works; use MSAL directly below
     const pca = new PublicClientApplication({
-      auth: { clientId: sandbox.connection.publicClientId, authority: `${sandbox.connection.loginOrigin}/${sandbox.connection.tenantId}`, knownAuthorities: [new URL(sandbox.connection.loginOrigin).host] },
-      system: { networkClient: (tokens as unknown as { configuration(): { system: { networkClient: never } } }).configuration().system.networkClient },
+      auth: {
+        clientId: sandbox.connection.publicClientId,
+        authority: `${sandbox.connection.loginOrigin}/${sandbox.connection.tenantId}`,
+        knownAuthorities: [new URL(sandbox.connection.loginOrigin).host],
+      },
+      system: {
+        networkClient: (tokens as unknown as { configuration(): { system: { networkClient: never } } }).configuration().system
+          .networkClient,
+      },
     });
     const user = sandbox.state.addDirectoryUser({ userPrincipalName: "svc@contoso.com", displayName: "svc", password: "Correct-Horse-9" });
-    const ok = await pca.acquireTokenByUsernamePassword({ scopes: [`${sandbox.connection.orgUrl}/.default`], username: user.userPrincipalName, password: "Correct-Horse-9" });
+    const ok = await pca.acquireTokenByUsernamePassword({
+      scopes: [`${sandbox.connection.orgUrl}/.default`],
+      username: user.userPrincipalName,
+      password: "Correct-Horse-9",
+    });
     expect(ok?.accessToken).toBeTruthy();
 
-    const wrong = await pca.acquireTokenByUsernamePassword({ scopes: [`${sandbox.connection.orgUrl}/.default`], username: user.userPrincipalName, password: "nope" }).catch((e: unknown) => e);
+    const wrong = await pca
+      .acquireTokenByUsernamePassword({
+        scopes: [`${sandbox.connection.orgUrl}/.default`],
+        username: user.userPrincipalName,
+        password: "nope",
+      })
+      .catch((e: unknown) => e);
     expect(signInErrorFrom(wrong, context("service")).code).toBe("aadsts-50126");
 
     sandbox.faults.set({ signInError: { aadsts: 50076 } });
     try {
-      const mfa = await pca.acquireTokenByUsernamePassword({ scopes: [`${sandbox.connection.orgUrl}/.default`], username: user.userPrincipalName, password: "Correct-Horse-9" }).catch((e: unknown) => e);
+      const mfa = await pca
+        .acquireTokenByUsernamePassword({
+          scopes: [`${sandbox.connection.orgUrl}/.default`],
+          username: user.userPrincipalName,
+          password: "Correct-Horse-9",
+        })
+        .catch((e: unknown) => e);
       const explained = signInErrorFrom(mfa, context("service"));
       expect(explained.aadsts).toBe(50076);
       expect(explained.message).toMatch(/MFA|Multi-factor authentication or Conditional Access blocks this account/i);
@@ -123,15 +156,27 @@ describe("MSAL's real flows against the sandbox's Entra ID", () => {
   });
 
   it("a password grant through a confidential client needs that client's own credential, as Entra's ROPC does", async () => {
-    const user = sandbox.state.addDirectoryUser({ userPrincipalName: "svc-ropc@contoso.com", displayName: "svc", password: "Correct-Horse-9" });
+    const user = sandbox.state.addDirectoryUser({
+      userPrincipalName: "svc-ropc@contoso.com",
+      displayName: "svc",
+      password: "Correct-Horse-9",
+    });
     const http = sandboxHttp(sandbox);
     const grant = async (fields: Record<string, string>) => {
       const response = await http.send({
-        service: "entra", method: "POST", url: `${sandbox.connection.loginOrigin}/${sandbox.connection.tenantId}/oauth2/v2.0/token`,
+        service: "entra",
+        method: "POST",
+        url: `${sandbox.connection.loginOrigin}/${sandbox.connection.tenantId}/oauth2/v2.0/token`,
         headers: { "content-type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({ grant_type: "password", username: user.userPrincipalName, password: "Correct-Horse-9", scope: `${sandbox.connection.orgUrl}/.default`, ...fields }).toString(),
+        body: new URLSearchParams({
+          grant_type: "password",
+          username: user.userPrincipalName,
+          password: "Correct-Horse-9",
+          scope: `${sandbox.connection.orgUrl}/.default`,
+          ...fields,
+        }).toString(),
       });
-      return { status: response.status, codes: (response.json<{ error_codes?: number[] }>().error_codes ?? []) };
+      return { status: response.status, codes: response.json<{ error_codes?: number[] }>().error_codes ?? [] };
     };
     const automation = sandbox.connection.automationClientId;
     try {
@@ -139,14 +184,19 @@ describe("MSAL's real flows against the sandbox's Entra ID", () => {
       expect(await grant({ client_id: automation, client_secret: "not-the-secret" })).toEqual({ status: 401, codes: [7000215] });
       expect((await grant({ client_id: automation, client_secret: sandbox.connection.automationClientSecret })).status).toBe(200);
       expect((await grant({ client_id: sandbox.connection.publicClientId })).status).toBe(200);
-      expect(await grant({ client_id: sandbox.connection.publicClientId, client_secret: "anything" })).toEqual({ status: 401, codes: [700025] });
+      expect(await grant({ client_id: sandbox.connection.publicClientId, client_secret: "anything" })).toEqual({
+        status: 401,
+        codes: [700025],
+      });
     } finally {
       await http.close();
     }
   });
 
   it("an unknown client id is AADSTS700016 with the fix", async () => {
-    const error = await provider({ clientId: "00000000-0000-0000-0000-00000000abcd" }).tokens.getAccessToken(sandbox.connection.graphOrigin).catch((e: unknown) => e);
+    const error = await provider({ clientId: "00000000-0000-0000-0000-00000000abcd" })
+      .tokens.getAccessToken(sandbox.connection.graphOrigin)
+      .catch((e: unknown) => e);
     expect((error as SignInError).code).toBe("aadsts-700016");
     expect((error as SignInError).hint).toMatch(/--client-id/);
   });
@@ -169,15 +219,31 @@ describe("the sandbox's Entra metadata when it poses as a real cloud", () => {
     const posing = await startSandbox({ cloud: "public" });
     const http = sandboxHttp(posing);
     try {
-      const discovery = await http.send({ service: "entra", method: "GET", url: "https://login.microsoftonline.com/common/discovery/instance?api-version=1.1&authorization_endpoint=https://login.microsoftonline.com/common/oauth2/v2.0/authorize" });
+      const discovery = await http.send({
+        service: "entra",
+        method: "GET",
+        url: "https://login.microsoftonline.com/common/discovery/instance?api-version=1.1&authorization_endpoint=https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
+      });
       const metadata = discovery.json<{ metadata: { preferred_network: string; preferred_cache: string; aliases: string[] }[] }>().metadata;
       const publicCloud = metadata.find((m) => m.aliases.includes("login.microsoftonline.com"))!;
       expect(publicCloud).toMatchObject({ preferred_network: "login.microsoftonline.com", preferred_cache: "login.windows.net" });
       expect(metadata.find((m) => m.aliases.includes("login.chinacloudapi.cn"))?.preferred_cache).toBe("login.partner.microsoftonline.cn");
-      const oidc = await http.send({ service: "entra", method: "GET", url: `https://login.microsoftonline.com/${posing.connection.tenantId}/v2.0/.well-known/openid-configuration` });
+      const oidc = await http.send({
+        service: "entra",
+        method: "GET",
+        url: `https://login.microsoftonline.com/${posing.connection.tenantId}/v2.0/.well-known/openid-configuration`,
+      });
       expect(oidc.json<{ cloud_instance_name: string }>().cloud_instance_name).toBe("microsoftonline.com");
 
-      const { tokens } = provider({ authorityHost: posing.connection.loginOrigin, tenant: posing.connection.tenantId, customAuthority: false, clientId: posing.connection.publicClientId }, http);
+      const { tokens } = provider(
+        {
+          authorityHost: posing.connection.loginOrigin,
+          tenant: posing.connection.tenantId,
+          customAuthority: false,
+          clientId: posing.connection.publicClientId,
+        },
+        http,
+      );
       await tokens.getAccessToken(posing.connection.graphOrigin);
       expect(tokens.account()?.environment).toBe("login.windows.net");
     } finally {
@@ -198,7 +264,8 @@ describe("one token cache shared by two clouds", () => {
       await http.close();
       return messages.length;
     };
-    const tokenRequests = (cloud: Sandbox) => cloud.requests.filter((r) => r.service === "entra" && r.path.includes("/oauth2/v2.0/token")).length;
+    const tokenRequests = (cloud: Sandbox) =>
+      cloud.requests.filter((r) => r.service === "entra" && r.path.includes("/oauth2/v2.0/token")).length;
     try {
       const [commercial, government] = clouds as [Sandbox, Sandbox];
       expect(await signIn(commercial, commercial.connection.graphOrigin)).toBe(1);
@@ -216,21 +283,38 @@ describe("one token cache shared by two clouds", () => {
 
 describe("the sandbox's resource services check tokens", () => {
   it("refuse a token issued for another audience, a tampered token and no token", async () => {
-    const { tokens, http } = provider({ method: "client-secret", clientId: sandbox.connection.automationClientId, clientSecret: sandbox.connection.automationClientSecret });
+    const { tokens, http } = provider({
+      method: "client-secret",
+      clientId: sandbox.connection.automationClientId,
+      clientSecret: sandbox.connection.automationClientSecret,
+    });
     const graphToken = await tokens.getAccessToken(sandbox.connection.graphOrigin);
     const call = (authorization?: string) =>
-      http.send({ service: "dataverse", method: "GET", url: `${sandbox.connection.orgUrl}/api/data/v9.2/WhoAmI`, headers: authorization ? { Authorization: authorization } : {} });
+      http.send({
+        service: "dataverse",
+        method: "GET",
+        url: `${sandbox.connection.orgUrl}/api/data/v9.2/WhoAmI`,
+        headers: authorization ? { Authorization: authorization } : {},
+      });
     const wrongAudience = await call(`Bearer ${graphToken}`);
     expect(wrongAudience.status).toBe(401);
     expect(wrongAudience.text()).toContain(`audience ${sandbox.connection.graphOrigin} is not ${sandbox.connection.orgUrl}`);
     expect(wrongAudience.headers["www-authenticate"]).toMatch(/^Bearer authorization_uri=/);
     const [header, payload] = graphToken.split(".");
-    const forged = Buffer.from(JSON.parse(Buffer.from(payload!, "base64url").toString()) && JSON.stringify({ ...JSON.parse(Buffer.from(payload!, "base64url").toString()), aud: sandbox.connection.orgUrl })).toString("base64url");
+    const forged = Buffer.from(
+      JSON.parse(Buffer.from(payload!, "base64url").toString()) &&
+        JSON.stringify({ ...JSON.parse(Buffer.from(payload!, "base64url").toString()), aud: sandbox.connection.orgUrl }),
+    ).toString("base64url");
     expect((await call(`Bearer ${header}.${forged}.AAAA`)).text()).toContain("signature is invalid");
     expect((await call()).status).toBe(401);
   });
 });
 
 function context(who: "admin" | "service") {
-  return { who, clientId: sandbox.connection.publicClientId, authorityHost: sandbox.connection.loginOrigin, tenant: sandbox.connection.tenantId } as const;
+  return {
+    who,
+    clientId: sandbox.connection.publicClientId,
+    authorityHost: sandbox.connection.loginOrigin,
+    tenant: sandbox.connection.tenantId,
+  } as const;
 }

@@ -43,8 +43,13 @@ function call(method: "GET" | "POST", path: string, options: Options = {}): Prom
   if (version !== null) url.searchParams.set("$version", version);
   const bearer = options.bearer === undefined ? token : options.bearer;
   return (options.http ?? clients.http).send({
-    service: "graph", method, url: url.toString(),
-    headers: { ...(bearer ? { authorization: `Bearer ${bearer}` } : {}), ...(options.body === undefined ? {} : { "content-type": "application/json" }) },
+    service: "graph",
+    method,
+    url: url.toString(),
+    headers: {
+      ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+      ...(options.body === undefined ? {} : { "content-type": "application/json" }),
+    },
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
   });
 }
@@ -53,14 +58,32 @@ const guidOf = (offer: string) => sandbox.partnerCenter.offer(offer).guid;
 
 function leadsResource(offer: string, configuration: Record<string, unknown>, extra: Record<string, unknown> = {}) {
   const guid = guidOf(offer);
-  return { $schema: LEADS_SCHEMA, id: `customer-leads/${guid}`, product: `product/${guid}`, leadDestination: "dynamics", dynamicsLeadConfiguration: configuration, ...extra };
+  return {
+    $schema: LEADS_SCHEMA,
+    id: `customer-leads/${guid}`,
+    product: `product/${guid}`,
+    leadDestination: "dynamics",
+    dynamicsLeadConfiguration: configuration,
+    ...extra,
+  };
 }
 const azureAd = (extra: Record<string, unknown> = {}) => ({
-  instanceUrl: "https://contoso.crm4.dynamics.com", authentication: "azureAD", applicationId: APP_ID, applicationKey: CLIENT_SECRET, directoryId: DIRECTORY_ID, contactEmail: ["sales@contoso.com"], ...extra,
+  instanceUrl: "https://contoso.crm4.dynamics.com",
+  authentication: "azureAD",
+  applicationId: APP_ID,
+  applicationKey: CLIENT_SECRET,
+  directoryId: DIRECTORY_ID,
+  contactEmail: ["sales@contoso.com"],
+  ...extra,
 });
 const configureBody = (...resources: unknown[]) => ({ $schema: CONFIGURE_SCHEMA, resources });
 
-interface JobStatus { jobID: string; jobStatus: string; jobResult: string; errors: { code: string; message: string; resourceId?: string }[] }
+interface JobStatus {
+  jobID: string;
+  jobStatus: string;
+  jobResult: string;
+  errors: { code: string; message: string; resourceId?: string }[];
+}
 
 /** Posts a configure and polls its status until it completes; returns every status seen. */
 async function runJob(body: unknown): Promise<JobStatus[]> {
@@ -75,7 +98,10 @@ async function runJob(body: unknown): Promise<JobStatus[]> {
 
 describe("$version, token and Partner Center role (partner-center §1.2, §1.4)", () => {
   it("refuses a call without $version, with api-version instead, or below every schema version", async () => {
-    for (const response of [await call("GET", "product", { version: null }), await call("GET", `product?api-version=${CONFIGURE_VERSION}`, { version: null })]) {
+    for (const response of [
+      await call("GET", "product", { version: null }),
+      await call("GET", `product?api-version=${CONFIGURE_VERSION}`, { version: null }),
+    ]) {
       expect(response.status).toBe(400);
       expect(response.json<{ error: { code: string; message: string } }>().error.message).toContain("$version");
     }
@@ -100,7 +126,9 @@ describe("$version, token and Partner Center role (partner-center §1.2, §1.4)"
       expect(error.message).toContain("Manager");
       sandbox.partnerCenter.setRole(appId, "Developer");
       expect((await call("GET", `product?externalId=${SANDBOX_OFFERS.saas}`)).status).toBe(200);
-      expect((await call("POST", "configure", { body: configureBody(leadsResource(SANDBOX_OFFERS.dynamics, azureAd())) })).status).toBe(403);
+      expect((await call("POST", "configure", { body: configureBody(leadsResource(SANDBOX_OFFERS.dynamics, azureAd())) })).status).toBe(
+        403,
+      );
     } finally {
       sandbox.partnerCenter.setRole(appId, "Manager");
     }
@@ -112,7 +140,12 @@ describe("$version, token and Partner Center role (partner-center §1.2, §1.4)"
     try {
       const { tokens } = await adminClients(roleless);
       const bearer = await tokens.getAccessToken(roleless.connection.graphOrigin);
-      const response = await http.send({ service: "graph", method: "GET", url: `${roleless.connection.graphOrigin}/rp/product-ingestion/product?$version=${CONFIGURE_VERSION}`, headers: { authorization: `Bearer ${bearer}` } });
+      const response = await http.send({
+        service: "graph",
+        method: "GET",
+        url: `${roleless.connection.graphOrigin}/rp/product-ingestion/product?$version=${CONFIGURE_VERSION}`,
+        headers: { authorization: `Bearer ${bearer}` },
+      });
       expect(response.status).toBe(403);
     } finally {
       await http.close();
@@ -123,16 +156,27 @@ describe("$version, token and Partner Center role (partner-center §1.2, §1.4)"
 
 describe("reading products and their customer-leads (partner-center §1.2)", () => {
   it("finds a product by externalId, and lists every offer of the account through @nextLink", async () => {
-    const found = (await call("GET", `product?externalId=${SANDBOX_OFFERS.dynamics}`, { version: "2022-03-01-preview3" })).json<{ value: { id: string; type: string; identity: { externalId: string } }[] }>();
+    const found = (await call("GET", `product?externalId=${SANDBOX_OFFERS.dynamics}`, { version: "2022-03-01-preview3" })).json<{
+      value: { id: string; type: string; identity: { externalId: string } }[];
+    }>();
     expect(found.value).toHaveLength(1);
-    expect(found.value[0]).toMatchObject({ id: `product/${guidOf(SANDBOX_OFFERS.dynamics)}`, type: "dynamics365ForCustomerEngagement", identity: { externalId: SANDBOX_OFFERS.dynamics } });
+    expect(found.value[0]).toMatchObject({
+      id: `product/${guidOf(SANDBOX_OFFERS.dynamics)}`,
+      type: "dynamics365ForCustomerEngagement",
+      identity: { externalId: SANDBOX_OFFERS.dynamics },
+    });
     expect((await call("GET", "product?externalId=no-such-offer")).json<{ value: unknown[] }>().value).toEqual([]);
 
     const ids: string[] = [];
     let page = (await call("GET", "product")).json<{ value: { identity: { externalId: string } }[]; "@nextLink"?: string }>();
     ids.push(...page.value.map((p) => p.identity.externalId));
     while (page["@nextLink"]) {
-      const next = await clients.http.send({ service: "graph", method: "GET", url: page["@nextLink"], headers: { authorization: `Bearer ${token}` } });
+      const next = await clients.http.send({
+        service: "graph",
+        method: "GET",
+        url: page["@nextLink"],
+        headers: { authorization: `Bearer ${token}` },
+      });
       page = next.json();
       ids.push(...page.value.map((p) => p.identity.externalId));
     }
@@ -141,11 +185,19 @@ describe("reading products and their customer-leads (partner-center §1.2)", () 
 
   it("returns a resource tree whose customer-leads resource is found by $schema, at the newest version not above $version", async () => {
     const guid = guidOf(SANDBOX_OFFERS.saas);
-    const tree = (await call("GET", `resource-tree/product/${guid}`, { version: "2022-03-01-preview5" })).json<{ root: string; resources: Record<string, unknown>[] }>();
+    const tree = (await call("GET", `resource-tree/product/${guid}`, { version: "2022-03-01-preview5" })).json<{
+      root: string;
+      resources: Record<string, unknown>[];
+    }>();
     expect(tree.root).toBe(`product/${guid}`);
     const leads = tree.resources.filter((r) => String(r.$schema).includes("/customer-leads/"));
     expect(leads).toHaveLength(1);
-    expect(leads[0]).toMatchObject({ $schema: LEADS_SCHEMA, id: `customer-leads/${guid}`, product: `product/${guid}`, leadDestination: "httpsEndpoint" });
+    expect(leads[0]).toMatchObject({
+      $schema: LEADS_SCHEMA,
+      id: `customer-leads/${guid}`,
+      product: `product/${guid}`,
+      leadDestination: "httpsEndpoint",
+    });
     expect(tree.resources.length).toBeGreaterThan(1);
     const older = (await call("GET", `resource-tree/product/${guid}`)).json<{ resources: { $schema: string }[] }>();
     expect(older.resources.some((r) => r.$schema.endsWith("/customer-leads/2022-03-01-preview2"))).toBe(true);
@@ -159,43 +211,119 @@ describe("configure jobs (partner-center §1.2, §1.3)", () => {
     expect(statuses.map((s) => s.jobStatus)).toEqual(["notStarted", "running", "completed"]);
     expect(statuses.at(-1)).toMatchObject({ jobResult: "succeeded", errors: [] });
     const read = await call("GET", `customer-leads/${guidOf(SANDBOX_OFFERS.dynamics)}`, { version: "2022-03-01-preview3" });
-    expect(read.json()).toMatchObject({ leadDestination: "dynamics", dynamicsLeadConfiguration: { ...azureAd(), applicationKey: "*********" } });
+    expect(read.json()).toMatchObject({
+      leadDestination: "dynamics",
+      dynamicsLeadConfiguration: { ...azureAd(), applicationKey: "*********" },
+    });
     expect(read.text()).not.toContain(CLIENT_SECRET);
     expect(sandbox.issuedSecrets()).toContain(CLIENT_SECRET);
 
     // The masked value sent back keeps the stored secret.
-    const again = await runJob(configureBody(leadsResource(SANDBOX_OFFERS.dynamics, azureAd({ applicationKey: "*********", contactEmail: ["leads@contoso.com"] }))));
+    const again = await runJob(
+      configureBody(leadsResource(SANDBOX_OFFERS.dynamics, azureAd({ applicationKey: "*********", contactEmail: ["leads@contoso.com"] }))),
+    );
     expect(again.at(-1)!.jobResult).toBe("succeeded");
-    expect(sandbox.partnerCenter.offer(SANDBOX_OFFERS.dynamics).draftLeads.dynamicsLeadConfiguration).toMatchObject({ applicationKey: CLIENT_SECRET, contactEmail: ["leads@contoso.com"] });
+    expect(sandbox.partnerCenter.offer(SANDBOX_OFFERS.dynamics).draftLeads.dynamicsLeadConfiguration).toMatchObject({
+      applicationKey: CLIENT_SECRET,
+      contactEmail: ["leads@contoso.com"],
+    });
   });
 
   it("saves an office365 destination with the offer referenced by externalId, and masks the password", async () => {
     const resource = {
-      $schema: LEADS_SCHEMA, product: { externalId: SANDBOX_OFFERS.saas }, leadDestination: "dynamics",
-      dynamicsLeadConfiguration: { instanceUrl: "https://contoso.crm4.dynamics.com", authentication: "office365", username: "leadwriter@contoso.com", password: USER_PASSWORD },
+      $schema: LEADS_SCHEMA,
+      product: { externalId: SANDBOX_OFFERS.saas },
+      leadDestination: "dynamics",
+      dynamicsLeadConfiguration: {
+        instanceUrl: "https://contoso.crm4.dynamics.com",
+        authentication: "office365",
+        username: "leadwriter@contoso.com",
+        password: USER_PASSWORD,
+      },
     };
     const statuses = await runJob(configureBody(resource));
     expect(statuses.at(-1)).toMatchObject({ jobStatus: "completed", jobResult: "succeeded" });
-    const tree = (await call("GET", `resource-tree/product/${guidOf(SANDBOX_OFFERS.saas)}`, { version: "2022-03-01-preview5" })).json<{ resources: Record<string, unknown>[] }>();
+    const tree = (await call("GET", `resource-tree/product/${guidOf(SANDBOX_OFFERS.saas)}`, { version: "2022-03-01-preview5" })).json<{
+      resources: Record<string, unknown>[];
+    }>();
     const leads = tree.resources.find((r) => String(r.$schema).includes("/customer-leads/"))!;
-    expect(leads).toMatchObject({ leadDestination: "dynamics", dynamicsLeadConfiguration: { authentication: "office365", username: "leadwriter@contoso.com", password: "*********" } });
+    expect(leads).toMatchObject({
+      leadDestination: "dynamics",
+      dynamicsLeadConfiguration: { authentication: "office365", username: "leadwriter@contoso.com", password: "*********" },
+    });
     expect(leads.httpsEndpointLeadConfiguration).toBeUndefined();
     expect(JSON.stringify(tree)).not.toContain(USER_PASSWORD);
   });
 
   const forbidden: [string, () => unknown, string][] = [
-    ["an unknown property", () => leadsResource(SANDBOX_OFFERS.dynamics, azureAd({ clientSecret: "x" })), "dynamicsLeadConfiguration.clientSecret is not an allowed property"],
-    ["a bad uuid", () => leadsResource(SANDBOX_OFFERS.dynamics, azureAd({ applicationId: "not-a-guid" })), "applicationId is not a valid uuid"],
-    ["azureAD without applicationId", () => leadsResource(SANDBOX_OFFERS.dynamics, azureAd({ applicationId: undefined })), `authentication "azureAD" requires applicationId`],
-    ["azureAD with username and password", () => leadsResource(SANDBOX_OFFERS.dynamics, azureAd({ username: "u@contoso.com", password: "p" })), "must not carry both username and password"],
-    ["office365 without password", () => leadsResource(SANDBOX_OFFERS.dynamics, { instanceUrl: "https://contoso.crm4.dynamics.com", authentication: "office365", username: "u@contoso.com" }), `authentication "office365" requires password`],
-    ["an over-long username", () => leadsResource(SANDBOX_OFFERS.dynamics, { instanceUrl: "https://contoso.crm4.dynamics.com", authentication: "office365", username: "u".repeat(129), password: "p" }), "username must be 1 to 128 characters long"],
-    ["an over-long applicationKey", () => leadsResource(SANDBOX_OFFERS.dynamics, azureAd({ applicationKey: "k".repeat(2049) })), "applicationKey must be 1 to 2048 characters long"],
+    [
+      "an unknown property",
+      () => leadsResource(SANDBOX_OFFERS.dynamics, azureAd({ clientSecret: "x" })),
+      "dynamicsLeadConfiguration.clientSecret is not an allowed property",
+    ],
+    [
+      "a bad uuid",
+      () => leadsResource(SANDBOX_OFFERS.dynamics, azureAd({ applicationId: "not-a-guid" })),
+      "applicationId is not a valid uuid",
+    ],
+    [
+      "azureAD without applicationId",
+      () => leadsResource(SANDBOX_OFFERS.dynamics, azureAd({ applicationId: undefined })),
+      `authentication "azureAD" requires applicationId`,
+    ],
+    [
+      "azureAD with username and password",
+      () => leadsResource(SANDBOX_OFFERS.dynamics, azureAd({ username: "u@contoso.com", password: "p" })),
+      "must not carry both username and password",
+    ],
+    [
+      "office365 without password",
+      () =>
+        leadsResource(SANDBOX_OFFERS.dynamics, {
+          instanceUrl: "https://contoso.crm4.dynamics.com",
+          authentication: "office365",
+          username: "u@contoso.com",
+        }),
+      `authentication "office365" requires password`,
+    ],
+    [
+      "an over-long username",
+      () =>
+        leadsResource(SANDBOX_OFFERS.dynamics, {
+          instanceUrl: "https://contoso.crm4.dynamics.com",
+          authentication: "office365",
+          username: "u".repeat(129),
+          password: "p",
+        }),
+      "username must be 1 to 128 characters long",
+    ],
+    [
+      "an over-long applicationKey",
+      () => leadsResource(SANDBOX_OFFERS.dynamics, azureAd({ applicationKey: "k".repeat(2049) })),
+      "applicationKey must be 1 to 2048 characters long",
+    ],
     ["a missing instanceUrl", () => leadsResource(SANDBOX_OFFERS.dynamics, azureAd({ instanceUrl: undefined })), "instanceUrl is required"],
-    ["a missing leadDestination", () => leadsResource(SANDBOX_OFFERS.dynamics, azureAd(), { leadDestination: undefined }), "leadDestination is required"],
-    ["a second destination's configuration", () => leadsResource(SANDBOX_OFFERS.dynamics, azureAd(), { httpsEndpointLeadConfiguration: { httpsEndpointUrl: "https://x.example" } }), `httpsEndpointLeadConfiguration is not allowed with leadDestination "dynamics"`],
-    ["an unknown resource property", () => leadsResource(SANDBOX_OFFERS.dynamics, azureAd(), { publish: true }), "resources[0].publish is not an allowed property"],
-    ["a bad contact email", () => leadsResource(SANDBOX_OFFERS.dynamics, azureAd({ contactEmail: ["sales at contoso"] })), "contactEmail item 0 is not a valid email address"],
+    [
+      "a missing leadDestination",
+      () => leadsResource(SANDBOX_OFFERS.dynamics, azureAd(), { leadDestination: undefined }),
+      "leadDestination is required",
+    ],
+    [
+      "a second destination's configuration",
+      () =>
+        leadsResource(SANDBOX_OFFERS.dynamics, azureAd(), { httpsEndpointLeadConfiguration: { httpsEndpointUrl: "https://x.example" } }),
+      `httpsEndpointLeadConfiguration is not allowed with leadDestination "dynamics"`,
+    ],
+    [
+      "an unknown resource property",
+      () => leadsResource(SANDBOX_OFFERS.dynamics, azureAd(), { publish: true }),
+      "resources[0].publish is not an allowed property",
+    ],
+    [
+      "a bad contact email",
+      () => leadsResource(SANDBOX_OFFERS.dynamics, azureAd({ contactEmail: ["sales at contoso"] })),
+      "contactEmail item 0 is not a valid email address",
+    ],
   ];
   for (const [problem, resource, message] of forbidden) {
     it(`fails the job on ${problem}, naming it, and changes nothing`, async () => {
@@ -203,32 +331,51 @@ describe("configure jobs (partner-center §1.2, §1.3)", () => {
       const final = (await runJob(configureBody(resource()))).at(-1)!;
       expect(final).toMatchObject({ jobStatus: "completed", jobResult: "failed" });
       const error = final.errors.find((e) => e.message.includes(message));
-      expect(error, JSON.stringify(final.errors)).toMatchObject({ code: "schemaValidationError", resourceId: `customer-leads/${guidOf(SANDBOX_OFFERS.dynamics)}` });
+      expect(error, JSON.stringify(final.errors)).toMatchObject({
+        code: "schemaValidationError",
+        resourceId: `customer-leads/${guidOf(SANDBOX_OFFERS.dynamics)}`,
+      });
       expect(JSON.stringify(final)).not.toContain(CLIENT_SECRET);
       expect(sandbox.partnerCenter.offer(SANDBOX_OFFERS.dynamics).draftLeads).toEqual(before);
     });
   }
 
   it("fails a locked offer (being published) with productLocked, while the other offer of the job is saved", async () => {
-    const final = (await runJob(configureBody(leadsResource(SANDBOX_OFFERS.publishing, azureAd()), leadsResource(SANDBOX_OFFERS.dynamics, azureAd({ contactEmail: ["locked-test@contoso.com"] }))))).at(-1)!;
+    const final = (
+      await runJob(
+        configureBody(
+          leadsResource(SANDBOX_OFFERS.publishing, azureAd()),
+          leadsResource(SANDBOX_OFFERS.dynamics, azureAd({ contactEmail: ["locked-test@contoso.com"] })),
+        ),
+      )
+    ).at(-1)!;
     expect(final).toMatchObject({ jobStatus: "completed", jobResult: "failed" });
-    expect(final.errors).toEqual([expect.objectContaining({ code: "productLocked", resourceId: `customer-leads/${guidOf(SANDBOX_OFFERS.publishing)}` })]);
+    expect(final.errors).toEqual([
+      expect.objectContaining({ code: "productLocked", resourceId: `customer-leads/${guidOf(SANDBOX_OFFERS.publishing)}` }),
+    ]);
     expect(sandbox.partnerCenter.offer(SANDBOX_OFFERS.publishing).draftLeads.leadDestination).toBe("none");
-    expect(sandbox.partnerCenter.offer(SANDBOX_OFFERS.dynamics).draftLeads.dynamicsLeadConfiguration).toMatchObject({ contactEmail: ["locked-test@contoso.com"] });
+    expect(sandbox.partnerCenter.offer(SANDBOX_OFFERS.dynamics).draftLeads.dynamicsLeadConfiguration).toMatchObject({
+      contactEmail: ["locked-test@contoso.com"],
+    });
   });
 
   it("fails with notSupported for a product type the scenario lists (configure support per offer type is UNCONFIRMED)", async () => {
     sandbox.state.scenario.partnerCenterNotSupportedTypes = ["dynamics365ForCustomerEngagement"];
     try {
       const final = (await runJob(configureBody(leadsResource(SANDBOX_OFFERS.dynamics, azureAd())))).at(-1)!;
-      expect(final).toMatchObject({ jobResult: "failed", errors: [expect.objectContaining({ code: "notSupported", resourceId: `customer-leads/${guidOf(SANDBOX_OFFERS.dynamics)}` })] });
+      expect(final).toMatchObject({
+        jobResult: "failed",
+        errors: [expect.objectContaining({ code: "notSupported", resourceId: `customer-leads/${guidOf(SANDBOX_OFFERS.dynamics)}` })],
+      });
     } finally {
       sandbox.state.scenario.partnerCenterNotSupportedTypes = [];
     }
   });
 
   it("refuses the job detail before completion and a cancel after it (the doc's own answers)", async () => {
-    const posted = (await call("POST", "configure", { body: configureBody(leadsResource(SANDBOX_OFFERS.dynamics, azureAd())) })).json<JobStatus>();
+    const posted = (
+      await call("POST", "configure", { body: configureBody(leadsResource(SANDBOX_OFFERS.dynamics, azureAd())) })
+    ).json<JobStatus>();
     expect((await call("GET", `configure/${posted.jobID}`)).status).toBe(400);
     const cancelled = (await call("POST", `configure/${posted.jobID}/cancel`)).json<JobStatus>();
     expect(cancelled).toMatchObject({ jobStatus: "completed", jobResult: "cancelled" });
@@ -250,7 +397,10 @@ describe("pacing: Retry-After and 429 (partner-center §1.2 'Pacing')", () => {
       const posted = await call("POST", "configure", { body: configureBody(leadsResource(SANDBOX_OFFERS.dynamics, azureAd())) });
       expect(posted.headers["retry-after"]).toBe("1");
       const jobId = posted.json<JobStatus>().jobID;
-      const tooSoon = await call("GET", `configure/${jobId}/status`, { http: impatient }).then(() => undefined, (error: unknown) => error);
+      const tooSoon = await call("GET", `configure/${jobId}/status`, { http: impatient }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
       expect(tooSoon).toBeInstanceOf(HttpFailure);
       expect((tooSoon as HttpFailure).lastStatus).toBe(429);
       expect(sandbox.requests.at(-1)).toMatchObject({ status: 429, retryAfterViolation: true });

@@ -46,7 +46,9 @@ describe("the one retry policy, against the sandbox's faults", () => {
     const error = await clients.dataverse.get("solutions").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HttpFailure);
     expect((error as HttpFailure).exitCode).toBe(1);
-    expect((error as HttpFailure).message).toMatch(/GET https:\/\/localhost:\d+\/api\/data\/v9\.2\/solutions kept failing: server error \(503\); gave up after 3 attempts/);
+    expect((error as HttpFailure).message).toMatch(
+      /GET https:\/\/localhost:\d+\/api\/data\/v9\.2\/solutions kept failing: server error \(503\); gave up after 3 attempts/,
+    );
     expect((error as HttpFailure).hint).toMatch(/re-run/i);
     expect(dataverseCalls("/api/data/v9.2/solutions")).toHaveLength(3);
   });
@@ -97,7 +99,9 @@ describe("the one retry policy, against the sandbox's faults", () => {
     const error = await clients.dataverse.get("RetrieveVersion").catch((e: unknown) => e);
     expect((error as HttpFailure).code).toBe("network-timeout");
     expect((error as HttpFailure).host).toBe(new URL(sandbox.connection.orgUrl).host);
-    expect((error as HttpFailure).message).toMatch(/no answer within 0\.1 s.*gave up after 2 attempts|no answer within 0\.2 s.*gave up after 2 attempts/);
+    expect((error as HttpFailure).message).toMatch(
+      /no answer within 0\.1 s.*gave up after 2 attempts|no answer within 0\.2 s.*gave up after 2 attempts/,
+    );
   });
 
   it("a host whose certificate another CA signed fails at once, with no retry", async () => {
@@ -106,13 +110,17 @@ describe("the one retry policy, against the sandbox's faults", () => {
       // A retry would wait at least a second (half the 2 s back-off): the time bound below proves there is none.
       const http = sandboxHttp(sandbox, { ...fast, baseDelayMs: 2_000, maxDelayMs: 2_000 });
       const started = Date.now();
-      const failure = await http.send({ service: "entra", method: "GET", url: `${other.connection.loginOrigin}/_sandbox/health` }).catch((error: unknown) => error);
+      const failure = await http
+        .send({ service: "entra", method: "GET", url: `${other.connection.loginOrigin}/_sandbox/health` })
+        .catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(HttpFailure);
       expect((failure as Error).message).toMatch(/TLS certificate not trusted \(.+\)/);
       expect(other.requests).toEqual([]);
       expect(Date.now() - started).toBeLessThan(1_000);
       // The same client reaches its own sandbox.
-      expect((await http.send({ service: "entra", method: "GET", url: `${sandbox.connection.loginOrigin}/_sandbox/health` })).status).toBe(200);
+      expect((await http.send({ service: "entra", method: "GET", url: `${sandbox.connection.loginOrigin}/_sandbox/health` })).status).toBe(
+        200,
+      );
       await http.close();
     } finally {
       await other.close();

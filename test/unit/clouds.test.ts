@@ -4,7 +4,10 @@ import { UsageError } from "../../src/errors.js";
 
 describe("org URL validation (SPEC §3)", () => {
   it("normalises to the origin and derives the cloud from the suffix", () => {
-    expect(validateOrgUrl("https://contoso.crm4.dynamics.com", undefined)).toEqual({ orgUrl: "https://contoso.crm4.dynamics.com", cloud: "public" });
+    expect(validateOrgUrl("https://contoso.crm4.dynamics.com", undefined)).toEqual({
+      orgUrl: "https://contoso.crm4.dynamics.com",
+      cloud: "public",
+    });
     expect(validateOrgUrl("https://contoso.crm4.dynamics.com:443", undefined).orgUrl).toBe("https://contoso.crm4.dynamics.com");
     expect(validateOrgUrl("contoso.crm.dynamics.com", undefined).orgUrl).toBe("https://contoso.crm.dynamics.com");
     expect(validateOrgUrl("https://CONTOSO.crm21.dynamics.com/", undefined).cloud).toBe("public");
@@ -28,7 +31,11 @@ describe("org URL validation (SPEC §3)", () => {
     ["https://contoso.crm4.dynamics.com/main.aspx", "org-url-not-bare", /has a path after the host/],
     ["https://contoso.crm4.dynamics.com/?appid=1", "org-url-not-bare", /has a query after the host/],
     ["https://contoso.crm4.dynamics.com#x", "org-url-not-bare", /has a fragment after the host/],
-    ["https://contoso.crm4.dynamics.com:8443/main.aspx?appid=1#x", "org-url-not-bare", /has a port \(:8443\), a path, a query, a fragment after the host/],
+    [
+      "https://contoso.crm4.dynamics.com:8443/main.aspx?appid=1#x",
+      "org-url-not-bare",
+      /has a port \(:8443\), a path, a query, a fragment after the host/,
+    ],
   ])("refuses %s", (url, code, message) => {
     try {
       validateOrgUrl(url, undefined);
@@ -43,13 +50,17 @@ describe("org URL validation (SPEC §3)", () => {
   });
 
   it("refuses a host of another cloud than the one chosen, and says which cloud it belongs to", () => {
-    expect(() => validateOrgUrl("https://contoso.crm4.dynamics.com", "gcchigh")).toThrowError(/belongs to the public cloud, but --cloud is gcchigh/);
+    expect(() => validateOrgUrl("https://contoso.crm4.dynamics.com", "gcchigh")).toThrowError(
+      /belongs to the public cloud, but --cloud is gcchigh/,
+    );
     expect(() => validateOrgUrl("https://agency.crm9.dynamics.com", "public")).toThrowError(/belongs to the gcc cloud/);
   });
 
   it("lets --cloud custom take any https host, but only the host", () => {
     expect(validateOrgUrl("https://crm.internal.example/", "custom")).toEqual({ orgUrl: "https://crm.internal.example", cloud: "custom" });
-    expect(() => validateOrgUrl("https://crm.internal.example:8443/x", "custom")).toThrowError(/has a port \(:8443\), a path after the host/);
+    expect(() => validateOrgUrl("https://crm.internal.example:8443/x", "custom")).toThrowError(
+      /has a port \(:8443\), a path after the host/,
+    );
   });
 
   it("quotes at most 60 characters of a pasted value back", () => {
@@ -66,11 +77,27 @@ describe("org URL validation (SPEC §3)", () => {
 
 describe("cloud table", () => {
   it("knows the five clouds' sign-in and Graph endpoints (reference: graph-and-msal §E)", () => {
-    expect(resolveCloud("public", {})).toMatchObject({ authorityHost: "https://login.microsoftonline.com", graphEndpoint: "https://graph.microsoft.com" });
-    expect(resolveCloud("gcc", {})).toMatchObject({ authorityHost: "https://login.microsoftonline.com", graphEndpoint: "https://graph.microsoft.com", bapEndpoint: "https://gov.api.bap.microsoft.us" });
-    expect(resolveCloud("gcchigh", {})).toMatchObject({ authorityHost: "https://login.microsoftonline.us", graphEndpoint: "https://graph.microsoft.us" });
-    expect(resolveCloud("dod", {})).toMatchObject({ authorityHost: "https://login.microsoftonline.us", graphEndpoint: "https://dod-graph.microsoft.us" });
-    expect(resolveCloud("china", {})).toMatchObject({ authorityHost: "https://login.chinacloudapi.cn", graphEndpoint: "https://microsoftgraph.chinacloudapi.cn" });
+    expect(resolveCloud("public", {})).toMatchObject({
+      authorityHost: "https://login.microsoftonline.com",
+      graphEndpoint: "https://graph.microsoft.com",
+    });
+    expect(resolveCloud("gcc", {})).toMatchObject({
+      authorityHost: "https://login.microsoftonline.com",
+      graphEndpoint: "https://graph.microsoft.com",
+      bapEndpoint: "https://gov.api.bap.microsoft.us",
+    });
+    expect(resolveCloud("gcchigh", {})).toMatchObject({
+      authorityHost: "https://login.microsoftonline.us",
+      graphEndpoint: "https://graph.microsoft.us",
+    });
+    expect(resolveCloud("dod", {})).toMatchObject({
+      authorityHost: "https://login.microsoftonline.us",
+      graphEndpoint: "https://dod-graph.microsoft.us",
+    });
+    expect(resolveCloud("china", {})).toMatchObject({
+      authorityHost: "https://login.chinacloudapi.cn",
+      graphEndpoint: "https://microsoftgraph.chinacloudapi.cn",
+    });
     expect(Object.keys(CLOUDS)).toHaveLength(5);
   });
 
@@ -78,7 +105,10 @@ describe("cloud table", () => {
     expect(() => resolveCloud("custom", {})).toThrowError(/--cloud custom needs --authority-host and --graph-endpoint/);
     expect(() => resolveCloud("custom", { authorityHost: "https://login.example" })).toThrowError(/needs --graph-endpoint/);
     expect(() => resolveCloud("public", { graphEndpoint: "http://graph.example" })).toThrowError(/--graph-endpoint .* uses http/);
-    expect(resolveCloud("custom", { authorityHost: "https://login.example/", graphEndpoint: "https://graph.example/v1.0" })).toMatchObject({ authorityHost: "https://login.example", graphEndpoint: "https://graph.example" });
+    expect(resolveCloud("custom", { authorityHost: "https://login.example/", graphEndpoint: "https://graph.example/v1.0" })).toMatchObject({
+      authorityHost: "https://login.example",
+      graphEndpoint: "https://graph.example",
+    });
   });
 
   it("refuses an unknown cloud name with the list", () => {

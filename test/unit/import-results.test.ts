@@ -48,7 +48,13 @@ describe("formatted import results (an Excel 2003 XML spreadsheet)", () => {
   it("finds the columns by heading and names every failing component with its error code and text", () => {
     const failing = parseFormattedImportResults(SPREADSHEET).filter((c) => c.failed);
     expect(failing).toEqual([
-      { name: "Microsoft Marketplace Lead Writer", type: "Security Role", failed: true, errorCode: "0x80048306", description: 'The dependent component Entity (Id=lead) does not exist & "cannot" be found.' },
+      {
+        name: "Microsoft Marketplace Lead Writer",
+        type: "Security Role",
+        failed: true,
+        errorCode: "0x80048306",
+        description: 'The dependent component Entity (Id=lead) does not exist & "cannot" be found.',
+      },
       { name: "Lead <routing>", type: "Process", failed: true, errorCode: "0x8004F016", description: "" },
     ]);
     expect(failing.map(describeFailure)).toEqual([
@@ -76,13 +82,27 @@ describe("the import job's data (importexportxml), the fall-back", () => {
         <result result="failure" errorcode="0x80048306" errortext="The dependent component &quot;lead&quot; does not exist." /></role></roles>
     </importexportxml>`;
     expect(failingComponentsInJobData(data)).toEqual([
-      { name: "Microsoft Marketplace Lead Writer", type: "role", failed: true, errorCode: "0x80048306", description: 'The dependent component "lead" does not exist.' },
+      {
+        name: "Microsoft Marketplace Lead Writer",
+        type: "role",
+        failed: true,
+        errorCode: "0x80048306",
+        description: 'The dependent component "lead" does not exist.',
+      },
     ]);
     expect(failingComponentsInJobData("<x/>")).toEqual([]);
   });
 
   it("falls back to the solution manifest's own failure when no component says more", () => {
     const data = `<importexportxml><solutionManifests><solutionManifest><UniqueName>LeadWriter</UniqueName><result result="failure" errorcode="0x8004701C" errortext="The solution is already installed at a higher version." /></solutionManifest></solutionManifests></importexportxml>`;
-    expect(failingComponentsInJobData(data)).toEqual([{ name: "LeadWriter", type: "solution", failed: true, errorCode: "0x8004701C", description: "The solution is already installed at a higher version." }]);
+    expect(failingComponentsInJobData(data)).toEqual([
+      {
+        name: "LeadWriter",
+        type: "solution",
+        failed: true,
+        errorCode: "0x8004701C",
+        description: "The solution is already installed at a higher version.",
+      },
+    ]);
   });
 });

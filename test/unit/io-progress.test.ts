@@ -50,7 +50,12 @@ describe("progress without a terminal", () => {
     vi.useRealTimers();
     await flush();
     const lines = s.stderr.text().trim().split("\n");
-    expect(lines).toEqual(["… Waiting for the sync", "… Waiting for the sync (still) (30s elapsed)", "… Waiting for the sync (still) (1m00s elapsed)", "✔ synced"]);
+    expect(lines).toEqual([
+      "… Waiting for the sync",
+      "… Waiting for the sync (still) (30s elapsed)",
+      "… Waiting for the sync (still) (1m00s elapsed)",
+      "✔ synced",
+    ]);
     expect(s.stderr.text()).not.toContain("\x1b[");
   });
 
@@ -143,8 +148,13 @@ describe("progress on a terminal", () => {
     const whileImporting = s.stderr.text();
     expect(s.stdout.text()).toBe("");
     live.onResult({ id: "import-solution", status: "done", summary: "Imported the solution", changes: [] });
-    expect(s.stdout.text()).toBe("✔ import-solution (done) Imported the solution\n✔ create-user (done) Created mp-leadwriter@contoso.com\n");
-    expect(await screen(whileImporting, 100)).toEqual([expect.stringMatching(/^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] import-solution: import the Lead Writer solution… 0s$/), "✔ create-user (done) Created mp-leadwriter@contoso.com"]);
+    expect(s.stdout.text()).toBe(
+      "✔ import-solution (done) Imported the solution\n✔ create-user (done) Created mp-leadwriter@contoso.com\n",
+    );
+    expect(await screen(whileImporting, 100)).toEqual([
+      expect.stringMatching(/^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] import-solution: import the Lead Writer solution… 0s$/),
+      "✔ create-user (done) Created mp-leadwriter@contoso.com",
+    ]);
     expect(await screen(s.stderr.text(), 100)).toEqual([]);
   });
 
@@ -197,18 +207,25 @@ describe("progress on a terminal", () => {
     live.onResult({ id: "create-user", status: "done", summary: "Created", changes: [] });
     vi.useRealTimers();
     const lines = await screen(during, 120);
-    expect(lines.filter((line) => line.includes(" create-user:"))).toEqual([expect.stringMatching(/^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] create-user: Waiting for mp-leadwriter@contoso\.com to sync from Entra ID to Dynamics… 5s$/)]);
+    expect(lines.filter((line) => line.includes(" create-user:"))).toEqual([
+      expect.stringMatching(/^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] create-user: Waiting for mp-leadwriter@contoso\.com to sync from Entra ID to Dynamics… 5s$/),
+    ]);
     expect(lines).toHaveLength(4); // one line per step: three waiting, one running
-    expect((await screen(downloading, 120)).filter((line) => line.includes(" create-user:"))).toEqual([expect.stringMatching(/create-user: Downloading lead-writer\.zip \[█{6}░{18}\] 25% 512 B\/2\.0 KB 5s$/)]);
+    expect((await screen(downloading, 120)).filter((line) => line.includes(" create-user:"))).toEqual([
+      expect.stringMatching(/create-user: Downloading lead-writer\.zip \[█{6}░{18}\] 25% 512 B\/2\.0 KB 5s$/),
+    ]);
   });
 
   it("wraps plan and result lines at words with a hanging indent on a terminal, and not in a pipe (issue 11 §11)", async () => {
-    const summary = "Will create mp-leadwriter@contoso.com (usage location US, password never expires, no forced password change, no admin role) with licence DYN365_ENTERPRISE_SALES";
-    const preview = [{ id: "create-user", status: "planned" as const, summary, changes: [{ action: "create", target: `user ${summary}` }] }];
+    const summary =
+      "Will create mp-leadwriter@contoso.com (usage location US, password never expires, no forced password change, no admin role) with licence DYN365_ENTERPRISE_SALES";
+    const preview = [
+      { id: "create-user", status: "planned" as const, summary, changes: [{ action: "create", target: `user ${summary}` }] },
+    ];
     const s = streams(true);
     (s.stdout as unknown as { columns: number }).columns = 120;
     renderPlan(new IO(s, { json: false, verbose: false, colorFlag: true, yes: true }), preview);
-    const rows = (await screen(s.stdout.text(), 120));
+    const rows = await screen(s.stdout.text(), 120);
     expect(rows).toEqual([
       "Plan:",
       "  + create-user: Will create mp-leadwriter@contoso.com (usage location US, password never expires, no forced password",
@@ -219,24 +236,45 @@ describe("progress on a terminal", () => {
     const piped = streams(false);
     renderPlan(new IO(piped, { json: false, verbose: false, colorFlag: false, yes: true }), preview);
     expect(piped.stdout.text().split("\n")).toHaveLength(4);
-    expect(wrapWords(`✔ download-solution (done) SHA-256 ${"f".repeat(64)}`, 40, 4).split("\n")).toEqual(["✔ download-solution (done) SHA-256", `    ${"f".repeat(35)}`, `    ${"f".repeat(29)}`]);
+    expect(wrapWords(`✔ download-solution (done) SHA-256 ${"f".repeat(64)}`, 40, 4).split("\n")).toEqual([
+      "✔ download-solution (done) SHA-256",
+      `    ${"f".repeat(35)}`,
+      `    ${"f".repeat(29)}`,
+    ]);
   });
 
   it("keeps a command in backticks on one line, so it can be copied whole (unless it is longer than a line)", () => {
     const note = "To prove it, run `npx crm-lead-setup verify --sandbox --user-name mp-leadwriter@contoso.com`: it writes a test lead.";
     const rows = wrapWords(note, 90, 0).split("\n");
-    expect(rows).toEqual(["To prove it, run", "`npx crm-lead-setup verify --sandbox --user-name mp-leadwriter@contoso.com`: it writes a", "test lead."]);
-    expect(wrapWords(note, 40, 0).split("\n").every((row) => row.length <= 39)).toBe(true);
+    expect(rows).toEqual([
+      "To prove it, run",
+      "`npx crm-lead-setup verify --sandbox --user-name mp-leadwriter@contoso.com`: it writes a",
+      "test lead.",
+    ]);
+    expect(
+      wrapWords(note, 40, 0)
+        .split("\n")
+        .every((row) => row.length <= 39),
+    ).toBe(true);
   });
 
   it("wraps an error and its hint at words on a narrow terminal", async () => {
     const s = streams(true);
     Object.assign(s.stderr, { columns: 40 });
     const io = new IO(s, { json: false, verbose: false, colorFlag: false, yes: true });
-    renderError(io, new UsageError({ code: "x", message: "Nothing was changed: the plan was declined.", hint: "Run teardown again and answer yes to apply it; --dry-run shows the plan without asking." }));
+    renderError(
+      io,
+      new UsageError({
+        code: "x",
+        message: "Nothing was changed: the plan was declined.",
+        hint: "Run teardown again and answer yes to apply it; --dry-run shows the plan without asking.",
+      }),
+    );
     const rows = await screen(s.stderr.text(), 40);
     // Joined again with spaces, the words read whole: the terminal broke no word.
-    expect(rows.join(" ")).toBe("Error: Nothing was changed: the plan was declined. Hint: Run teardown again and answer yes to apply it; --dry-run shows the plan without asking.");
+    expect(rows.join(" ")).toBe(
+      "Error: Nothing was changed: the plan was declined. Hint: Run teardown again and answer yes to apply it; --dry-run shows the plan without asking.",
+    );
   });
 
   it("formats elapsed time as seconds, then minutes", () => {

@@ -15,8 +15,33 @@ describe("option declarations", () => {
   });
 
   it("put the SPEC §3 global options on every tenant-changing command, and none of the tenant ones on the local sandbox", () => {
-    const globals = ["--org-url", "--cloud", "--authority-host", "--graph-endpoint", "--tenant", "--auth", "--client-id", "--dry-run", "--yes", "--json", "--verbose", "--sandbox", "--detailed-exitcode", "--no-color"];
-    for (const command of ["init", "import-solution", "create-user", "create-app", "assign-role", "patch-role", "reset-password", "teardown", "verify"] as const) {
+    const globals = [
+      "--org-url",
+      "--cloud",
+      "--authority-host",
+      "--graph-endpoint",
+      "--tenant",
+      "--auth",
+      "--client-id",
+      "--dry-run",
+      "--yes",
+      "--json",
+      "--verbose",
+      "--sandbox",
+      "--detailed-exitcode",
+      "--no-color",
+    ];
+    for (const command of [
+      "init",
+      "import-solution",
+      "create-user",
+      "create-app",
+      "assign-role",
+      "patch-role",
+      "reset-password",
+      "teardown",
+      "verify",
+    ] as const) {
       const flags = specsFor(command).map((s) => s.flags.split(" ")[0]);
       for (const flag of globals) expect({ command, flag, listed: flags.includes(flag) }).toEqual({ command, flag, listed: true });
     }
@@ -28,7 +53,8 @@ describe("option declarations", () => {
   it("declare every option some command reads, and each command's options once", () => {
     const read = new Set(Object.values(COMMAND_OPTIONS).flat());
     expect(OPTION_SPECS.filter((spec) => !read.has(spec.key)).map((spec) => spec.key)).toEqual([]);
-    for (const [command, keys] of Object.entries(COMMAND_OPTIONS)) expect({ command, size: new Set(keys).size }).toEqual({ command, size: keys.length });
+    for (const [command, keys] of Object.entries(COMMAND_OPTIONS))
+      expect({ command, size: new Set(keys).size }).toEqual({ command, size: keys.length });
   });
 
   it("switch off what a command does not read, even when the environment sets it", () => {
@@ -44,7 +70,10 @@ describe("option declarations", () => {
 
 describe("resolveOptions", () => {
   it("takes a value from the environment twin", () => {
-    const options = resolveOptions("init", {}, () => undefined, { CRM_LEAD_SETUP_ORG_URL: "https://contoso.crm4.dynamics.com", CRM_LEAD_SETUP_JSON: "1" });
+    const options = resolveOptions("init", {}, () => undefined, {
+      CRM_LEAD_SETUP_ORG_URL: "https://contoso.crm4.dynamics.com",
+      CRM_LEAD_SETUP_JSON: "1",
+    });
     expect(options.orgUrl).toBe("https://contoso.crm4.dynamics.com");
     expect(options.json).toBe(true);
   });
@@ -86,8 +115,10 @@ describe("the sandbox's --scenario and --faults switches (issue 11 §10)", () =>
   };
 
   it("accepts every key the README lists, with values of the right type", () => {
-    const scenario = '{"userBusinessUnit":"child","userSyncMs":20000,"importMs":0,"deviceCodePendingPolls":2,"dynamicsVersion":"9.1.0.1","seats":{"DYN365_ENTERPRISE_SALES":{"enabled":1,"consumed":1}},"cloud":"gcc"}';
-    const faults = '{"throttleFirstCall":{"retryAfterSeconds":2},"errorRate":0.3,"errorStatuses":[503,504],"dropRate":0,"replication404s":3,"latencyMs":5,"signInError":{"aadsts":50076,"users":["a@contoso.com"]},"importFailure":{"component":"x","message":"y"},"concurrentImportBusy":1,"services":["graph"],"seed":7}';
+    const scenario =
+      '{"userBusinessUnit":"child","userSyncMs":20000,"importMs":0,"deviceCodePendingPolls":2,"dynamicsVersion":"9.1.0.1","seats":{"DYN365_ENTERPRISE_SALES":{"enabled":1,"consumed":1}},"cloud":"gcc"}';
+    const faults =
+      '{"throttleFirstCall":{"retryAfterSeconds":2},"errorRate":0.3,"errorStatuses":[503,504],"dropRate":0,"replication404s":3,"latencyMs":5,"signInError":{"aadsts":50076,"users":["a@contoso.com"]},"importFailure":{"component":"x","message":"y"},"concurrentImportBusy":1,"services":["graph"],"seed":7}';
     const options = resolve({ scenario, faults });
     expect(options.scenario).toMatchObject({ userBusinessUnit: "child", cloud: "gcc" });
     expect(options.faults).toMatchObject({ errorRate: 0.3, services: ["graph"] });

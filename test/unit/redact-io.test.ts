@@ -14,10 +14,13 @@ describe("Redactor", () => {
       `{"CustomizationFile":"${"QUJD".repeat(100)}"}`,
     ].join("\n");
     const out = redactor.redact(text);
-    for (const secret of ["S3cr3t-Value-123", "eyJhbGciOi", "Xy!9aaaaaaaa", '"tok"', "abc~def", "RT123", "CS456", "QUJDQUJD"]) expect(out).not.toContain(secret);
+    for (const secret of ["S3cr3t-Value-123", "eyJhbGciOi", "Xy!9aaaaaaaa", '"tok"', "abc~def", "RT123", "CS456", "QUJDQUJD"])
+      expect(out).not.toContain(secret);
     expect(out).toContain("<base64 solution package, 300 bytes>");
     expect(out).toContain("scope=x");
-    expect(redactor.redact('{"error":{"code":"Request_BadRequest"}} ?code=abc123&state=1')).toBe('{"error":{"code":"Request_BadRequest"}} ?code=***&state=1');
+    expect(redactor.redact('{"error":{"code":"Request_BadRequest"}} ?code=abc123&state=1')).toBe(
+      '{"error":{"code":"Request_BadRequest"}} ?code=***&state=1',
+    );
   });
 
   it("shows only the secrets a summary is allowed to show", () => {
@@ -28,7 +31,10 @@ describe("Redactor", () => {
   });
 
   it("masks credential headers", () => {
-    expect(new Redactor().headers({ Authorization: "Bearer x", "Content-Type": "application/json" })).toEqual({ Authorization: "***", "Content-Type": "application/json" });
+    expect(new Redactor().headers({ Authorization: "Bearer x", "Content-Type": "application/json" })).toEqual({
+      Authorization: "***",
+      "Content-Type": "application/json",
+    });
   });
 });
 

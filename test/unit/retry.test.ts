@@ -17,25 +17,51 @@ describe("Retry-After", () => {
 
 describe("decideRetry", () => {
   it("waits exactly Retry-After on 429, even for a POST", () => {
-    expect(decideRetry({ attempt: 1, status: 429, retryAfterMs: 7000, idempotent: false, elapsedMs: 0 }, policy, half)).toEqual({ retry: true, delayMs: 7000, reason: "throttled (429)" });
+    expect(decideRetry({ attempt: 1, status: 429, retryAfterMs: 7000, idempotent: false, elapsedMs: 0 }, policy, half)).toEqual({
+      retry: true,
+      delayMs: 7000,
+      reason: "throttled (429)",
+    });
   });
 
   it("retries 503/504 and dropped connections only when resending is safe", () => {
     expect(decideRetry({ attempt: 1, status: 503, idempotent: true, elapsedMs: 0 }, policy, half).retry).toBe(true);
-    expect(decideRetry({ attempt: 1, status: 503, idempotent: false, elapsedMs: 0 }, policy, half)).toMatchObject({ retry: false, reason: expect.stringContaining("must not be resent blindly") });
+    expect(decideRetry({ attempt: 1, status: 503, idempotent: false, elapsedMs: 0 }, policy, half)).toMatchObject({
+      retry: false,
+      reason: expect.stringContaining("must not be resent blindly"),
+    });
     expect(decideRetry({ attempt: 1, networkError: "ECONNRESET", idempotent: true, elapsedMs: 0 }, policy, half).retry).toBe(true);
     expect(decideRetry({ attempt: 1, networkError: "ECONNRESET", idempotent: false, elapsedMs: 0 }, policy, half).retry).toBe(false);
   });
 
   it("does not retry a host that does not resolve or a certificate that is not trusted", () => {
-    expect(decideRetry({ attempt: 1, networkError: "ENOTFOUND: getaddrinfo ENOTFOUND x.example", idempotent: true, elapsedMs: 0 }, policy, half).retry).toBe(false);
-    expect(decideRetry({ attempt: 1, networkError: "TLS certificate not trusted (SELF_SIGNED_CERT_IN_CHAIN)", idempotent: true, elapsedMs: 0 }, policy, half).retry).toBe(false);
-    expect(decideRetry({ attempt: 1, networkError: "ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9", idempotent: true, elapsedMs: 0 }, policy, half).retry).toBe(false);
-    expect(decideRetry({ attempt: 1, networkError: "EAI_AGAIN: getaddrinfo EAI_AGAIN x.example", idempotent: true, elapsedMs: 0 }, policy, half).retry).toBe(true);
+    expect(
+      decideRetry({ attempt: 1, networkError: "ENOTFOUND: getaddrinfo ENOTFOUND x.example", idempotent: true, elapsedMs: 0 }, policy, half)
+        .retry,
+    ).toBe(false);
+    expect(
+      decideRetry(
+        { attempt: 1, networkError: "TLS certificate not trusted (SELF_SIGNED_CERT_IN_CHAIN)", idempotent: true, elapsedMs: 0 },
+        policy,
+        half,
+      ).retry,
+    ).toBe(false);
+    expect(
+      decideRetry(
+        { attempt: 1, networkError: "ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9", idempotent: true, elapsedMs: 0 },
+        policy,
+        half,
+      ).retry,
+    ).toBe(false);
+    expect(
+      decideRetry({ attempt: 1, networkError: "EAI_AGAIN: getaddrinfo EAI_AGAIN x.example", idempotent: true, elapsedMs: 0 }, policy, half)
+        .retry,
+    ).toBe(true);
   });
 
   it("does not retry what is not transient", () => {
-    for (const status of [400, 401, 403, 404, 409, 412]) expect(decideRetry({ attempt: 1, status, idempotent: true, elapsedMs: 0 }, policy, half).retry).toBe(false);
+    for (const status of [400, 401, 403, 404, 409, 412])
+      expect(decideRetry({ attempt: 1, status, idempotent: true, elapsedMs: 0 }, policy, half).retry).toBe(false);
   });
 
   it("backs off exponentially with jitter, capped", () => {
@@ -46,7 +72,13 @@ describe("decideRetry", () => {
   });
 
   it("gives up at the attempt cap and before passing the deadline", () => {
-    expect(decideRetry({ attempt: 4, status: 503, idempotent: true, elapsedMs: 0 }, policy, half)).toMatchObject({ retry: false, reason: expect.stringContaining("gave up after 4 attempts") });
-    expect(decideRetry({ attempt: 1, status: 429, retryAfterMs: 9000, idempotent: true, elapsedMs: 2000 }, policy, half)).toMatchObject({ retry: false, reason: expect.stringContaining("deadline") });
+    expect(decideRetry({ attempt: 4, status: 503, idempotent: true, elapsedMs: 0 }, policy, half)).toMatchObject({
+      retry: false,
+      reason: expect.stringContaining("gave up after 4 attempts"),
+    });
+    expect(decideRetry({ attempt: 1, status: 429, retryAfterMs: 9000, idempotent: true, elapsedMs: 2000 }, policy, half)).toMatchObject({
+      retry: false,
+      reason: expect.stringContaining("deadline"),
+    });
   });
 });

@@ -13,7 +13,11 @@ import { MIN_POLL_MS, pollUntil } from "../../src/steps/wait.js";
  */
 
 function contextFor(options: { dryRun?: boolean } = {}): CommandContext {
-  return { options: { dryRun: options.dryRun ?? false, syncTimeout: 60 }, facts: { pending: new Set() }, signal: new AbortController().signal } as unknown as CommandContext;
+  return {
+    options: { dryRun: options.dryRun ?? false, syncTimeout: 60 },
+    facts: { pending: new Set() },
+    signal: new AbortController().signal,
+  } as unknown as CommandContext;
 }
 
 interface Controlled {
@@ -64,7 +68,11 @@ describe("applying the plan", () => {
     const assign = controlled("assign-role", ["import-solution", "create-user"], log);
     const patch = controlled("patch-role", ["import-solution"], log);
     const ended: StepResult[] = [];
-    const run = runSteps(contextFor(), [download, importing, user, assign, patch].map((c) => c.step), { onResult: (r) => ended.push(r) });
+    const run = runSteps(
+      contextFor(),
+      [download, importing, user, assign, patch].map((c) => c.step),
+      { onResult: (r) => ended.push(r) },
+    );
 
     await settle();
     expect(log).toEqual(["start download-solution", "start create-user"]);
@@ -83,7 +91,13 @@ describe("applying the plan", () => {
     const outcome = await run;
 
     expect(outcome.error).toBeUndefined();
-    expect(outcome.results.map((r) => `${r.id} ${r.status}`)).toEqual(["download-solution done", "import-solution done", "create-user done", "assign-role done", "patch-role done"]);
+    expect(outcome.results.map((r) => `${r.id} ${r.status}`)).toEqual([
+      "download-solution done",
+      "import-solution done",
+      "create-user done",
+      "assign-role done",
+      "patch-role done",
+    ]);
     // Results are returned in plan order, and reported as each step ends.
     expect(ended.map((r) => r.id)).toEqual(["download-solution", "import-solution", "create-user", "assign-role", "patch-role"]);
   });
@@ -128,7 +142,10 @@ describe("applying the plan", () => {
     const assign = controlled("assign-role", ["import-solution", "create-user"], log);
     // verify needs only the user: it would have started once create-user ended, had nothing failed.
     const verify = controlled("verify", ["create-user"], log);
-    const run = runSteps(contextFor(), [download, importing, user, assign, verify].map((c) => c.step));
+    const run = runSteps(
+      contextFor(),
+      [download, importing, user, assign, verify].map((c) => c.step),
+    );
     await settle();
     download.fail("the download failed");
     await settle();
@@ -136,7 +153,13 @@ describe("applying the plan", () => {
     user.finish();
     const outcome = await run;
     expect(outcome.error?.message).toBe("the download failed");
-    expect(outcome.results.map((r) => `${r.id} ${r.status}`)).toEqual(["download-solution failed", "import-solution skipped", "create-user done", "assign-role skipped", "verify skipped"]);
+    expect(outcome.results.map((r) => `${r.id} ${r.status}`)).toEqual([
+      "download-solution failed",
+      "import-solution skipped",
+      "create-user done",
+      "assign-role skipped",
+      "verify skipped",
+    ]);
     expect(outcome.results[1]!.summary).toBe("Not run: download-solution failed.");
     expect(log).not.toContain("start import-solution");
     expect(log).not.toContain("start assign-role");
@@ -155,7 +178,11 @@ describe("applying the plan", () => {
     expect(log).not.toContain("end download-solution");
     download.finish();
     const outcome = await run;
-    expect(outcome.results.map((r) => `${r.id} ${r.status}`)).toEqual(["download-solution done", "create-user failed", "patch-role skipped"]);
+    expect(outcome.results.map((r) => `${r.id} ${r.status}`)).toEqual([
+      "download-solution done",
+      "create-user failed",
+      "patch-role skipped",
+    ]);
     expect(outcome.results[2]!.summary).toBe("Not run: create-user failed.");
   });
 
@@ -204,8 +231,19 @@ describe("reads shared within a run", () => {
       plan: () => ({ changes: [], summary: "nothing to do" }),
       apply: async () => ({ summary: "" }),
     });
-    await runSteps(contextFor({ dryRun: true }), [step("import-solution", "environment"), step("create-user", "user"), step("patch-role", "privileges")]);
-    expect(log).toEqual(["read import-solution", "read create-user", "read patch-role", "inspect import-solution", "inspect create-user", "inspect patch-role"]);
+    await runSteps(contextFor({ dryRun: true }), [
+      step("import-solution", "environment"),
+      step("create-user", "user"),
+      step("patch-role", "privileges"),
+    ]);
+    expect(log).toEqual([
+      "read import-solution",
+      "read create-user",
+      "read patch-role",
+      "inspect import-solution",
+      "inspect create-user",
+      "inspect patch-role",
+    ]);
   });
 });
 
@@ -215,12 +253,33 @@ describe("waiting for an import", () => {
   });
 
   it("projects the import job's progress to 100 %", () => {
-    expect(importEta([{ at: 1_000, progress: 0 }, { at: 1_300, progress: 75 }])).toBe(100);
-    expect(importEta([{ at: 0, progress: 10 }, { at: 10_000, progress: 20 }, { at: 20_000, progress: 60 }])).toBe(16_000);
+    expect(
+      importEta([
+        { at: 1_000, progress: 0 },
+        { at: 1_300, progress: 75 },
+      ]),
+    ).toBe(100);
+    expect(
+      importEta([
+        { at: 0, progress: 10 },
+        { at: 10_000, progress: 20 },
+        { at: 20_000, progress: 60 },
+      ]),
+    ).toBe(16_000);
     // Nothing to project from: one reading, no progress yet, or already at 100 %.
     expect(importEta([{ at: 1_000, progress: 40 }])).toBeUndefined();
-    expect(importEta([{ at: 0, progress: 0 }, { at: 500, progress: 0 }])).toBeUndefined();
-    expect(importEta([{ at: 0, progress: 0 }, { at: 500, progress: 100 }])).toBeUndefined();
+    expect(
+      importEta([
+        { at: 0, progress: 0 },
+        { at: 500, progress: 0 },
+      ]),
+    ).toBeUndefined();
+    expect(
+      importEta([
+        { at: 0, progress: 0 },
+        { at: 500, progress: 100 },
+      ]),
+    ).toBeUndefined();
   });
 
   it("looks again when the estimate says, never sooner than the minimum nor later than the back-off", async () => {

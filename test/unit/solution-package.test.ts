@@ -51,7 +51,11 @@ describe("the Lead Writer check (issue 11 §10)", () => {
       'CrmLeadSetupSandboxLeadWriter 1.0.0.0 does not look like the Lead Writer solution: it has no "Microsoft Marketplace Lead Writer" role (it defines "Sales Manager", "Field Agent"), so assign-role will find no role to assign.',
     );
     expect(notLeadWriterWarning(readSolutionPackage(managedWithRoles([]), "pkg.zip"))).toMatch(/\(it defines no security role\)/);
-    expect(notLeadWriterWarning(readSolutionPackage(zipWith({ "solution.xml": solutionXml, "customizations.xml": "<ImportExportXml><Roles>" }), "pkg.zip"))).toMatch(/\(its customizations\.xml could not be read\)/);
+    expect(
+      notLeadWriterWarning(
+        readSolutionPackage(zipWith({ "solution.xml": solutionXml, "customizations.xml": "<ImportExportXml><Roles>" }), "pkg.zip"),
+      ),
+    ).toMatch(/\(its customizations\.xml could not be read\)/);
   });
 });
 
@@ -72,18 +76,29 @@ describe("reading a solution package", () => {
   it("refuses an empty file", () => expectRejected(Buffer.alloc(0), "solution-empty", /empty/));
   it("refuses random bytes", () => expectRejected(Buffer.from("this is not a zip at all, just text"), "solution-not-zip", /not a zip/));
   it("refuses a truncated zip", () => expectRejected(good.subarray(0, 200), "solution-not-zip", /cannot be read|not a zip/));
-  it("refuses a zip without solution.xml", () => expectRejected(zipWith({ "customizations.xml": "<x/>", "readme.txt": "hi" }), "solution-no-manifest", /no solution\.xml/));
-  it("refuses a zip without customizations.xml", () => expectRejected(zipWith({ "solution.xml": solutionXml }), "solution-no-manifest", /no customizations\.xml/));
-  it("refuses an unmanaged solution", () => expectRejected(buildSandboxSolutionZip({ managed: false }), "solution-unmanaged", /is an unmanaged solution/));
+  it("refuses a zip without solution.xml", () =>
+    expectRejected(zipWith({ "customizations.xml": "<x/>", "readme.txt": "hi" }), "solution-no-manifest", /no solution\.xml/));
+  it("refuses a zip without customizations.xml", () =>
+    expectRejected(zipWith({ "solution.xml": solutionXml }), "solution-no-manifest", /no customizations\.xml/));
+  it("refuses an unmanaged solution", () =>
+    expectRejected(buildSandboxSolutionZip({ managed: false }), "solution-unmanaged", /is an unmanaged solution/));
   it("refuses XML with external entities", () => {
     const xxe = `<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>${solutionXml.replace(/^<\?xml[^>]*>/, "")}`;
     expectRejected(zipWith({ "solution.xml": xxe, "customizations.xml": "<x/>" }), "solution-manifest-invalid", /DTD or entities/);
   });
   it("refuses a manifest without a version", () => {
-    expectRejected(zipWith({ "solution.xml": solutionXml.replace(/<Version>.*<\/Version>/, ""), "customizations.xml": "<x/>" }), "solution-manifest-invalid", /Version/);
+    expectRejected(
+      zipWith({ "solution.xml": solutionXml.replace(/<Version>.*<\/Version>/, ""), "customizations.xml": "<x/>" }),
+      "solution-manifest-invalid",
+      /Version/,
+    );
   });
   it("refuses XML that is not well-formed", () => {
-    expectRejected(zipWith({ "solution.xml": "<ImportExportXml><SolutionManifest>", "customizations.xml": "<x/>" }), "solution-manifest-invalid", /not well-formed|no ImportExportXml/);
+    expectRejected(
+      zipWith({ "solution.xml": "<ImportExportXml><SolutionManifest>", "customizations.xml": "<x/>" }),
+      "solution-manifest-invalid",
+      /not well-formed|no ImportExportXml/,
+    );
   });
   it.each(["../../evil.sh", "/etc/evil.sh1", "C:\\evil.sh12"])("refuses the entry name %s", (hostileName) => {
     // adm-zip sanitises names it writes, so the hostile name is patched into the bytes, as an attacker would.
@@ -116,7 +131,9 @@ describe("reading a solution package", () => {
 describe("reading a --solution-file", () => {
   const dir = mkdtempSync(join(tmpdir(), "cls-pkg-"));
   it("names the file when it cannot be read", async () => {
-    await expect(readSolutionFile(join(dir, "missing.zip"), "--solution-file")).rejects.toThrowError(/--solution-file .*missing\.zip cannot be read \(ENOENT\)/);
+    await expect(readSolutionFile(join(dir, "missing.zip"), "--solution-file")).rejects.toThrowError(
+      /--solution-file .*missing\.zip cannot be read \(ENOENT\)/,
+    );
     await expect(readSolutionFile(dir, "--solution-file")).rejects.toThrowError(/cannot be read/);
   });
   it("refuses an oversize file without reading it", async () => {

@@ -7,8 +7,20 @@ import { REQUIRED_PRIVILEGES } from "../../src/steps/lead-writer.js";
 import { TenantNotReadyError, UsageError } from "../../src/errors.js";
 import type { SubscribedSku } from "../../src/services/graph.js";
 
-const sku = (skuPartNumber: string, plans: string[], enabled: number, consumed: number, appliesTo = "User", capabilityStatus = "Enabled"): SubscribedSku => ({
-  skuId: `${skuPartNumber.toLowerCase()}-id`, skuPartNumber, appliesTo, capabilityStatus, consumedUnits: consumed, prepaidUnits: { enabled },
+const sku = (
+  skuPartNumber: string,
+  plans: string[],
+  enabled: number,
+  consumed: number,
+  appliesTo = "User",
+  capabilityStatus = "Enabled",
+): SubscribedSku => ({
+  skuId: `${skuPartNumber.toLowerCase()}-id`,
+  skuPartNumber,
+  appliesTo,
+  capabilityStatus,
+  consumedUnits: consumed,
+  prepaidUnits: { enabled },
   servicePlans: plans.map((p) => ({ servicePlanId: `${p}-id`, servicePlanName: p, provisioningStatus: "Success", appliesTo })),
 });
 const SKUS = [
@@ -24,14 +36,23 @@ const SKUS = [
 describe("licence choice (graph-and-msal §A.13)", () => {
   it("keeps only enabled user licences with a Dynamics plan, best first", () => {
     expect(dynamicsLicences(SKUS).map((o) => `${o.skuPartNumber}:${o.free}`)).toEqual([
-      "DYN365_ENTERPRISE_SALES:2", "DYN365_ENTERPRISE_SALES_GOV:1", "D365_SALES_PRO:0", "DYN365_ENTERPRISE_TEAM_MEMBERS:9",
+      "DYN365_ENTERPRISE_SALES:2",
+      "DYN365_ENTERPRISE_SALES_GOV:1",
+      "D365_SALES_PRO:0",
+      "DYN365_ENTERPRISE_TEAM_MEMBERS:9",
     ]);
   });
   it("picks the best licence with a free seat, and says it chose", () => {
-    expect(decideLicence(SKUS, undefined, [])).toMatchObject({ assign: { skuPartNumber: "DYN365_ENTERPRISE_SALES" }, chosenByDefault: true });
+    expect(decideLicence(SKUS, undefined, [])).toMatchObject({
+      assign: { skuPartNumber: "DYN365_ENTERPRISE_SALES" },
+      chosenByDefault: true,
+    });
   });
   it("keeps a Dynamics licence the user already holds", () => {
-    expect(decideLicence(SKUS, undefined, ["d365_sales_pro-id"])).toMatchObject({ assign: undefined, held: { skuPartNumber: "D365_SALES_PRO" } });
+    expect(decideLicence(SKUS, undefined, ["d365_sales_pro-id"])).toMatchObject({
+      assign: undefined,
+      held: { skuPartNumber: "D365_SALES_PRO" },
+    });
     expect(decideLicence(SKUS, "D365_SALES_PRO", ["d365_sales_pro-id"]).assign).toBeUndefined();
   });
   it("accepts --license by part number (any case) or skuId", () => {
@@ -48,7 +69,9 @@ describe("licence choice (graph-and-msal §A.13)", () => {
     expect(() => decideLicence(SKUS, requested, [])).toThrowError(message);
   });
   it("is not ready when no Dynamics licence has a seat", () => {
-    expect(() => decideLicence([sku("D365_SALES_PRO", ["DYN365_SALES_PRO"], 2, 2)], undefined, [])).toThrowError(/No Dynamics 365 licence has a free seat: Dynamics 365 for Sales Professional \(D365_SALES_PRO\): 0 of 2 free/);
+    expect(() => decideLicence([sku("D365_SALES_PRO", ["DYN365_SALES_PRO"], 2, 2)], undefined, [])).toThrowError(
+      /No Dynamics 365 licence has a free seat: Dynamics 365 for Sales Professional \(D365_SALES_PRO\): 0 of 2 free/,
+    );
     expect(() => decideLicence([SKUS[3]!], undefined, [])).toThrowError(/has no licence that includes Dynamics 365/);
   });
 });
@@ -73,7 +96,11 @@ describe("generated passwords (SPEC §4)", () => {
 
 describe("role privileges", () => {
   it("adds only what is missing or shallower", () => {
-    const have = (PrivilegeName: string, Depth: "Basic" | "Local" | "Deep" | "Global") => ({ PrivilegeId: PrivilegeName, PrivilegeName, Depth });
+    const have = (PrivilegeName: string, Depth: "Basic" | "Local" | "Deep" | "Global") => ({
+      PrivilegeId: PrivilegeName,
+      PrivilegeName,
+      Depth,
+    });
     const missing = missingPrivileges(REQUIRED_PRIVILEGES, [
       have("prvCreateUserEntityUISettings", "Basic"),
       have("prvReadAsyncOperation", "Local"),

@@ -7,8 +7,15 @@ import type { StepResult } from "../../src/steps/step.js";
 
 describe("a yes/no answer", () => {
   it.each([
-    ["y", true], ["Y", true], ["yes", true], ["YES", true], [" yes ", true],
-    ["n", false], ["N", false], ["no", false], ["No", false],
+    ["y", true],
+    ["Y", true],
+    ["yes", true],
+    ["YES", true],
+    [" yes ", true],
+    ["n", false],
+    ["N", false],
+    ["no", false],
+    ["No", false],
   ])("%j is %s whatever the default", (answer, meaning) => {
     expect(parseYesNo(answer, true)).toBe(meaning);
     expect(parseYesNo(answer, false)).toBe(meaning);
@@ -27,29 +34,50 @@ describe("a yes/no answer", () => {
 
 describe("the command that reaches the same tenant and identity", () => {
   it("on a real tenant: the org URL, the sign-in flags that were given, and the identity", () => {
-    const command = followUpCommand("reset-password", { sandbox: false, orgUrl: "https://contoso.crm4.dynamics.com", cloud: "gcc", tenant: "contoso.onmicrosoft.com", auth: "client-certificate", clientId: "11111111-2222-3333-4444-555555555555", clientCertificate: "/etc/ci/admin cert.pem", identity: "app" }, "Leads & more");
+    const command = followUpCommand(
+      "reset-password",
+      {
+        sandbox: false,
+        orgUrl: "https://contoso.crm4.dynamics.com",
+        cloud: "gcc",
+        tenant: "contoso.onmicrosoft.com",
+        auth: "client-certificate",
+        clientId: "11111111-2222-3333-4444-555555555555",
+        clientCertificate: "/etc/ci/admin cert.pem",
+        identity: "app",
+      },
+      "Leads & more",
+    );
     expect(command).toBe(
       "crm-lead-setup reset-password --org-url https://contoso.crm4.dynamics.com --cloud gcc --tenant contoso.onmicrosoft.com --auth client-certificate --client-id 11111111-2222-3333-4444-555555555555 --client-certificate '/etc/ci/admin cert.pem' --identity app --app-name 'Leads & more'",
     );
   });
 
   it("in the sandbox: --sandbox instead of the endpoints; the user identity by its name", () => {
-    expect(followUpCommand("reset-password", { sandbox: true, orgUrl: undefined, identity: undefined }, "mp-leadwriter@contoso.com")).toBe("crm-lead-setup reset-password --sandbox --user-name mp-leadwriter@contoso.com");
+    expect(followUpCommand("reset-password", { sandbox: true, orgUrl: undefined, identity: undefined }, "mp-leadwriter@contoso.com")).toBe(
+      "crm-lead-setup reset-password --sandbox --user-name mp-leadwriter@contoso.com",
+    );
   });
 
   it("quotes a name with a quote in it so that a POSIX shell reads it back unchanged", () => {
-    expect(followUpCommand("reset-password", { sandbox: true, identity: "app" }, "O'Brien's app")).toBe(`crm-lead-setup reset-password --sandbox --identity app --app-name 'O'\\''Brien'\\''s app'`);
+    expect(followUpCommand("reset-password", { sandbox: true, identity: "app" }, "O'Brien's app")).toBe(
+      `crm-lead-setup reset-password --sandbox --identity app --app-name 'O'\\''Brien'\\''s app'`,
+    );
   });
 });
 
 describe("the hint for a secret this run did not generate", () => {
   const command = "crm-lead-setup reset-password --sandbox --user-name u@contoso.com";
   it("says that an interrupted run never showed it", () => {
-    expect(secretHint({ identity: "user", name: "u@contoso.com", neverShown: true, command })).toBe(`The password generated when u@contoso.com was created was never shown: the run that created it was interrupted. Run \`${command}\` to set a new one.`);
+    expect(secretHint({ identity: "user", name: "u@contoso.com", neverShown: true, command })).toBe(
+      `The password generated when u@contoso.com was created was never shown: the run that created it was interrupted. Run \`${command}\` to set a new one.`,
+    );
   });
   it("otherwise says how to replace one that is lost", () => {
     expect(secretHint({ identity: "user", name: "u@contoso.com", neverShown: false, command })).toContain(`\`${command}\``);
-    expect(secretHint({ identity: "app", name: "Lead Writer", neverShown: false, command })).toMatch(/client secret.*`crm-lead-setup reset-password/);
+    expect(secretHint({ identity: "app", name: "Lead Writer", neverShown: false, command })).toMatch(
+      /client secret.*`crm-lead-setup reset-password/,
+    );
   });
 });
 
@@ -60,13 +88,29 @@ describe("whether the setup is complete", () => {
   });
   it("is not after a failure, an interrupt or a time-out, whatever the other steps did", () => {
     expect(setupComplete([done("create-user"), { ...done("import-solution"), status: "failed" }], new InterruptedError())).toBe(false);
-    expect(setupComplete([done("create-user"), { ...done("assign-role"), status: "failed" }], new StillRunningError({ code: "user-not-synced", message: "m" }))).toBe(false);
-    expect(setupComplete([done("create-user"), { ...done("assign-role"), status: "skipped", summary: "Not run: import-solution failed." }], undefined)).toBe(false);
+    expect(
+      setupComplete(
+        [done("create-user"), { ...done("assign-role"), status: "failed" }],
+        new StillRunningError({ code: "user-not-synced", message: "m" }),
+      ),
+    ).toBe(false);
+    expect(
+      setupComplete(
+        [done("create-user"), { ...done("assign-role"), status: "skipped", summary: "Not run: import-solution failed." }],
+        undefined,
+      ),
+    ).toBe(false);
   });
 });
 
 describe("the Partner Center values on screen", () => {
-  const values = { url: "https://contoso.crm4.dynamics.com", authentication: "Office 365", userName: "mp-leadwriter@contoso.com", password: "Abcdefghijklmnopqrstuvwxy1!@", setup: "complete" };
+  const values = {
+    url: "https://contoso.crm4.dynamics.com",
+    authentication: "Office 365",
+    userName: "mp-leadwriter@contoso.com",
+    password: "Abcdefghijklmnopqrstuvwxy1!@",
+    setup: "complete",
+  };
 
   it("are a box when the terminal is wide enough (or unknown)", () => {
     for (const columns of [undefined, 120]) {
@@ -86,7 +130,16 @@ describe("the Partner Center values on screen", () => {
 
   it("put a secret that does not fit beside its label on a line of its own, unbroken", () => {
     const secret = "abc8Q~0123456789012345678901234567890123";
-    const lines = partnerCenterLines({ url: "https://contoso.crm4.dynamics.com", authentication: "Azure Active Directory", applicationId: "11111111-2222-3333-4444-555555555555", directoryId: "5a9d8c3e-1c7b-4f0a-9e62-0c5d7ab31f44", clientSecret: secret }, 48);
+    const lines = partnerCenterLines(
+      {
+        url: "https://contoso.crm4.dynamics.com",
+        authentication: "Azure Active Directory",
+        applicationId: "11111111-2222-3333-4444-555555555555",
+        directoryId: "5a9d8c3e-1c7b-4f0a-9e62-0c5d7ab31f44",
+        clientSecret: secret,
+      },
+      48,
+    );
     expect(lines).toContain("Client secret:");
     expect(lines[lines.indexOf("Client secret:") + 1]).toBe(secret);
   });

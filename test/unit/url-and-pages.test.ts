@@ -8,7 +8,9 @@ const HOSTILE = ["Leads & more", "Leads+Co", "Lead #1", "O'Brien's leads", "100%
 
 describe("withQuery", () => {
   it.each(HOSTILE)("carries %j to a form-decoding server unchanged", (name) => {
-    const url = new URL(`https://graph.example${withQuery("/v1.0/applications", { $filter: `displayName eq ${odataString(name)}`, $select: "id,appId" })}`);
+    const url = new URL(
+      `https://graph.example${withQuery("/v1.0/applications", { $filter: `displayName eq ${odataString(name)}`, $select: "id,appId" })}`,
+    );
     expect(url.hash).toBe("");
     expect([...url.searchParams.keys()]).toEqual(["$filter", "$select"]);
     expect(url.searchParams.get("$filter")).toBe(`displayName eq '${name.replace(/'/g, "''")}'`);
@@ -32,12 +34,18 @@ describe("readAllPages", () => {
     "https://svc.example/list?$skiptoken=3": { value: [5] },
   };
   it("follows @odata.nextLink and nextLink until none is left", async () => {
-    const items = await readAllPages("https://svc.example/list", { value: [1, 2], "@odata.nextLink": "https://svc.example/list?$skiptoken=2" }, async (link) => pages[link]!);
+    const items = await readAllPages(
+      "https://svc.example/list",
+      { value: [1, 2], "@odata.nextLink": "https://svc.example/list?$skiptoken=2" },
+      async (link) => pages[link]!,
+    );
     expect(items).toEqual([1, 2, 3, 4, 5]);
   });
 
   it("refuses a next link on another host (the token would go there) and a link that repeats", async () => {
-    await expect(readAllPages("https://svc.example/list", { value: [1], nextLink: "https://elsewhere.example/list" }, async () => ({ value: [] }))).rejects.toThrow(/another host/);
+    await expect(
+      readAllPages("https://svc.example/list", { value: [1], nextLink: "https://elsewhere.example/list" }, async () => ({ value: [] })),
+    ).rejects.toThrow(/another host/);
     const loop = { value: [1], nextLink: "https://svc.example/list?$skiptoken=1" };
     await expect(readAllPages("https://svc.example/list", loop, async () => loop)).rejects.toThrow(/already sent/);
   });
@@ -46,9 +54,17 @@ describe("readAllPages", () => {
 describe("decideRetry for an object not replicated yet", () => {
   const policy = { ...DEFAULT_RETRY_POLICY, baseDelayMs: 100, replicationAttempts: 4 };
   it("resends a refused POST, with back-off or Retry-After, up to replicationAttempts", () => {
-    expect(decideRetry({ attempt: 1, status: 400, notYetReplicated: true, idempotent: false, elapsedMs: 0 }, policy, () => 1)).toEqual({ retry: true, delayMs: 100, reason: "not replicated yet (400)" });
-    expect(decideRetry({ attempt: 2, status: 404, notYetReplicated: true, retryAfterMs: 3000, idempotent: false, elapsedMs: 0 }, policy)).toMatchObject({ retry: true, delayMs: 3000 });
-    expect(decideRetry({ attempt: 4, status: 404, notYetReplicated: true, idempotent: false, elapsedMs: 0 }, policy)).toMatchObject({ retry: false });
+    expect(decideRetry({ attempt: 1, status: 400, notYetReplicated: true, idempotent: false, elapsedMs: 0 }, policy, () => 1)).toEqual({
+      retry: true,
+      delayMs: 100,
+      reason: "not replicated yet (400)",
+    });
+    expect(
+      decideRetry({ attempt: 2, status: 404, notYetReplicated: true, retryAfterMs: 3000, idempotent: false, elapsedMs: 0 }, policy),
+    ).toMatchObject({ retry: true, delayMs: 3000 });
+    expect(decideRetry({ attempt: 4, status: 404, notYetReplicated: true, idempotent: false, elapsedMs: 0 }, policy)).toMatchObject({
+      retry: false,
+    });
     expect(decideRetry({ attempt: 1, status: 404, idempotent: false, elapsedMs: 0 }, policy)).toMatchObject({ retry: false });
   });
 });

@@ -38,7 +38,9 @@ describe("UPN validation (Entra rules, graph-and-msal §A.2)", () => {
 
   it("quotes at most 60 characters of a long value back", () => {
     const pasted = `${"n".repeat(5_000)}@contoso.com`;
-    expect(() => parseUserPrincipalName(pasted, "--user-name")).toThrowError(`--user-name "${"n".repeat(60)}…" is not a valid user principal name`);
+    expect(() => parseUserPrincipalName(pasted, "--user-name")).toThrowError(
+      `--user-name "${"n".repeat(60)}…" is not a valid user principal name`,
+    );
     expect(quoteInput("short")).toBe('"short"');
     try {
       parseUsageLocation("X".repeat(5_000), "--usage-location");
@@ -51,7 +53,9 @@ describe("UPN validation (Entra rules, graph-and-msal §A.2)", () => {
 describe("usage location", () => {
   it("accepts ISO 3166 alpha-2 in any case", () => expect(parseUsageLocation("gb", "--usage-location")).toBe("GB"));
   it.each(["UK", "USA", "1", "", "XX"])("refuses %s", (code) => {
-    expect(() => parseUsageLocation(code, "--usage-location")).toThrowError(/--usage-location .* is not a two-letter ISO 3166 country code/);
+    expect(() => parseUsageLocation(code, "--usage-location")).toThrowError(
+      /--usage-location .* is not a two-letter ISO 3166 country code/,
+    );
   });
 });
 
@@ -62,6 +66,8 @@ describe("licence and numbers", () => {
     expect(() => parseLicense("Sales Enterprise!", "--license")).toThrowError(/neither a SKU part number nor a skuId/);
   });
   it.each(["-5", "0", "abc", "1.5", "90000"])("refuses --sync-timeout %s", (value) => {
-    expect(() => parseIntegerInRange(value, "--sync-timeout", 1, 86_400, "seconds")).toThrowError(/--sync-timeout .* must be a whole number of seconds from 1 to 86400/);
+    expect(() => parseIntegerInRange(value, "--sync-timeout", 1, 86_400, "seconds")).toThrowError(
+      /--sync-timeout .* must be a whole number of seconds from 1 to 86400/,
+    );
   });
 });
