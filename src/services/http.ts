@@ -1,4 +1,6 @@
 import { Agent, request as httpsRequest } from "node:https";
+import { abortableSleep } from "../clock.js";
+export { abortableSleep } from "../clock.js";
 import type { IncomingMessage } from "node:http";
 import { createSecureContext, type SecureContext } from "node:tls";
 import { StepFailedError } from "../errors.js";
@@ -135,21 +137,6 @@ function hostOf(url: string): string {
 
 const MAX_REDIRECTS = 5;
 const TRACE_BODY_LIMIT = 2000;
-
-export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
 const secureContexts = new Map<string, SecureContext>();
 
