@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { UsageError } from "../errors.js";
+import { isGuid } from "../validate.js";
 import { CONFIGURE_SCHEMA, CUSTOMER_LEADS_SCHEMA, type ConfigureBody, type CustomerLeadsResource } from "../services/partner-center.js";
 
 /**
@@ -179,7 +180,6 @@ export function describeOfferChange(decision: OfferDecision): { action: string; 
   return { action: "configure", target: `lead destination of offer ${decision.offerId}: ${fields.join(", ")}` };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const EMAIL = /^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$/;
 /** How Partner Center answers a secret (cloudpub's `*********`, §1.3); never sent back as if it were one. */
 const MASKED = /^\*+$/;
@@ -225,7 +225,7 @@ export function leadConfiguration(
     ["application (client) ID", identity.applicationId],
     ["directory ID", identity.directoryId],
   ] as const)
-    if (!UUID.test(value)) invalid(field, `${value} is not a GUID`, "Re-run create-app; the ids come from Entra.");
+    if (!isGuid(value)) invalid(field, `${value} is not a GUID`, "Re-run create-app; the ids come from Entra.");
   return {
     instanceUrl: desired.instanceUrl,
     authentication: "azureAD",

@@ -31,6 +31,8 @@ let http: HttpClient;
 let redactor: Redactor;
 let trace: string[];
 let api: PartnerCenterApi;
+/** Every Product Ingestion call must carry `$version` (partner-center §1.2): any without it, over the whole file. */
+const withoutVersion: string[] = [];
 
 beforeAll(async () => {
   sandbox = await startSandbox({ scenario: { partnerCenterPollSeconds: 0 } });
@@ -42,10 +44,15 @@ beforeAll(async () => {
     redactor,
     trace: (line) => trace.push(line),
   });
+  sandbox.onRequest((entry) => {
+    if (entry.path.startsWith("/rp/product-ingestion") && !new URL(entry.path, "https://x").searchParams.has("$version"))
+      withoutVersion.push(entry.path);
+  });
   // The token of the Partner Center account's tenant: a Graph token, as `--partner-center-tenant` gets it.
   api = new PartnerCenterApi(http, sandbox.connection.graphOrigin, () => clients.tokens.getAccessToken(sandbox.connection.graphOrigin));
 });
 afterAll(async () => {
+  expect(withoutVersion).toEqual([]);
   await http.close();
   await clients.http.close();
   await sandbox.close();
@@ -176,6 +183,18 @@ describe("the Partner Center role (partner-center §1.4)", () => {
     } finally {
       sandbox.partnerCenter.setRole(appId, "Manager");
     }
+  });
+});
+
+describe("a token Partner Center does not take (partner-center §1.4)", () => {
+  it("turns a 401 into exit 4 that points to --partner-center-tenant", async () => {
+    const dataverseAudience = new PartnerCenterApi(http, sandbox.connection.graphOrigin, () =>
+      clients.tokens.getAccessToken(sandbox.connection.orgUrl),
+    );
+    const error = await failureOf(dataverseAudience.listProducts());
+    expect(error.exitCode).toBe(ExitCode.TenantNotReady);
+    expect(error.code).toBe("partner-center-unauthorized");
+    expect(error.hint).toContain("--partner-center-tenant");
   });
 });
 

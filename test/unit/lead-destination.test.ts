@@ -9,6 +9,8 @@ import {
   type DesiredLeadDestination,
   type DestinationState,
 } from "../../src/offers/lead-destination.js";
+import { parseContactEmails, parseOfferIds, requirePartnerCenterCloud } from "../../src/offers/offer-options.js";
+import { ExitCode } from "../../src/errors.js";
 import type { CustomerLeadsResource } from "../../src/services/partner-center.js";
 
 const APP_ID = "8f3c1b2a-4d5e-4f60-9a7b-1c2d3e4f5a6b";
@@ -229,5 +231,50 @@ describe("leadConfiguration and configureBody", () => {
     expect(destinationFingerprint({ ...app }, "key-1")).toBe(same);
     expect(destinationFingerprint(app, "key-2")).not.toBe(same);
     expect(destinationFingerprint({ ...app, instanceUrl: "https://fabrikam.crm.dynamics.com" }, "key-1")).not.toBe(same);
+  });
+});
+
+describe("the --offer, --contact-email and cloud checks (exit 2 before anything changes)", () => {
+  it.each([
+    [["contoso-lead-saas"], ["contoso-lead-saas"]],
+    [
+      ["contoso-lead-saas, contoso-crm-connector", "contoso-lead-saas"],
+      ["contoso-lead-saas", "contoso-crm-connector"],
+    ],
+    [
+      ["abc", "a_b-c"],
+      ["abc", "a_b-c"],
+    ],
+  ])("accepts %j", (values, ids) => {
+    expect(parseOfferIds(values)).toEqual(ids);
+  });
+
+  it.each([[["Contoso-Lead"]], [["ab"]], [["-offer"]], [["a".repeat(51)]], [["offer id"]], [[","]]])("refuses %j", (values) => {
+    expect(() => parseOfferIds(values)).toThrowError(expect.objectContaining({ exitCode: ExitCode.Usage, code: "offer-id-invalid" }));
+  });
+
+  it("reads contact emails separated by commas or semicolons, and refuses one that is not an address", () => {
+    expect(parseContactEmails(["sales@contoso.com; leads@contoso.com", "sales@contoso.com"])).toEqual([
+      "sales@contoso.com",
+      "leads@contoso.com",
+    ]);
+    expect(() => parseContactEmails(["sales at contoso"])).toThrowError(
+      expect.objectContaining({ exitCode: ExitCode.Usage, code: "contact-email-invalid" }),
+    );
+  });
+
+  it.each([
+    ["public", true],
+    ["gcc", true],
+    ["custom", true],
+    ["gcchigh", false],
+    ["dod", false],
+    ["china", false],
+  ] as const)("--cloud %s allows --offer: %s", (cloud, allowed) => {
+    if (allowed) expect(() => requirePartnerCenterCloud(cloud)).not.toThrow();
+    else
+      expect(() => requirePartnerCenterCloud(cloud)).toThrowError(
+        expect.objectContaining({ exitCode: ExitCode.Usage, code: "partner-center-cloud-unsupported" }),
+      );
   });
 });
