@@ -67,6 +67,8 @@ export interface OfferDecision {
   changes: FieldChange[];
   /** The customer-leads `$schema` to write back: the one the resource tree reported, else preview3. */
   schema: string;
+  /** What Partner Center answered (secrets masked): its contact emails are kept when none are asked for. */
+  current: CustomerLeadsResource | undefined;
 }
 
 const AUTHENTICATION = { app: "azureAD", user: "office365" } as const;
@@ -165,6 +167,7 @@ export function decideOffer(offer: OfferLeads, desired: DesiredLeadDestination, 
     state,
     changes,
     schema: offer.current && String(offer.current.$schema).includes("/customer-leads/") ? offer.current.$schema : CUSTOMER_LEADS_SCHEMA,
+    current: offer.current,
   };
 }
 
@@ -253,4 +256,18 @@ export function configureBody(offers: readonly OfferConfiguration[]): ConfigureB
       [DYNAMICS_CONFIGURATION]: configuration,
     })),
   };
+}
+
+/**
+ * The one configure body of a plan: every offer that changes, with the identity's secret; undefined when
+ * no offer changes (nothing is posted).
+ */
+export function configureBodyFor(
+  decisions: readonly OfferDecision[],
+  desired: DesiredLeadDestination,
+  secret: string,
+): ConfigureBody | undefined {
+  const changing = decisions.filter((decision) => decision.changes.length > 0);
+  if (changing.length === 0) return undefined;
+  return configureBody(changing.map((decision) => ({ decision, configuration: leadConfiguration(desired, secret, decision.current) })));
 }

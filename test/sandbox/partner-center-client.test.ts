@@ -13,6 +13,7 @@ import { awaitConfigureJob } from "../../src/offers/configure-job.js";
 import { clearPendingJob, pendingJobFor, recordPendingJob } from "../../src/offers/pending-jobs.js";
 import {
   configureBody,
+  configureBodyFor,
   decideOffer,
   leadConfiguration,
   type DesiredLeadDestination,
@@ -105,11 +106,7 @@ async function decide(offerIds: string[], desired: DesiredLeadDestination, secre
 /** Plans, posts one job for every offer that changes, and waits for it: what `connect-offer` will do. */
 async function connect(offerIds: string[], desired: DesiredLeadDestination, secret: string, clock: Clock = virtualClock()) {
   const decisions = await decide(offerIds, desired, true);
-  const currents = await Promise.all(decisions.map((d) => api.customerLeads(d.productGuid)));
-  const body = configureBody(
-    decisions.map((decision, i) => ({ decision, configuration: leadConfiguration(desired, secret, currents[i]) })),
-  );
-  const started = await api.configure(body);
+  const started = await api.configure(configureBodyFor(decisions, desired, secret)!);
   const byResource = new Map(decisions.map((d) => [`customer-leads/${d.productGuid}`, d.offerId]));
   return awaitConfigureJob(api, started, { clock, timeoutMs: 600_000, offerOf: (id) => byResource.get(id) });
 }
@@ -199,6 +196,27 @@ describe("a token Partner Center does not take (partner-center §1.4)", () => {
 });
 
 describe("configure: one job for several offers, polled to its end (partner-center §1.2, SPEC §7)", () => {
+  it("connects a fresh offer with five requests: find, resource tree, configure, and two polls", async () => {
+    sandbox.state.scenario.partnerCenterRunningPolls = 1;
+    sandbox.clearRequests();
+    await connect([SANDBOX_OFFERS.dynamics], appDestination({ contactEmail: ["five@contoso.com"] }), CLIENT_SECRET);
+    expect(sandbox.requests.filter((r) => r.service !== "entra").map((r) => `${r.method} ${r.path.split("?")[0]}`)).toEqual([
+      `GET /rp/product-ingestion/product`,
+      `GET /rp/product-ingestion/resource-tree/product/${sandbox.partnerCenter.offer(SANDBOX_OFFERS.dynamics).guid}`,
+      `POST /rp/product-ingestion/configure`,
+      expect.stringMatching(/^GET \/rp\/product-ingestion\/configure\/[0-9a-f-]{36}\/status$/),
+      expect.stringMatching(/^GET \/rp\/product-ingestion\/configure\/[0-9a-f-]{36}\/status$/),
+    ]);
+    // Nothing changes: no body at all.
+    expect(
+      configureBodyFor(
+        await decide([SANDBOX_OFFERS.dynamics], appDestination({ contactEmail: ["five@contoso.com"] }), false),
+        appDestination(),
+        CLIENT_SECRET,
+      ),
+    ).toBeUndefined();
+  });
+
   it("connects two offers in one job, saves them in the draft, and a second plan changes nothing", async () => {
     sandbox.clearRequests();
     const done = await connect([SANDBOX_OFFERS.saas, SANDBOX_OFFERS.dynamics], appDestination(), CLIENT_SECRET);
