@@ -9,6 +9,7 @@ import {
   type DesiredLeadDestination,
   type DestinationState,
 } from "../../src/offers/lead-destination.js";
+import { offerOutcomes, offersSummary, type ConfigureJobEnd } from "../../src/offers/offer-outcomes.js";
 import { parseContactEmails, parseOfferIds, requirePartnerCenterCloud } from "../../src/offers/offer-options.js";
 import { ExitCode } from "../../src/errors.js";
 import type { CustomerLeadsResource } from "../../src/services/partner-center.js";
@@ -276,5 +277,53 @@ describe("the --offer, --contact-email and cloud checks (exit 2 before anything 
       expect(() => requirePartnerCenterCloud(cloud)).toThrowError(
         expect.objectContaining({ exitCode: ExitCode.Usage, code: "partner-center-cloud-unsupported" }),
       );
+  });
+});
+
+describe("offerOutcomes and offersSummary: partnerCenter.offers and the summary's lines", () => {
+  const OTHER = "1a2b3c4d-0000-4000-8000-000000000001";
+  const THIRD = "1a2b3c4d-0000-4000-8000-000000000002";
+  const decisions = [
+    decideOffer({ offerId: "a-offer", productGuid: GUID, current: undefined }, app, true),
+    decideOffer({ offerId: "b-offer", productGuid: OTHER, current: undefined }, app, true),
+    decideOffer({ offerId: "c-offer", productGuid: THIRD, current: appStored() }, app, false),
+  ];
+  const locked = (guid: string | undefined) => ({
+    code: "productLocked",
+    message: "locked",
+    ...(guid ? { resourceId: `customer-leads/${guid}` } : {}),
+  });
+  it.each([
+    ["a dry-run", true, undefined, ["planned", "planned", "unchanged"]],
+    ["a job that succeeded", false, { jobResult: "succeeded" }, ["done", "done", "unchanged"]],
+    [
+      "a job whose error names one offer",
+      false,
+      { jobResult: "failed", errors: [locked(OTHER.toUpperCase())] },
+      ["done", "failed", "unchanged"],
+    ],
+    [
+      "a job with an error naming no offer",
+      false,
+      { jobResult: "failed", errors: [locked(GUID), locked(undefined)] },
+      ["failed", "failed", "unchanged"],
+    ],
+    ["a job that did not finish", false, { jobResult: "unfinished" }, ["failed", "failed", "unchanged"]],
+  ] as [string, boolean, ConfigureJobEnd | undefined, string[]][])("%s", (_, dryRun, job, statuses) => {
+    const outcomes = offerOutcomes(decisions, dryRun, job);
+    expect(outcomes.map((o) => o.status)).toEqual(statuses);
+    expect(outcomes[0]).toMatchObject({ offerId: "a-offer", productId: `product/${GUID}`, target: "draft" });
+  });
+
+  it("lists the saved offers and says they take effect once published", () => {
+    expect(offersSummary(offerOutcomes(decisions, false, { jobResult: "failed", errors: [locked(OTHER)] }))).toEqual([
+      "Lead destination saved in the draft of offer a-offer.",
+      "Already sending leads to this Dynamics: offer c-offer.",
+      "Not connected: offer b-offer. Paste the values above into its Customer leads dialog, or re-run.",
+      "Publish the offer in Partner Center (Review and publish) for the new lead destination to take effect.",
+    ]);
+    expect(offersSummary(offerOutcomes(decisions.slice(2), false, undefined))).toEqual([
+      "Already sending leads to this Dynamics: offer c-offer.",
+    ]);
   });
 });
