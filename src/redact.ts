@@ -20,6 +20,8 @@ const SECRET_JSON_KEYS = [
   "accessToken",
   "refreshToken",
   "secret",
+  // Partner Center's customer-leads client secret (reference: partner-center §1.3).
+  "applicationKey",
 ];
 // An OAuth authorization `code` travels only in form bodies and URLs; in JSON, "code" is an error code.
 const SECRET_FORM_KEYS = [

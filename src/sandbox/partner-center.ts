@@ -187,6 +187,9 @@ export class PartnerCenterService {
     if (offset + pageSize < matching.length) {
       const next = new URLSearchParams(query);
       next.set("continuationToken", Buffer.from(String(offset + pageSize), "utf8").toString("base64url"));
+      // Whether the real `@nextLink` carries `$version` is UNCONFIRMED (§1.2 names only `@nextLink` and
+      // `continuationToken`): it is left out, so a client must add the required parameter itself.
+      next.delete("$version");
       body["@nextLink"] = `${this.graphOrigin}${PRODUCT_INGESTION_PATH}/product?${next.toString()}`;
     }
     return jsonResponse(200, body);

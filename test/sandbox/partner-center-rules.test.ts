@@ -171,10 +171,14 @@ describe("reading products and their customer-leads (partner-center §1.2)", () 
     let page = (await call("GET", "product")).json<{ value: { identity: { externalId: string } }[]; "@nextLink"?: string }>();
     ids.push(...page.value.map((p) => p.identity.externalId));
     while (page["@nextLink"]) {
+      const nextLink = new URL(page["@nextLink"]);
+      expect(nextLink.searchParams.has("$version")).toBe(false);
+      expect((await call("GET", `product${nextLink.search}`, { version: null })).status).toBe(400);
+      nextLink.searchParams.set("$version", CONFIGURE_VERSION);
       const next = await clients.http.send({
         service: "graph",
         method: "GET",
-        url: page["@nextLink"],
+        url: nextLink.toString(),
         headers: { authorization: `Bearer ${token}` },
       });
       page = next.json();
