@@ -239,4 +239,29 @@ describe("AADSTS codes (graph-and-msal §C.6)", () => {
   it("prints the admin-consent URL for missing consent (65001)", () => {
     expect(explainAadsts(65001, context).hint).toContain("https://login.microsoftonline.com/contoso.com/adminconsent?client_id=c");
   });
+  it("asks a tenant-less sign-in for the admin's own tenant in the consent URL", () => {
+    expect(explainAadsts(65001, { ...context, tenant: "organizations" }).hint).toContain("/<your-tenant>/adminconsent?client_id=c");
+  });
+  it("explains the service identity's password sign-in as Partner Center's, and falls back to the admin's text", () => {
+    const service = { ...context, who: "service" as const, resetCommand: "crm-lead-setup reset-password --user-name x" };
+    for (const code of [50076, 50079, 50072, 50074, 53003]) expect(explainAadsts(code, service).hint).toContain("--identity app");
+    expect(explainAadsts(53003, context).hint).toContain("--auth browser");
+    expect(explainAadsts(530035, service).message).toContain("Partner Center cannot sign in");
+    expect(explainAadsts(50126, service).hint).toContain("`crm-lead-setup reset-password --user-name x`");
+    expect(explainAadsts(50126, context).hint).toBe("Check the account and password.");
+    expect(explainAadsts(7000218, service).message).toContain("verify signs the service user in");
+    expect(explainAadsts(65002, service)).toEqual(explainAadsts(65002, context));
+    expect(explainAadsts(99999, service)).toEqual({
+      message: "Sign-in failed with AADSTS99999.",
+      hint: "Look the code up at https://login.microsoftonline.com/error?code=99999",
+    });
+  });
+  it("explains MSAL's own codes, and nothing inherited from Object", () => {
+    expect(signInErrorFrom({ errorCode: "device_code_expired" }, context).hint).toContain("15 minutes");
+    expect(signInErrorFrom({ errorCode: "toString", errorMessage: "odd" }, context).toJSON()).toEqual({
+      code: "sign-in-toString",
+      message: "Sign-in failed: odd",
+      hint: "Run with --verbose to see the sign-in requests.",
+    });
+  });
 });
