@@ -443,16 +443,18 @@ export function isKnown(error: unknown, code: KnownCode): boolean {
 }
 
 /**
- * The facts of a service's error answer. Graph, Dataverse and the Power Platform admin API share OData's
- * envelope `{ "error": { "code", "message" } }` (graph-and-msal §A.3, dataverse §2); anything else (a
- * gateway's page) is kept as text.
+ * The facts of a service's error answer. Graph and Dataverse use OData's envelope `{ "error": { "code",
+ * "message" } }` (graph-and-msal §A.3, dataverse §2); anything else (a gateway's page) is kept as text. The
+ * Power Platform admin API's envelope is UNCONFIRMED (public tools match "userNotLicensed" anywhere in the
+ * error, dataverse §5.2), so its whole answer stays the text.
  */
 export function answerFacts(service: Exclude<ErrorService, "network">, status: number, body: string): ErrorFacts {
   try {
     const parsed = JSON.parse(body) as { error?: { code?: unknown; message?: unknown } };
     const { code, message } = parsed.error ?? {};
     if (typeof code === "string" || typeof message === "string") {
-      return { service, status, serviceCode: typeof code === "string" ? code : "", text: typeof message === "string" ? message : body };
+      const text = service !== "bap" && typeof message === "string" ? message : body;
+      return { service, status, serviceCode: typeof code === "string" ? code : "", text };
     }
   } catch {
     // Not JSON: the text is all there is.
