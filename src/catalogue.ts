@@ -3,7 +3,7 @@ import { ExitCode, type ExitCodeValue } from "./errors.js";
 /**
  * Errors that teach: every failure we know from Graph, Dataverse, the Power Platform admin API, the solution
  * import and the network, mapped to a stable code (what --json carries), what it means, what to do, and the
- * page that explains it (each cited in reference/). AADSTS sign-in codes have their own table in auth/aadsts.ts.
+ * page that explains it (cited in reference/, or beside the entry). AADSTS codes have their table in auth/aadsts.ts.
  *
  * The one place where Microsoft's wording is read: an error is matched once, when it is made (ServiceError,
  * HttpFailure), and keeps the entry's code in `known`; the product asks `isKnown(error, code)`, never the text.
