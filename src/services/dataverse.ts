@@ -2,6 +2,7 @@ import { odataString, withQuery, type HttpClient, type HttpResponse, type QueryV
 import { readAllPages, type ListPage } from "./pages.js";
 import type { TokenProvider } from "../auth/msal.js";
 import { ServiceError } from "./service-error.js";
+import { isKnown, refusedUntilReplicated } from "../catalogue.js";
 
 /**
  * The Dataverse Web API v9.2 (reference: dataverse-and-partner-center §2): OData headers, bearer token for
@@ -183,8 +184,7 @@ const SOLUTION_SELECT = "solutionid,uniquename,version,ismanaged";
 const SYSTEM_USER_SELECT = "systemuserid,domainname,isdisabled,_businessunitid_value,azureactivedirectoryobjectid";
 
 /** Dataverse's refusal of an application user whose app it cannot see in Entra yet (wording UNCONFIRMED). */
-export const applicationNotInTenantYet = (response: HttpResponse) =>
-  response.status >= 400 && response.status < 500 && /not found in the tenant/i.test(response.text());
+export const applicationNotInTenantYet = refusedUntilReplicated("dataverse", "dataverse-application-not-in-tenant");
 
 export class EnvironmentApi {
   constructor(readonly dataverse: DataverseApi) {}
@@ -351,7 +351,7 @@ export class EnvironmentApi {
         { idempotent: true },
       );
     } catch (error) {
-      if (error instanceof ServiceError && error.serviceCode.toLowerCase() === "0x80040237") return;
+      if (isKnown(error, "dataverse-duplicate")) return;
       throw error;
     }
   }

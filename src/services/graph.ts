@@ -13,6 +13,7 @@ import { HttpFailure, odataString, withQuery, type HttpClient, type HttpResponse
 import { readAllPages, type ListPage } from "./pages.js";
 import type { TokenProvider } from "../auth/msal.js";
 import { ServiceError } from "./service-error.js";
+import { refusedUntilReplicated } from "../catalogue.js";
 
 /**
  * Microsoft Graph through the Graph SDK (reference: graph-and-msal §B). The SDK's own retry and redirect
@@ -273,9 +274,8 @@ const APPLICATION_SELECT = "id,appId,displayName,signInAudience,passwordCredenti
  * #581 and #611): for seconds, POST /servicePrincipals answers 400 "…does not reference a valid application
  * object" and addPassword answers 404 Request_ResourceNotFound. Both are refusals, resent under the policy.
  */
-const servicePrincipalNotReplicated = (response: HttpResponse) =>
-  response.status === 400 && /does not reference a valid application object/i.test(response.text());
-const applicationNotReplicated = (response: HttpResponse) => response.status === 404 && /Request_ResourceNotFound/.test(response.text());
+const servicePrincipalNotReplicated = refusedUntilReplicated("graph", "graph-application-not-replicated");
+const applicationNotReplicated = refusedUntilReplicated("graph", "graph-request-resourcenotfound");
 
 /** Whether a write may have been applied although no answer said so (a dropped connection, a 5xx). */
 function outcomeUnknown(error: unknown): boolean {

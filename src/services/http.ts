@@ -4,7 +4,7 @@ export { abortableSleep } from "../clock.js";
 import type { IncomingMessage } from "node:http";
 import { createSecureContext, type SecureContext } from "node:tls";
 import { StepFailedError } from "../errors.js";
-import { explain } from "../catalogue.js";
+import { explain, type KnownCode } from "../catalogue.js";
 import type { Redactor } from "../redact.js";
 import { decideRetry, DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from "./retry.js";
 
@@ -104,6 +104,8 @@ export interface HttpClientOptions {
 export class HttpFailure extends StepFailedError {
   /** The host that could not be reached (network failures only). */
   readonly host: string | undefined;
+  /** The catalogue entry of a network failure, matched once here (ask `isKnown(error, code)`). */
+  readonly known: KnownCode | undefined;
   constructor(
     readonly request: { method: string; url: string },
     message: string,
@@ -119,6 +121,7 @@ export class HttpFailure extends StepFailedError {
         : "The service is throttling, unavailable or unreachable. Wait a few minutes and re-run the same command: it resumes where it stopped.",
     });
     this.host = networkCode ? hostOf(request.url) : undefined;
+    this.known = known?.code;
   }
 
   /** True when the host was never reached (as opposed to a service that answered with errors). */

@@ -2,6 +2,7 @@ import { SignInError, StepFailedError, TenantNotReadyError } from "../errors.js"
 import { withQuery, type HttpClient } from "./http.js";
 import { readAllPages, type ListPage } from "./pages.js";
 import type { TokenProvider } from "../auth/msal.js";
+import { knownAnswer } from "../catalogue.js";
 
 /**
  * The Power Platform admin API (reference: dataverse §5.2): find the environment whose instance URL is the
@@ -108,7 +109,7 @@ export class PowerPlatformAdminApi {
       { objectId },
     );
     if (response.status >= 200 && response.status < 300) return "added";
-    if (response.text().includes("userNotLicensed")) return "unlicensed";
+    if (knownAnswer("bap", response) === "bap-user-not-licensed") return "unlicensed";
     throw new StepFailedError({
       code: "power-platform-add-user-failed",
       message: `Adding the user to the environment failed: ${response.status} ${response.text().slice(0, 300)}`,

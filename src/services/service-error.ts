@@ -1,11 +1,16 @@
 import { CliError, ExitCode } from "../errors.js";
-import { explain } from "../catalogue.js";
+import { explain, type KnownCode } from "../catalogue.js";
 
 /**
- * A Graph, Dataverse or Power Platform answer that is an error. Steps read `status` and `serviceCode`
- * (Graph's `error.code`, Dataverse's hex code) to decide; the message keeps the service's own words.
+ * A Graph, Dataverse or Power Platform answer that is an error, matched against the catalogue once, here:
+ * `known` names the entry (ask `isKnown(error, code)`), and steps never read the service's words. `status`
+ * and `serviceCode` (Graph's `error.code`, Dataverse's hex code) stay for HTTP-level decisions (404, 409,
+ * 5xx); the message keeps the service's own words for the user.
  */
 export class ServiceError extends CliError {
+  /** The catalogue entry this answer is, or undefined for an answer the catalogue does not know. */
+  readonly known: KnownCode | undefined;
+
   constructor(
     readonly service: "graph" | "dataverse" | "bap",
     readonly status: number,
@@ -14,7 +19,7 @@ export class ServiceError extends CliError {
     readonly operation: string,
     readonly requestId: string | undefined,
   ) {
-    const known = service === "bap" ? undefined : explain({ service, status, serviceCode, text: serviceMessage });
+    const known = explain({ service, status, serviceCode, text: serviceMessage });
     const request = requestId ? ` (Microsoft request id ${requestId})` : "";
     // 403: the signed-in admin lacks a role or privilege; the call changed nothing (SPEC §3: exit 4).
     super(known?.exitCode ?? (status === 403 ? ExitCode.TenantNotReady : ExitCode.StepFailed), {
@@ -28,10 +33,6 @@ export class ServiceError extends CliError {
             ? `Microsoft request id ${requestId}; re-run with --verbose for the full exchange.`
             : "Re-run with --verbose for the full exchange.",
     });
-  }
-
-  /** True when the service's message contains this text (case-insensitive): error codes are not always stable. */
-  says(text: string): boolean {
-    return this.message.toLowerCase().includes(text.toLowerCase());
+    this.known = known?.code;
   }
 }

@@ -2,6 +2,7 @@ import { TenantNotReadyError, UsageError } from "../errors.js";
 import { recordApp, recordedAppId, recordSecret, secretRecord } from "../ledger.js";
 import { HttpFailure, abortableSleep } from "../services/http.js";
 import { ServiceError } from "../services/service-error.js";
+import { isKnown } from "../catalogue.js";
 import type { CommandContext } from "../context.js";
 import type { GraphApplication } from "../services/graph.js";
 import type { Change, Plan, Step } from "./step.js";
@@ -210,11 +211,11 @@ async function createApplicationUser(context: CommandContext, appId: string, bus
   try {
     return await environment.createApplicationUser(appId, businessUnitId);
   } catch (error) {
-    if (error instanceof ServiceError && error.serviceCode === "0x80040237") {
+    if (isKnown(error, "dataverse-duplicate")) {
       const existing = await environment.systemUserByApplicationId(appId);
       if (existing) return existing.systemuserid;
     }
-    if (error instanceof ServiceError && error.says("not found in the tenant")) {
+    if (isKnown(error, "dataverse-application-not-in-tenant")) {
       throw new TenantNotReadyError({
         code: "app-not-visible-in-dynamics",
         message: `Dynamics does not see the app ${appId} yet.`,

@@ -1,6 +1,7 @@
 import { TenantNotReadyError, UsageError } from "../errors.js";
 import { abortableSleep, HttpFailure } from "../services/http.js";
 import { ServiceError } from "../services/service-error.js";
+import { isKnown } from "../catalogue.js";
 import type { DirectoryApi, GraphUser } from "../services/graph.js";
 import type { CommandContext } from "../context.js";
 import { decideLicence, type LicenceDecision } from "./licences.js";
@@ -178,7 +179,7 @@ async function createUser(
       return { ...(await directory.createUser(body)), passwordKnown: true };
     } catch (error) {
       const unknownOutcome = error instanceof HttpFailure || (error instanceof ServiceError && error.status >= 500);
-      const conflict = error instanceof ServiceError && error.says("same value for property userPrincipalName");
+      const conflict = isKnown(error, "graph-user-name-taken");
       if (!unknownOutcome && !conflict) throw error;
       const found = await directory.findUser(upn);
       // Found after an unknown outcome: our request created it, with our password.

@@ -2,6 +2,7 @@ import { StepFailedError, StillRunningError, TenantNotReadyError } from "../erro
 import { compareVersions } from "../solution/version.js";
 import { HttpFailure } from "../services/http.js";
 import { ServiceError } from "../services/service-error.js";
+import { isKnown } from "../catalogue.js";
 import type { EnvironmentApi, ImportJob, InstalledSolution } from "../services/dataverse.js";
 import type { SolutionPackage } from "../solution/package.js";
 import type { CommandContext } from "../context.js";
@@ -147,7 +148,7 @@ async function startImport(
       const importJobKey = response.ImportJobKey && GUID.test(response.ImportJobKey) ? response.ImportJobKey.toLowerCase() : undefined;
       return { importJobId: importJobKey, asyncOperationId: response.AsyncOperationId, startedAt: Date.now() };
     } catch (error) {
-      if (error instanceof ServiceError && error.says("previous [Import] running") && Date.now() < deadline) {
+      if (isKnown(error, "import-concurrent") && Date.now() < deadline) {
         // Another solution is being installed in this environment: Dataverse allows one at a time.
         const running = await environment.findRunningImport(name);
         if (running) return { importJobId: running.importjobid };

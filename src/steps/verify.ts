@@ -2,6 +2,7 @@ import { SignInError, TenantNotReadyError, UsageError } from "../errors.js";
 import { DEFAULT_CLIENT_ID, type CommandContext } from "../context.js";
 import { inquirerPrompter } from "../prompter.js";
 import { ServiceError } from "../services/service-error.js";
+import { isKnown } from "../catalogue.js";
 import { serviceApp } from "./create-app.js";
 import { serviceUser } from "./service-user.js";
 import type { Plan, Step } from "./step.js";
@@ -90,21 +91,21 @@ function passwordGrantClientId(context: CommandContext): string {
 /** Dynamics' answers to the test lead, turned into what to do (reference: dataverse §1.9). */
 function explainLeadFailure(error: unknown, label: string): unknown {
   if (!(error instanceof ServiceError)) return error;
-  if (error.serviceCode.toLowerCase() === "0x80042f09" || error.says("no roles are assigned")) {
+  if (isKnown(error, "dataverse-no-roles")) {
     return new TenantNotReadyError({
       code: "verify-no-role",
       message: `${label} has no security role in Dynamics ("SecLib::RetrievePrivilegeForUser failed - no roles are assigned to user").`,
       hint: "Run crm-lead-setup assign-role, then verify again.",
     });
   }
-  if (error.says("leadsourcecode") || error.says("prvCreateLead")) {
+  if (isKnown(error, "dataverse-lead-create-refused")) {
     return new TenantNotReadyError({
       code: "verify-no-lead-privilege",
       message: `${label} may not create leads with a lead source ("User does not have create permissions for the leadsourcecode attribute").`,
       hint: "Run crm-lead-setup assign-role and patch-role (the Lead Writer role grants it), then verify again.",
     });
   }
-  if (error.says("not a member of the organization")) {
+  if (isKnown(error, "dataverse-not-a-member")) {
     return new TenantNotReadyError({
       code: "verify-not-in-dynamics",
       message: `${label} signed in but is not a user of this Dynamics environment.`,

@@ -220,7 +220,7 @@ describe("progress on a terminal", () => {
     const summary =
       "Will create mp-leadwriter@contoso.com (usage location US, password never expires, no forced password change, no admin role) with licence DYN365_ENTERPRISE_SALES";
     const preview = [
-      { id: "create-user", status: "planned" as const, summary, changes: [{ action: "create", target: `user ${summary}` }] },
+      { id: "create-user" as const, status: "planned" as const, summary, changes: [{ action: "create", target: `user ${summary}` }] },
     ];
     const s = streams(true);
     (s.stdout as unknown as { columns: number }).columns = 120;
