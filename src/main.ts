@@ -3,6 +3,7 @@ import { IO, type Streams } from "./io.js";
 import { envNameOf, OPTION_SPECS, parseBooleanEnvLenient, resolveOptions, type CliOptions, type CommandName } from "./options.js";
 import { createContext, type CommandContext } from "./context.js";
 import { renderError, renderHuman, renderJson, type CommandOutcome } from "./render.js";
+import { systemClock, type Clock } from "./clock.js";
 
 /**
  * Runs one command: resolves options (flags over environment), builds the context, runs the command,
@@ -46,11 +47,27 @@ function writeJson(io: IO, outcome: CommandOutcome): void {
   if (outcome.error && io.stderrIsTTY) io.err(`Error (${outcome.error.code}): ${outcome.error.message}`.replace(/\s*\n\s*/g, " "));
 }
 
+/** What a run takes from the process, injected so that a test can run the CLI inside its own process. */
+export interface Runtime {
+  clock: Clock;
+  /** Calls `onInterrupt` on each Ctrl+C until the returned function is called. */
+  onInterrupt(onInterrupt: () => void): () => void;
+}
+
+const processRuntime: Runtime = {
+  clock: systemClock,
+  onInterrupt: (handler) => {
+    process.on("SIGINT", handler);
+    return () => process.off("SIGINT", handler);
+  },
+};
+
 export async function execute(
   command: CommandName,
   parsed: Record<string, unknown>,
   sourceOf: (key: string) => string | undefined,
   streams: Streams = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env },
+  runtime: Runtime = processRuntime,
 ): Promise<number> {
   // Output mode is needed to report even an invalid option, so read it leniently first.
   const io = new IO(streams, {
@@ -77,10 +94,10 @@ export async function execute(
     if (controller.signal.aborted) process.exit(ExitCode.Interrupted);
     controller.abort(new InterruptedError("Interrupted (Ctrl+C)."));
   };
-  process.on("SIGINT", onSignal);
+  const stopListening = runtime.onInterrupt(onSignal);
   let context: CommandContext | undefined;
   try {
-    context = await createContext(command, options, io, controller.signal);
+    context = await createContext(command, options, io, controller.signal, runtime.clock);
     const module = await COMMAND_MODULES[command]();
     const outcome = await module.run(context);
     if (io.json) {
@@ -99,7 +116,7 @@ export async function execute(
     if (!(failure instanceof UsageError) && options.verbose && error instanceof Error && error.stack) io.trace(error.stack);
     return fail(failure, options.dryRun);
   } finally {
-    process.off("SIGINT", onSignal);
+    stopListening();
     await context?.close();
   }
 }
