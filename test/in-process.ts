@@ -103,6 +103,9 @@ export function freshVirtualTenants() {
       ...tenant,
       clock,
       run: (args: string[], more: Omit<InProcessOptions, "clock"> = {}) => runInProcess(args, tenant.env, { clock, ...more }),
+      /** The same, with test/helpers.ts runCli's signature: another environment (e.g. a secret in it) and stdin. */
+      cli: (args: string[], env: NodeJS.ProcessEnv = tenant.env, more: { input?: string } = {}) =>
+        runInProcess(args, env, { clock, ...more }),
       runUntilSuccess: (args: string[], times: number) => runInProcessUntilSuccess(args, tenant.env, times, { clock }),
     };
   };
