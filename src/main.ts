@@ -57,8 +57,11 @@ export interface Runtime {
 const processRuntime: Runtime = {
   clock: systemClock,
   onInterrupt: (handler) => {
-    process.on("SIGINT", handler);
-    return () => process.off("SIGINT", handler);
+    // A second Ctrl+C while the first is being honoured ends the process at once.
+    let presses = 0;
+    const listener = () => (++presses > 1 ? process.exit(ExitCode.Interrupted) : handler());
+    process.on("SIGINT", listener);
+    return () => process.off("SIGINT", listener);
   },
 };
 
@@ -90,10 +93,7 @@ export async function execute(
   }
 
   const controller = new AbortController();
-  const onSignal = () => {
-    if (controller.signal.aborted) process.exit(ExitCode.Interrupted);
-    controller.abort(new InterruptedError("Interrupted (Ctrl+C)."));
-  };
+  const onSignal = () => controller.abort(new InterruptedError("Interrupted (Ctrl+C)."));
   const stopListening = runtime.onInterrupt(onSignal);
   let context: CommandContext | undefined;
   try {
