@@ -42,6 +42,8 @@ export function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefine
   if (!signal) return work;
   if (signal.aborted) {
     onAbort?.();
+    // The work goes on (or fails) unwatched: its failure must not surface as an unhandled rejection.
+    work.catch(() => undefined);
     return Promise.reject(signal.reason);
   }
   return new Promise<T>((resolve, reject) => {

@@ -190,6 +190,8 @@ export class MsalTokenProvider implements TokenProvider {
   }
 
   private async acquire(resource: string): Promise<string> {
+    // Queued behind a sign-in that Ctrl+C ended: do not start another one.
+    if (this.settings.signal?.aborted) throw this.settings.signal.reason;
     const fresh = this.issued.get(resource);
     if (fresh && fresh.expiresAt > Date.now() + 120_000) return fresh.token;
     const scopes = [`${resource}/.default`];

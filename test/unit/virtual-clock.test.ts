@@ -56,6 +56,16 @@ describe("untilAborted", () => {
     expect(stopped).toBe(true);
   });
 
+  it("already aborted: rejects with the reason, and the work failing later is no unhandled rejection", async () => {
+    const controller = new AbortController();
+    controller.abort(new Error("Ctrl+C"));
+    let fail: (error: Error) => void = () => undefined;
+    const work = new Promise<never>((_resolve, reject) => (fail = reject));
+    await expect(untilAborted(work, controller.signal)).rejects.toThrow("Ctrl+C");
+    fail(new Error("network_error after the abort"));
+    await new Promise((resolve) => setImmediate(resolve));
+  });
+
   it("passes the work's own result through when no abort comes", async () => {
     await expect(untilAborted(Promise.resolve(42), new AbortController().signal)).resolves.toBe(42);
   });
