@@ -1,6 +1,5 @@
 import { Agent, request as httpsRequest } from "node:https";
 import { systemClock, type Clock } from "../clock.js";
-export { abortableSleep } from "../clock.js";
 import type { ClientRequest, IncomingMessage } from "node:http";
 import { createSecureContext, type SecureContext } from "node:tls";
 import { StepFailedError } from "../errors.js";
