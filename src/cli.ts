@@ -166,7 +166,19 @@ function invokedCommand(argv: readonly string[]): string | undefined {
   return words[0] === "help" ? words[1] : words[0];
 }
 
-export function buildProgram(argv: readonly string[] = process.argv): Command {
+/** Runs one parsed command: `main.execute` with the process's streams and exit code, or a test's in-process runner. */
+export type CommandRunner = (
+  command: CommandName,
+  parsed: Record<string, unknown>,
+  sourceOf: (key: string) => string | undefined,
+) => Promise<void>;
+
+const runAsThisProcess: CommandRunner = async (command, parsed, sourceOf) => {
+  const { execute } = await import("./main.js");
+  process.exitCode = await execute(command, parsed, sourceOf);
+};
+
+export function buildProgram(argv: readonly string[] = process.argv, run: CommandRunner = runAsThisProcess): Command {
   // Only the invoked command needs its options declared: the root help lists commands alone, and
   // building the option objects of every command would cost start-up time for nothing.
   const invoked = invokedCommand(argv);
@@ -188,8 +200,7 @@ export function buildProgram(argv: readonly string[] = process.argv): Command {
     }
     command.addHelpText("after", `\nExamples:\n${spec.examples.map((e) => `  $ ${e}`).join("\n")}\n${exitCodeHelp()}`);
     command.action(async (_options: Record<string, unknown>, self: Command) => {
-      const { execute } = await import("./main.js");
-      process.exitCode = await execute(spec.name, self.opts(), (key) => self.getOptionValueSource(key));
+      await run(spec.name, self.opts(), (key) => self.getOptionValueSource(key));
     });
   }
   return program;

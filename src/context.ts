@@ -8,8 +8,9 @@ import type { AuthMethod, CliOptions } from "./options.js";
 import type { IO } from "./io.js";
 import { appPaths, type AppPaths } from "./paths.js";
 import { HttpClient } from "./services/http.js";
+import { systemClock, type Clock } from "./clock.js";
 import type { SandboxConnection } from "./sandbox/server.js";
-import { findRunningSandbox, sandboxBrowser } from "./sandbox-link.js";
+import { findRunningSandbox, markCommandSandbox, sandboxBrowser } from "./sandbox-link.js";
 import type { ClientCertificate, MsalTokenProvider } from "./auth/msal.js";
 import type { GraphApi } from "./services/graph.js";
 import type { DataverseApi, EnvironmentApi } from "./services/dataverse.js";
@@ -56,6 +57,8 @@ export interface CommandContext {
   io: IO;
   paths: AppPaths;
   signal: AbortSignal;
+  /** Every wait of the run (back-off, polls, sync waits) runs on this clock. */
+  clock: Clock;
   http: HttpClient;
   sandbox: SandboxConnection | undefined;
   /** What the steps of this run learn and hand on. */
@@ -180,7 +183,13 @@ function openSystemBrowser(url: string, io: IO): Promise<void> {
   return Promise.resolve();
 }
 
-export async function createContext(command: string, options: CliOptions, io: IO, signal: AbortSignal): Promise<CommandContext> {
+export async function createContext(
+  command: string,
+  options: CliOptions,
+  io: IO,
+  signal: AbortSignal,
+  clock: Clock = systemClock,
+): Promise<CommandContext> {
   const env = io.streams.env;
   const paths = appPaths(env);
   const cleanups: (() => Promise<void>)[] = [];
@@ -219,8 +228,9 @@ export async function createContext(command: string, options: CliOptions, io: IO
     sandbox = await findRunningSandbox(paths);
     if (!sandbox) {
       const { startSandbox } = await import("./sandbox/server.js");
-      const started = await startSandbox();
+      const started = await startSandbox({ clock });
       sandbox = started.connection;
+      markCommandSandbox(sandbox);
       cleanups.push(() => started.close());
       io.info(io.style.dim("No running `crm-lead-setup sandbox` found: started a sandbox tenant inside this command."));
     }
@@ -232,6 +242,7 @@ export async function createContext(command: string, options: CliOptions, io: IO
     redactor: io.redactor,
     trace: options.verbose ? (line) => io.trace(line) : undefined,
     signal,
+    clock,
   });
   io.redactor.add(auth.clientSecret);
   cleanups.push(() => http.close());
@@ -276,6 +287,7 @@ export async function createContext(command: string, options: CliOptions, io: IO
         // The device-code instruction is always shown: nobody can sign in without it (SPEC §3).
         onDeviceCode: (message) => io.err(message),
         trace: options.verbose ? (line) => io.trace(line) : undefined,
+        signal,
       },
       http,
     );
@@ -303,6 +315,7 @@ export async function createContext(command: string, options: CliOptions, io: IO
     io,
     paths,
     signal,
+    clock,
     http,
     sandbox,
     facts: { pending: new Set() },

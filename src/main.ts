@@ -3,6 +3,7 @@ import { IO, type Streams } from "./io.js";
 import { envNameOf, OPTION_SPECS, parseBooleanEnvLenient, resolveOptions, type CliOptions, type CommandName } from "./options.js";
 import { createContext, type CommandContext } from "./context.js";
 import { renderError, renderHuman, renderJson, type CommandOutcome } from "./render.js";
+import { systemClock, type Clock } from "./clock.js";
 
 /**
  * Runs one command: resolves options (flags over environment), builds the context, runs the command,
@@ -46,11 +47,30 @@ function writeJson(io: IO, outcome: CommandOutcome): void {
   if (outcome.error && io.stderrIsTTY) io.err(`Error (${outcome.error.code}): ${outcome.error.message}`.replace(/\s*\n\s*/g, " "));
 }
 
+/** What a run takes from the process, injected so that a test can run the CLI inside its own process. */
+export interface Runtime {
+  clock: Clock;
+  /** Calls `onInterrupt` on each Ctrl+C until the returned function is called. */
+  onInterrupt(onInterrupt: () => void): () => void;
+}
+
+const processRuntime: Runtime = {
+  clock: systemClock,
+  onInterrupt: (handler) => {
+    // A second Ctrl+C while the first is being honoured ends the process at once.
+    let presses = 0;
+    const listener = () => (++presses > 1 ? process.exit(ExitCode.Interrupted) : handler());
+    process.on("SIGINT", listener);
+    return () => process.off("SIGINT", listener);
+  },
+};
+
 export async function execute(
   command: CommandName,
   parsed: Record<string, unknown>,
   sourceOf: (key: string) => string | undefined,
   streams: Streams = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env },
+  runtime: Runtime = processRuntime,
 ): Promise<number> {
   // Output mode is needed to report even an invalid option, so read it leniently first.
   const io = new IO(streams, {
@@ -73,14 +93,11 @@ export async function execute(
   }
 
   const controller = new AbortController();
-  const onSignal = () => {
-    if (controller.signal.aborted) process.exit(ExitCode.Interrupted);
-    controller.abort(new InterruptedError("Interrupted (Ctrl+C)."));
-  };
-  process.on("SIGINT", onSignal);
+  const onSignal = () => controller.abort(new InterruptedError("Interrupted (Ctrl+C)."));
+  const stopListening = runtime.onInterrupt(onSignal);
   let context: CommandContext | undefined;
   try {
-    context = await createContext(command, options, io, controller.signal);
+    context = await createContext(command, options, io, controller.signal, runtime.clock);
     const module = await COMMAND_MODULES[command]();
     const outcome = await module.run(context);
     if (io.json) {
@@ -99,7 +116,7 @@ export async function execute(
     if (!(failure instanceof UsageError) && options.verbose && error instanceof Error && error.stack) io.trace(error.stack);
     return fail(failure, options.dryRun);
   } finally {
-    process.off("SIGINT", onSignal);
+    stopListening();
     await context?.close();
   }
 }

@@ -12,9 +12,20 @@ import { Redactor } from "./redact.js";
  * starts a sandbox inside the command's own process for the length of the command.
  */
 
-/** True when the sandbox runs inside this very command: its tenant is new and empty, and ends with the command. */
+/** Sandboxes that a command started for itself (not one found through the connection file). */
+const commandSandboxes = new Set<string>();
+
+export function markCommandSandbox(connection: SandboxConnection): void {
+  commandSandboxes.add(connection.instanceId);
+}
+
+/**
+ * True when the sandbox runs inside this very command: its tenant is new and empty, and ends with the
+ * command. Asked by instance, not by process id: a test runs the CLI in its own process beside a sandbox
+ * that the command found through the connection file, as a separate `crm-lead-setup sandbox` would be.
+ */
 export function isInCommandSandbox(connection: SandboxConnection | undefined): boolean {
-  return connection !== undefined && connection.pid === process.pid;
+  return connection !== undefined && commandSandboxes.has(connection.instanceId);
 }
 
 /**

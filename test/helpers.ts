@@ -8,6 +8,7 @@ import { writeConnectionFile } from "../src/sandbox-link.js";
 import { appPaths } from "../src/paths.js";
 import { HttpClient } from "../src/services/http.js";
 import { Redactor } from "../src/redact.js";
+import type { Clock } from "../src/clock.js";
 
 export const ROOT = resolve(import.meta.dirname, "..");
 export const BIN = join(ROOT, "bin", "crm-lead-setup.js");
@@ -78,16 +79,23 @@ export async function sandboxFor(env: NodeJS.ProcessEnv, options: SandboxOptions
   return sandbox;
 }
 
-export function sandboxHttp(sandbox: Sandbox, policy = {}): HttpClient {
-  return new HttpClient({ onlyCaPem: sandbox.connection.caPem, connectTo: sandbox.connection.connectTo, redactor: new Redactor(), policy });
+/** An HTTP client that trusts the sandbox; its waits run on `clock` when given (else real time). */
+export function sandboxHttp(sandbox: Sandbox, policy = {}, clock?: Clock): HttpClient {
+  return new HttpClient({
+    onlyCaPem: sandbox.connection.caPem,
+    connectTo: sandbox.connection.connectTo,
+    redactor: new Redactor(),
+    policy,
+    clock,
+  });
 }
 
 /** Graph and Dataverse clients signed in as the sandbox's automation app (client credentials: no prompt). */
-export async function adminClients(sandbox: Sandbox, policy = {}) {
+export async function adminClients(sandbox: Sandbox, policy = {}, clock?: Clock) {
   const { MsalTokenProvider } = await import("../src/auth/msal.js");
   const { GraphApi } = await import("../src/services/graph.js");
   const { DataverseApi } = await import("../src/services/dataverse.js");
-  const http = sandboxHttp(sandbox, policy);
+  const http = sandboxHttp(sandbox, policy, clock);
   const tokens = new MsalTokenProvider(
     {
       method: "client-secret",

@@ -5,11 +5,14 @@ import {
   type AccountInfo,
   type AuthenticationResult,
   type Configuration,
+  type DeviceCodeRequest,
   type INetworkModule,
   type NetworkRequestOptions,
   type NetworkResponse,
 } from "@azure/msal-node";
 import { HttpFailure, type HttpClient } from "../services/http.js";
+import type { TokenProvider } from "../services/tokens.js";
+import { untilAborted } from "../clock.js";
 import type { AuthMethod } from "../options.js";
 import { fileCachePlugin } from "./cache.js";
 import { signInErrorFrom, type AadstsContext } from "./aadsts.js";
@@ -21,12 +24,6 @@ import { signInCacheAliases } from "../clouds.js";
  * come silently from the refresh token (reference: graph-and-msal §C.10). Scopes are `<resource>/.default`,
  * which first-party public clients require.
  */
-
-export interface TokenProvider {
-  getAccessToken(resource: string): Promise<string>;
-  /** The signed-in account (delegated sign-in only). */
-  account(): AccountInfo | undefined;
-}
 
 export interface ClientCertificate {
   thumbprintSha256: string;
@@ -56,6 +53,8 @@ export interface AuthSettings {
   /** Receives the device-code instruction; always shown, whatever the output mode. */
   onDeviceCode: (message: string) => void;
   trace?: (line: string) => void;
+  /** The run's Ctrl+C: ends a sign-in that waits for the admin (device code, browser) at once. */
+  signal?: AbortSignal;
 }
 
 /** MSAL's network calls go through our HTTP layer: same CA, retry policy, timeouts and redacted tracing. */
@@ -191,6 +190,8 @@ export class MsalTokenProvider implements TokenProvider {
   }
 
   private async acquire(resource: string): Promise<string> {
+    // Queued behind a sign-in that Ctrl+C ended: do not start another one.
+    if (this.settings.signal?.aborted) throw this.settings.signal.reason;
     const fresh = this.issued.get(resource);
     if (fresh && fresh.expiresAt > Date.now() + 120_000) return fresh.token;
     const scopes = [`${resource}/.default`];
@@ -199,6 +200,7 @@ export class MsalTokenProvider implements TokenProvider {
     try {
       result = this.isConfidential ? await this.clientCredentials(scopes) : await this.delegated(scopes);
     } catch (error) {
+      if (this.settings.signal?.aborted) throw this.settings.signal.reason;
       const unreachable = this.network.networkFailure();
       if (unreachable) throw unreachable;
       const entra = this.network.entraError();
@@ -244,20 +246,33 @@ export class MsalTokenProvider implements TokenProvider {
         this.settings.trace?.(`silent sign-in failed, signing in interactively: ${(error as Error).message}`);
       }
     }
-    const result =
-      this.settings.method === "browser"
-        ? await this.publicClient.acquireTokenInteractive({
-            scopes,
-            openBrowser: this.settings.openBrowser,
-            successTemplate: "<h1>Signed in to crm-lead-setup.</h1><p>You can close this tab and return to the terminal.</p>",
-            errorTemplate: "<h1>Sign-in failed.</h1><p>{error}</p><p>Return to the terminal for details.</p>",
-          })
-        : await this.publicClient.acquireTokenByDeviceCode({
-            scopes,
-            deviceCodeCallback: (response) => this.settings.onDeviceCode(response.message),
-          });
+    const result = this.settings.method === "browser" ? await this.browserSignIn(scopes) : await this.deviceCodeSignIn(scopes);
     this.signedIn = result?.account ?? undefined;
     return result;
+  }
+
+  /**
+   * MSAL polls the token endpoint on its own timer at the interval Entra sets, and takes
+   * no AbortSignal; its documented stop is `DeviceCodeRequest.cancel = true`, read before each poll (graph-and-msal §C.3). So the
+   * wait is raced against Ctrl+C, and MSAL is told to stop polling as well.
+   */
+  private deviceCodeSignIn(scopes: string[]): Promise<AuthenticationResult | null> {
+    const request: DeviceCodeRequest = {
+      scopes,
+      deviceCodeCallback: (response) => this.settings.onDeviceCode(response.message),
+    };
+    return untilAborted(this.publicClient!.acquireTokenByDeviceCode(request), this.settings.signal, () => (request.cancel = true));
+  }
+
+  /** The loopback redirect waits for the admin in a browser, with no way to hand MSAL a signal: raced against Ctrl+C. */
+  private browserSignIn(scopes: string[]): Promise<AuthenticationResult> {
+    const signIn = this.publicClient!.acquireTokenInteractive({
+      scopes,
+      openBrowser: this.settings.openBrowser,
+      successTemplate: "<h1>Signed in to crm-lead-setup.</h1><p>You can close this tab and return to the terminal.</p>",
+      errorTemplate: "<h1>Sign-in failed.</h1><p>{error}</p><p>Return to the terminal for details.</p>",
+    });
+    return untilAborted(signIn, this.settings.signal);
   }
 
   /** An account from the cache that belongs to the requested tenant, if any. */

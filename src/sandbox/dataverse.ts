@@ -309,7 +309,7 @@ export class DataverseService {
         };
       }
     }
-    const now = Date.now();
+    const now = this.state.clock.now();
     const asyncoperationid = randomUUID();
     this.state.importJobs.set(importJobId, {
       importjobid: importJobId,

@@ -1,4 +1,5 @@
 import { seededRandom } from "./kit.js";
+import { systemClock, type Clock } from "../clock.js";
 
 export type ServiceName = "entra" | "graph" | "dataverse" | "bap" | "download";
 
@@ -61,6 +62,9 @@ export class FaultInjector {
   /** `<operation>:<appId>` → refusals left before the new object counts as replicated there. */
   private readonly replicating = new Map<string, number>();
 
+  /** Retry-After is enforced on this clock: the one the client's waits run on in a test, else real time. */
+  constructor(private readonly clock: Clock = systemClock) {}
+
   get current(): Readonly<FaultConfig> {
     return this.config;
   }
@@ -86,7 +90,7 @@ export class FaultInjector {
     return (this.config.services ?? ["graph", "dataverse", "bap", "download"]).includes(service);
   }
 
-  decide(service: ServiceName, method: string, path: string, now = Date.now()): FaultDecision {
+  decide(service: ServiceName, method: string, path: string, now = this.clock.now()): FaultDecision {
     const key = `${method} ${path}`;
     const notBefore = this.retryNotBefore.get(key);
     if (notBefore !== undefined) {
@@ -125,7 +129,7 @@ export class FaultInjector {
    * Answers the next call of this method + path with 429 if it comes before `seconds` have passed: for an
    * answer that itself carried Retry-After (a job's status), so a client that polls sooner is caught.
    */
-  holdOff(method: string, path: string, seconds: number, now = Date.now()): void {
+  holdOff(method: string, path: string, seconds: number, now = this.clock.now()): void {
     if (seconds > 0) this.retryNotBefore.set(`${method} ${path}`, now + seconds * 1000);
   }
 

@@ -369,7 +369,7 @@ export class GraphService {
         this.releaseSeat(String(removed).toLowerCase());
       }
     }
-    if (this.state.grantsDynamicsAccess(user)) user.dynamicsLicensedAt ??= Date.now();
+    if (this.state.grantsDynamicsAccess(user)) user.dynamicsLicensedAt ??= this.state.clock.now();
     else user.dynamicsLicensedAt = undefined;
     return jsonResponse(200, this.userJson(user, null));
   }

@@ -15,6 +15,7 @@ import { buildSandboxSolutionZip, SANDBOX_SOLUTION_FILE_NAME } from "./solution-
 import { parseFaults } from "./switches.js";
 import { TenantState, TENANT_ID, AZURE_POWERSHELL_CLIENT_ID, type SandboxCloud, type SandboxScenario } from "./state.js";
 import { TokenAuthority } from "./tokens.js";
+import type { Clock } from "../clock.js";
 
 export { SANDBOX_OFFERS };
 
@@ -130,6 +131,12 @@ export interface SandboxOptions {
   faults?: FaultConfig;
   /** Fixed ports for login, graph, dataverse, bap, download (0 = any free port). */
   ports?: Partial<Record<ServiceName, number>>;
+  /**
+   * The tenant's time (default real time): sync delays, import durations and Retry-After checks run on
+   * it, so a test that gives the CLI and the sandbox one virtual clock waits for none of them. Injected
+   * latency stays real: it stands for the network, and the benchmark measures it from outside.
+   */
+  clock?: Clock;
 }
 
 export interface Sandbox {
@@ -161,8 +168,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     "localhost",
     ...(cloudHosts ? [...entraHosts, cloudHosts.graph, cloudHosts.dataverse, cloudHosts.bap] : []),
   ]);
-  const state = new TenantState(options.scenario);
-  const faults = new FaultInjector();
+  const state = new TenantState(options.scenario, options.clock);
+  const faults = new FaultInjector(options.clock);
   if (options.faults) faults.set(options.faults);
   const tokens = new TokenAuthority();
   const requests: RequestLogEntry[] = [];

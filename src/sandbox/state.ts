@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from "../clock.js";
 import { randomBytes, randomUUID } from "node:crypto";
 import type { PartnerCenterRole, ProductType } from "./partner-center-state.js";
 import { guidFromName } from "./kit.js";
@@ -400,7 +401,11 @@ export class TenantState {
    */
   readonly held = new Set<"import" | "user-sync">();
 
-  constructor(scenario: Partial<SandboxScenario> = {}) {
+  constructor(
+    scenario: Partial<SandboxScenario> = {},
+    /** The tenant's time: sync delays and import durations pass on it (a test's virtual clock, or real time). */
+    readonly clock: Clock = systemClock,
+  ) {
     this.scenario = {
       ...DEFAULT_SCENARIO,
       ...scenario,
@@ -630,7 +635,7 @@ export class TenantState {
    * Time-driven rules, applied before each request: licensed, enabled Entra users appear in Dynamics once
    * the sync delay has passed (dataverse §5.1); imports finish once their duration has passed.
    */
-  advance(now = Date.now()): void {
+  advance(now = this.clock.now()): void {
     if (!this.held.has("user-sync")) {
       for (const user of this.users.values()) {
         if (user.dynamicsLicensedAt === undefined || now - user.dynamicsLicensedAt < this.scenario.userSyncMs) continue;

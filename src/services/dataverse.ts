@@ -1,6 +1,6 @@
 import { odataString, withQuery, type HttpClient, type HttpResponse, type QueryValues } from "./http.js";
 import { readAllPages, type ListPage } from "./pages.js";
-import type { TokenProvider } from "../auth/msal.js";
+import type { TokenProvider } from "./tokens.js";
 import { ServiceError } from "./service-error.js";
 import { isKnown, refusedUntilReplicated } from "../catalogue.js";
 

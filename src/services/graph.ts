@@ -11,7 +11,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { randomBytes } from "node:crypto";
 import { HttpFailure, odataString, withQuery, type HttpClient, type HttpResponse, type QueryValues } from "./http.js";
 import { readAllPages, type ListPage } from "./pages.js";
-import type { TokenProvider } from "../auth/msal.js";
+import type { TokenProvider } from "./tokens.js";
 import { ServiceError } from "./service-error.js";
 import { refusedUntilReplicated } from "../catalogue.js";
 

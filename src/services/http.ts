@@ -1,7 +1,6 @@
 import { Agent, request as httpsRequest } from "node:https";
-import { abortableSleep } from "../clock.js";
-export { abortableSleep } from "../clock.js";
-import type { IncomingMessage } from "node:http";
+import { systemClock, type Clock } from "../clock.js";
+import type { ClientRequest, IncomingMessage } from "node:http";
 import { createSecureContext, type SecureContext } from "node:tls";
 import { StepFailedError } from "../errors.js";
 import { explain, type KnownCode } from "../catalogue.js";
@@ -86,7 +85,11 @@ export interface HttpClientOptions {
   redactor: Redactor;
   /** --verbose sink; undefined means no trace. */
   trace?: HttpTrace;
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * Back-off waits, Retry-After and the retry deadline run on this clock (default the system clock). The
+   * per-attempt timeout stays on real time: it guards a socket, which only real time can stall.
+   */
+  clock?: Clock;
   random?: () => number;
   signal?: AbortSignal;
   /**
@@ -159,14 +162,14 @@ function secureContextTrusting(caPem: string): SecureContext {
 export class HttpClient {
   readonly policy: RetryPolicy;
   private readonly agent: Agent;
-  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly clock: Clock;
   private readonly random: () => number;
 
   constructor(private readonly options: HttpClientOptions) {
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.policy };
     // Keep-alive saves a TLS handshake per call; the sandbox's CA is trusted on this client only.
     this.agent = new Agent({ keepAlive: true, ...(options.onlyCaPem ? { secureContext: secureContextTrusting(options.onlyCaPem) } : {}) });
-    this.sleep = options.sleep ?? abortableSleep;
+    this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
   }
 
@@ -176,7 +179,7 @@ export class HttpClient {
 
   async send(request: HttpRequest): Promise<HttpResponse> {
     const idempotent = request.idempotent ?? !["POST", "PATCH"].includes(request.method);
-    const started = Date.now();
+    const started = this.clock.now();
     for (let attempt = 1; ; attempt++) {
       let response: HttpResponse | undefined;
       let networkError: string | undefined;
@@ -198,9 +201,9 @@ export class HttpClient {
           status: response?.status,
           notYetReplicated,
           networkError,
-          retryAfterMs: parseRetryAfter(response?.headers["retry-after"]),
+          retryAfterMs: parseRetryAfter(response?.headers["retry-after"], this.clock.now()),
           idempotent,
-          elapsedMs: Date.now() - started,
+          elapsedMs: this.clock.now() - started,
         },
         this.policy,
         this.random,
@@ -227,7 +230,7 @@ export class HttpClient {
       this.trace(
         `↻ ${decision.reason}; retrying in ${(decision.delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${this.policy.maxAttempts})`,
       );
-      await this.sleep(decision.delayMs, this.options.signal);
+      await this.clock.sleep(decision.delayMs, this.options.signal);
     }
   }
 
@@ -270,76 +273,83 @@ export class HttpClient {
         controller.abort(Object.assign(new Error(`no answer within ${seconds(this.policy.requestTimeoutMs)} s`), { code: "ETIMEDOUT" })),
       this.policy.requestTimeoutMs,
     );
+    const release = this.clock.busy?.();
     const begin = Date.now();
     this.traceRequest(request);
     try {
       const incoming = await new Promise<IncomingMessage>((resolve, reject) => {
-        const target = this.options.connectTo?.[url.host];
-        const outgoing = target
-          ? httpsRequest(
-              {
-                protocol: "https:",
-                hostname: target.host,
-                port: target.port,
-                path: `${url.pathname}${url.search}`,
-                servername: url.hostname,
-                method: request.method,
-                headers: { ...request.headers, host: url.host },
-                agent: this.agent,
-                signal: controller.signal,
-              },
-              resolve,
-            )
-          : httpsRequest(url, { method: request.method, headers: request.headers, agent: this.agent, signal: controller.signal }, resolve);
+        const outgoing = this.open(request, url, controller.signal, resolve);
         outgoing.on("error", (error) => reject(controller.signal.aborted ? (controller.signal.reason ?? error) : error));
         outgoing.end(request.body);
       });
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(incoming.headers)) {
-        if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
-      }
-      const status = incoming.statusCode ?? 0;
-      const total = headers["content-length"] ? Number(headers["content-length"]) : undefined;
-      const limit = request.maxResponseBytes ?? 64 * 1024 * 1024;
-      if (total !== undefined && total > limit) {
-        incoming.destroy();
-        throw new HttpFailure(
-          request,
-          `${this.safeUrl(request.url)} answered with ${total} bytes, more than the ${limit} allowed.`,
-          status,
-        );
-      }
-      const chunks: Buffer[] = [];
-      let received = 0;
-      try {
-        for await (const chunk of incoming) {
-          received += (chunk as Buffer).length;
-          if (received > limit) {
-            incoming.destroy();
-            throw new HttpFailure(request, `${this.safeUrl(request.url)} sent more than the ${limit} bytes allowed.`, status);
-          }
-          chunks.push(chunk as Buffer);
-          request.onProgress?.(received, total);
-        }
-      } catch (error) {
-        if (error instanceof HttpFailure) throw error;
-        throw controller.signal.aborted ? (controller.signal.reason ?? error) : error;
-      }
-      const buffer = Buffer.concat(chunks);
-      const response: HttpResponse = {
-        status,
-        headers,
-        body: buffer,
-        url: request.url,
-        text: () => buffer.toString("utf8"),
-        json: <T>() => JSON.parse(buffer.toString("utf8")) as T,
-      };
+      const response = await this.receive(request, incoming, controller.signal);
       this.traceResponse(request, response, Date.now() - begin);
       return response;
     } finally {
       clearTimeout(timer);
+      release?.();
       this.options.signal?.removeEventListener("abort", onAbort);
     }
+  }
+
+  /** The request on the wire: to the URL's host, or to where `connectTo` routes it with TLS still checking the URL's name. */
+  private open(request: HttpRequest, url: URL, signal: AbortSignal, onResponse: (incoming: IncomingMessage) => void): ClientRequest {
+    const target = this.options.connectTo?.[url.host];
+    if (!target) return httpsRequest(url, { method: request.method, headers: request.headers, agent: this.agent, signal }, onResponse);
+    return httpsRequest(
+      {
+        protocol: "https:",
+        hostname: target.host,
+        port: target.port,
+        path: `${url.pathname}${url.search}`,
+        servername: url.hostname,
+        method: request.method,
+        headers: { ...request.headers, host: url.host },
+        agent: this.agent,
+        signal,
+      },
+      onResponse,
+    );
+  }
+
+  /** Reads the answer, within the size cap. */
+  private async receive(request: HttpRequest, incoming: IncomingMessage, signal: AbortSignal): Promise<HttpResponse> {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(incoming.headers)) {
+      if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
+    }
+    const status = incoming.statusCode ?? 0;
+    const total = headers["content-length"] ? Number(headers["content-length"]) : undefined;
+    const limit = request.maxResponseBytes ?? 64 * 1024 * 1024;
+    if (total !== undefined && total > limit) {
+      incoming.destroy();
+      throw new HttpFailure(request, `${this.safeUrl(request.url)} answered with ${total} bytes, more than the ${limit} allowed.`, status);
+    }
+    const chunks: Buffer[] = [];
+    let received = 0;
+    try {
+      for await (const chunk of incoming) {
+        received += (chunk as Buffer).length;
+        if (received > limit) {
+          incoming.destroy();
+          throw new HttpFailure(request, `${this.safeUrl(request.url)} sent more than the ${limit} bytes allowed.`, status);
+        }
+        chunks.push(chunk as Buffer);
+        request.onProgress?.(received, total);
+      }
+    } catch (error) {
+      if (error instanceof HttpFailure) throw error;
+      throw signal.aborted ? (signal.reason ?? error) : error;
+    }
+    const buffer = Buffer.concat(chunks);
+    return {
+      status,
+      headers,
+      body: buffer,
+      url: request.url,
+      text: () => buffer.toString("utf8"),
+      json: <T>() => JSON.parse(buffer.toString("utf8")) as T,
+    };
   }
 
   private safeUrl(url: string): string {

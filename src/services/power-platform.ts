@@ -1,7 +1,7 @@
 import { SignInError, StepFailedError, TenantNotReadyError } from "../errors.js";
 import { withQuery, type HttpClient } from "./http.js";
 import { readAllPages, type ListPage } from "./pages.js";
-import type { TokenProvider } from "../auth/msal.js";
+import type { TokenProvider } from "./tokens.js";
 import { knownAnswer } from "../catalogue.js";
 
 /**

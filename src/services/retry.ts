@@ -1,6 +1,6 @@
 /**
- * The one retry policy for every service call (Graph, Dataverse, Entra, Power Platform, downloads). Pure:
- * it only decides; the HTTP layer sleeps and resends. Rules (reference: graph-and-msal §A.11, dataverse §7):
+ * The retry policy of every service call (Graph, Dataverse, Entra, Power Platform, downloads), and the one
+ * poll schedule below. Pure: it only decides; the HTTP layer sleeps (on its injected Clock) and resends. Rules (reference: graph-and-msal §A.11, dataverse §7):
  * - 429 is always retried, even for POST: a throttled request was refused before it was processed.
  * - 503/504 and 500/502 and dropped connections are retried only for idempotent requests. A POST that may
  *   have been applied is never resent blindly; the step re-inspects the tenant instead.
@@ -90,4 +90,23 @@ export function decideRetry(outcome: AttemptOutcome, policy: RetryPolicy, random
     };
   }
   return { retry: true, delayMs, reason };
+}
+
+/**
+ * The one schedule for waiting on work that Microsoft finishes in the background (an import, a user sync
+ * into Dynamics, a licence propagating, a Partner Center configure job): quick looks at first, since a
+ * small import or a sandbox finishes in moments, backing off to one look every `maxMs`. Waits that are not
+ * polls (a refused request) use `backoffDelay` above; a Retry-After, when given, always wins over both.
+ */
+export interface PollSchedule {
+  firstMs: number;
+  factor: number;
+  maxMs: number;
+}
+
+export const DEFAULT_POLL_SCHEDULE: PollSchedule = { firstMs: 250, factor: 1.6, maxMs: 5000 };
+
+/** The delays between looks, endless: the caller stops at its deadline (--sync-timeout) or when the work is done. */
+export function* pollDelays(schedule: PollSchedule = DEFAULT_POLL_SCHEDULE): Generator<number, never> {
+  for (let delay = schedule.firstMs; ; delay = Math.min(schedule.maxMs, Math.round(delay * schedule.factor))) yield delay;
 }

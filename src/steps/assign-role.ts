@@ -4,7 +4,6 @@ import { LEAD_WRITER_ROLE } from "./lead-writer.js";
 import { serviceUser } from "./service-user.js";
 import { serviceApp } from "./create-app.js";
 import { inquirerPrompter } from "../prompter.js";
-import { abortableSleep } from "../services/http.js";
 import type { SystemUserRow as SyncedUser } from "../services/dataverse.js";
 import { pollUntil, syncTimeoutSeconds } from "./wait.js";
 import { remember, startEarly, type Plan, type Step, type StepId } from "./step.js";
@@ -147,7 +146,7 @@ export const assignRoleStep: Step<AssignRoleState> = {
       });
     }
     if (!systemUser || systemUser.isdisabled) {
-      const started = Date.now();
+      const started = context.clock.now();
       if (context.options.forceSync) await forceSync(context, objectId, state.userPrincipalName);
       systemUser = await waitForSync(context, objectId, state.userPrincipalName);
       if (!systemUser && context.io.canPrompt && !context.options.forceSync) {
@@ -169,7 +168,7 @@ export const assignRoleStep: Step<AssignRoleState> = {
           hint: "Re-run the same command to keep waiting, raise --sync-timeout, or add --force-sync to add the user through the Power Platform admin API.",
         });
       }
-      context.io.trace(`${state.userPrincipalName} synced after ${Math.round((Date.now() - started) / 1000)} s`);
+      context.io.trace(`${state.userPrincipalName} synced after ${Math.round((context.clock.now() - started) / 1000)} s`);
     }
     const roles = state.roles.length > 0 ? state.roles : await environment.roles(LEAD_WRITER_ROLE);
     const roleCopy = roles.find((r) => r._businessunitid_value === systemUser._businessunitid_value);
@@ -221,11 +220,11 @@ async function forceSync(context: CommandContext, objectId: string, label: strin
   }
   const admin = new PowerPlatformAdminApi(context.http, session.cloud.bapEndpoint, session.cloud.bapScope, session.tokens);
   const environmentName = await admin.environmentName(session.orgUrl);
-  const deadline = Date.now() + syncTimeoutSeconds(context) * 1000;
+  const deadline = context.clock.now() + syncTimeoutSeconds(context) * 1000;
   const activity = context.io.activity(`Adding ${label} to Dynamics through the Power Platform admin API…`);
   try {
     while ((await admin.addUser(environmentName, objectId)) === "unlicensed") {
-      if (Date.now() + 10_000 > deadline) {
+      if (context.clock.now() + 10_000 > deadline) {
         throw new StillRunningError({
           code: "user-not-licensed-yet",
           message: `The Power Platform admin API still reports ${label} as not licensed after ${syncTimeoutSeconds(context)} s (Entra is propagating the licence).`,
@@ -233,7 +232,7 @@ async function forceSync(context: CommandContext, objectId: string, label: strin
         });
       }
       activity.update(`Adding ${label} to Dynamics: the licence is still propagating, retrying in 10 s…`);
-      await abortableSleep(10_000, context.signal);
+      await context.clock.sleep(10_000, context.signal);
     }
   } finally {
     activity.end();

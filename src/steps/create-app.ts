@@ -1,6 +1,6 @@
 import { TenantNotReadyError, UsageError } from "../errors.js";
 import { recordApp, recordedAppId, recordSecret, secretRecord } from "../ledger.js";
-import { HttpFailure, abortableSleep } from "../services/http.js";
+import { HttpFailure } from "../services/http.js";
 import { ServiceError } from "../services/service-error.js";
 import { isKnown } from "../catalogue.js";
 import type { CommandContext } from "../context.js";
@@ -200,7 +200,7 @@ async function createApplication(context: CommandContext, displayName: string): 
       if (!(error instanceof HttpFailure || (error instanceof ServiceError && error.status >= 500)) || attempt >= 3) throw error;
       const [found] = await applications.byDisplayName(displayName);
       if (found) return found;
-      await abortableSleep(1000 * attempt, context.signal);
+      await context.clock.sleep(1000 * attempt, context.signal);
     }
   }
 }

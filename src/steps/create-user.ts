@@ -1,5 +1,5 @@
 import { TenantNotReadyError, UsageError } from "../errors.js";
-import { abortableSleep, HttpFailure } from "../services/http.js";
+import { HttpFailure } from "../services/http.js";
 import { ServiceError } from "../services/service-error.js";
 import { isKnown } from "../catalogue.js";
 import type { DirectoryApi, GraphUser } from "../services/graph.js";
@@ -193,7 +193,7 @@ async function createUser(
       }
       if (attempt >= 3) throw error;
       context.io.trace(`creating ${upn} failed without creating it (${(error as Error).message}); trying again`);
-      await abortableSleep(1000 * attempt, context.signal);
+      await context.clock.sleep(1000 * attempt, context.signal);
     }
   }
 }
@@ -213,7 +213,7 @@ async function assignLicenceAfterReplication(
     } catch (error) {
       if (!(error instanceof ServiceError && error.status === 404) || attempt >= delays.length) throw error;
       context.io.trace(`user ${userId} not replicated yet; retrying the licence in ${delays[attempt]} s`);
-      await abortableSleep(delays[attempt]! * 1000, context.signal);
+      await context.clock.sleep(delays[attempt]! * 1000, context.signal);
     }
   }
 }

@@ -141,19 +141,19 @@ async function startImport(
   solution: SolutionPackage,
 ): Promise<WatchedImport | { installed: string }> {
   const name = solution.manifest.uniqueName;
-  const deadline = Date.now() + syncTimeoutSeconds(context) * 1000;
+  const deadline = context.clock.now() + syncTimeoutSeconds(context) * 1000;
   for (let attempt = 1; ; attempt++) {
     try {
       const response = await environment.importSolutionAsync(solution.bytes);
       const importJobKey = response.ImportJobKey && GUID.test(response.ImportJobKey) ? response.ImportJobKey.toLowerCase() : undefined;
-      return { importJobId: importJobKey, asyncOperationId: response.AsyncOperationId, startedAt: Date.now() };
+      return { importJobId: importJobKey, asyncOperationId: response.AsyncOperationId, startedAt: context.clock.now() };
     } catch (error) {
-      if (isKnown(error, "import-concurrent") && Date.now() < deadline) {
+      if (isKnown(error, "import-concurrent") && context.clock.now() < deadline) {
         // Another solution is being installed in this environment: Dataverse allows one at a time.
         const running = await environment.findRunningImport(name);
         if (running) return { importJobId: running.importjobid };
         context.io.info(`Another solution import is running in the environment; retrying in ${Math.min(30, 5 * attempt)} s.`);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(30, 5 * attempt) * 1000));
+        await context.clock.sleep(Math.min(30, 5 * attempt) * 1000, context.signal);
         continue;
       }
       if ((error instanceof HttpFailure || (error instanceof ServiceError && error.status >= 500)) && attempt < 3) {
@@ -210,7 +210,7 @@ async function watchImport(
               throw error;
             })
           : undefined;
-      if (job && typeof job.progress === "number") readings.push({ at: Date.now(), progress: job.progress });
+      if (job && typeof job.progress === "number") readings.push({ at: context.clock.now(), progress: job.progress });
       activity.update(
         job ? `Importing ${name}… ${job.progress}% (import job progress)` : `Importing ${name}… (waiting for the import job to start)`,
       );

@@ -1,4 +1,4 @@
-import { abortableSleep } from "../services/http.js";
+import { pollDelays } from "../services/retry.js";
 import type { CommandContext } from "../context.js";
 
 /** How long a step waits for Dynamics (an import, a user sync) before exit 5, in seconds. */
@@ -30,17 +30,18 @@ export async function pollUntil<T>(
   options: PollOptions,
   check: () => Promise<T | undefined>,
 ): Promise<T | undefined> {
-  const deadline = Date.now() + syncTimeoutSeconds(context) * 1000;
-  let interval = 250;
-  if (options.initialDelayMs) await abortableSleep(options.initialDelayMs, context.signal);
+  const { clock, signal } = context;
+  const deadline = clock.now() + syncTimeoutSeconds(context) * 1000;
+  const intervals = pollDelays();
+  if (options.initialDelayMs) await clock.sleep(options.initialDelayMs, signal);
   for (;;) {
     const result = await check();
     if (result !== undefined) return result;
-    const left = deadline - Date.now();
+    const left = deadline - clock.now();
     if (left <= 0) return undefined;
+    const interval = intervals.next().value;
     const estimate = options.estimateMs?.();
     const delay = estimate === undefined ? interval : Math.min(interval, Math.max(MIN_POLL_MS, estimate));
-    await abortableSleep(Math.min(delay, left), context.signal);
-    interval = Math.min(5000, Math.round(interval * 1.6));
+    await clock.sleep(Math.min(delay, left), signal);
   }
 }

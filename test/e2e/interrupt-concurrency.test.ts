@@ -12,9 +12,20 @@ afterEach(async () => {
 const INIT = ["init", "--sandbox", "--yes", "--auth", "client-secret"];
 const UPN = "mp-leadwriter@contoso.com";
 
-async function interruptWhen(options: SandboxOptions, predicate: (entry: RequestLogEntry) => boolean, extraArgs: string[] = []) {
+/**
+ * Runs init and sends Ctrl+C when `predicate` sees the request. The import or the user sync is held by
+ * the test (not timed), so the run is surely still waiting when Ctrl+C lands, however slow the machine;
+ * the test releases it before the re-run.
+ */
+async function interruptWhen(
+  options: SandboxOptions,
+  held: "import" | "user-sync",
+  predicate: (entry: RequestLogEntry) => boolean,
+  extraArgs: string[] = [],
+) {
   const { env } = tempHome();
   const sandbox = await sandboxFor(env, options);
+  sandbox.state.hold(held);
   sandboxes.push(sandbox);
   const { child, done } = startCli([...INIT, ...extraArgs], env);
   const stop = sandbox.onRequest((entry) => {
@@ -28,7 +39,7 @@ async function interruptWhen(options: SandboxOptions, predicate: (entry: Request
 
 describe("Ctrl+C", () => {
   it("during the import wait: exit 130, a short report, no stack trace; the re-run watches the same import", async () => {
-    const { env, sandbox, run } = await interruptWhen({ scenario: { importMs: 4000 } }, (e) =>
+    const { env, sandbox, run } = await interruptWhen({ scenario: { importMs: 0 } }, "import", (e) =>
       e.path.startsWith("/api/data/v9.2/asyncoperations("),
     );
     expect(run.code).toBe(130);
@@ -42,6 +53,7 @@ describe("Ctrl+C", () => {
     expect(printedPassword(run.stdout)).toMatch(/^\S{24,}$/);
     expect(run.stderr).toContain("Hint: Re-run the same command to resume.");
     expect(run.stdout + run.stderr).not.toMatch(/\n\s+at .*:\d+:\d+/);
+    sandbox.state.release("import");
     const again = await runCli(INIT, env);
     expect(again.code).toBe(0);
     expect(sandbox.state.asyncOperations.size).toBe(1);
@@ -51,7 +63,8 @@ describe("Ctrl+C", () => {
   it("during the wait for the user to sync: exit 130 in --json too; the re-run finishes", async () => {
     let armed = false;
     const { env, sandbox, run } = await interruptWhen(
-      { scenario: { userSyncMs: 4000 } },
+      { scenario: { userSyncMs: 0 } },
+      "user-sync",
       (e) => (e.path.endsWith("/assignLicense") ? ((armed = true), false) : armed && e.path.startsWith("/api/data/v9.2/systemusers?")),
       ["--json"],
     );
@@ -64,7 +77,7 @@ describe("Ctrl+C", () => {
     // patch-role runs alongside the sync wait: Ctrl+C lands before or after it ends.
     expect(["patch-role done", "patch-role failed"]).toContain(statuses[4]);
     expect(document.steps[3].summary).toBe("Interrupted (Ctrl+C).");
-    await new Promise((r) => setTimeout(r, 3000));
+    sandbox.state.release("user-sync");
     const again = await runCli(INIT, env);
     expect(again.code).toBe(0);
     expectConfigured(sandbox, { userName: UPN });

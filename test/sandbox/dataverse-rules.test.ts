@@ -3,12 +3,16 @@ import { startSandbox, type Sandbox } from "../../src/sandbox/server.js";
 import { buildSandboxSolutionZip, LEAD_WRITER_ROLE_NAME } from "../../src/sandbox/solution-zip.js";
 import { ServiceError } from "../../src/services/service-error.js";
 import { adminClients } from "../helpers.js";
+import { VirtualClock } from "../virtual-clock.js";
 
+// The tenant and the clients share a virtual clock: an import's 300 ms pass only when the test sleeps on
+// it, so no check here races real time against the sandbox's timers.
+const clock = new VirtualClock();
 let sandbox: Sandbox;
 let clients: Awaited<ReturnType<typeof adminClients>>;
 beforeAll(async () => {
-  sandbox = await startSandbox({ scenario: { importMs: 300, userSyncMs: 0, userBusinessUnit: "child" } });
-  clients = await adminClients(sandbox);
+  sandbox = await startSandbox({ scenario: { importMs: 300, userSyncMs: 0, userBusinessUnit: "child" }, clock });
+  clients = await adminClients(sandbox, {}, clock);
 });
 afterAll(() => sandbox.close());
 
@@ -23,7 +27,7 @@ interface RoleRow {
   _businessunitid_value: string;
   _parentroleid_value: string | null;
 }
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => clock.sleep(ms);
 
 async function importPackage(bytes: Buffer, extra: Record<string, unknown> = {}) {
   const { body } = await clients.dataverse.post<{ AsyncOperationId: string; ImportJobKey: string }>("ImportSolutionAsync", {

@@ -2,12 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandbox, type Sandbox } from "../../src/sandbox/server.js";
 import { ServiceError } from "../../src/services/service-error.js";
 import { adminClients } from "../helpers.js";
+import { VirtualClock } from "../virtual-clock.js";
 
 let sandbox: Sandbox;
 let clients: Awaited<ReturnType<typeof adminClients>>;
+// The sync delay passes on this clock, only when the test sleeps on it: no check races real time.
+const clock = new VirtualClock();
 beforeAll(async () => {
-  sandbox = await startSandbox({ scenario: { userSyncMs: 300 } });
-  clients = await adminClients(sandbox);
+  sandbox = await startSandbox({ scenario: { userSyncMs: 300 }, clock });
+  clients = await adminClients(sandbox, {}, clock);
 });
 afterAll(() => sandbox.close());
 
@@ -112,11 +115,11 @@ describe("a user reaches Dynamics only once licensed with a CRM plan, after the 
       addLicenses: [{ skuId: "6fd2c87f-b296-42f0-b197-1e91e994b900", disabledPlans: [] }],
       removeLicenses: [],
     });
-    await new Promise((r) => setTimeout(r, 400));
+    await clock.sleep(400);
     expect(await find()).toHaveLength(0); // Office 365 E3 carries no Dynamics plan
     await clients.graph.post(`/users/${user.id}/assignLicense`, { addLicenses: [{ skuId: SALES, disabledPlans: [] }], removeLicenses: [] });
     expect(await find()).toHaveLength(0); // not before the sync delay
-    await new Promise((r) => setTimeout(r, 400));
+    await clock.sleep(400);
     const [row] = await find();
     expect(row?.isdisabled).toBe(false);
     expect(row?._businessunitid_value).toBe(sandbox.state.rootBusinessUnit.businessunitid);

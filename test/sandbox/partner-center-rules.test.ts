@@ -3,6 +3,7 @@ import { startSandbox, SANDBOX_OFFERS, type Sandbox } from "../../src/sandbox/se
 import { HttpFailure, type HttpClient, type HttpResponse } from "../../src/services/http.js";
 import { parseRetryAfter } from "../../src/services/retry.js";
 import { adminClients, sandboxHttp } from "../helpers.js";
+import { VirtualClock } from "../virtual-clock.js";
 
 /**
  * The emulated Product Ingestion API (reference: partner-center §1.2–1.5). The sandbox answers job polls
@@ -11,9 +12,11 @@ import { adminClients, sandboxHttp } from "../helpers.js";
 let sandbox: Sandbox;
 let clients: Awaited<ReturnType<typeof adminClients>>;
 let token: string;
+/** The sandbox gates polls on this clock; a test waits out a Retry-After on it, in no real time. */
+const clock = new VirtualClock();
 beforeAll(async () => {
-  sandbox = await startSandbox({ scenario: { partnerCenterPollSeconds: 0 } });
-  clients = await adminClients(sandbox);
+  sandbox = await startSandbox({ scenario: { partnerCenterPollSeconds: 0 }, clock });
+  clients = await adminClients(sandbox, {}, clock);
   token = await clients.tokens.getAccessToken(sandbox.connection.graphOrigin);
 });
 afterAll(async () => {
@@ -391,7 +394,7 @@ describe("configure jobs (partner-center §1.2, §1.3)", () => {
 });
 
 /** Sleeps for a Retry-After value, as a polling client must: the sandbox's gate is exactly that long. */
-const waitOut = (retryAfter: string | undefined) => new Promise((resolve) => setTimeout(resolve, parseRetryAfter(retryAfter) ?? 0));
+const waitOut = (retryAfter: string | undefined) => clock.sleep(parseRetryAfter(retryAfter, clock.now()) ?? 0);
 
 describe("pacing: Retry-After and 429 (partner-center §1.2 'Pacing')", () => {
   it("sends Retry-After on a running job and answers a sooner poll with 429 without advancing the job", async () => {

@@ -6,6 +6,7 @@ import { remember, startEarly, type RememberedFact, type Step, type StepId, type
 import type { RoleRow } from "../../src/services/dataverse.js";
 import { importEta } from "../../src/steps/import-solution.js";
 import { MIN_POLL_MS, pollUntil } from "../../src/steps/wait.js";
+import { systemClock } from "../../src/clock.js";
 
 /**
  * The runner's schedule: steps that name the earlier steps they need run alongside the others; the rest
@@ -17,6 +18,8 @@ function contextFor(options: { dryRun?: boolean } = {}): CommandContext {
     options: { dryRun: options.dryRun ?? false, syncTimeout: 60 },
     facts: { pending: new Set() },
     signal: new AbortController().signal,
+    // The system clock, whose timers and Date.now the fake timers below take over.
+    clock: systemClock,
   } as unknown as CommandContext;
 }
 

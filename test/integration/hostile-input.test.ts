@@ -5,16 +5,22 @@ import AdmZip from "adm-zip";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../src/sandbox/server.js";
 import { buildSandboxSolutionZip } from "../../src/sandbox/solution-zip.js";
-import { runCli, sandboxFor, tempHome } from "../helpers.js";
+import { sandboxFor, tempHome } from "../helpers.js";
+import { runInProcess } from "../in-process.js";
+import { VirtualClock } from "../virtual-clock.js";
 
 /**
  * The hostile-input matrix (issue 4): every case ends with exit 2 (bad input) or 4 (tenant not ready),
- * a message that names the input, a hint that says what to do, and not one mutating request.
+ * a message that names the input, a hint that says what to do, and not one mutating request. The CLI runs
+ * in-process (test/in-process.ts): bad input needs no process of its own. (Moved from test/e2e with every
+ * assertion kept.)
  */
 const { env } = tempHome();
+const clock = new VirtualClock();
+const runCli = (args: string[], runEnv: NodeJS.ProcessEnv) => runInProcess(args, runEnv, { clock });
 let sandbox: Sandbox;
 beforeAll(async () => {
-  sandbox = await sandboxFor(env);
+  sandbox = await sandboxFor(env, { clock });
 });
 afterAll(() => sandbox.close());
 
