@@ -130,6 +130,14 @@ export interface SandboxOptions {
   faults?: FaultConfig;
   /** Fixed ports for login, graph, dataverse, bap, download (0 = any free port). */
   ports?: Partial<Record<ServiceName, number>>;
+  /**
+   * The network between the client and Microsoft: every answer of every service, sign-in and the solution
+   * download included (control endpoints excluded), waits this long before its headers, each on its own, so
+   * dependent round trips add up and parallel ones overlap. Modelled on Dev Proxy's LatencyPlugin with
+   * minMs = maxMs (learn.microsoft.com/microsoft-cloud/dev/dev-proxy/technical-reference/latencyplugin);
+   * the benchmark measures the CLI's chain of dependent round trips with it.
+   */
+  latencyMs?: number;
 }
 
 export interface Sandbox {
@@ -179,6 +187,7 @@ interface SandboxRuntime {
   solutionZip: Buffer;
   downloadPath: string;
   connection: SandboxConnection;
+  latencyMs: number;
   requests: RequestLogEntry[];
   listeners: Set<(entry: RequestLogEntry) => void>;
 }
@@ -264,6 +273,7 @@ function createRuntime(options: SandboxOptions, cloudHosts: CloudHosts | undefin
     solutionZip: buildSandboxSolutionZip(),
     downloadPath,
     connection: connectionOf(options, state, partnerCenter, listening, `${origins.download}${downloadPath}`, caPem),
+    latencyMs: options.latencyMs ?? 0,
     requests: [],
     listeners: new Set(),
   };
@@ -353,7 +363,7 @@ async function answer(runtime: SandboxRuntime, service: ServiceName, incoming: I
   if (!isControl) requests.push(entry);
   runtime.state.advance();
   const decision = isControl ? { kind: "none" as const } : faults.decide(service, request.method, url.pathname);
-  const latency = isControl ? 0 : faults.latencyFor(service);
+  const latency = isControl ? 0 : runtime.latencyMs + faults.latencyFor(service);
   if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
   if (decision.kind === "drop") {
     entry.fault = "drop";
