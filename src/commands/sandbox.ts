@@ -5,7 +5,8 @@ import type { CommandContext } from "../context.js";
 import { findRunningSandbox, removeConnectionFile, writeConnectionFile } from "../sandbox-link.js";
 import type { FaultConfig } from "../sandbox/faults.js";
 import type { SandboxScenario } from "../sandbox/state.js";
-import type { SandboxCloud, SandboxConnection } from "../sandbox/server.js";
+import type { SandboxWideSwitches } from "../sandbox/switches.js";
+import type { SandboxConnection } from "../sandbox/server.js";
 import { UsageError } from "../errors.js";
 import { renderJson, type CommandOutcome } from "../render.js";
 import { runnable } from "../invocation.js";
@@ -17,7 +18,7 @@ import { runnable } from "../invocation.js";
  */
 export async function run(context: CommandContext): Promise<CommandOutcome> {
   const { io, paths } = context;
-  const { cloud, ...scenario } = (context.options.scenario ?? {}) as Partial<SandboxScenario> & { cloud?: SandboxCloud };
+  const { cloud, latencyMs, ...scenario } = (context.options.scenario ?? {}) as Partial<SandboxScenario> & SandboxWideSwitches;
   if (cloud !== undefined && !["public", "gcc", "gcchigh", "dod", "china"].includes(cloud)) {
     throw new UsageError({
       code: "sandbox-cloud-unknown",
@@ -27,7 +28,7 @@ export async function run(context: CommandContext): Promise<CommandOutcome> {
   }
   await refuseSecondSandbox(context);
   const { startSandbox } = await import("../sandbox/server.js");
-  const sandbox = await startSandbox({ cloud, scenario, faults: context.options.faults as FaultConfig | undefined });
+  const sandbox = await startSandbox({ cloud, latencyMs, scenario, faults: context.options.faults as FaultConfig | undefined });
   const { connection } = sandbox;
   await removeStaleSandboxCaches(paths.configDir);
   const connectionPath = await writeConnectionFile(paths, connection);

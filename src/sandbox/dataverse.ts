@@ -39,6 +39,16 @@ interface Segment {
   key: string | undefined;
 }
 
+/** A request to the Web API: its first path segment parsed, the segments after it, and the calling system user. */
+interface DataverseCall {
+  request: SandboxRequest;
+  first: Segment;
+  rest: string[];
+  caller: SystemUser;
+}
+
+type DataverseRoute = (call: DataverseCall) => SandboxResponse | undefined;
+
 function parseSegment(text: string): Segment | undefined {
   const match = SEGMENT.exec(text);
   return match ? { name: match[1]!, key: match[2] } : undefined;
@@ -118,128 +128,125 @@ export class DataverseService {
   private route(request: SandboxRequest, segments: string[], caller: SystemUser): SandboxResponse {
     const first = parseSegment(segments[0] ?? "");
     if (!first) return dataverseError(400, "0x80060888", `Bad Request - Error in query syntax.`);
-    const method = request.method;
-    switch (first.name) {
-      case "WhoAmI":
-        return jsonResponse(200, {
-          "@odata.context": this.context("Microsoft.Dynamics.CRM.WhoAmIResponse"),
-          BusinessUnitId: caller.businessunitid,
-          UserId: caller.systemuserid,
-          OrganizationId: ORGANIZATION_ID,
-        });
-      case "RetrieveVersion":
-        return jsonResponse(200, {
-          "@odata.context": this.context("Microsoft.Dynamics.CRM.RetrieveVersionResponse"),
-          Version: this.state.scenario.dynamicsVersion,
-        });
-      case "EntityDefinitions": {
-        const logicalName = /^LogicalName='(.+)'$/.exec(first.key ?? "")?.[1];
-        if (logicalName !== "lead") return dataverseError(404, "0x80040217", `Could not find entity with logical name '${logicalName}'.`);
-        return jsonResponse(200, {
-          "@odata.context": this.context("EntityDefinitions/$entity"),
-          LogicalName: "lead",
-          EntitySetName: "leads",
-          MetadataId: "e3fe4ff2-a630-49bb-a1e9-debc3a076815",
-        });
-      }
-      case "solutions":
-        if (method === "DELETE" && first.key)
-          return this.requireAdmin(caller, "prvImportCustomization", "solution") ?? this.deleteSolution(keyGuid(first.key) ?? "");
-        if (method !== "GET") break;
-        return this.list(
-          "solutions",
-          [...SYSTEM_SOLUTIONS, ...this.state.solutions.values()].map((s) => ({
-            solutionid: s.solutionid,
-            uniquename: s.uniquename,
-            friendlyname: s.friendlyname,
-            version: s.version,
-            ismanaged: s.ismanaged,
-            installedon: s.installedon,
-          })),
-          request,
-        );
-      case "ImportSolutionAsync":
-        if (method !== "POST") break;
-        return this.requireAdmin(caller, "prvImportCustomization", "solution") ?? this.importSolutionAsync(readJson(request));
-      case "asyncoperations":
-        return this.entityOrList(
-          "asyncoperations",
-          first.key,
-          [...this.state.asyncOperations.values()].map(
-            ({
-              asyncoperationid,
-              name,
-              operationtype,
-              statecode,
-              statuscode,
-              message,
-              friendlymessage,
-              createdon,
-              startedon,
-              completedon,
-            }) => ({
-              asyncoperationid,
-              name,
-              operationtype,
-              statecode,
-              statuscode,
-              message,
-              friendlymessage,
-              createdon,
-              startedon,
-              completedon,
-            }),
-          ),
-          "asyncoperationid",
-          request,
-        );
-      case "importjobs":
-        return this.entityOrList(
-          "importjobs",
-          first.key,
-          [...this.state.importJobs.values()].map(({ components: _, ...job }) => job),
-          "importjobid",
-          request,
-        );
-      case "RetrieveFormattedImportJobResults": {
-        const job = this.state.importJobs.get(keyGuid(first.key, "ImportJobId") ?? "");
-        if (!job) return dataverseError(404, "0x80040217", `importjob With Id = ${first.key} Does Not Exist`);
-        // "The results are returned in Microsoft Excel format" (see import-results.ts), not the raw data column.
-        return jsonResponse(200, {
-          "@odata.context": this.context("Microsoft.Dynamics.CRM.RetrieveFormattedImportJobResultsResponse"),
-          FormattedResults: this.state.formattedResults(job),
-        });
-      }
-      case "businessunits":
-        return this.entityOrList(
-          "businessunits",
-          first.key,
-          this.state.businessUnits.map((b) => ({
-            businessunitid: b.businessunitid,
-            name: b.name,
-            _parentbusinessunitid_value: b.parentbusinessunitid,
-          })),
-          "businessunitid",
-          request,
-        );
-      case "privileges":
-        return this.entityOrList(
-          "privileges",
-          first.key,
-          this.state.privileges.map((p) => ({ ...p })),
-          "privilegeid",
-          request,
-        );
-      case "roles":
-        return this.roles(request, first, segments.slice(1), caller);
-      case "RetrieveRolePrivilegesRole":
-        return this.rolePrivileges(keyGuid(first.key, "RoleId"));
-      case "systemusers":
-        return this.systemUsers(request, first, segments.slice(1), caller);
-      case "leads":
-        return this.leads(request, first, caller);
-    }
-    return dataverseError(404, "0x80060888", `Resource not found for the segment '${segments[0]}'.`);
+    const route = Object.hasOwn(this.routes, first.name) ? this.routes[first.name] : undefined;
+    return (
+      route?.({ request, first, rest: segments.slice(1), caller }) ??
+      dataverseError(404, "0x80060888", `Resource not found for the segment '${segments[0]}'.`)
+    );
+  }
+
+  /** The first path segment's name → its handler; a handler answers undefined for a method it does not serve (404). */
+  private readonly routes: Record<string, DataverseRoute> = {
+    WhoAmI: ({ caller }) =>
+      jsonResponse(200, {
+        "@odata.context": this.context("Microsoft.Dynamics.CRM.WhoAmIResponse"),
+        BusinessUnitId: caller.businessunitid,
+        UserId: caller.systemuserid,
+        OrganizationId: ORGANIZATION_ID,
+      }),
+    RetrieveVersion: () =>
+      jsonResponse(200, {
+        "@odata.context": this.context("Microsoft.Dynamics.CRM.RetrieveVersionResponse"),
+        Version: this.state.scenario.dynamicsVersion,
+      }),
+    EntityDefinitions: ({ first }) => this.entityDefinition(first),
+    solutions: (call) => this.solutions(call),
+    ImportSolutionAsync: ({ request, caller }) =>
+      request.method === "POST"
+        ? (this.requireAdmin(caller, "prvImportCustomization", "solution") ?? this.importSolutionAsync(readJson(request)))
+        : undefined,
+    asyncoperations: ({ request, first }) =>
+      this.entityOrList("asyncoperations", first.key, this.asyncOperationRows(), "asyncoperationid", request),
+    importjobs: ({ request, first }) =>
+      this.entityOrList(
+        "importjobs",
+        first.key,
+        [...this.state.importJobs.values()].map(({ components: _, ...job }) => job),
+        "importjobid",
+        request,
+      ),
+    RetrieveFormattedImportJobResults: ({ first }) => this.formattedImportJobResults(first),
+    businessunits: ({ request, first }) =>
+      this.entityOrList(
+        "businessunits",
+        first.key,
+        this.state.businessUnits.map((b) => ({
+          businessunitid: b.businessunitid,
+          name: b.name,
+          _parentbusinessunitid_value: b.parentbusinessunitid,
+        })),
+        "businessunitid",
+        request,
+      ),
+    privileges: ({ request, first }) =>
+      this.entityOrList(
+        "privileges",
+        first.key,
+        this.state.privileges.map((p) => ({ ...p })),
+        "privilegeid",
+        request,
+      ),
+    roles: ({ request, first, rest, caller }) => this.roles(request, first, rest, caller),
+    RetrieveRolePrivilegesRole: ({ first }) => this.rolePrivileges(keyGuid(first.key, "RoleId")),
+    systemusers: (call) => this.systemUsers(call),
+    leads: ({ request, first, caller }) => this.leads(request, first, caller),
+  };
+
+  private entityDefinition(first: Segment): SandboxResponse {
+    const logicalName = /^LogicalName='(.+)'$/.exec(first.key ?? "")?.[1];
+    if (logicalName !== "lead") return dataverseError(404, "0x80040217", `Could not find entity with logical name '${logicalName}'.`);
+    return jsonResponse(200, {
+      "@odata.context": this.context("EntityDefinitions/$entity"),
+      LogicalName: "lead",
+      EntitySetName: "leads",
+      MetadataId: "e3fe4ff2-a630-49bb-a1e9-debc3a076815",
+    });
+  }
+
+  private solutions({ request, first, caller }: DataverseCall): SandboxResponse | undefined {
+    if (request.method === "DELETE" && first.key)
+      return this.requireAdmin(caller, "prvImportCustomization", "solution") ?? this.deleteSolution(keyGuid(first.key) ?? "");
+    if (request.method !== "GET") return undefined;
+    return this.list(
+      "solutions",
+      [...SYSTEM_SOLUTIONS, ...this.state.solutions.values()].map((s) => ({
+        solutionid: s.solutionid,
+        uniquename: s.uniquename,
+        friendlyname: s.friendlyname,
+        version: s.version,
+        ismanaged: s.ismanaged,
+        installedon: s.installedon,
+      })),
+      request,
+    );
+  }
+
+  /** The columns of asyncoperation a client may read (not the sandbox's own bookkeeping). */
+  private asyncOperationRows(): Record<string, unknown>[] {
+    return [...this.state.asyncOperations.values()].map(
+      ({ asyncoperationid, name, operationtype, statecode, statuscode, message, friendlymessage, createdon, startedon, completedon }) => ({
+        asyncoperationid,
+        name,
+        operationtype,
+        statecode,
+        statuscode,
+        message,
+        friendlymessage,
+        createdon,
+        startedon,
+        completedon,
+      }),
+    );
+  }
+
+  private formattedImportJobResults(first: Segment): SandboxResponse {
+    const job = this.state.importJobs.get(keyGuid(first.key, "ImportJobId") ?? "");
+    if (!job) return dataverseError(404, "0x80040217", `importjob With Id = ${first.key} Does Not Exist`);
+    // "The results are returned in Microsoft Excel format" (see import-results.ts), not the raw data column.
+    return jsonResponse(200, {
+      "@odata.context": this.context("Microsoft.Dynamics.CRM.RetrieveFormattedImportJobResultsResponse"),
+      FormattedResults: this.state.formattedResults(job),
+    });
   }
 
   /**
@@ -513,10 +520,10 @@ export class DataverseService {
     };
   }
 
-  private systemUsers(request: SandboxRequest, first: Segment, rest: string[], caller: SystemUser): SandboxResponse {
+  private systemUsers(call: DataverseCall): SandboxResponse {
+    const { request, first, rest, caller } = call;
     const method = request.method;
-    const query = request.url.searchParams;
-    const expandRoles = (query.get("$expand") ?? "").includes("systemuserroles_association");
+    const expandRoles = (request.url.searchParams.get("$expand") ?? "").includes("systemuserroles_association");
     if (first.key === undefined) {
       if (method === "GET")
         return this.list(
@@ -530,30 +537,37 @@ export class DataverseService {
     }
     const user = this.state.systemUsers.get(keyGuid(first.key) ?? "");
     if (!user) return dataverseError(404, "0x80040217", `systemuser With Id = ${first.key} Does Not Exist`);
-    if (rest.length === 0) {
-      if (method === "GET")
-        return jsonResponse(200, {
-          "@odata.context": this.context("systemusers/$entity"),
-          ...applySelect(this.systemUserJson(user, expandRoles), query.get("$select"), query.get("$expand")),
-        });
-      if (method === "PATCH") {
-        const denied = this.requireAdmin(caller, "prvWriteUser", "systemuser");
-        if (denied) return denied;
-        const body = readJson(request);
-        if (body.isdisabled !== undefined) {
-          // Entra-synchronised users follow Entra; only application users are enabled or disabled here.
-          if (!user.applicationid)
-            return dataverseError(
-              400,
-              "0x80040203",
-              "isdisabled of a user synchronised from Entra ID follows its Entra account. (sandbox code)",
-            );
-          user.isdisabled = body.isdisabled === true;
-        }
-        return noContent();
-      }
-      return dataverseError(405, "0x80060888", "Method not allowed.");
+    if (rest.length === 0) return this.systemUser(call, user, expandRoles);
+    return this.systemUserRoles(call, user);
+  }
+
+  private systemUser({ request, caller }: DataverseCall, user: SystemUser, expandRoles: boolean): SandboxResponse {
+    const query = request.url.searchParams;
+    if (request.method === "GET")
+      return jsonResponse(200, {
+        "@odata.context": this.context("systemusers/$entity"),
+        ...applySelect(this.systemUserJson(user, expandRoles), query.get("$select"), query.get("$expand")),
+      });
+    if (request.method !== "PATCH") return dataverseError(405, "0x80060888", "Method not allowed.");
+    const denied = this.requireAdmin(caller, "prvWriteUser", "systemuser");
+    if (denied) return denied;
+    const body = readJson(request);
+    if (body.isdisabled !== undefined) {
+      // Entra-synchronised users follow Entra; only application users are enabled or disabled here.
+      if (!user.applicationid)
+        return dataverseError(
+          400,
+          "0x80040203",
+          "isdisabled of a user synchronised from Entra ID follows its Entra account. (sandbox code)",
+        );
+      user.isdisabled = body.isdisabled === true;
     }
+    return noContent();
+  }
+
+  /** `systemusers(<id>)/systemuserroles_association`: the user's roles, and assigning or removing one (`/$ref`). */
+  private systemUserRoles({ request, rest, caller }: DataverseCall, user: SystemUser): SandboxResponse {
+    const method = request.method;
     const association = parseSegment(rest[0]!);
     if (association?.name !== "systemuserroles_association")
       return dataverseError(404, "0x80060888", `Resource not found for the segment '${rest[0]}'.`);
@@ -568,31 +582,33 @@ export class DataverseService {
       return dataverseError(404, "0x80060888", `Resource not found for the segment '${rest.join("/")}'.`);
     const denied = this.requireAdmin(caller, "prvWriteRole", "systemuser");
     if (denied) return denied;
-    if (method === "POST") {
-      const target = String(readJson(request)["@odata.id"] ?? "");
-      const roleId = new RegExp(`roles\\((${GUID})\\)`).exec(target)?.[1]?.toLowerCase();
-      const role = this.state.roles.get(roleId ?? "");
-      if (!role) return dataverseError(404, "0x80040217", `role With Id = ${roleId ?? target} Does Not Exist`);
-      if (user.isdisabled) return dataverseError(400, "0x8004d2a8", "Security roles can only be assigned to enabled users. (sandbox code)");
-      if (role.businessunitid !== user.businessunitid) {
-        return dataverseError(
-          400,
-          "0x8004050c",
-          `Role ${role.roleid} belongs to business unit ${role.businessunitid}; the user belongs to ${user.businessunitid}. Assign the role copy of the user's business unit. (sandbox code)`,
-        );
-      }
-      if (user.roles.has(role.roleid)) return dataverseError(412, "0x80040237", "Cannot insert duplicate key.");
-      user.roles.add(role.roleid);
-      return noContent();
-    }
+    if (method === "POST") return this.assignRole(user, String(readJson(request)["@odata.id"] ?? ""));
     if (method === "DELETE") {
-      const roleId = keyGuid(association.key) ?? new RegExp(`roles\\((${GUID})\\)`).exec(query.get("$id") ?? "")?.[1]?.toLowerCase();
+      const roleId =
+        keyGuid(association.key) ?? new RegExp(`roles\\((${GUID})\\)`).exec(request.url.searchParams.get("$id") ?? "")?.[1]?.toLowerCase();
       if (!roleId || !user.roles.has(roleId))
         return dataverseError(404, "0x80040217", `The role is not associated with systemuser ${user.systemuserid}.`);
       user.roles.delete(roleId);
       return noContent();
     }
     return dataverseError(405, "0x80060888", "Method not allowed.");
+  }
+
+  private assignRole(user: SystemUser, target: string): SandboxResponse {
+    const roleId = new RegExp(`roles\\((${GUID})\\)`).exec(target)?.[1]?.toLowerCase();
+    const role = this.state.roles.get(roleId ?? "");
+    if (!role) return dataverseError(404, "0x80040217", `role With Id = ${roleId ?? target} Does Not Exist`);
+    if (user.isdisabled) return dataverseError(400, "0x8004d2a8", "Security roles can only be assigned to enabled users. (sandbox code)");
+    if (role.businessunitid !== user.businessunitid) {
+      return dataverseError(
+        400,
+        "0x8004050c",
+        `Role ${role.roleid} belongs to business unit ${role.businessunitid}; the user belongs to ${user.businessunitid}. Assign the role copy of the user's business unit. (sandbox code)`,
+      );
+    }
+    if (user.roles.has(role.roleid)) return dataverseError(412, "0x80040237", "Cannot insert duplicate key.");
+    user.roles.add(role.roleid);
+    return noContent();
   }
 
   /** Application user (dataverse §5.3): the app must exist in the tenant; one system user per application id. */

@@ -421,26 +421,7 @@ export class GraphService {
           request.url,
         );
       }
-      if (method === "POST") {
-        const body = readJson(request);
-        if (typeof body.displayName !== "string" || !body.displayName)
-          return graphError(400, "Request_BadRequest", "Invalid value specified for property 'displayName' of resource 'Application'.");
-        const app: Application = {
-          id: randomUUID(),
-          appId: randomUUID(),
-          displayName: body.displayName,
-          signInAudience: String(body.signInAudience ?? "AzureADMyOrg"),
-          createdDateTime: new Date().toISOString(),
-          passwordCredentials: [],
-          certificates: [],
-          requiredResourceAccess: Array.isArray(body.requiredResourceAccess) ? body.requiredResourceAccess : [],
-          publicClientFlows: false,
-          appRoles: new Set(),
-        };
-        this.state.applications.set(app.id, app);
-        this.faults.startReplication(["servicePrincipal", "addPassword"], app.appId);
-        return jsonResponse(201, this.applicationJson(app));
-      }
+      if (method === "POST") return this.createApplication(readJson(request));
     }
     const app = id ? this.findApplication(id) : undefined;
     if (!app)
@@ -487,14 +468,35 @@ export class GraphService {
         ...added,
       });
     }
-    if (action === "removePassword" && method === "POST") {
-      const keyId = String(readJson(request).keyId ?? "");
-      const index = app.passwordCredentials.findIndex((c) => c.keyId === keyId);
-      if (index < 0) return graphError(400, "Request_BadRequest", `No password credential found with keyId ${keyId}.`);
-      app.passwordCredentials.splice(index, 1);
-      return noContent();
-    }
+    if (action === "removePassword" && method === "POST") return this.removePassword(app, String(readJson(request).keyId ?? ""));
     return graphError(405, "Request_BadRequest", `The ${method} method is not supported on this resource.`);
+  }
+
+  private createApplication(body: Record<string, unknown>): SandboxResponse {
+    if (typeof body.displayName !== "string" || !body.displayName)
+      return graphError(400, "Request_BadRequest", "Invalid value specified for property 'displayName' of resource 'Application'.");
+    const app: Application = {
+      id: randomUUID(),
+      appId: randomUUID(),
+      displayName: body.displayName,
+      signInAudience: String(body.signInAudience ?? "AzureADMyOrg"),
+      createdDateTime: new Date().toISOString(),
+      passwordCredentials: [],
+      certificates: [],
+      requiredResourceAccess: Array.isArray(body.requiredResourceAccess) ? body.requiredResourceAccess : [],
+      publicClientFlows: false,
+      appRoles: new Set(),
+    };
+    this.state.applications.set(app.id, app);
+    this.faults.startReplication(["servicePrincipal", "addPassword"], app.appId);
+    return jsonResponse(201, this.applicationJson(app));
+  }
+
+  private removePassword(app: Application, keyId: string): SandboxResponse {
+    const index = app.passwordCredentials.findIndex((c) => c.keyId === keyId);
+    if (index < 0) return graphError(400, "Request_BadRequest", `No password credential found with keyId ${keyId}.`);
+    app.passwordCredentials.splice(index, 1);
+    return noContent();
   }
 
   private servicePrincipals(request: SandboxRequest, id: string | undefined, query: URLSearchParams): SandboxResponse {

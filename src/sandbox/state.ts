@@ -377,6 +377,52 @@ export interface SandboxCredentials {
   automationClientSecret: string;
 }
 
+/** The tenant's domains: the initial one, the default, a federated one and one not verified yet. */
+function seedDomains(): Domain[] {
+  return [
+    {
+      id: "contoso.onmicrosoft.com",
+      authenticationType: "Managed",
+      isDefault: false,
+      isInitial: true,
+      isVerified: true,
+      isRoot: true,
+      isAdminManaged: true,
+      supportedServices: ["Email", "OfficeCommunicationsOnline"],
+    },
+    {
+      id: "contoso.com",
+      authenticationType: "Managed",
+      isDefault: true,
+      isInitial: false,
+      isVerified: true,
+      isRoot: true,
+      isAdminManaged: true,
+      supportedServices: ["Email"],
+    },
+    {
+      id: "fabrikam-federated.com",
+      authenticationType: "Federated",
+      isDefault: false,
+      isInitial: false,
+      isVerified: true,
+      isRoot: true,
+      isAdminManaged: true,
+      supportedServices: ["Email"],
+    },
+    {
+      id: "contoso-pending.net",
+      authenticationType: "Managed",
+      isDefault: false,
+      isInitial: false,
+      isVerified: false,
+      isRoot: true,
+      isAdminManaged: true,
+      supportedServices: [],
+    },
+  ];
+}
+
 export class TenantState {
   readonly scenario: SandboxScenario;
   readonly credentials: SandboxCredentials;
@@ -418,48 +464,7 @@ export class TenantState {
       automationClientId: guidFromName("automation-app"),
       automationClientSecret: generateSandboxSecret(40),
     };
-    this.domains = [
-      {
-        id: "contoso.onmicrosoft.com",
-        authenticationType: "Managed",
-        isDefault: false,
-        isInitial: true,
-        isVerified: true,
-        isRoot: true,
-        isAdminManaged: true,
-        supportedServices: ["Email", "OfficeCommunicationsOnline"],
-      },
-      {
-        id: "contoso.com",
-        authenticationType: "Managed",
-        isDefault: true,
-        isInitial: false,
-        isVerified: true,
-        isRoot: true,
-        isAdminManaged: true,
-        supportedServices: ["Email"],
-      },
-      {
-        id: "fabrikam-federated.com",
-        authenticationType: "Federated",
-        isDefault: false,
-        isInitial: false,
-        isVerified: true,
-        isRoot: true,
-        isAdminManaged: true,
-        supportedServices: ["Email"],
-      },
-      {
-        id: "contoso-pending.net",
-        authenticationType: "Managed",
-        isDefault: false,
-        isInitial: false,
-        isVerified: false,
-        isRoot: true,
-        isAdminManaged: true,
-        supportedServices: [],
-      },
-    ];
+    this.domains = seedDomains();
     this.skus = seedSkus();
     for (const sku of this.skus) {
       const seats = this.scenario.seats[sku.skuPartNumber];

@@ -59,7 +59,14 @@ const PRODUCT_TYPES: readonly ProductType[] = [
   "consultingService",
 ];
 
-const SCENARIO_RULES: Record<keyof SandboxScenario | "cloud", Rule> = {
+/** Scenario keys that are options of the sandbox as a whole rather than of its tenant (see SandboxOptions). */
+export interface SandboxWideSwitches {
+  cloud?: SandboxCloud;
+  /** Added to every answer of every service, sign-in included: a tenant this far away. */
+  latencyMs?: number;
+}
+
+const SCENARIO_RULES: Record<keyof SandboxScenario | keyof SandboxWideSwitches, Rule> = {
   userBusinessUnit: oneOf(["root", "child"]),
   userSyncMs: wholeNumber(0),
   importMs: wholeNumber(0),
@@ -71,6 +78,7 @@ const SCENARIO_RULES: Record<keyof SandboxScenario | "cloud", Rule> = {
     'SKU part numbers to {"enabled": n, "consumed": n}',
   ),
   cloud: oneOf(SANDBOX_CLOUDS),
+  latencyMs: wholeNumber(0, 600_000),
   pageSize: wholeNumber(0, 1_000),
   partnerCenterRole: oneOf(["Manager", "Developer", "none"]),
   partnerCenterPollSeconds: wholeNumber(0, 3_600),
@@ -120,7 +128,7 @@ function check<T>(value: Record<string, unknown>, rules: Record<string, Rule>, s
   return value as T;
 }
 
-export function parseScenario(value: Record<string, unknown>, source: string): Partial<SandboxScenario> & { cloud?: SandboxCloud } {
+export function parseScenario(value: Record<string, unknown>, source: string): Partial<SandboxScenario> & SandboxWideSwitches {
   return check(value, SCENARIO_RULES, source);
 }
 

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { buildSandboxSolutionZip } from "../../src/sandbox/solution-zip.js";
 import { BIN, runCli, sandboxFor, tempHome } from "../helpers.js";
 import { writePrivateFile } from "../../src/auth/cache.js";
+import { timeToHeaders } from "../http-timing.js";
 
 const expectedSha = createHash("sha256").update(buildSandboxSolutionZip()).digest("hex");
 
@@ -105,6 +106,28 @@ describe("sandbox --json", () => {
       expect(await sandbox.exited).toBe(0);
       // One document: nothing more on stdout when it stops.
       expect(JSON.parse(sandbox.printed.stdout)).toEqual(document);
+    } finally {
+      sandbox.child.kill("SIGKILL");
+    }
+  });
+});
+
+describe("sandbox --scenario '{\"latencyMs\":…}'", () => {
+  it("delays every answer of the running sandbox, sign-in included", async () => {
+    const { home, env } = tempHome();
+    const sandbox = startSandboxCommand(["--json", "--scenario", '{"latencyMs":300}'], env);
+    try {
+      await waitUntil(() => parses(sandbox.printed.stdout));
+      const connection = JSON.parse(readFileSync(join(home, ".config", "crm-lead-setup", "sandbox.json"), "utf8"));
+      const signIn = await timeToHeaders(
+        `${connection.loginOrigin}/${connection.tenantId}/v2.0/.well-known/openid-configuration`,
+        connection.caPem,
+      );
+      const download = await timeToHeaders(connection.downloadUrl, connection.caPem);
+      expect([signIn.status, download.status]).toEqual([200, 200]);
+      for (const { ms } of [signIn, download]) expect(ms).toBeGreaterThanOrEqual(299);
+      sandbox.child.kill("SIGINT");
+      expect(await sandbox.exited).toBe(0);
     } finally {
       sandbox.child.kill("SIGKILL");
     }
