@@ -14,7 +14,8 @@ import type { ClientCertificate, MsalTokenProvider } from "./auth/msal.js";
 import type { GraphApi } from "./services/graph.js";
 import type { DataverseApi, EnvironmentApi } from "./services/dataverse.js";
 import type { ApplicationsApi, DirectoryApi } from "./services/graph.js";
-import type { RunFacts } from "./steps/step.js";
+import type { ServiceCredentials, ServiceIdentitySession } from "./steps/ports.js";
+import { followUpCommand } from "./summary.js";
 
 /**
  * Options → context: the IO, the HTTP client, the sandbox (if any) and, on first use, the signed-in tenant
@@ -58,8 +59,6 @@ export interface CommandContext {
   signal: AbortSignal;
   http: HttpClient;
   sandbox: SandboxConnection | undefined;
-  /** What the steps of this run learn and hand on. */
-  facts: RunFacts;
   /** Signs in (once) and returns the tenant session. */
   tenant(): Promise<TenantSession>;
   close(): Promise<void>;
@@ -196,22 +195,16 @@ export async function createContext(command: string, options: CliOptions, io: IO
       });
     }
   }
-  // Validate what was given now, so bad input fails before anything else happens; the wizard may supply
-  // the org URL later, so the endpoints are worked out again when the session starts.
+  // Validated once, before anything else happens: the wizard's answers are in the options already.
   const powerPlatformScope = options.powerPlatformAudience ? `${options.powerPlatformAudience}/.default` : undefined;
-  const endpointsFor = () => {
-    const orgUrlChoice = options.orgUrl ? validateOrgUrl(options.orgUrl, options.cloud) : undefined;
-    const cloudName = orgUrlChoice?.cloud ?? options.cloud ?? "public";
-    const cloud = options.sandbox
-      ? undefined
-      : resolveCloud(cloudName, {
-          authorityHost: options.authorityHost,
-          graphEndpoint: options.graphEndpoint,
-          bapScope: powerPlatformScope,
-        });
-    return { orgUrlChoice, cloud };
-  };
-  endpointsFor();
+  const orgUrlChoice = options.orgUrl ? validateOrgUrl(options.orgUrl, options.cloud) : undefined;
+  const cloud = options.sandbox
+    ? undefined
+    : resolveCloud(orgUrlChoice?.cloud ?? options.cloud ?? "public", {
+        authorityHost: options.authorityHost,
+        graphEndpoint: options.graphEndpoint,
+        bapScope: powerPlatformScope,
+      });
   if (options.solutionUrl) parseHttpsOrigin(options.solutionUrl, "--solution-url");
 
   let sandbox: SandboxConnection | undefined;
@@ -238,7 +231,6 @@ export async function createContext(command: string, options: CliOptions, io: IO
 
   let session: Promise<TenantSession> | undefined;
   const tenant = async (): Promise<TenantSession> => {
-    const { orgUrlChoice, cloud } = endpointsFor();
     const orgUrl = sandbox?.orgUrl ?? orgUrlChoice?.orgUrl;
     if (!orgUrl) {
       throw new UsageError({
@@ -305,10 +297,64 @@ export async function createContext(command: string, options: CliOptions, io: IO
     signal,
     http,
     sandbox,
-    facts: { pending: new Set() },
     tenant: () => (session ??= tenant()),
     close: async () => {
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
     },
+  };
+}
+
+/**
+ * The client the service user's password sign-in goes through. Entra refuses a password grant to a
+ * confidential client unless the request carries that client's own secret or certificate (AADSTS7000218;
+ * learn.microsoft.com/entra/identity-platform/v2-oauth-ropc). An admin signed in with --auth client-secret or
+ * client-certificate has named such a client, usually one holding application permissions only, so the
+ * user signs in through the default public client instead: it needs no consent for the user's own
+ * Dynamics access, and the admin app's credential never travels with another identity's password.
+ */
+function passwordGrantClientId(options: CliOptions, sandbox: SandboxConnection | undefined): string {
+  const adminIsConfidential = options.auth === "client-secret" || options.auth === "client-certificate";
+  const publicClient = sandbox?.publicClientId ?? DEFAULT_CLIENT_ID;
+  return adminIsConfidential ? publicClient : (options.clientId ?? publicClient);
+}
+
+/** Signs in as the service identity exactly as Partner Center does (verify), through the same HTTP client. */
+export function serviceSignIn(
+  context: Pick<CommandContext, "options" | "sandbox" | "http" | "io">,
+): (credentials: ServiceCredentials, session: TenantSession) => Promise<ServiceIdentitySession> {
+  return async (credentials, session) => {
+    const { options, sandbox, http, io } = context;
+    const [{ MsalTokenProvider }, { DataverseApi, EnvironmentApi }] = await Promise.all([
+      import("./auth/msal.js"),
+      import("./services/dataverse.js"),
+    ]);
+    const asService = new MsalTokenProvider(
+      {
+        ...(credentials.identity === "app"
+          ? {
+              method: "client-secret" as const,
+              clientId: credentials.appId,
+              clientSecret: credentials.clientSecret,
+              tenant: credentials.directoryId,
+            }
+          : {
+              method: "password" as const,
+              clientId: passwordGrantClientId(options, sandbox),
+              username: credentials.userPrincipalName,
+              password: credentials.password,
+              tenant: session.tenant === "organizations" ? credentials.userPrincipalName.split("@")[1]! : session.tenant,
+            }),
+        who: "service",
+        resetCommand: followUpCommand("reset-password", { ...options, orgUrl: session.orgUrl }, credentials.name),
+        authorityHost: session.cloud.authorityHost,
+        customAuthority: session.cloud.name === "custom",
+        openBrowser: async () => undefined,
+        onDeviceCode: () => undefined,
+        trace: options.verbose ? (line) => io.trace(line) : undefined,
+      },
+      http,
+    );
+    await asService.getAccessToken(session.orgUrl);
+    return new EnvironmentApi(new DataverseApi(http, session.orgUrl, asService));
   };
 }

@@ -3,6 +3,7 @@ import { IO, type Streams } from "./io.js";
 import { envNameOf, OPTION_SPECS, parseBooleanEnvLenient, resolveOptions, type CliOptions, type CommandName } from "./options.js";
 import { createContext, type CommandContext } from "./context.js";
 import { renderError, renderHuman, renderJson, type CommandOutcome } from "./render.js";
+import { recordShown } from "./ledger.js";
 
 /**
  * Runs one command: resolves options (flags over environment), builds the context, runs the command,
@@ -11,7 +12,11 @@ import { renderError, renderHuman, renderJson, type CommandOutcome } from "./ren
  */
 
 export interface CommandModule {
+  /** Questions that need no tenant, answered before the context is built (init's identity and org URL). */
+  prepare?(options: CliOptions, io: IO, signal: AbortSignal): Promise<CliOptions>;
   run(context: CommandContext): Promise<CommandOutcome & { changesPending?: boolean }>;
+  /** The command only ever inspects: --detailed-exitcode speaks for it as for a dry run (status). */
+  inspectsOnly?: boolean;
 }
 
 const COMMAND_MODULES: Record<CommandName, () => Promise<CommandModule>> = {
@@ -80,8 +85,9 @@ export async function execute(
   process.on("SIGINT", onSignal);
   let context: CommandContext | undefined;
   try {
-    context = await createContext(command, options, io, controller.signal);
     const module = await COMMAND_MODULES[command]();
+    if (module.prepare) options = await module.prepare(options, io, controller.signal);
+    context = await createContext(command, options, io, controller.signal);
     const outcome = await module.run(context);
     if (io.json) {
       if (!outcome.jsonWritten) writeJson(io, outcome);
@@ -89,10 +95,11 @@ export async function execute(
       renderHuman(io, outcome);
       if (outcome.error) renderError(io, outcome.error);
     }
-    await outcome.afterRender?.();
+    // Recorded only once the summary that shows the secret has been written.
+    if (outcome.secretShown) await recordShown(context.paths, outcome.secretShown);
     if (outcome.error) return outcome.error.exitCode;
     // --detailed-exitcode speaks for a dry run, and for status, which only ever inspects.
-    if (options.detailedExitcode && (options.dryRun || command === "status") && outcome.changesPending) return ExitCode.ChangesPending;
+    if (options.detailedExitcode && (options.dryRun || module.inspectsOnly) && outcome.changesPending) return ExitCode.ChangesPending;
     return ExitCode.Ok;
   } catch (error) {
     const failure = controller.signal.aborted ? toCliError(controller.signal.reason) : toCliError(error);

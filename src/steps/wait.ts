@@ -1,15 +1,20 @@
-import { abortableSleep } from "../services/http.js";
-import type { CommandContext } from "../context.js";
+import type { Clock } from "../clock.js";
 
 /** How long a step waits for Dynamics (an import, a user sync) before exit 5, in seconds. */
 export const DEFAULT_SYNC_TIMEOUT_SECONDS = 600;
 
-export function syncTimeoutSeconds(context: CommandContext): number {
-  return context.options.syncTimeout ?? DEFAULT_SYNC_TIMEOUT_SECONDS;
-}
-
 /** The shortest wait between two looks, however close to done an estimate says the work is. */
 export const MIN_POLL_MS = 100;
+
+/** The longest wait between two looks: a person watching sees a change at least this often. */
+export const MAX_POLL_MS = 5000;
+
+/** Where waits get their time from: the run's clock and its signal (Ctrl+C ends any wait at once). */
+export interface WaitScope {
+  clock: Clock;
+  signal: AbortSignal;
+  timeoutSeconds: number;
+}
 
 export interface PollOptions {
   initialDelayMs?: number;
@@ -21,26 +26,26 @@ export interface PollOptions {
 }
 
 /**
- * Calls `check` until it returns a value, polling quickly at first (a sandbox or a small import finishes
- * in moments) and backing off to every 5 s, within --sync-timeout. Returns undefined when time runs out;
- * Ctrl+C ends the wait at once.
+ * The one poll schedule of every wait in the steps (an import, a user sync, a busy import slot, a licence
+ * still propagating): calls `check` until it returns a value, quickly at first (a sandbox or a small import
+ * finishes in moments) and backing off to every 5 s, within the timeout. Returns undefined when time runs
+ * out. Every sleep takes the clock and the signal: Ctrl+C ends the wait at once, and a test's virtual clock
+ * makes a ten-minute wait cost nothing.
  */
-export async function pollUntil<T>(
-  context: CommandContext,
-  options: PollOptions,
-  check: () => Promise<T | undefined>,
-): Promise<T | undefined> {
-  const deadline = Date.now() + syncTimeoutSeconds(context) * 1000;
+export async function pollUntil<T>(scope: WaitScope, options: PollOptions, check: () => Promise<T | undefined>): Promise<T | undefined> {
+  const { clock, signal } = scope;
+  const deadline = clock.now() + scope.timeoutSeconds * 1000;
   let interval = 250;
-  if (options.initialDelayMs) await abortableSleep(options.initialDelayMs, context.signal);
+  if (options.initialDelayMs) await clock.sleep(options.initialDelayMs, signal);
   for (;;) {
+    signal.throwIfAborted();
     const result = await check();
     if (result !== undefined) return result;
-    const left = deadline - Date.now();
+    const left = deadline - clock.now();
     if (left <= 0) return undefined;
     const estimate = options.estimateMs?.();
     const delay = estimate === undefined ? interval : Math.min(interval, Math.max(MIN_POLL_MS, estimate));
-    await abortableSleep(Math.min(delay, left), context.signal);
-    interval = Math.min(5000, Math.round(interval * 1.6));
+    await clock.sleep(Math.min(delay, left), signal);
+    interval = Math.min(MAX_POLL_MS, Math.round(interval * 1.6));
   }
 }
