@@ -179,22 +179,106 @@ function openSystemBrowser(url: string, io: IO): Promise<void> {
   return Promise.resolve();
 }
 
+/** --sandbox supplies its own endpoints: flags that name others contradict it. */
+function checkSandboxFlags(options: CliOptions): void {
+  if (!options.sandbox) return;
+  const conflicting = (["orgUrl", "cloud", "authorityHost", "graphEndpoint"] as const).filter((key) => options[key] !== undefined);
+  if (conflicting.length > 0) {
+    const flags = conflicting.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(", ");
+    throw new UsageError({
+      code: "sandbox-conflict",
+      message: `--sandbox cannot be combined with ${flags}: the sandbox supplies its own endpoints.`,
+      hint: `Drop ${flags}, or drop --sandbox to use a real tenant.`,
+    });
+  }
+}
+
+/** The running `crm-lead-setup sandbox`, or one started inside this command (closed with it). */
+async function connectSandbox(paths: AppPaths, io: IO, cleanups: (() => Promise<void>)[]): Promise<SandboxConnection> {
+  const running = await findRunningSandbox(paths);
+  if (running) return running;
+  const { startSandbox } = await import("./sandbox/server.js");
+  const started = await startSandbox();
+  cleanups.push(() => started.close());
+  io.info(io.style.dim("No running `crm-lead-setup sandbox` found: started a sandbox tenant inside this command."));
+  return started.connection;
+}
+
+/**
+ * The endpoints a session talks to. A sandbox posing as a cloud is reached through the cloud's own table
+ * and the org URL's suffix rule, exactly as a real tenant of that cloud; only the connections are routed
+ * to the sandbox.
+ */
+function sessionEndpoints(
+  sandbox: SandboxConnection | undefined,
+  cloud: ResolvedCloud | undefined,
+  bapScope: string | undefined,
+): ResolvedCloud {
+  if (!sandbox) return cloud!;
+  if (sandbox.cloud) return resolveCloud(validateOrgUrl(sandbox.orgUrl, sandbox.cloud).cloud, { bapScope });
+  return {
+    name: "custom",
+    authorityHost: sandbox.loginOrigin,
+    graphEndpoint: sandbox.graphOrigin,
+    bapEndpoint: sandbox.bapOrigin,
+    bapScope: `${sandbox.bapOrigin}/.default`,
+  };
+}
+
+interface SessionInputs {
+  options: CliOptions;
+  io: IO;
+  paths: AppPaths;
+  http: HttpClient;
+  auth: AuthPlan;
+  sandbox: SandboxConnection | undefined;
+  orgUrl: string;
+  endpoints: ResolvedCloud;
+}
+
+/** Builds the signed-in session's clients (the sign-in itself happens on the first token request). */
+async function openSession({ options, io, paths, http, auth, sandbox, orgUrl, endpoints }: SessionInputs): Promise<TenantSession> {
+  const [{ MsalTokenProvider }, { GraphApi, DirectoryApi, ApplicationsApi }, { DataverseApi, EnvironmentApi }] = await Promise.all([
+    import("./auth/msal.js"),
+    import("./services/graph.js"),
+    import("./services/dataverse.js"),
+  ]);
+  const cachePath = join(paths.configDir, sandbox ? `msal-cache-sandbox-${sandbox.instanceId}.json` : "msal-cache.json");
+  const tokens = new MsalTokenProvider(
+    {
+      ...auth,
+      authorityHost: endpoints.authorityHost,
+      customAuthority: endpoints.name === "custom",
+      cachePath,
+      openBrowser: sandbox ? (url) => sandboxBrowser(http, url) : (url) => openSystemBrowser(url, io),
+      // The device-code instruction is always shown: nobody can sign in without it (SPEC §3).
+      onDeviceCode: (message) => io.err(message),
+      trace: options.verbose ? (line) => io.trace(line) : undefined,
+    },
+    http,
+  );
+  const graph = new GraphApi(http, endpoints.graphEndpoint, tokens);
+  const dataverse = new DataverseApi(http, orgUrl, tokens);
+  const appOnly = auth.method === "client-secret" || auth.method === "client-certificate";
+  return {
+    orgUrl,
+    cloud: endpoints,
+    tenant: auth.tenant,
+    tokens,
+    graph,
+    dataverse,
+    directory: new DirectoryApi(graph),
+    applications: new ApplicationsApi(graph),
+    environment: new EnvironmentApi(dataverse),
+    signIn: { method: auth.method, clientId: auth.clientId, cachePath: appOnly ? undefined : cachePath },
+  };
+}
+
 export async function createContext(command: string, options: CliOptions, io: IO, signal: AbortSignal): Promise<CommandContext> {
   const env = io.streams.env;
   const paths = appPaths(env);
   const cleanups: (() => Promise<void>)[] = [];
-
-  if (options.sandbox) {
-    const conflicting = (["orgUrl", "cloud", "authorityHost", "graphEndpoint"] as const).filter((key) => options[key] !== undefined);
-    if (conflicting.length > 0) {
-      const flags = conflicting.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(", ");
-      throw new UsageError({
-        code: "sandbox-conflict",
-        message: `--sandbox cannot be combined with ${flags}: the sandbox supplies its own endpoints.`,
-        hint: `Drop ${flags}, or drop --sandbox to use a real tenant.`,
-      });
-    }
-  }
+  checkSandboxFlags(options);
   // Validated once, before anything else happens: the wizard's answers are in the options already.
   const powerPlatformScope = options.powerPlatformAudience ? `${options.powerPlatformAudience}/.default` : undefined;
   const orgUrlChoice = options.orgUrl ? validateOrgUrl(options.orgUrl, options.cloud) : undefined;
@@ -207,17 +291,7 @@ export async function createContext(command: string, options: CliOptions, io: IO
       });
   if (options.solutionUrl) parseHttpsOrigin(options.solutionUrl, "--solution-url");
 
-  let sandbox: SandboxConnection | undefined;
-  if (options.sandbox) {
-    sandbox = await findRunningSandbox(paths);
-    if (!sandbox) {
-      const { startSandbox } = await import("./sandbox/server.js");
-      const started = await startSandbox();
-      sandbox = started.connection;
-      cleanups.push(() => started.close());
-      io.info(io.style.dim("No running `crm-lead-setup sandbox` found: started a sandbox tenant inside this command."));
-    }
-  }
+  const sandbox = options.sandbox ? await connectSandbox(paths, io, cleanups) : undefined;
   const auth = planAuth(options, env, process.platform, sandbox);
   const http = new HttpClient({
     onlyCaPem: sandbox?.caPem,
@@ -239,54 +313,16 @@ export async function createContext(command: string, options: CliOptions, io: IO
         hint: "Pass e.g. --org-url https://contoso.crm4.dynamics.com, or try the emulated tenant with --sandbox.",
       });
     }
-    // A sandbox posing as a cloud is reached through the cloud's own table and the org URL's suffix rule,
-    // exactly as a real tenant of that cloud; only the connections are routed to the sandbox.
-    const endpoints: ResolvedCloud = sandbox
-      ? sandbox.cloud
-        ? resolveCloud(validateOrgUrl(sandbox.orgUrl, sandbox.cloud).cloud, { bapScope: powerPlatformScope })
-        : {
-            name: "custom",
-            authorityHost: sandbox.loginOrigin,
-            graphEndpoint: sandbox.graphOrigin,
-            bapEndpoint: sandbox.bapOrigin,
-            bapScope: `${sandbox.bapOrigin}/.default`,
-          }
-      : cloud!;
-    const [{ MsalTokenProvider }, { GraphApi, DirectoryApi, ApplicationsApi }, { DataverseApi, EnvironmentApi }] = await Promise.all([
-      import("./auth/msal.js"),
-      import("./services/graph.js"),
-      import("./services/dataverse.js"),
-    ]);
-    const cachePath = join(paths.configDir, sandbox ? `msal-cache-sandbox-${sandbox.instanceId}.json` : "msal-cache.json");
-    const tokens = new MsalTokenProvider(
-      {
-        ...auth,
-        authorityHost: endpoints.authorityHost,
-        customAuthority: endpoints.name === "custom",
-        cachePath,
-        openBrowser: sandbox ? (url) => sandboxBrowser(http, url) : (url) => openSystemBrowser(url, io),
-        // The device-code instruction is always shown: nobody can sign in without it (SPEC §3).
-        onDeviceCode: (message) => io.err(message),
-        trace: options.verbose ? (line) => io.trace(line) : undefined,
-      },
+    return openSession({
+      options,
+      io,
+      paths,
       http,
-    );
-    const graph = new GraphApi(http, endpoints.graphEndpoint, tokens);
-    const dataverse = new DataverseApi(http, orgUrl, tokens);
-    const appOnly = auth.method === "client-secret" || auth.method === "client-certificate";
-    const signIn = { method: auth.method, clientId: auth.clientId, cachePath: appOnly ? undefined : cachePath };
-    return {
+      auth,
+      sandbox,
       orgUrl,
-      cloud: endpoints,
-      tenant: auth.tenant,
-      tokens,
-      graph,
-      dataverse,
-      directory: new DirectoryApi(graph),
-      applications: new ApplicationsApi(graph),
-      environment: new EnvironmentApi(dataverse),
-      signIn,
-    };
+      endpoints: sessionEndpoints(sandbox, cloud, powerPlatformScope),
+    });
   };
 
   return {

@@ -4,6 +4,7 @@ import { StepFailedError, UsageError } from "../errors.js";
 import { notLeadWriterWarning, PACKAGE_LIMITS, readSolutionPackage, type SolutionPackage } from "../solution/package.js";
 import { formatBytes } from "../format.js";
 import type { SolutionOutput, Step } from "./step.js";
+import type { Progress, Writes } from "./ports.js";
 
 /**
  * Microsoft's "Microsoft Marketplace Lead Writer" managed solution. The current Partner Center page links
@@ -127,32 +128,7 @@ export function downloadSolutionStep(inputs: DownloadInputs): Step<DownloadState
       };
     },
 
-    async apply(op, { writes, progress }) {
-      const failures: string[] = [];
-      for (const url of op.urls) {
-        const bar = await progress.bytes(`Downloading ${basename(new URL(url).pathname)}`);
-        let response;
-        try {
-          response = await writes.solutions.download(url, (received, total) => bar.update(received, total));
-        } catch (error) {
-          failures.push(`${url}: ${(error as Error).message}`);
-          continue;
-        } finally {
-          bar.end();
-        }
-        if (response.status !== 200) {
-          failures.push(`${url}: HTTP ${response.status}`);
-          continue;
-        }
-        const solution = readSolutionPackage(response.body, `The file downloaded from ${url}`);
-        return { solution, url, cachePath: await writes.solutions.cache(url, response.body) };
-      }
-      throw new StepFailedError({
-        code: "solution-download-failed",
-        message: `The Lead Writer solution could not be downloaded:\n  ${failures.join("\n  ")}`,
-        hint: "Download it in a browser from the link on Microsoft's Partner Center lead-management page and pass it with --solution-file <path>.",
-      });
-    },
+    apply: (op, { writes, progress }) => download(op.urls, writes, progress),
 
     summarize(_state, [downloaded]) {
       const { solution, url, cachePath } = downloaded!;
@@ -166,4 +142,32 @@ export function downloadSolutionStep(inputs: DownloadInputs): Step<DownloadState
       return { solution: state.source === "download" ? downloaded?.solution : state.solution };
     },
   };
+}
+
+/** Tries each URL in turn; keeps the first valid package in the cache. */
+async function download(urls: string[], writes: Writes, progress: Progress): Promise<Downloaded> {
+  const failures: string[] = [];
+  for (const url of urls) {
+    const bar = await progress.bytes(`Downloading ${basename(new URL(url).pathname)}`);
+    let response;
+    try {
+      response = await writes.solutions.download(url, (received, total) => bar.update(received, total));
+    } catch (error) {
+      failures.push(`${url}: ${(error as Error).message}`);
+      continue;
+    } finally {
+      bar.end();
+    }
+    if (response.status !== 200) {
+      failures.push(`${url}: HTTP ${response.status}`);
+      continue;
+    }
+    const solution = readSolutionPackage(response.body, `The file downloaded from ${url}`);
+    return { solution, url, cachePath: await writes.solutions.cache(url, response.body) };
+  }
+  throw new StepFailedError({
+    code: "solution-download-failed",
+    message: `The Lead Writer solution could not be downloaded:\n  ${failures.join("\n  ")}`,
+    hint: "Download it in a browser from the link on Microsoft's Partner Center lead-management page and pass it with --solution-file <path>.",
+  });
 }
