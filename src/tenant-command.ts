@@ -129,7 +129,8 @@ export async function runTenantCommand(
     command.partnerCenter && !context.options.dryRun && (!outcome.error || generated)
       ? partnerCenterSummary({
           command: context.command,
-          options: context.options,
+          // The follow-up commands name the identity this run set up (create-app's is the app).
+          options: { ...context.options, identity: identity?.identity },
           orgUrl: (await context.tenant()).orgUrl,
           identity,
           complete: setupComplete(outcome.results, outcome.error),
