@@ -93,7 +93,12 @@ export function importSolutionStep(inputs: { syncTimeoutSeconds: number }): Step
       const started = writes.clock.now();
       const wait: WaitScope = { clock: writes.clock, signal: writes.signal, timeoutSeconds: inputs.syncTimeoutSeconds };
       const running = op.kind === "watch" ? { importJobId: op.importJobId } : await startImport(environment, solution, wait, progress);
-      if ("installed" in running) return { summary: `${solution.manifest.uniqueName} ${running.installed} is installed (managed)` };
+      // An import whose answer was lost may have run to its end meanwhile: the role exists now either way.
+      if ("installed" in running)
+        return {
+          summary: `${solution.manifest.uniqueName} ${running.installed} is installed (managed)`,
+          leadWriterRoles: await environment.roles(LEAD_WRITER_ROLE),
+        };
       const importJobId = await watchImport(environment, solution, running, wait, progress);
       return {
         summary: `Imported ${describeSolution(solution)} in ${formatDuration(writes.clock.now() - started)} (import job ${importJobId ?? "unknown"})`,

@@ -99,6 +99,23 @@ describe("steps run in process against the sandbox", () => {
     expect(await passwordSignIn(sandbox, user.userPrincipalName, user.generatedPassword!)).toBe(200);
   });
 
+  it("an ImportSolutionAsync whose answer is lost is looked for, not started again, and the role it made is handed on", async () => {
+    const { env, sandbox } = await fresh({
+      scenario: { importMs: 0, userSyncMs: 0 },
+      faults: { lostAnswers: ["POST /ImportSolutionAsync"] },
+    });
+    const ports = await portsFor(env, { clock: virtualClock() });
+    const outcome = await runSteps(userIdentitySteps(sandbox.connection.downloadUrl), ports, {
+      dryRun: false,
+      signal: new AbortController().signal,
+    });
+    expect(outcome.error).toBeUndefined();
+    expect(sandbox.faults.stats.lostAnswers).toBe(1);
+    expect(sandbox.requests.filter((r) => r.path.endsWith("/ImportSolutionAsync"))).toHaveLength(1);
+    expect(sandbox.state.asyncOperations.size).toBe(1);
+    expectConfigured(sandbox, { userName: outcome.outputs["create-user"]!.userPrincipalName });
+  });
+
   it("Ctrl+C while another import keeps the environment busy ends the wait at once", async () => {
     // Dataverse allows one solution import at a time (reference: dataverse §4): the sandbox refuses ours while busy.
     const { env, sandbox } = await fresh({ faults: { concurrentImportBusy: 1_000 } });
