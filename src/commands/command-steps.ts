@@ -6,7 +6,7 @@ import { candidateUrls, downloadSolutionStep, type DownloadInputs } from "../ste
 import { importSolutionStep } from "../steps/import-solution.js";
 import { createUserStep, type CreateUserInputs } from "../steps/create-user.js";
 import { createAppStep, DEFAULT_APP_NAME } from "../steps/create-app.js";
-import { verifyStep, SERVICE_PASSWORD_ENV, SERVICE_SECRET_ENV } from "../steps/verify.js";
+import { verifyStep } from "../steps/verify.js";
 import { assignRoleStep } from "../steps/assign-role.js";
 import { patchRoleStep } from "../steps/patch-role.js";
 import { DEFAULT_SYNC_TIMEOUT_SECONDS } from "../steps/wait.js";
@@ -58,6 +58,10 @@ export function assignRoleFor(options: CliOptions): AnyStep {
     syncTimeoutSeconds: syncTimeout(options),
   });
 }
+
+/** Where verify reads the service identity's secret when this run did not generate it (never a flag). */
+export const SERVICE_PASSWORD_ENV = "CRM_LEAD_SETUP_SERVICE_PASSWORD";
+export const SERVICE_SECRET_ENV = "CRM_LEAD_SETUP_SERVICE_SECRET";
 
 /** The service identity's secret when this run did not generate it: the environment, standard input, or a hidden question. */
 function serviceSecretFrom(context: CommandContext, prompter: () => Promise<Prompter>) {

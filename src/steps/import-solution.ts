@@ -181,6 +181,7 @@ async function startImport(
   progress: Progress,
 ): Promise<WatchedImport | { installed: string }> {
   const name = solution.manifest.uniqueName;
+  let busy: ServiceError | undefined;
   const started = await pollUntil(wait, {}, async () => {
     try {
       return (
@@ -204,6 +205,7 @@ async function startImport(
       ).value;
     } catch (error) {
       if (!(error instanceof ServiceError && error.says("previous [Import] running"))) throw error;
+      busy = error;
       // Another solution is being installed in this environment: ours may be the one (started by another run).
       const running = await environment.findRunningImport(name);
       if (running) return { importJobId: running.importjobid };
@@ -211,13 +213,8 @@ async function startImport(
       return undefined;
     }
   });
-  if (!started) {
-    throw new StillRunningError({
-      code: "import-still-running",
-      message: `Another solution import kept the environment busy for ${wait.timeoutSeconds} s; the import of ${name} has not started.`,
-      hint: "Re-run the same command once the other import has ended (Power Apps → Solutions → Solution history). Raise --sync-timeout to wait longer.",
-    });
-  }
+  // Still busy when the wait ran out: the refusal itself says why (the catalogue's import-concurrent).
+  if (!started) throw busy!;
   return started;
 }
 

@@ -12,9 +12,6 @@ import type { Reads, ServiceIdentitySession, Writes } from "./ports.js";
  * admin identity (the Lead Writer role may not grant Delete). It succeeds only when the lead was written.
  */
 
-export const SERVICE_PASSWORD_ENV = "CRM_LEAD_SETUP_SERVICE_PASSWORD";
-export const SERVICE_SECRET_ENV = "CRM_LEAD_SETUP_SERVICE_SECRET";
-
 interface VerifyState {
   identity: "user" | "app";
   /** The user's UPN, or the app's application (client) id. */

@@ -116,6 +116,22 @@ describe("steps run in process against the sandbox", () => {
     expectConfigured(sandbox, { userName: outcome.outputs["create-user"]!.userPrincipalName });
   });
 
+  it("another import that keeps the environment busy past --sync-timeout: the refusal is reported, on the one poll schedule", async () => {
+    const { env, sandbox } = await fresh({ faults: { concurrentImportBusy: 1_000 } });
+    const ports = await portsFor(env, { clock: virtualClock() });
+    const outcome = await runSteps(
+      [downloadSolutionStep({ urls: [sandbox.connection.downloadUrl] }), importSolutionStep({ syncTimeoutSeconds: 30 })],
+      ports,
+      { dryRun: false, signal: new AbortController().signal },
+    );
+    expect(outcome.error).toMatchObject({ code: "import-concurrent", exitCode: 1 });
+    // 30 s of virtual time: looks at 0, 0.25, 0.65, … then every 5 s, about a dozen in all.
+    const attempts = sandbox.requests.filter((r) => r.path.endsWith("/ImportSolutionAsync")).length;
+    expect(attempts).toBeGreaterThan(5);
+    expect(attempts).toBeLessThan(20);
+    expect(sandbox.state.solutions.size).toBe(0);
+  });
+
   it("Ctrl+C while another import keeps the environment busy ends the wait at once", async () => {
     // Dataverse allows one solution import at a time (reference: dataverse §4): the sandbox refuses ours while busy.
     const { env, sandbox } = await fresh({ faults: { concurrentImportBusy: 1_000 } });
