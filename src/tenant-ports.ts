@@ -136,8 +136,8 @@ export function runMemo(context: Pick<CommandContext, "http">): Reads["once"] {
   return memo;
 }
 
-/** The reads the wizard asks its questions from: the same session and memo the steps will use. */
-export function wizardReads(context: CommandContext): Reads {
+/** A command's reads outside the runner (the wizard's questions, status): the same session and memo the steps use. */
+export function commandReads(context: CommandContext): Reads {
   return buildPorts({
     session: context.tenant,
     http: context.http,

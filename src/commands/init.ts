@@ -9,7 +9,7 @@ import type { CliOptions } from "../options.js";
 import type { IO } from "../io.js";
 import { runTenantCommand } from "../tenant-command.js";
 import { canOfferPasswordReset, identitySteps, verifyFor } from "./command-steps.js";
-import { wizardReads } from "../tenant-ports.js";
+import { commandReads } from "../tenant-ports.js";
 
 /**
  * The wizard: asks only what it cannot discover (offering what it discovered as choices), shows the whole
@@ -80,7 +80,7 @@ async function askQuestions(context: CommandContext, ask: Prompter): Promise<Cli
   const options = context.options;
   io.info(io.style.dim("Reading the tenant (domains, licences, the service user)…"));
   // The same once-per-run reads the steps make: a wizard's read is not made again while planning.
-  const reads = wizardReads(context);
+  const reads = commandReads(context);
   const { organization, domains, skus } = await directoryFacts(reads);
 
   if (!options.userName) {

@@ -2,7 +2,7 @@ import { belongsToCommand, TenantNotReadyError, toCliError } from "../errors.js"
 import type { CommandContext } from "../context.js";
 import type { StepResult } from "../steps/step.js";
 import { inspectStep, previewOf, RunUpstream } from "../runner.js";
-import { buildPorts, runMemo } from "../tenant-ports.js";
+import { commandReads } from "../tenant-ports.js";
 import { identitySteps } from "./command-steps.js";
 
 /**
@@ -18,14 +18,7 @@ export const inspectsOnly = true;
 export async function run(context: CommandContext) {
   const results: (StepResult & { details: { state: State } })[] = [];
   let error;
-  const { reads } = buildPorts({
-    session: context.tenant,
-    http: context.http,
-    paths: context.paths,
-    keepSecret: (secret) => context.io.redactor.add(secret),
-    signal: context.signal,
-    once: runMemo(context),
-  });
+  const reads = commandReads(context);
   const upstream = new RunUpstream();
   for (const step of identitySteps(context, context.options, false)) {
     try {
