@@ -56,9 +56,12 @@ export async function leadWriterRoles(reads: Reads, upstream?: Upstream): Promis
 
 /** The Lead Writer role, or what will create it; otherwise the tenant is not ready (exit 4). */
 export async function requireLeadWriterRoles(reads: Reads, upstream: Upstream): Promise<{ roles: RoleRow[]; pending: StepId[] }> {
-  const roles = await leadWriterRoles(reads, upstream);
+  let roles = await leadWriterRoles(reads, upstream);
   if (roles.length > 0) return { roles, pending: [] };
   if (upstream.pending("import-solution")) return { roles, pending: ["import-solution"] };
+  // The early read (a prefetch) may predate an import, left running by an interrupted run, that ended since.
+  roles = await (await reads.tenant()).environment.roles(LEAD_WRITER_ROLE);
+  if (roles.length > 0) return { roles, pending: [] };
   throw new TenantNotReadyError({
     code: "role-missing",
     message: `The "${LEAD_WRITER_ROLE}" security role does not exist in this environment: the Lead Writer solution is not imported.`,

@@ -5,7 +5,7 @@ import { inProcessPorts } from "../../src/tenant-ports.js";
 import { downloadSolutionStep } from "../../src/steps/download-solution.js";
 import { importSolutionStep } from "../../src/steps/import-solution.js";
 import { createUserStep } from "../../src/steps/create-user.js";
-import { assignRoleStep } from "../../src/steps/assign-role.js";
+import { assignRoleStep, leadWriterRoles } from "../../src/steps/assign-role.js";
 import { patchRoleStep } from "../../src/steps/patch-role.js";
 import { DEFAULT_APP_NAME } from "../../src/steps/create-app.js";
 import type { AnyStep } from "../../src/steps/step.js";
@@ -130,6 +130,36 @@ describe("steps run in process against the sandbox", () => {
     expect(attempts).toBeGreaterThan(5);
     expect(attempts).toBeLessThan(20);
     expect(sandbox.state.solutions.size).toBe(0);
+  });
+
+  it("an import an interrupted run left running, ending between the run's early role read and the import's inspection: the role is read again", async () => {
+    const { env, sandbox } = await fresh({ scenario: { importMs: 0, userSyncMs: 0 } });
+    const steps = () => userIdentitySteps(sandbox.connection.downloadUrl);
+    sandbox.state.hold("import");
+    // An earlier run started the import and was interrupted while watching it.
+    const earlier = new AbortController();
+    const started = new Promise<void>((resolve) => {
+      const stop = sandbox.onRequest((entry) => {
+        if (entry.path.endsWith("/ImportSolutionAsync")) resolve(stop());
+      });
+    });
+    const interrupted = runSteps(steps().slice(0, 2), await portsFor(env, { clock: stoppedClock, signal: earlier.signal }), {
+      dryRun: false,
+      signal: earlier.signal,
+    });
+    await Promise.race([started, interrupted]);
+    earlier.abort(new Error("Interrupted (Ctrl+C)."));
+    expect((await interrupted).error?.message).toBe("Interrupted (Ctrl+C).");
+
+    const ports = await portsFor(env, { clock: virtualClock() });
+    // The next run reads the role early (assign-role's prefetch) while that import still runs…
+    expect(await leadWriterRoles(ports.reads)).toEqual([]);
+    // …and the import ends before import-solution inspects it.
+    sandbox.state.release("import");
+    const outcome = await runSteps(steps(), ports, { dryRun: false, signal: new AbortController().signal });
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.results.map((r) => r.status)).toEqual(["unchanged", "unchanged", "done", "done", "done"]);
+    expectConfigured(sandbox, { userName: outcome.outputs["create-user"]!.userPrincipalName });
   });
 
   it("Ctrl+C while another import keeps the environment busy ends the wait at once", async () => {
