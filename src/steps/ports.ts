@@ -5,7 +5,7 @@ import type { EnvironmentApi, WhoAmI } from "../services/dataverse.js";
 
 /**
  * What a step may use, and nothing more: typed reads for inspect, typed writes for apply, and a progress
- * line. The runner builds them from the tenant session (`src/ports.ts`); a test builds them from a sandbox
+ * line. The runner builds them from the tenant session (`src/tenant-ports.ts`); a test builds them from a sandbox
  * connection. Nothing here reaches options, IO, prompts, the environment or stdin.
  */
 
