@@ -8,14 +8,15 @@ import type { AuthMethod, CliOptions } from "./options.js";
 import type { IO } from "./io.js";
 import { appPaths, type AppPaths } from "./paths.js";
 import { HttpClient } from "./services/http.js";
-import { systemClock, type Clock } from "./clock.js";
 import type { SandboxConnection } from "./sandbox/server.js";
 import { findRunningSandbox, markCommandSandbox, sandboxBrowser } from "./sandbox-link.js";
+import { systemClock, type Clock } from "./clock.js";
 import type { ClientCertificate, MsalTokenProvider } from "./auth/msal.js";
 import type { GraphApi } from "./services/graph.js";
 import type { DataverseApi, EnvironmentApi } from "./services/dataverse.js";
 import type { ApplicationsApi, DirectoryApi } from "./services/graph.js";
-import type { RunFacts } from "./steps/step.js";
+import type { ServiceCredentials, ServiceIdentitySession } from "./steps/ports.js";
+import { followUpCommand } from "./summary.js";
 
 /**
  * Options → context: the IO, the HTTP client, the sandbox (if any) and, on first use, the signed-in tenant
@@ -61,8 +62,6 @@ export interface CommandContext {
   clock: Clock;
   http: HttpClient;
   sandbox: SandboxConnection | undefined;
-  /** What the steps of this run learn and hand on. */
-  facts: RunFacts;
   /** Signs in (once) and returns the tenant session. */
   tenant(): Promise<TenantSession>;
   close(): Promise<void>;
@@ -183,6 +182,102 @@ function openSystemBrowser(url: string, io: IO): Promise<void> {
   return Promise.resolve();
 }
 
+/** --sandbox supplies its own endpoints: flags that name others contradict it. */
+function checkSandboxFlags(options: CliOptions): void {
+  if (!options.sandbox) return;
+  const conflicting = (["orgUrl", "cloud", "authorityHost", "graphEndpoint"] as const).filter((key) => options[key] !== undefined);
+  if (conflicting.length > 0) {
+    const flags = conflicting.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(", ");
+    throw new UsageError({
+      code: "sandbox-conflict",
+      message: `--sandbox cannot be combined with ${flags}: the sandbox supplies its own endpoints.`,
+      hint: `Drop ${flags}, or drop --sandbox to use a real tenant.`,
+    });
+  }
+}
+
+/** The running `crm-lead-setup sandbox`, or one started inside this command (closed with it). */
+async function connectSandbox(paths: AppPaths, io: IO, cleanups: (() => Promise<void>)[], clock: Clock): Promise<SandboxConnection> {
+  const running = await findRunningSandbox(paths);
+  if (running) return running;
+  const { startSandbox } = await import("./sandbox/server.js");
+  const started = await startSandbox({ clock });
+  markCommandSandbox(started.connection);
+  cleanups.push(() => started.close());
+  io.info(io.style.dim("No running `crm-lead-setup sandbox` found: started a sandbox tenant inside this command."));
+  return started.connection;
+}
+
+/**
+ * The endpoints a session talks to. A sandbox posing as a cloud is reached through the cloud's own table
+ * and the org URL's suffix rule, exactly as a real tenant of that cloud; only the connections are routed
+ * to the sandbox.
+ */
+function sessionEndpoints(
+  sandbox: SandboxConnection | undefined,
+  cloud: ResolvedCloud | undefined,
+  bapScope: string | undefined,
+): ResolvedCloud {
+  if (!sandbox) return cloud!;
+  if (sandbox.cloud) return resolveCloud(validateOrgUrl(sandbox.orgUrl, sandbox.cloud).cloud, { bapScope });
+  return {
+    name: "custom",
+    authorityHost: sandbox.loginOrigin,
+    graphEndpoint: sandbox.graphOrigin,
+    bapEndpoint: sandbox.bapOrigin,
+    bapScope: `${sandbox.bapOrigin}/.default`,
+  };
+}
+
+interface SessionInputs {
+  options: CliOptions;
+  io: IO;
+  paths: AppPaths;
+  http: HttpClient;
+  auth: AuthPlan;
+  sandbox: SandboxConnection | undefined;
+  orgUrl: string;
+  endpoints: ResolvedCloud;
+}
+
+/** Builds the signed-in session's clients (the sign-in itself happens on the first token request). */
+async function openSession({ options, io, paths, http, auth, sandbox, orgUrl, endpoints }: SessionInputs): Promise<TenantSession> {
+  const [{ MsalTokenProvider }, { GraphApi, DirectoryApi, ApplicationsApi }, { DataverseApi, EnvironmentApi }] = await Promise.all([
+    import("./auth/msal.js"),
+    import("./services/graph.js"),
+    import("./services/dataverse.js"),
+  ]);
+  const cachePath = join(paths.configDir, sandbox ? `msal-cache-sandbox-${sandbox.instanceId}.json` : "msal-cache.json");
+  const tokens = new MsalTokenProvider(
+    {
+      ...auth,
+      authorityHost: endpoints.authorityHost,
+      customAuthority: endpoints.name === "custom",
+      cachePath,
+      openBrowser: sandbox ? (url) => sandboxBrowser(http, url) : (url) => openSystemBrowser(url, io),
+      // The device-code instruction is always shown: nobody can sign in without it (SPEC §3).
+      onDeviceCode: (message) => io.err(message),
+      trace: options.verbose ? (line) => io.trace(line) : undefined,
+    },
+    http,
+  );
+  const graph = new GraphApi(http, endpoints.graphEndpoint, tokens);
+  const dataverse = new DataverseApi(http, orgUrl, tokens);
+  const appOnly = auth.method === "client-secret" || auth.method === "client-certificate";
+  return {
+    orgUrl,
+    cloud: endpoints,
+    tenant: auth.tenant,
+    tokens,
+    graph,
+    dataverse,
+    directory: new DirectoryApi(graph),
+    applications: new ApplicationsApi(graph),
+    environment: new EnvironmentApi(dataverse),
+    signIn: { method: auth.method, clientId: auth.clientId, cachePath: appOnly ? undefined : cachePath },
+  };
+}
+
 export async function createContext(
   command: string,
   options: CliOptions,
@@ -193,48 +288,20 @@ export async function createContext(
   const env = io.streams.env;
   const paths = appPaths(env);
   const cleanups: (() => Promise<void>)[] = [];
-
-  if (options.sandbox) {
-    const conflicting = (["orgUrl", "cloud", "authorityHost", "graphEndpoint"] as const).filter((key) => options[key] !== undefined);
-    if (conflicting.length > 0) {
-      const flags = conflicting.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(", ");
-      throw new UsageError({
-        code: "sandbox-conflict",
-        message: `--sandbox cannot be combined with ${flags}: the sandbox supplies its own endpoints.`,
-        hint: `Drop ${flags}, or drop --sandbox to use a real tenant.`,
-      });
-    }
-  }
-  // Validate what was given now, so bad input fails before anything else happens; the wizard may supply
-  // the org URL later, so the endpoints are worked out again when the session starts.
+  checkSandboxFlags(options);
+  // Validated once, before anything else happens: the wizard's answers are in the options already.
   const powerPlatformScope = options.powerPlatformAudience ? `${options.powerPlatformAudience}/.default` : undefined;
-  const endpointsFor = () => {
-    const orgUrlChoice = options.orgUrl ? validateOrgUrl(options.orgUrl, options.cloud) : undefined;
-    const cloudName = orgUrlChoice?.cloud ?? options.cloud ?? "public";
-    const cloud = options.sandbox
-      ? undefined
-      : resolveCloud(cloudName, {
-          authorityHost: options.authorityHost,
-          graphEndpoint: options.graphEndpoint,
-          bapScope: powerPlatformScope,
-        });
-    return { orgUrlChoice, cloud };
-  };
-  endpointsFor();
+  const orgUrlChoice = options.orgUrl ? validateOrgUrl(options.orgUrl, options.cloud) : undefined;
+  const cloud = options.sandbox
+    ? undefined
+    : resolveCloud(orgUrlChoice?.cloud ?? options.cloud ?? "public", {
+        authorityHost: options.authorityHost,
+        graphEndpoint: options.graphEndpoint,
+        bapScope: powerPlatformScope,
+      });
   if (options.solutionUrl) parseHttpsOrigin(options.solutionUrl, "--solution-url");
 
-  let sandbox: SandboxConnection | undefined;
-  if (options.sandbox) {
-    sandbox = await findRunningSandbox(paths);
-    if (!sandbox) {
-      const { startSandbox } = await import("./sandbox/server.js");
-      const started = await startSandbox({ clock });
-      sandbox = started.connection;
-      markCommandSandbox(sandbox);
-      cleanups.push(() => started.close());
-      io.info(io.style.dim("No running `crm-lead-setup sandbox` found: started a sandbox tenant inside this command."));
-    }
-  }
+  const sandbox = options.sandbox ? await connectSandbox(paths, io, cleanups, clock) : undefined;
   const auth = planAuth(options, env, process.platform, sandbox);
   const http = new HttpClient({
     onlyCaPem: sandbox?.caPem,
@@ -249,7 +316,6 @@ export async function createContext(
 
   let session: Promise<TenantSession> | undefined;
   const tenant = async (): Promise<TenantSession> => {
-    const { orgUrlChoice, cloud } = endpointsFor();
     const orgUrl = sandbox?.orgUrl ?? orgUrlChoice?.orgUrl;
     if (!orgUrl) {
       throw new UsageError({
@@ -258,55 +324,16 @@ export async function createContext(
         hint: "Pass e.g. --org-url https://contoso.crm4.dynamics.com, or try the emulated tenant with --sandbox.",
       });
     }
-    // A sandbox posing as a cloud is reached through the cloud's own table and the org URL's suffix rule,
-    // exactly as a real tenant of that cloud; only the connections are routed to the sandbox.
-    const endpoints: ResolvedCloud = sandbox
-      ? sandbox.cloud
-        ? resolveCloud(validateOrgUrl(sandbox.orgUrl, sandbox.cloud).cloud, { bapScope: powerPlatformScope })
-        : {
-            name: "custom",
-            authorityHost: sandbox.loginOrigin,
-            graphEndpoint: sandbox.graphOrigin,
-            bapEndpoint: sandbox.bapOrigin,
-            bapScope: `${sandbox.bapOrigin}/.default`,
-          }
-      : cloud!;
-    const [{ MsalTokenProvider }, { GraphApi, DirectoryApi, ApplicationsApi }, { DataverseApi, EnvironmentApi }] = await Promise.all([
-      import("./auth/msal.js"),
-      import("./services/graph.js"),
-      import("./services/dataverse.js"),
-    ]);
-    const cachePath = join(paths.configDir, sandbox ? `msal-cache-sandbox-${sandbox.instanceId}.json` : "msal-cache.json");
-    const tokens = new MsalTokenProvider(
-      {
-        ...auth,
-        authorityHost: endpoints.authorityHost,
-        customAuthority: endpoints.name === "custom",
-        cachePath,
-        openBrowser: sandbox ? (url) => sandboxBrowser(http, url) : (url) => openSystemBrowser(url, io),
-        // The device-code instruction is always shown: nobody can sign in without it (SPEC §3).
-        onDeviceCode: (message) => io.err(message),
-        trace: options.verbose ? (line) => io.trace(line) : undefined,
-        signal,
-      },
+    return openSession({
+      options,
+      io,
+      paths,
       http,
-    );
-    const graph = new GraphApi(http, endpoints.graphEndpoint, tokens);
-    const dataverse = new DataverseApi(http, orgUrl, tokens);
-    const appOnly = auth.method === "client-secret" || auth.method === "client-certificate";
-    const signIn = { method: auth.method, clientId: auth.clientId, cachePath: appOnly ? undefined : cachePath };
-    return {
+      auth,
+      sandbox,
       orgUrl,
-      cloud: endpoints,
-      tenant: auth.tenant,
-      tokens,
-      graph,
-      dataverse,
-      directory: new DirectoryApi(graph),
-      applications: new ApplicationsApi(graph),
-      environment: new EnvironmentApi(dataverse),
-      signIn,
-    };
+      endpoints: sessionEndpoints(sandbox, cloud, powerPlatformScope),
+    });
   };
 
   return {
@@ -318,10 +345,64 @@ export async function createContext(
     clock,
     http,
     sandbox,
-    facts: { pending: new Set() },
     tenant: () => (session ??= tenant()),
     close: async () => {
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
     },
+  };
+}
+
+/**
+ * The client the service user's password sign-in goes through. Entra refuses a password grant to a
+ * confidential client unless the request carries that client's own secret or certificate (AADSTS7000218;
+ * learn.microsoft.com/entra/identity-platform/v2-oauth-ropc). An admin signed in with --auth client-secret or
+ * client-certificate has named such a client, usually one holding application permissions only, so the
+ * user signs in through the default public client instead: it needs no consent for the user's own
+ * Dynamics access, and the admin app's credential never travels with another identity's password.
+ */
+function passwordGrantClientId(options: CliOptions, sandbox: SandboxConnection | undefined): string {
+  const adminIsConfidential = options.auth === "client-secret" || options.auth === "client-certificate";
+  const publicClient = sandbox?.publicClientId ?? DEFAULT_CLIENT_ID;
+  return adminIsConfidential ? publicClient : (options.clientId ?? publicClient);
+}
+
+/** Signs in as the service identity exactly as Partner Center does (verify), through the same HTTP client. */
+export function serviceSignIn(
+  context: Pick<CommandContext, "options" | "sandbox" | "http" | "io">,
+): (credentials: ServiceCredentials, session: TenantSession) => Promise<ServiceIdentitySession> {
+  return async (credentials, session) => {
+    const { options, sandbox, http, io } = context;
+    const [{ MsalTokenProvider }, { DataverseApi, EnvironmentApi }] = await Promise.all([
+      import("./auth/msal.js"),
+      import("./services/dataverse.js"),
+    ]);
+    const asService = new MsalTokenProvider(
+      {
+        ...(credentials.identity === "app"
+          ? {
+              method: "client-secret" as const,
+              clientId: credentials.appId,
+              clientSecret: credentials.clientSecret,
+              tenant: credentials.directoryId,
+            }
+          : {
+              method: "password" as const,
+              clientId: passwordGrantClientId(options, sandbox),
+              username: credentials.userPrincipalName,
+              password: credentials.password,
+              tenant: session.tenant === "organizations" ? credentials.userPrincipalName.split("@")[1]! : session.tenant,
+            }),
+        who: "service",
+        resetCommand: followUpCommand("reset-password", { ...options, orgUrl: session.orgUrl }, credentials.name),
+        authorityHost: session.cloud.authorityHost,
+        customAuthority: session.cloud.name === "custom",
+        openBrowser: async () => undefined,
+        onDeviceCode: () => undefined,
+        trace: options.verbose ? (line) => io.trace(line) : undefined,
+      },
+      http,
+    );
+    await asService.getAccessToken(session.orgUrl);
+    return new EnvironmentApi(new DataverseApi(http, session.orgUrl, asService));
   };
 }

@@ -1,3 +1,4 @@
+import { formatBytes, formatDuration } from "./format.js";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { Chalk, type ChalkInstance } from "chalk";
 import { Redactor } from "./redact.js";
@@ -358,13 +359,4 @@ export function visibleLength(text: string): number {
   return text.replace(/\x1b\[[0-9;]*m/g, "").length;
 }
 
-export function formatDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  return seconds < 60 ? `${seconds}s` : `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, "0")}s`;
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
+export { formatBytes, formatDuration };

@@ -94,3 +94,19 @@ export async function recordApp(paths: AppPaths, entry: AppEntry): Promise<void>
 export async function recordedAppId(paths: AppPaths, orgUrl: string, displayName: string): Promise<string | undefined> {
   return (((await read(paths)) as Record<string, unknown>)[appKey(orgUrl, displayName)] as AppEntry | undefined)?.appId;
 }
+
+/** Records that the summary showed a generated secret (called once the summary has been written). */
+export async function recordShown(
+  paths: AppPaths,
+  shown:
+    | { kind: "password"; orgUrl: string; userPrincipalName: string; objectId: string }
+    | { kind: "client-secret"; orgUrl: string; appId: string; keyId: string },
+): Promise<void> {
+  if (shown.kind === "password") {
+    const { orgUrl, userPrincipalName, objectId } = shown;
+    await recordPassword(paths, { orgUrl, userPrincipalName, objectId }, true);
+  } else {
+    const { orgUrl, appId, keyId } = shown;
+    await recordSecret(paths, { orgUrl, appId, keyId }, true);
+  }
+}

@@ -3,6 +3,7 @@ import { IO, type Streams } from "./io.js";
 import { envNameOf, OPTION_SPECS, parseBooleanEnvLenient, resolveOptions, type CliOptions, type CommandName } from "./options.js";
 import { createContext, type CommandContext } from "./context.js";
 import { renderError, renderHuman, renderJson, type CommandOutcome } from "./render.js";
+import { recordShown } from "./ledger.js";
 import { systemClock, type Clock } from "./clock.js";
 
 /**
@@ -12,7 +13,11 @@ import { systemClock, type Clock } from "./clock.js";
  */
 
 export interface CommandModule {
+  /** Questions that need no tenant, answered before the context is built (init's identity and org URL). */
+  prepare?(options: CliOptions, io: IO, signal: AbortSignal): Promise<CliOptions>;
   run(context: CommandContext): Promise<CommandOutcome & { changesPending?: boolean }>;
+  /** The command only ever inspects: --detailed-exitcode speaks for it as for a dry run (status). */
+  inspectsOnly?: boolean;
 }
 
 const COMMAND_MODULES: Record<CommandName, () => Promise<CommandModule>> = {
@@ -32,21 +37,6 @@ const COMMAND_MODULES: Record<CommandName, () => Promise<CommandModule>> = {
   sandbox: () => import("./commands/sandbox.js"),
 };
 
-function flagOrEnv(parsed: Record<string, unknown>, key: "json" | "verbose" | "yes", env: NodeJS.ProcessEnv): boolean {
-  if (parsed[key] === true) return true;
-  const spec = OPTION_SPECS.find((s) => s.key === key)!;
-  return parseBooleanEnvLenient(env[envNameOf(spec)]);
-}
-
-/**
- * The --json document; when stderr is a terminal, a failure is also one line there, so that a person who
- * sent stdout to a file (`--json > out.json`) sees what went wrong.
- */
-function writeJson(io: IO, outcome: CommandOutcome): void {
-  renderJson(io, outcome);
-  if (outcome.error && io.stderrIsTTY) io.err(`Error (${outcome.error.code}): ${outcome.error.message}`.replace(/\s*\n\s*/g, " "));
-}
-
 /** What a run takes from the process, injected so that a test can run the CLI inside its own process. */
 export interface Runtime {
   clock: Clock;
@@ -64,6 +54,21 @@ const processRuntime: Runtime = {
     return () => process.off("SIGINT", listener);
   },
 };
+
+function flagOrEnv(parsed: Record<string, unknown>, key: "json" | "verbose" | "yes", env: NodeJS.ProcessEnv): boolean {
+  if (parsed[key] === true) return true;
+  const spec = OPTION_SPECS.find((s) => s.key === key)!;
+  return parseBooleanEnvLenient(env[envNameOf(spec)]);
+}
+
+/**
+ * The --json document; when stderr is a terminal, a failure is also one line there, so that a person who
+ * sent stdout to a file (`--json > out.json`) sees what went wrong.
+ */
+function writeJson(io: IO, outcome: CommandOutcome): void {
+  renderJson(io, outcome);
+  if (outcome.error && io.stderrIsTTY) io.err(`Error (${outcome.error.code}): ${outcome.error.message}`.replace(/\s*\n\s*/g, " "));
+}
 
 export async function execute(
   command: CommandName,
@@ -97,8 +102,9 @@ export async function execute(
   const stopListening = runtime.onInterrupt(onSignal);
   let context: CommandContext | undefined;
   try {
-    context = await createContext(command, options, io, controller.signal, runtime.clock);
     const module = await COMMAND_MODULES[command]();
+    if (module.prepare) options = await module.prepare(options, io, controller.signal);
+    context = await createContext(command, options, io, controller.signal, runtime.clock);
     const outcome = await module.run(context);
     if (io.json) {
       if (!outcome.jsonWritten) writeJson(io, outcome);
@@ -106,10 +112,11 @@ export async function execute(
       renderHuman(io, outcome);
       if (outcome.error) renderError(io, outcome.error);
     }
-    await outcome.afterRender?.();
+    // Recorded only once the summary that shows the secret has been written.
+    if (outcome.secretShown) await recordShown(context.paths, outcome.secretShown);
     if (outcome.error) return outcome.error.exitCode;
     // --detailed-exitcode speaks for a dry run, and for status, which only ever inspects.
-    if (options.detailedExitcode && (options.dryRun || command === "status") && outcome.changesPending) return ExitCode.ChangesPending;
+    if (options.detailedExitcode && (options.dryRun || module.inspectsOnly) && outcome.changesPending) return ExitCode.ChangesPending;
     return ExitCode.Ok;
   } catch (error) {
     const failure = controller.signal.aborted ? toCliError(controller.signal.reason) : toCliError(error);

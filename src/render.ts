@@ -2,6 +2,7 @@ import type { CliError } from "./errors.js";
 import { formatDuration, visibleLength, type IO, type StepLine } from "./io.js";
 import { runnable } from "./invocation.js";
 import type { StepResult, StepStatus } from "./steps/step.js";
+import type { ShownSecret } from "./summary.js";
 
 /**
  * The two renderers of a command's outcome: lines for people, and the one JSON document of SPEC §3.
@@ -17,8 +18,8 @@ export interface CommandOutcome {
   newSecrets: string[];
   /** Things the admin should know, shown after the summary (human output). */
   notes?: string[];
-  /** Runs once the outcome has been written (e.g. to record that a password was shown). */
-  afterRender?: () => Promise<void>;
+  /** A generated secret the outcome shows: recorded as shown once the outcome has been written. */
+  secretShown?: ShownSecret;
   /** The step lines were already shown live, as each step ended. */
   stepsShown?: boolean;
   /** The --json document was already written (the sandbox writes it when it is ready, not when it stops). */

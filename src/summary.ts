@@ -1,6 +1,6 @@
 import type { CliError } from "./errors.js";
 import type { CliOptions } from "./options.js";
-import type { StepResult } from "./steps/step.js";
+import type { ServiceIdentityOutput, StepResult } from "./steps/step.js";
 
 /**
  * What the Partner Center summary tells the admin to do next, as data (SPEC §3): whether the setup is
@@ -72,4 +72,90 @@ export function nextStep(facts: { complete: boolean; secretShown: "password" | "
   if (facts.secretShown === "client secret")
     return "The client secret is shown this once. Paste it now; then select Validate in Partner Center.";
   return "Paste these values, then select Validate in Partner Center.";
+}
+
+/** A generated secret the summary showed: the ledger records it as shown once the summary is written. */
+export type ShownSecret =
+  | { kind: "password"; orgUrl: string; userPrincipalName: string; objectId: string }
+  | { kind: "client-secret"; orgUrl: string; appId: string; keyId: string };
+
+export interface PartnerCenterSummary {
+  values: Record<string, string | null>;
+  notes: string[];
+  shown: ShownSecret | undefined;
+}
+
+export interface SummaryFacts {
+  command: string;
+  options: FollowUpOptions & { verify?: boolean };
+  orgUrl: string;
+  /** The service identity as the run left it (create-user, create-app or reset-password's output). */
+  identity: ServiceIdentityOutput | undefined;
+  /** Every step ended well (see setupComplete). */
+  complete: boolean;
+  /** The command ends by saying how to prove the setup with verify, once it is complete (init without --verify). */
+  endsWithVerifyHint: boolean;
+  /** The note that replaces the verify hint when the tenant lived only for this command, if it did. */
+  inCommandSandboxNote?: (verify: string) => string;
+}
+
+/**
+ * The Partner Center dialog's values for the identity that was set up (reference: dataverse §1.4), the notes
+ * under them, and the secret they show (if this run generated one). Pure: a function of the outcome.
+ */
+export function partnerCenterSummary(facts: SummaryFacts): PartnerCenterSummary | undefined {
+  const { identity, complete } = facts;
+  const name = identity?.identity === "app" ? identity.application && identity.displayName : identity?.user && identity.userPrincipalName;
+  if (!identity || !name) return undefined;
+  const notes: string[] = [];
+  const sameTarget = { ...facts.options, orgUrl: facts.orgUrl };
+  const rerun = followUpCommand(facts.command, sameTarget, name);
+  const rotate = followUpCommand("reset-password", sameTarget, name);
+  // SPEC §1: init writes no test lead unless asked; it says how to prove the setup instead, once it is complete.
+  if (complete && facts.endsWithVerifyHint) {
+    const verify = followUpCommand("verify", sameTarget, name);
+    notes.push(
+      facts.inCommandSandboxNote?.(verify) ??
+        `To prove Partner Center can write leads, run \`${verify}\`: it signs in as the service identity and writes, then deletes, a test lead.`,
+    );
+  }
+  const setup = complete ? "complete" : "incomplete";
+  if (identity.identity === "app") {
+    const application = identity.application!;
+    const secret = identity.generatedSecret;
+    if (secret)
+      notes.push(
+        `The client secret expires on ${secret.endDateTime.slice(0, 10)}. Before then, run \`${rotate}\` and paste the new one into Partner Center.`,
+      );
+    const hint = secret ? undefined : secretHint({ identity: "app", name, neverShown: identity.neverShown, command: rotate });
+    return {
+      values: {
+        url: facts.orgUrl,
+        authentication: "Azure Active Directory",
+        applicationId: application.appId,
+        directoryId: identity.directoryId,
+        clientSecret: secret?.secretText ?? null,
+        ...(hint ? { hint } : {}),
+        setup,
+        nextStep: nextStep({ complete, secretShown: secret ? "client secret" : undefined, rerun }),
+      },
+      notes: hint ? [...notes, hint] : notes,
+      shown: secret ? { kind: "client-secret", orgUrl: facts.orgUrl, appId: application.appId, keyId: secret.keyId } : undefined,
+    };
+  }
+  const password = identity.generatedPassword;
+  const hint = password ? undefined : secretHint({ identity: "user", name, neverShown: identity.neverShown, command: rotate });
+  return {
+    values: {
+      url: facts.orgUrl,
+      authentication: "Office 365",
+      userName: name,
+      password: password ?? null,
+      ...(hint ? { hint } : {}),
+      setup,
+      nextStep: nextStep({ complete, secretShown: password ? "password" : undefined, rerun }),
+    },
+    notes: hint ? [...notes, hint] : notes,
+    shown: password ? { kind: "password", orgUrl: facts.orgUrl, userPrincipalName: name, objectId: identity.user!.id } : undefined,
+  };
 }

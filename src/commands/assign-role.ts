@@ -1,6 +1,5 @@
 import type { CommandContext } from "../context.js";
-import { assignRoleStep } from "../steps/assign-role.js";
-import type { Step } from "../steps/step.js";
-import { applySteps } from "./apply.js";
+import { runTenantCommand } from "../tenant-command.js";
+import { assignRoleFor } from "./command-steps.js";
 
-export const run = (context: CommandContext) => applySteps(context, [assignRoleStep as Step<unknown>]);
+export const run = (context: CommandContext) => runTenantCommand(context, { confirmDefault: true }, [assignRoleFor(context.options)]);

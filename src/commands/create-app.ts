@@ -1,7 +1,6 @@
 import type { CommandContext } from "../context.js";
-import { createAppStep } from "../steps/create-app.js";
-import type { Step } from "../steps/step.js";
-import { applySteps } from "./apply.js";
+import { runTenantCommand } from "../tenant-command.js";
+import { createAppFor } from "./command-steps.js";
 
 export const run = (context: CommandContext) =>
-  applySteps({ ...context, options: { ...context.options, identity: "app" } }, [createAppStep as Step<unknown>], { partnerCenter: true });
+  runTenantCommand(context, { confirmDefault: true, partnerCenter: true }, [createAppFor(context.options)]);

@@ -1,6 +1,9 @@
 import type { CommandContext } from "../context.js";
+import { runTenantCommand } from "../tenant-command.js";
 import { createUserStep } from "../steps/create-user.js";
-import type { Step } from "../steps/step.js";
-import { applySteps } from "./apply.js";
+import { canOfferPasswordReset, createUserInputs } from "./command-steps.js";
 
-export const run = (context: CommandContext) => applySteps(context, [createUserStep as Step<unknown>], { partnerCenter: true });
+export const run = (context: CommandContext) =>
+  runTenantCommand(context, { confirmDefault: true, partnerCenter: true }, [
+    createUserStep(createUserInputs(context.options, canOfferPasswordReset(context))),
+  ]);

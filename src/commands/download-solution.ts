@@ -1,8 +1,8 @@
 import type { CommandContext } from "../context.js";
+import { runTenantCommand } from "../tenant-command.js";
 import { downloadSolutionStep } from "../steps/download-solution.js";
-import type { Step } from "../steps/step.js";
-import { applySteps } from "./apply.js";
+import { downloadInputs } from "./command-steps.js";
 
 /** Downloading touches no tenant: nothing to confirm. */
 export const run = (context: CommandContext) =>
-  applySteps({ ...context, options: { ...context.options, yes: true } }, [downloadSolutionStep as Step<unknown>]);
+  runTenantCommand(context, { confirmDefault: true, confirmed: true }, [downloadSolutionStep(downloadInputs(context))]);

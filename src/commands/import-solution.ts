@@ -1,8 +1,8 @@
 import type { CommandContext } from "../context.js";
+import { runTenantCommand } from "../tenant-command.js";
 import { downloadSolutionStep } from "../steps/download-solution.js";
-import { importSolutionStep } from "../steps/import-solution.js";
-import type { Step } from "../steps/step.js";
-import { applySteps } from "./apply.js";
+import { downloadInputs, importFor } from "./command-steps.js";
 
 /** The package comes first: a cached or local one is used as is, otherwise it is downloaded. */
-export const run = (context: CommandContext) => applySteps(context, [downloadSolutionStep, importSolutionStep] as Step<unknown>[]);
+export const run = (context: CommandContext) =>
+  runTenantCommand(context, { confirmDefault: true }, [downloadSolutionStep(downloadInputs(context)), importFor(context.options)]);

@@ -5,18 +5,22 @@ import { inquirerPrompter, promptValidator, type Prompter } from "../prompter.js
 import { parseUsageLocation, parseUserPrincipalName } from "../validate.js";
 import { describeLicence, dynamicsLicences } from "../steps/licences.js";
 import { defaultDomain, DEFAULT_USER_LOCAL_PART, directoryFacts, serviceUser } from "../steps/service-user.js";
-import { applySteps } from "./apply.js";
-import { identitySteps } from "./steps.js";
+import type { CliOptions } from "../options.js";
+import type { IO } from "../io.js";
+import { runTenantCommand } from "../tenant-command.js";
+import { canOfferPasswordReset, identitySteps, verifyFor } from "./command-steps.js";
+import { commandReads } from "../tenant-ports.js";
 
 /**
  * The wizard: asks only what it cannot discover (offering what it discovered as choices), shows the whole
  * plan, asks to confirm, applies every step in order and ends with the Partner Center values. Every
  * question has a flag and an environment twin; with no terminal, a missing answer is exit 2 naming the flags.
  */
-export async function run(context: CommandContext, prompter?: Prompter) {
-  const { options, io } = context;
+/** The questions that need no tenant (the identity, the org URL): answered before the context exists, so it validates the org URL once. */
+export async function prepare(options: CliOptions, io: IO, signal: AbortSignal): Promise<CliOptions> {
+  const sandbox = options.sandbox;
   const needed = [
-    !options.orgUrl && !context.sandbox && !io.canPrompt ? "--org-url" : undefined,
+    !options.orgUrl && !sandbox && !io.canPrompt ? "--org-url" : undefined,
     !options.yes && !options.dryRun && !io.canPrompt ? "--yes" : undefined,
   ].filter((flag): flag is string => flag !== undefined);
   if (needed.length > 0) {
@@ -26,9 +30,11 @@ export async function run(context: CommandContext, prompter?: Prompter) {
       hint: `Pass ${needed.join(" and ")} (or their CRM_LEAD_SETUP_* variables); try --dry-run first to see the plan.`,
     });
   }
-  const ask = io.canPrompt ? (prompter ?? (await inquirerPrompter(io, context.signal))) : undefined;
-  if (ask && !options.identity) {
-    options.identity = await ask.select(
+  if (!io.canPrompt) return options;
+  const ask = await inquirerPrompter(io, signal);
+  const identity =
+    options.identity ??
+    (await ask.select(
       "How will Partner Center sign in to your Dynamics?",
       [
         {
@@ -43,23 +49,39 @@ export async function run(context: CommandContext, prompter?: Prompter) {
         },
       ],
       "user",
-    );
-  }
+    ));
   // The app identity asks nothing more: its name and secret lifetime have defaults and flags.
-  if (ask && options.identity !== "app") await askQuestions(context, ask);
-  return applySteps(context, identitySteps(context, options.verify), { partnerCenter: true, prompter: ask });
+  if (identity === "app" || options.orgUrl || sandbox) return { ...options, identity };
+  const answer = await ask.input("Dynamics 365 environment URL (e.g. https://contoso.crm4.dynamics.com):", {
+    validate: promptValidator((raw) => validateOrgUrl(raw, options.cloud)),
+  });
+  return { ...options, identity, orgUrl: validateOrgUrl(answer, options.cloud).orgUrl };
 }
 
-async function askQuestions(context: CommandContext, ask: Prompter): Promise<void> {
-  const { options, io } = context;
-  if (!options.orgUrl && !context.sandbox) {
-    const answer = await ask.input("Dynamics 365 environment URL (e.g. https://contoso.crm4.dynamics.com):", {
-      validate: promptValidator((raw) => validateOrgUrl(raw, options.cloud)),
-    });
-    options.orgUrl = validateOrgUrl(answer, options.cloud).orgUrl;
-  }
+/**
+ * The wizard: asks only what it cannot discover (offering what it discovered as choices), shows the whole
+ * plan, asks to confirm, applies every step in order and ends with the Partner Center values. Every
+ * question has a flag and an environment twin; with no terminal, a missing answer is exit 2 naming the flags.
+ * Its answers decide the steps' inputs; the options are never changed.
+ */
+export async function run(context: CommandContext, prompter?: Prompter) {
+  const { io } = context;
+  const ask = io.canPrompt ? (prompter ?? (await inquirerPrompter(io, context.signal))) : undefined;
+  const options = ask && context.options.identity !== "app" ? await askQuestions(context, ask) : context.options;
+  const steps = identitySteps(context, options, canOfferPasswordReset(context));
+  if (options.verify) steps.push(verifyFor(context, async () => ask!));
+  return runTenantCommand(context, { confirmDefault: true, partnerCenter: true, endsWithVerifyHint: !options.verify }, steps, ask);
+}
+
+/** The questions about the tenant (the service user's name, licence, usage location): their answers, over the options. */
+async function askQuestions(context: CommandContext, ask: Prompter): Promise<CliOptions> {
+  const { io } = context;
+  const answers: Partial<CliOptions> = {};
+  const options = context.options;
   io.info(io.style.dim("Reading the tenant (domains, licences, the service user)…"));
-  const { organization, domains, skus } = await directoryFacts(context);
+  // The same once-per-run reads the steps make: a wizard's read is not made again while planning.
+  const reads = commandReads(context);
+  const { organization, domains, skus } = await directoryFacts(reads);
 
   if (!options.userName) {
     const usable = domains.filter((d) => d.isVerified && d.authenticationType === "Managed");
@@ -80,14 +102,14 @@ async function askQuestions(context: CommandContext, ask: Prompter): Promise<voi
       default: DEFAULT_USER_LOCAL_PART,
       validate: promptValidator((raw) => parseUserPrincipalName(`${raw}@${domain}`, "The user name")),
     });
-    options.userName = parseUserPrincipalName(`${local}@${domain}`, "The user name");
+    answers.userName = parseUserPrincipalName(`${local}@${domain}`, "The user name");
   }
-  const { current } = await serviceUser(context);
+  const { current } = await serviceUser(reads, answers.userName ?? options.userName);
   const holdsDynamics = dynamicsLicences(skus).some((o) => current?.assignedLicenses.some((l) => l.skuId === o.skuId));
   if (!options.license && !holdsDynamics) {
     const withSeats = dynamicsLicences(skus).filter((o) => o.free > 0);
     if (withSeats.length > 1) {
-      options.license = await ask.select(
+      answers.license = await ask.select(
         "Licence for the service user (you are charged for the seat):",
         withSeats.map((o) => ({ name: describeLicence(o), value: o.skuPartNumber })),
         withSeats[0]!.skuPartNumber,
@@ -99,6 +121,7 @@ async function askQuestions(context: CommandContext, ask: Prompter): Promise<voi
       default: organization.countryLetterCode ?? undefined,
       validate: promptValidator((raw) => parseUsageLocation(raw, "The usage location")),
     });
-    options.usageLocation = parseUsageLocation(answer, "The usage location");
+    answers.usageLocation = parseUsageLocation(answer, "The usage location");
   }
+  return { ...options, ...answers };
 }

@@ -1,6 +1,5 @@
 import type { CommandContext } from "../context.js";
+import { runTenantCommand } from "../tenant-command.js";
 import { patchRoleStep } from "../steps/patch-role.js";
-import type { Step } from "../steps/step.js";
-import { applySteps } from "./apply.js";
 
-export const run = (context: CommandContext) => applySteps(context, [patchRoleStep as Step<unknown>]);
+export const run = (context: CommandContext) => runTenantCommand(context, { confirmDefault: true }, [patchRoleStep()]);

@@ -1,7 +1,9 @@
 import { belongsToCommand, TenantNotReadyError, toCliError } from "../errors.js";
 import type { CommandContext } from "../context.js";
 import type { StepResult } from "../steps/step.js";
-import { identitySteps } from "./steps.js";
+import { inspectStep, previewOf, RunUpstream } from "../runner.js";
+import { commandReads } from "../tenant-ports.js";
+import { identitySteps } from "./command-steps.js";
 
 /**
  * Read-only: inspects every step and reports it as done, missing or drifted. A step whose prerequisite is
@@ -10,20 +12,23 @@ import { identitySteps } from "./steps.js";
  */
 type State = "done" | "missing" | "drifted" | "failed";
 
+/** status only ever inspects: --detailed-exitcode speaks for it as for a dry run. */
+export const inspectsOnly = true;
+
 export async function run(context: CommandContext) {
-  const inspectOnly = { ...context, options: { ...context.options, dryRun: true } };
   const results: (StepResult & { details: { state: State } })[] = [];
   let error;
-  for (const step of identitySteps(context)) {
+  const reads = commandReads(context);
+  const upstream = new RunUpstream();
+  for (const step of identitySteps(context, context.options, false)) {
     try {
-      const plan = step.plan(await step.inspect(inspectOnly), inspectOnly);
-      const state: State = plan.changes.length === 0 || plan.skipReason ? "done" : plan.drift ? "drifted" : "missing";
-      if (state !== "done") context.facts.pending.add(step.id);
+      const planned = await inspectStep(step, reads, upstream);
+      const { plan } = planned;
+      const state: State = plan.ops.length === 0 || plan.skipReason ? "done" : plan.drift ? "drifted" : "missing";
       results.push({
-        id: step.id,
+        ...previewOf(planned),
         status: state === "done" ? "unchanged" : "planned",
         summary: plan.summary,
-        changes: plan.changes,
         details: { ...plan.details, state },
       });
     } catch (caught) {

@@ -1,8 +1,11 @@
 import type { CommandContext } from "../context.js";
-import { verifyStep } from "../steps/verify.js";
-import type { Step } from "../steps/step.js";
-import { applySteps } from "./apply.js";
+import { inquirerPrompter, type Prompter } from "../prompter.js";
+import { runTenantCommand } from "../tenant-command.js";
+import { verifyFor } from "./command-steps.js";
 
 /** verify exists to write (and delete) one test lead: running it is the consent, so nothing more is asked. */
-export const run = (context: CommandContext) =>
-  applySteps({ ...context, options: { ...context.options, yes: true } }, [verifyStep as Step<unknown>]);
+export function run(context: CommandContext) {
+  let prompter: Promise<Prompter> | undefined;
+  const ask = () => (prompter ??= inquirerPrompter(context.io, context.signal));
+  return runTenantCommand(context, { confirmDefault: true, confirmed: true }, [verifyFor(context, ask)]);
+}

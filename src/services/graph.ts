@@ -249,7 +249,8 @@ export class DirectoryApi {
     await this.graph.post(
       `/users/${userId}/assignLicense`,
       { addLicenses: [{ skuId, disabledPlans: [] }], removeLicenses: [] },
-      { idempotent: true },
+      // A user just created may not be replicated yet: 404 Request_ResourceNotFound (graph-and-msal §A.4).
+      { idempotent: true, notYetReplicated: applicationNotReplicated },
     );
   }
 }

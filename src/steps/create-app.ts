@@ -1,11 +1,11 @@
 import { TenantNotReadyError, UsageError } from "../errors.js";
-import { recordApp, recordedAppId, recordSecret, secretRecord } from "../ledger.js";
-import { HttpFailure } from "../services/http.js";
 import { ServiceError } from "../services/service-error.js";
+import type { GraphApplication, ServicePrincipal } from "../services/graph.js";
+import type { SystemUserRow } from "../services/dataverse.js";
+import { writeOnce } from "./recovery.js";
+import { known, sentence, type GeneratedSecret, type ServiceAppOutput, type Step, type StepPlan } from "./step.js";
+import type { Reads, TenantWrites, Writes } from "./ports.js";
 import { isKnown } from "../catalogue.js";
-import type { CommandContext } from "../context.js";
-import type { GraphApplication } from "../services/graph.js";
-import type { Change, Plan, Step } from "./step.js";
 
 /**
  * The authentication Partner Center recommends (reference: dataverse §1.5, §5.3): an Entra app registration
@@ -24,15 +24,40 @@ const USER_IMPERSONATION_SCOPE_ID = "78ce3f0f-a1ce-49c2-8cde-64b5c0896db4";
 export interface CreateAppState {
   displayName: string;
   orgUrl: string;
+  directoryId: string;
   application: GraphApplication | undefined;
   hasServicePrincipal: boolean;
-  applicationUser: { systemuserid: string; isdisabled: boolean } | undefined;
+  applicationUser: SystemUserRow | undefined;
   /** A secret this tool added and showed, still valid: nothing to add. */
   secretDelivered: boolean;
   /** A secret this tool added in an interrupted run and never showed: to be removed. */
   undeliveredKeyId: string | undefined;
   expiryMonths: number;
+  /** When a secret added now would expire (read from the clock at inspection, so that the plan is pure). */
+  expiresOn: Date;
 }
+
+export type CreateAppOp =
+  | { kind: "create-application"; displayName: string }
+  | { kind: "create-service-principal"; displayName: string; appId: string | undefined }
+  | { kind: "remove-secret"; applicationObjectId: string; keyId: string }
+  | {
+      kind: "add-secret";
+      displayName: string;
+      applicationObjectId: string | undefined;
+      appId: string | undefined;
+      months: number;
+      expiresOn: Date;
+    }
+  | { kind: "create-application-user"; displayName: string; appId: string | undefined }
+  | { kind: "enable-application-user"; displayName: string; systemUserId: string };
+
+type AppDone =
+  | { kind: "application"; application: GraphApplication }
+  | { kind: "service-principal" }
+  | { kind: "removed-secret" }
+  | { kind: "secret"; secret: GeneratedSecret }
+  | { kind: "application-user"; systemuserid: string; enabled: boolean };
 
 export function secretExpiry(months: number, from = new Date()): Date {
   const end = new Date(from);
@@ -40,23 +65,27 @@ export function secretExpiry(months: number, from = new Date()): Date {
   return end;
 }
 
-/** The app identity, read once per run and shared with assign-role. */
-export async function serviceApp(context: CommandContext): Promise<NonNullable<CommandContext["facts"]["app"]>> {
-  if (context.facts.app) return context.facts.app;
-  const { applications, environment, directory } = await context.tenant();
-  const displayName = context.options.appName ?? DEFAULT_APP_NAME;
-  const [application, organization] = await Promise.all([findApplication(context, displayName), directory.organization()]);
-  const [servicePrincipal, applicationUser] = application
-    ? await Promise.all([applications.servicePrincipal(application.appId), environment.systemUserByApplicationId(application.appId)])
-    : [undefined, undefined];
-  context.facts.app = { displayName, application, servicePrincipal, applicationUser, directoryId: organization.id };
-  return context.facts.app;
+export const SECRET_DESCRIPTION = "Partner Center lead delivery (crm-lead-setup)";
+
+/** The app identity, read once per run and shared with assign-role, reset-password and verify. */
+export function serviceApp(
+  reads: Reads,
+  displayName: string,
+): Promise<Omit<ServiceAppOutput, "neverShown"> & { servicePrincipal: ServicePrincipal | undefined }> {
+  return reads.once(`app:${displayName}`, async () => {
+    const { applications, environment, directory } = await reads.tenant();
+    const [application, organization] = await Promise.all([findApplication(reads, displayName), directory.organization()]);
+    const [servicePrincipal, applicationUser] = application
+      ? await Promise.all([applications.servicePrincipal(application.appId), environment.systemUserByApplicationId(application.appId)])
+      : [undefined, undefined];
+    return { identity: "app" as const, displayName, application, servicePrincipal, applicationUser, directoryId: organization.id };
+  });
 }
 
 /** The app this tool recorded creating under this name, else the one app registration of that name. */
-async function findApplication(context: CommandContext, displayName: string): Promise<GraphApplication | undefined> {
-  const { applications, orgUrl } = await context.tenant();
-  const appId = await recordedAppId(context.paths, orgUrl, displayName);
+async function findApplication(reads: Reads, displayName: string): Promise<GraphApplication | undefined> {
+  const { applications, orgUrl } = await reads.tenant();
+  const appId = await reads.ledger.recordedAppId(orgUrl, displayName);
   const recorded = appId ? await applications.byAppId(appId) : undefined;
   if (recorded) return recorded;
   const found = await applications.byDisplayName(displayName);
@@ -70,150 +99,216 @@ async function findApplication(context: CommandContext, displayName: string): Pr
   return found[0];
 }
 
-export const createAppStep: Step<CreateAppState> = {
-  id: "create-app",
-  title: "Create the app registration and its Dynamics application user",
-  after: [],
+export interface CreateAppInputs {
+  /** --app-name, or undefined for the default name. */
+  appName?: string;
+  secretExpiryMonths?: number;
+}
 
-  async inspect(context) {
-    const { orgUrl } = await context.tenant();
-    const app = await serviceApp(context);
-    const record = app.application ? await secretRecord(context.paths, orgUrl, app.application.appId) : undefined;
-    const now = Date.now();
-    const credentials = app.application?.passwordCredentials.filter((c) => Date.parse(c.endDateTime) > now) ?? [];
-    const recorded = credentials.find((c) => c.keyId === record?.keyId);
-    return {
-      displayName: app.displayName,
-      orgUrl,
-      application: app.application,
-      hasServicePrincipal: app.servicePrincipal !== undefined,
-      applicationUser: app.applicationUser,
-      // Without a record on this machine, an app that already holds a valid secret is taken as delivered.
-      secretDelivered: recorded ? record!.passwordShown : record === undefined && credentials.length > 0,
-      undeliveredKeyId: recorded && !record!.passwordShown ? recorded.keyId : undefined,
-      expiryMonths: context.options.secretExpiryMonths ?? DEFAULT_SECRET_EXPIRY_MONTHS,
-    };
-  },
+export function createAppStep(inputs: CreateAppInputs): Step<CreateAppState, CreateAppOp, ServiceAppOutput, AppDone> {
+  return {
+    id: "create-app",
+    title: "Create the app registration and its Dynamics application user",
+    after: [],
+    inspect: (reads) => inspectApp(reads, inputs),
+    plan: planApp,
+    describe: describeAppOp,
+    apply: (op, { writes, applied }) => applyAppOp(op, writes, applied),
 
-  plan(state): Plan {
-    const name = `"${state.displayName}"`;
-    const changes: Change[] = [];
-    if (!state.application)
-      changes.push({
-        action: "create",
-        target: `app registration ${name} (accounts in any organizational directory, Dynamics CRM user_impersonation)`,
+    summarize(state, applied) {
+      const parts = applied.map((done) => {
+        if (done.kind === "application") return `created app registration ${done.application.appId}`;
+        if (done.kind === "service-principal") return "its service principal";
+        if (done.kind === "secret") return `a client secret expiring ${done.secret.endDateTime.slice(0, 10)}`;
+        if (done.kind === "application-user")
+          return done.enabled ? "re-enabled its Dynamics application user" : "its Dynamics application user";
+        return undefined;
       });
-    if (!state.hasServicePrincipal) changes.push({ action: "create", target: `the service principal of ${name}` });
-    if (state.undeliveredKeyId)
-      changes.push({
-        action: "remove",
-        target: `the client secret ${state.undeliveredKeyId}, which an interrupted run added but never showed`,
-      });
-    if (!state.secretDelivered)
-      changes.push({
-        action: "add",
-        target: `a client secret to ${name}, expiring ${secretExpiry(state.expiryMonths).toISOString().slice(0, 10)} (${state.expiryMonths} months)`,
-      });
-    if (!state.applicationUser)
-      changes.push({ action: "create", target: `the Dynamics application user of ${name} in the root business unit` });
-    else if (state.applicationUser.isdisabled) changes.push({ action: "enable", target: `the Dynamics application user of ${name}` });
-    const details = { displayName: state.displayName, applicationId: state.application?.appId ?? null };
-    if (changes.length === 0)
+      const application = applied.find((d) => d.kind === "application")?.application ?? state.application;
+      return { summary: `${sentence(parts)} (${state.displayName})`, details: { applicationId: application?.appId ?? null } };
+    },
+
+    output(state, applied) {
+      const application = applied.find((d) => d.kind === "application")?.application ?? state.application;
+      const secret = applied.find((d) => d.kind === "secret")?.secret;
+      const appUserChanged = applied.some((d) => d.kind === "application-user");
       return {
-        changes,
-        summary: `App registration ${name} (${state.application!.appId}) has its service principal, a delivered secret and its Dynamics application user`,
-        details,
+        identity: "app",
+        displayName: state.displayName,
+        application,
+        // A new or re-enabled application user is read again by whoever needs its roles (assign-role).
+        applicationUser: appUserChanged ? undefined : state.applicationUser,
+        directoryId: state.directoryId,
+        generatedSecret: secret,
+        neverShown: secret === undefined && state.undeliveredKeyId !== undefined,
       };
-    return {
-      changes,
-      summary: state.application ? `Will complete the app identity ${name}` : `Will create the app identity ${name}`,
-      details,
-      drift: state.application !== undefined,
-    };
-  },
+    },
+  };
+}
 
-  async apply(context, state) {
-    const { applications, environment } = await context.tenant();
-    const done: string[] = [];
-    let application = state.application;
-    if (!application) {
-      application = await createApplication(context, state.displayName);
-      await recordApp(context.paths, { orgUrl: state.orgUrl, displayName: state.displayName, appId: application.appId });
-      done.push(`created app registration ${application.appId}`);
+async function inspectApp(reads: Reads, inputs: CreateAppInputs): Promise<CreateAppState> {
+  const { orgUrl } = await reads.tenant();
+  const app = await serviceApp(reads, inputs.appName ?? DEFAULT_APP_NAME);
+  const record = app.application ? await reads.ledger.secretRecord(orgUrl, app.application.appId) : undefined;
+  const now = Date.now();
+  const credentials = app.application?.passwordCredentials.filter((c) => Date.parse(c.endDateTime) > now) ?? [];
+  const recorded = credentials.find((c) => c.keyId === record?.keyId);
+  const expiryMonths = inputs.secretExpiryMonths ?? DEFAULT_SECRET_EXPIRY_MONTHS;
+  return {
+    displayName: app.displayName,
+    orgUrl,
+    directoryId: app.directoryId,
+    application: app.application,
+    hasServicePrincipal: app.servicePrincipal !== undefined,
+    applicationUser: app.applicationUser,
+    // Without a record on this machine, an app that already holds a valid secret is taken as delivered.
+    secretDelivered: recorded ? record!.passwordShown : record === undefined && credentials.length > 0,
+    undeliveredKeyId: recorded && !record!.passwordShown ? recorded.keyId : undefined,
+    expiryMonths,
+    expiresOn: secretExpiry(expiryMonths, new Date(now)),
+  };
+}
+
+export function planApp(state: CreateAppState): StepPlan<CreateAppOp> {
+  const { displayName, application } = state;
+  const ops: CreateAppOp[] = [];
+  if (!application) ops.push({ kind: "create-application", displayName });
+  if (!state.hasServicePrincipal) ops.push({ kind: "create-service-principal", displayName, appId: application?.appId });
+  if (state.undeliveredKeyId) ops.push({ kind: "remove-secret", applicationObjectId: application!.id, keyId: state.undeliveredKeyId });
+  if (!state.secretDelivered)
+    ops.push({
+      kind: "add-secret",
+      displayName,
+      applicationObjectId: application?.id,
+      appId: application?.appId,
+      months: state.expiryMonths,
+      expiresOn: state.expiresOn,
+    });
+  if (!state.applicationUser) ops.push({ kind: "create-application-user", displayName, appId: application?.appId });
+  else if (state.applicationUser.isdisabled)
+    ops.push({ kind: "enable-application-user", displayName, systemUserId: state.applicationUser.systemuserid });
+  const details = { displayName, applicationId: application?.appId ?? null };
+  const name = `"${displayName}"`;
+  if (ops.length === 0)
+    return {
+      ops,
+      summary: `App registration ${name} (${application!.appId}) has its service principal, a delivered secret and its Dynamics application user`,
+      details,
+    };
+  return {
+    ops,
+    summary: application ? `Will complete the app identity ${name}` : `Will create the app identity ${name}`,
+    details,
+    drift: application !== undefined,
+  };
+}
+
+export function describeAppOp(op: CreateAppOp): { action: string; target: string } {
+  switch (op.kind) {
+    case "create-application":
+      return {
+        action: "create",
+        target: `app registration "${op.displayName}" (accounts in any organizational directory, Dynamics CRM user_impersonation)`,
+      };
+    case "create-service-principal":
+      return { action: "create", target: `the service principal of "${op.displayName}"` };
+    case "remove-secret":
+      return { action: "remove", target: `the client secret ${op.keyId}, which an interrupted run added but never showed` };
+    case "add-secret":
+      return {
+        action: "add",
+        target: `a client secret to "${op.displayName}", expiring ${op.expiresOn.toISOString().slice(0, 10)} (${op.months} months)`,
+      };
+    case "create-application-user":
+      return { action: "create", target: `the Dynamics application user of "${op.displayName}" in the root business unit` };
+    case "enable-application-user":
+      return { action: "enable", target: `the Dynamics application user of "${op.displayName}"` };
+  }
+}
+
+async function applyAppOp(op: CreateAppOp, writes: Writes, applied: readonly AppDone[]): Promise<AppDone> {
+  const { applications, environment, orgUrl } = await writes.tenant();
+  const created = applied.find((d) => d.kind === "application")?.application;
+  switch (op.kind) {
+    case "create-application": {
+      const application = await createApplication(applications, op.displayName);
+      await writes.ledger.recordApp({ orgUrl, displayName: op.displayName, appId: application.appId });
+      return { kind: "application", application };
     }
-    if (!state.hasServicePrincipal) {
+    case "create-service-principal":
       try {
-        await applications.createServicePrincipal(application.appId);
+        await applications.createServicePrincipal(known(op.appId ?? created?.appId, "The app's id"));
       } catch (error) {
         // Already there (a concurrent or interrupted run made it): that is the state we want.
         if (!(error instanceof ServiceError && error.status === 409)) throw error;
       }
-      done.push("its service principal");
+      return { kind: "service-principal" };
+    case "remove-secret":
+      await applications.removePassword(op.applicationObjectId, op.keyId);
+      return { kind: "removed-secret" };
+    case "add-secret": {
+      const secret = await addSecret(writes, {
+        applicationObjectId: known(op.applicationObjectId ?? created?.id, "The app's object id"),
+        appId: known(op.appId ?? created?.appId, "The app's id"),
+        months: op.months,
+      });
+      return { kind: "secret", secret };
     }
-    if (state.undeliveredKeyId) await applications.removePassword(application.id, state.undeliveredKeyId);
-    if (!state.secretDelivered) {
-      const secret = await applications.addPassword(
-        application.id,
-        "Partner Center lead delivery (crm-lead-setup)",
-        secretExpiry(state.expiryMonths),
-      );
-      context.io.redactor.add(secret.secretText);
-      context.facts.generatedSecret = { keyId: secret.keyId, secretText: secret.secretText, endDateTime: secret.endDateTime };
-      await recordSecret(context.paths, { orgUrl: state.orgUrl, appId: application.appId, keyId: secret.keyId }, false);
-      done.push(`a client secret expiring ${secret.endDateTime.slice(0, 10)}`);
+    case "create-application-user": {
+      const appId = known(op.appId ?? created?.appId, "The app's id");
+      return { kind: "application-user", systemuserid: await createApplicationUser(environment, appId), enabled: false };
     }
-    let applicationUser = state.applicationUser;
-    if (!applicationUser) {
-      const rootBusinessUnit = await environment.rootBusinessUnitId();
-      const systemuserid = await createApplicationUser(context, application.appId, rootBusinessUnit);
-      applicationUser = { systemuserid, isdisabled: false };
-      done.push("its Dynamics application user");
-    } else if (applicationUser.isdisabled) {
-      await environment.setSystemUserDisabled(applicationUser.systemuserid, false);
-      done.push("re-enabled its Dynamics application user");
-    }
-    context.facts.app = {
-      ...context.facts.app!,
-      application,
-      applicationUser: { ...(await environment.systemUserByApplicationId(application.appId))! },
-    };
-    const sentence = done.join(", ");
-    return {
-      summary: `${sentence.charAt(0).toUpperCase()}${sentence.slice(1)} (${state.displayName})`,
-      details: { applicationId: application.appId },
-    };
-  },
-};
+    case "enable-application-user":
+      await environment.setSystemUserDisabled(op.systemUserId, false);
+      return { kind: "application-user", systemuserid: op.systemUserId, enabled: true };
+  }
+}
 
-/** POST /applications is not idempotent: after an unknown outcome, look by name before trying again. */
-async function createApplication(context: CommandContext, displayName: string): Promise<GraphApplication> {
-  const { applications } = await context.tenant();
+/**
+ * Adds a client secret, kept from every log, and recorded (by key id) as not yet shown. The Graph client
+ * itself recovers an addPassword whose answer was lost (it marks, looks and removes before resending).
+ */
+export async function addSecret(
+  writes: Writes,
+  app: { applicationObjectId: string; appId: string; months: number },
+): Promise<GeneratedSecret> {
+  const { applications, orgUrl } = await writes.tenant();
+  const secret = await applications.addPassword(
+    app.applicationObjectId,
+    SECRET_DESCRIPTION,
+    secretExpiry(app.months, new Date(writes.clock.now())),
+  );
+  writes.secrets.keep(secret.secretText);
+  await writes.ledger.recordSecret({ orgUrl, appId: app.appId, keyId: secret.keyId }, false);
+  return { keyId: secret.keyId, secretText: secret.secretText, endDateTime: secret.endDateTime };
+}
+
+/** POST /applications is not idempotent: after an unknown outcome, look by name before sending again. */
+async function createApplication(applications: TenantWrites["applications"], displayName: string): Promise<GraphApplication> {
   const body = {
     displayName,
     signInAudience: "AzureADMultipleOrgs",
     requiredResourceAccess: [{ resourceAppId: DYNAMICS_CRM_APP_ID, resourceAccess: [{ id: USER_IMPERSONATION_SCOPE_ID, type: "Scope" }] }],
   };
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await applications.create(body);
-    } catch (error) {
-      if (!(error instanceof HttpFailure || (error instanceof ServiceError && error.status >= 500)) || attempt >= 3) throw error;
-      const [found] = await applications.byDisplayName(displayName);
-      if (found) return found;
-      await context.clock.sleep(1000 * attempt, context.signal);
-    }
-  }
+  return (
+    await writeOnce({ send: () => applications.create(body), lookFor: async () => (await applications.byDisplayName(displayName))[0] })
+  ).value;
 }
 
-/** Right after its service principal is created, Dynamics may not see the app yet (retried by the HTTP layer). */
-async function createApplicationUser(context: CommandContext, appId: string, businessUnitId: string): Promise<string> {
-  const { environment } = await context.tenant();
+/**
+ * Right after its service principal is created, Dynamics may not see the app yet (retried by the HTTP
+ * layer). The create is not idempotent: after an unknown outcome, or a duplicate (0x80040237), the
+ * application user is looked for.
+ */
+async function createApplicationUser(environment: TenantWrites["environment"], appId: string): Promise<string> {
+  const lookFor = async () => (await environment.systemUserByApplicationId(appId))?.systemuserid;
   try {
-    return await environment.createApplicationUser(appId, businessUnitId);
+    const rootBusinessUnit = await environment.rootBusinessUnitId();
+    return (await writeOnce({ send: () => environment.createApplicationUser(appId, rootBusinessUnit), lookFor })).value;
   } catch (error) {
     if (isKnown(error, "dataverse-duplicate")) {
-      const existing = await environment.systemUserByApplicationId(appId);
-      if (existing) return existing.systemuserid;
+      const existing = await lookFor();
+      if (existing) return existing;
     }
     if (isKnown(error, "dataverse-application-not-in-tenant")) {
       throw new TenantNotReadyError({

@@ -1,11 +1,10 @@
 import { readFile, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { StepFailedError, UsageError } from "../errors.js";
-import { writePrivateFile } from "../auth/cache.js";
 import { notLeadWriterWarning, PACKAGE_LIMITS, readSolutionPackage, type SolutionPackage } from "../solution/package.js";
-import { formatBytes } from "../io.js";
-import type { CommandContext } from "../context.js";
-import type { Plan, Step } from "./step.js";
+import { formatBytes } from "../format.js";
+import type { SolutionOutput, Step } from "./step.js";
+import type { Progress, Writes } from "./ports.js";
 
 /**
  * Microsoft's "Microsoft Marketplace Lead Writer" managed solution. The current Partner Center page links
@@ -20,7 +19,7 @@ export const LEAD_WRITER_URLS = [
 export type DownloadState =
   | { source: "file"; path: string; solution: SolutionPackage }
   | { source: "cache"; path: string; url: string; solution: SolutionPackage }
-  | { source: "download"; urls: string[]; cachePath: string };
+  | { source: "download"; urls: string[] };
 
 export function solutionDetails(solution: SolutionPackage, path: string, source: string): Record<string, unknown> {
   const warning = notLeadWriterWarning(solution);
@@ -36,15 +35,16 @@ function describe(solution: SolutionPackage): string {
 }
 
 /** The URLs to try: --solution-url alone, the sandbox's package, or Microsoft's three. */
-function candidateUrls(context: CommandContext): string[] {
-  if (context.options.solutionUrl) return [context.options.solutionUrl];
-  if (context.sandbox) return [context.sandbox.downloadUrl];
+export function candidateUrls(solutionUrl: string | undefined, sandboxDownloadUrl: string | undefined): string[] {
+  if (solutionUrl) return [solutionUrl];
+  if (sandboxDownloadUrl) return [sandboxDownloadUrl];
   return LEAD_WRITER_URLS;
 }
 
-function cachePathFor(context: CommandContext, url: string): string {
+/** Where a download from `url` is cached. */
+export function cachePathFor(cacheDir: string, url: string): string {
   const fileName = basename(new URL(url).pathname) || "solution.zip";
-  return join(context.paths.cacheDir, "solutions", fileName.replace(/[^A-Za-z0-9._-]/g, "_"));
+  return join(cacheDir, "solutions", fileName.replace(/[^A-Za-z0-9._-]/g, "_"));
 }
 
 export async function readSolutionFile(path: string, label: string): Promise<SolutionPackage> {
@@ -71,95 +71,103 @@ export async function readSolutionFile(path: string, label: string): Promise<Sol
   return readSolutionPackage(await readFile(path), `${label} ${path}`);
 }
 
-export const downloadSolutionStep: Step<DownloadState> = {
-  id: "download-solution",
-  title: "Download the Lead Writer solution",
-  after: [],
+export interface DownloadInputs {
+  /** --solution-file: used as is, nothing is downloaded. */
+  solutionFile?: string;
+  /** The URLs to try in turn (see candidateUrls). */
+  urls: string[];
+}
 
-  async inspect(context) {
-    if (context.options.solutionFile) {
-      const solution = await readSolutionFile(context.options.solutionFile, "--solution-file");
-      context.facts.solution = solution;
-      return { source: "file", path: context.options.solutionFile, solution };
-    }
-    const urls = candidateUrls(context);
-    for (const url of urls) {
-      const path = cachePathFor(context, url);
-      try {
-        const solution = readSolutionPackage(await readFile(path), path);
-        context.facts.solution = solution;
-        return { source: "cache", path, url, solution };
-      } catch {
-        // Not cached, or the cached copy is damaged: it will be downloaded again.
+export type DownloadOp = { kind: "download"; urls: string[] };
+
+/** Downloads a package in the apply phase: its summary and details. */
+type Downloaded = { solution: SolutionPackage; url: string; cachePath: string };
+
+export function downloadSolutionStep(inputs: DownloadInputs): Step<DownloadState, DownloadOp, SolutionOutput, Downloaded> {
+  return {
+    id: "download-solution",
+    title: "Download the Lead Writer solution",
+    after: [],
+
+    async inspect(reads) {
+      if (inputs.solutionFile) {
+        const solution = await reads.solutions.fromFile(inputs.solutionFile, "--solution-file");
+        return { source: "file", path: inputs.solutionFile, solution };
       }
-    }
-    return { source: "download", urls, cachePath: cachePathFor(context, urls[0]!) };
-  },
+      for (const url of inputs.urls) {
+        const cached = await reads.solutions.cached(url);
+        if (cached) return { source: "cache", path: cached.path, url, solution: cached.solution };
+      }
+      return { source: "download", urls: inputs.urls };
+    },
 
-  plan(state): Plan {
-    if (state.source === "file") {
+    plan(state) {
+      if (state.source === "file") {
+        return {
+          ops: [],
+          summary: `Using ${state.path}: ${describe(state.solution)}`,
+          details: solutionDetails(state.solution, state.path, "file"),
+        };
+      }
+      if (state.source === "cache") {
+        return {
+          ops: [],
+          summary: `Using the cached ${describe(state.solution)}`,
+          details: solutionDetails(state.solution, state.path, "cache"),
+        };
+      }
+      const host = new URL(state.urls[0]!).host;
+      return { ops: [{ kind: "download", urls: state.urls }], summary: `Will download the Lead Writer solution from ${host}` };
+    },
+
+    describe(op) {
+      const host = new URL(op.urls[0]!).host;
       return {
-        changes: [],
-        summary: `Using ${state.path}: ${describe(state.solution)}`,
-        details: solutionDetails(state.solution, state.path, "file"),
+        action: "download",
+        target: `solution package from ${host}${op.urls.length > 1 ? ` (${op.urls.length - 1} fall-back URLs)` : ""}`,
       };
-    }
-    if (state.source === "cache") {
-      return {
-        changes: [],
-        summary: `Using the cached ${describe(state.solution)}`,
-        details: solutionDetails(state.solution, state.path, "cache"),
-      };
-    }
-    const host = new URL(state.urls[0]!).host;
-    return {
-      changes: [
-        {
-          action: "download",
-          target: `solution package from ${host}${state.urls.length > 1 ? ` (${state.urls.length - 1} fall-back URLs)` : ""}`,
-        },
-      ],
-      summary: `Will download the Lead Writer solution from ${host}`,
-    };
-  },
+    },
 
-  async apply(context, state) {
-    if (state.source !== "download") throw new Error("download-solution: nothing to apply");
-    const failures: string[] = [];
-    for (const url of state.urls) {
-      const progress = await context.io.byteProgress(`Downloading ${basename(new URL(url).pathname)}`);
-      let response;
-      try {
-        response = await context.http.send({
-          service: "download",
-          method: "GET",
-          url,
-          maxResponseBytes: PACKAGE_LIMITS.maxPackageBytes,
-          onProgress: (received, total) => progress.update(received, total),
-        });
-      } catch (error) {
-        failures.push(`${url}: ${(error as Error).message}`);
-        continue;
-      } finally {
-        progress.end();
-      }
-      if (response.status !== 200) {
-        failures.push(`${url}: HTTP ${response.status}`);
-        continue;
-      }
-      const solution = readSolutionPackage(response.body, `The file downloaded from ${url}`);
-      context.facts.solution = solution;
-      const cachePath = cachePathFor(context, url);
-      await writePrivateFile(cachePath, response.body);
+    apply: (op, { writes, progress }) => download(op.urls, writes, progress),
+
+    summarize(_state, [downloaded]) {
+      const { solution, url, cachePath } = downloaded!;
       return {
         summary: `Downloaded ${describe(solution)}; ${formatBytes(solution.sizeBytes)} from ${new URL(url).host}`,
         details: solutionDetails(solution, cachePath, url),
       };
+    },
+
+    output(state, [downloaded]) {
+      return { solution: state.source === "download" ? downloaded?.solution : state.solution };
+    },
+  };
+}
+
+/** Tries each URL in turn; keeps the first valid package in the cache. */
+async function download(urls: string[], writes: Writes, progress: Progress): Promise<Downloaded> {
+  const failures: string[] = [];
+  for (const url of urls) {
+    const bar = await progress.bytes(`Downloading ${basename(new URL(url).pathname)}`);
+    let response;
+    try {
+      response = await writes.solutions.download(url, (received, total) => bar.update(received, total));
+    } catch (error) {
+      failures.push(`${url}: ${(error as Error).message}`);
+      continue;
+    } finally {
+      bar.end();
     }
-    throw new StepFailedError({
-      code: "solution-download-failed",
-      message: `The Lead Writer solution could not be downloaded:\n  ${failures.join("\n  ")}`,
-      hint: "Download it in a browser from the link on Microsoft's Partner Center lead-management page and pass it with --solution-file <path>.",
-    });
-  },
-};
+    if (response.status !== 200) {
+      failures.push(`${url}: HTTP ${response.status}`);
+      continue;
+    }
+    const solution = readSolutionPackage(response.body, `The file downloaded from ${url}`);
+    return { solution, url, cachePath: await writes.solutions.cache(url, response.body) };
+  }
+  throw new StepFailedError({
+    code: "solution-download-failed",
+    message: `The Lead Writer solution could not be downloaded:\n  ${failures.join("\n  ")}`,
+    hint: "Download it in a browser from the link on Microsoft's Partner Center lead-management page and pass it with --solution-file <path>.",
+  });
+}

@@ -1,16 +1,16 @@
 import { StepFailedError, StillRunningError, TenantNotReadyError } from "../errors.js";
 import { compareVersions } from "../solution/version.js";
-import { HttpFailure } from "../services/http.js";
 import { ServiceError } from "../services/service-error.js";
-import { isKnown } from "../catalogue.js";
-import type { EnvironmentApi, ImportJob, InstalledSolution } from "../services/dataverse.js";
+import type { ImportJob, InstalledSolution, RoleRow } from "../services/dataverse.js";
 import type { SolutionPackage } from "../solution/package.js";
-import type { CommandContext } from "../context.js";
-import { formatDuration } from "../io.js";
+import { formatDuration } from "../format.js";
 import { LEAD_WRITER_ROLE } from "./lead-writer.js";
 import { describeFailure, failingComponentsInJobData, parseFormattedImportResults, type ComponentOutcome } from "./import-results.js";
-import { pollUntil, syncTimeoutSeconds } from "./wait.js";
-import { remember, startEarly, type Plan, type Step } from "./step.js";
+import { pollUntil, type WaitScope } from "./wait.js";
+import { writeOnce } from "./recovery.js";
+import { known, type ImportOutput, type Step, type StepPlan } from "./step.js";
+import type { Progress, Reads, TenantWrites } from "./ports.js";
+import { isKnown } from "../catalogue.js";
 
 /**
  * Imports the Lead Writer solution with ImportSolutionAsync and watches the async operation until it
@@ -20,107 +20,145 @@ import { remember, startEarly, type Plan, type Step } from "./step.js";
  */
 
 export interface ImportState {
-  /** Undefined while download-solution has yet to fetch it (dry run). */
+  /** Undefined while download-solution has yet to fetch it. */
   solution: SolutionPackage | undefined;
   installed: InstalledSolution | undefined;
   running: ImportJob | undefined;
 }
 
-const describe = (s: SolutionPackage) => `${s.manifest.uniqueName} ${s.manifest.version} (managed)`;
+export type ImportOp =
+  | { kind: "import"; solution: SolutionPackage | undefined; over: string | undefined }
+  | { kind: "watch"; solution: SolutionPackage; importJobId: string; solutionName: string };
+
+interface Imported {
+  summary: string;
+  importJobId?: string | undefined;
+  leadWriterRoles?: RoleRow[];
+}
+
+const describeSolution = (s: SolutionPackage) => `${s.manifest.uniqueName} ${s.manifest.version} (managed)`;
+
+/** The environment's Dynamics version, read once per run. */
+export function dynamicsVersion(reads: Reads): Promise<string> {
+  return reads.once("version", async () => (await reads.tenant()).environment.version());
+}
 
 /** WhoAmI (the admin is a user of this environment), its version, and whether it has the lead table: once per run. */
-export async function environmentChecks(context: CommandContext): Promise<{ version: string; hasLeadTable: boolean }> {
-  return remember(context, "environment", async () => {
-    const { environment } = await context.tenant();
-    const [, version, hasLeadTable] = await Promise.all([environment.whoAmI(), environment.version(), environment.hasLeadTable()]);
-    context.facts.dynamicsVersion = version;
+export function environmentChecks(reads: Reads): Promise<{ version: string; hasLeadTable: boolean }> {
+  return reads.once("environment", async () => {
+    const { environment } = await reads.tenant();
+    const [, version, hasLeadTable] = await Promise.all([environment.whoAmI(), dynamicsVersion(reads), environment.hasLeadTable()]);
     return { version, hasLeadTable };
   });
 }
 
-export const importSolutionStep: Step<ImportState> = {
-  id: "import-solution",
-  title: "Import the Lead Writer solution",
-  after: ["download-solution"],
-  prefetch: (context) => startEarly(() => environmentChecks(context)),
+export function importSolutionStep(inputs: { syncTimeoutSeconds: number }): Step<ImportState, ImportOp, ImportOutput, Imported> {
+  return {
+    id: "import-solution",
+    title: "Import the Lead Writer solution",
+    after: ["download-solution"],
+    prefetch: (reads) => void environmentChecks(reads).catch(() => undefined),
 
-  async inspect(context) {
-    const { environment } = await context.tenant();
-    // The first step to read the environment: a failing WhoAmI (the admin is no user of it) is reported here.
-    if (!(await environmentChecks(context)).hasLeadTable) {
-      throw new TenantNotReadyError({
-        code: "lead-table-missing",
-        message: `The environment ${(await context.tenant()).orgUrl} has no lead table: Dynamics 365 Sales or Customer Service is not installed there.`,
-        hint: "Point --org-url at the Dynamics 365 environment that should receive the leads.",
-      });
-    }
-    const solution = context.facts.solution;
-    if (!solution) return { solution: undefined, installed: undefined, running: undefined };
-    const [installed, running] = await Promise.all([
-      environment.findSolution(solution.manifest.uniqueName),
-      environment.findRunningImport(solution.manifest.uniqueName),
-    ]);
-    return { solution, installed, running };
-  },
+    async inspect(reads, upstream) {
+      const { environment, orgUrl } = await reads.tenant();
+      // The first step to read the environment: a failing WhoAmI (the admin is no user of it) is reported here.
+      if (!(await environmentChecks(reads)).hasLeadTable) {
+        throw new TenantNotReadyError({
+          code: "lead-table-missing",
+          message: `The environment ${orgUrl} has no lead table: Dynamics 365 Sales or Customer Service is not installed there.`,
+          hint: "Point --org-url at the Dynamics 365 environment that should receive the leads.",
+        });
+      }
+      // The package is download-solution's output: known when read from a file or the cache, else after it ran.
+      const solution = upstream.get("download-solution")?.output.solution;
+      if (!solution) return { solution: undefined, installed: undefined, running: undefined };
+      const [installed, running] = await Promise.all([
+        environment.findSolution(solution.manifest.uniqueName),
+        environment.findRunningImport(solution.manifest.uniqueName),
+      ]);
+      return { solution, installed, running };
+    },
 
-  plan(state): Plan {
-    const { solution, installed, running } = state;
-    if (!solution) {
+    plan: planImport,
+
+    describe(op) {
+      if (op.kind === "watch")
+        return { action: "wait for", target: `the running import of ${op.solutionName} (import job ${op.importJobId})` };
+      if (!op.solution) return { action: "import", target: "the Lead Writer solution (its version is known after download-solution)" };
+      return { action: "import", target: `solution ${describeSolution(op.solution)}${op.over ? ` over ${op.over}` : ""}` };
+    },
+
+    async apply(op, { writes, progress }) {
+      const { environment } = await writes.tenant();
+      const solution = known(op.solution, "The solution package");
+      const started = writes.clock.now();
+      const wait: WaitScope = { clock: writes.clock, signal: writes.signal, timeoutSeconds: inputs.syncTimeoutSeconds };
+      const running = op.kind === "watch" ? { importJobId: op.importJobId } : await startImport(environment, solution, wait, progress);
+      // An import whose answer was lost may have run to its end meanwhile: the role exists now either way.
+      if ("installed" in running)
+        return {
+          summary: `${solution.manifest.uniqueName} ${running.installed} is installed (managed)`,
+          leadWriterRoles: await environment.roles(LEAD_WRITER_ROLE),
+        };
+      const importJobId = await watchImport(environment, solution, running, wait, progress);
       return {
-        changes: [{ action: "import", target: "the Lead Writer solution (its version is known after download-solution)" }],
-        summary: "Will import the downloaded Lead Writer solution",
-        dependsOn: ["download-solution"],
+        summary: `Imported ${describeSolution(solution)} in ${formatDuration(writes.clock.now() - started)} (import job ${importJobId ?? "unknown"})`,
+        importJobId,
+        leadWriterRoles: await environment.roles(LEAD_WRITER_ROLE),
       };
-    }
-    const details = {
-      solution: {
-        uniqueName: solution.manifest.uniqueName,
-        version: solution.manifest.version,
-        installedVersion: installed?.version ?? null,
-      },
-    };
-    if (installed && !installed.ismanaged) {
-      throw new TenantNotReadyError({
-        code: "solution-installed-unmanaged",
-        message: `${installed.uniquename} ${installed.version} is installed as an unmanaged solution; the managed Lead Writer package cannot be imported over it.`,
-        hint: "Delete the unmanaged solution in Power Apps (Solutions), then re-run.",
-      });
-    }
-    if (installed && compareVersions(installed.version, solution.manifest.version) >= 0) {
-      return { changes: [], summary: `${installed.uniquename} ${installed.version} is installed (managed)`, details };
-    }
-    if (running) {
-      return {
-        changes: [{ action: "wait for", target: `the running import of ${running.solutionname} (import job ${running.importjobid})` }],
-        summary: `An import of ${running.solutionname} is running; will watch it`,
-        details,
-        drift: true,
-      };
-    }
-    const upgrade = installed ? ` over ${installed.version}` : "";
+    },
+
+    summarize(_state, [imported]) {
+      return { summary: imported!.summary, details: "importJobId" in imported! ? { importJobId: imported!.importJobId } : undefined };
+    },
+
+    output(_state, [imported]) {
+      return { leadWriterRoles: imported?.leadWriterRoles };
+    },
+  };
+}
+
+export function planImport(state: ImportState): StepPlan<ImportOp> {
+  const { solution, installed, running } = state;
+  if (!solution) {
     return {
-      changes: [{ action: "import", target: `solution ${describe(solution)}${upgrade}` }],
-      summary: `Will import ${describe(solution)}${upgrade}`,
+      ops: [{ kind: "import", solution: undefined, over: undefined }],
+      summary: "Will import the downloaded Lead Writer solution",
+      dependsOn: ["download-solution"],
+    };
+  }
+  const details = {
+    solution: {
+      uniqueName: solution.manifest.uniqueName,
+      version: solution.manifest.version,
+      installedVersion: installed?.version ?? null,
+    },
+  };
+  if (installed && !installed.ismanaged) {
+    throw new TenantNotReadyError({
+      code: "solution-installed-unmanaged",
+      message: `${installed.uniquename} ${installed.version} is installed as an unmanaged solution; the managed Lead Writer package cannot be imported over it.`,
+      hint: "Delete the unmanaged solution in Power Apps (Solutions), then re-run.",
+    });
+  }
+  if (installed && compareVersions(installed.version, solution.manifest.version) >= 0) {
+    return { ops: [], summary: `${installed.uniquename} ${installed.version} is installed (managed)`, details };
+  }
+  if (running) {
+    return {
+      ops: [{ kind: "watch", solution, importJobId: running.importjobid, solutionName: running.solutionname }],
+      summary: `An import of ${running.solutionname} is running; will watch it`,
       details,
+      drift: true,
     };
-  },
-
-  async apply(context, state) {
-    const { environment } = await context.tenant();
-    const solution = state.solution!;
-    const started = Date.now();
-    const running = state.running ? { importJobId: state.running.importjobid } : await startImport(context, environment, solution);
-    if ("installed" in running) {
-      return { summary: `${solution.manifest.uniqueName} ${running.installed} is installed (managed)` };
-    }
-    const importJobId = await watchImport(context, environment, solution, running);
-    context.facts.leadWriterRoles = await environment.roles(LEAD_WRITER_ROLE);
-    return {
-      summary: `Imported ${describe(solution)} in ${formatDuration(Date.now() - started)} (import job ${importJobId ?? "unknown"})`,
-      details: { importJobId },
-    };
-  },
-};
+  }
+  const upgrade = installed ? ` over ${installed.version}` : "";
+  return {
+    ops: [{ kind: "import", solution, over: installed?.version }],
+    summary: `Will import ${describeSolution(solution)}${upgrade}`,
+    details,
+  };
+}
 
 /** An import being watched: its job id (unknown until the service says it) and, when this run started it, its async operation. */
 interface WatchedImport {
@@ -132,42 +170,53 @@ interface WatchedImport {
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * Starts the import; a concurrent import is waited out, and a request whose fate is unknown is re-inspected.
- * The import job's id is the service's own ImportJobKey (reference: dataverse §4.3; nothing is sent for it).
+ * Starts the import. Dataverse runs one solution import at a time ("a previous [Import] is running"): a
+ * refusal for that reason is waited out on the one poll schedule, within --sync-timeout, and abortable; a
+ * request whose fate is unknown is looked for before it is sent again (`writeOnce`). The import job's id is
+ * the service's own ImportJobKey (reference: dataverse §4.3; nothing is sent for it).
  */
 async function startImport(
-  context: CommandContext,
-  environment: EnvironmentApi,
+  environment: TenantWrites["environment"],
   solution: SolutionPackage,
+  wait: WaitScope,
+  progress: Progress,
 ): Promise<WatchedImport | { installed: string }> {
   const name = solution.manifest.uniqueName;
-  const deadline = context.clock.now() + syncTimeoutSeconds(context) * 1000;
-  for (let attempt = 1; ; attempt++) {
+  let busy: ServiceError | undefined;
+  const started = await pollUntil(wait, {}, async () => {
     try {
-      const response = await environment.importSolutionAsync(solution.bytes);
-      const importJobKey = response.ImportJobKey && GUID.test(response.ImportJobKey) ? response.ImportJobKey.toLowerCase() : undefined;
-      return { importJobId: importJobKey, asyncOperationId: response.AsyncOperationId, startedAt: context.clock.now() };
+      return (
+        await writeOnce<WatchedImport | { installed: string }>({
+          send: async () => {
+            const response = await environment.importSolutionAsync(solution.bytes);
+            const importJobKey =
+              response.ImportJobKey && GUID.test(response.ImportJobKey) ? response.ImportJobKey.toLowerCase() : undefined;
+            return { importJobId: importJobKey, asyncOperationId: response.AsyncOperationId, startedAt: wait.clock.now() };
+          },
+          lookFor: async () => {
+            const running = await environment.findRunningImport(name);
+            if (running) return { importJobId: running.importjobid };
+            const installed = await environment.findSolution(name);
+            return installed && compareVersions(installed.version, solution.manifest.version) >= 0
+              ? { installed: installed.version }
+              : undefined;
+          },
+          trace: (line) => progress.trace(`starting the import: ${line}`),
+        })
+      ).value;
     } catch (error) {
-      if (isKnown(error, "import-concurrent") && context.clock.now() < deadline) {
-        // Another solution is being installed in this environment: Dataverse allows one at a time.
-        const running = await environment.findRunningImport(name);
-        if (running) return { importJobId: running.importjobid };
-        context.io.info(`Another solution import is running in the environment; retrying in ${Math.min(30, 5 * attempt)} s.`);
-        await context.clock.sleep(Math.min(30, 5 * attempt) * 1000, context.signal);
-        continue;
-      }
-      if ((error instanceof HttpFailure || (error instanceof ServiceError && error.status >= 500)) && attempt < 3) {
-        // The request may have reached the service: look before importing again (no blind resend).
-        const running = await environment.findRunningImport(name);
-        if (running) return { importJobId: running.importjobid };
-        const installed = await environment.findSolution(name);
-        if (installed && compareVersions(installed.version, solution.manifest.version) >= 0) return { installed: installed.version };
-        context.io.trace(`starting the import failed without starting it (${(error as Error).message}); trying again`);
-        continue;
-      }
-      throw error;
+      if (!(error instanceof ServiceError && isKnown(error, "import-concurrent"))) throw error;
+      busy = error;
+      // Another solution is being installed in this environment: ours may be the one (started by another run).
+      const running = await environment.findRunningImport(name);
+      if (running) return { importJobId: running.importjobid };
+      progress.info("Another solution import is running in the environment; trying again shortly.");
+      return undefined;
     }
-  }
+  });
+  // Still busy when the wait ran out: the refusal itself says why (the catalogue's import-concurrent).
+  if (!started) throw busy!;
+  return started;
 }
 
 /**
@@ -184,19 +233,20 @@ export function importEta(readings: readonly { at: number; progress: number }[])
 
 /** Watches the import until it ends; returns its import job id. */
 async function watchImport(
-  context: CommandContext,
-  environment: EnvironmentApi,
+  environment: TenantWrites["environment"],
   solution: SolutionPackage,
   watched: WatchedImport,
+  wait: WaitScope,
+  progress: Progress,
 ): Promise<string | undefined> {
   const name = `${solution.manifest.uniqueName} ${solution.manifest.version}`;
-  const activity = context.io.activity(`Importing ${name}…`);
+  const activity = progress.activity(`Importing ${name}…`);
   const readings: { at: number; progress: number }[] = watched.startedAt === undefined ? [] : [{ at: watched.startedAt, progress: 0 }];
   let importJobId = watched.importJobId;
   try {
     // An import is never done the moment it starts: the first look comes after a short wait; later looks
     // come when the progress so far says it will be done, or on the back-off schedule if that is sooner.
-    const outcome = await pollUntil(context, { initialDelayMs: 250, estimateMs: () => importEta(readings) }, async () => {
+    const outcome = await pollUntil(wait, { initialDelayMs: 250, estimateMs: () => importEta(readings) }, async () => {
       const operation = watched.asyncOperationId ? await environment.asyncOperation(watched.asyncOperationId) : undefined;
       // The import job's progress is read only while the import runs: a finished one needs no bar.
       const running = !operation || operation.statecode !== 3;
@@ -210,7 +260,7 @@ async function watchImport(
               throw error;
             })
           : undefined;
-      if (job && typeof job.progress === "number") readings.push({ at: context.clock.now(), progress: job.progress });
+      if (job && typeof job.progress === "number") readings.push({ at: wait.clock.now(), progress: job.progress });
       activity.update(
         job ? `Importing ${name}… ${job.progress}% (import job progress)` : `Importing ${name}… (waiting for the import job to start)`,
       );
@@ -223,7 +273,7 @@ async function watchImport(
     if (!outcome) {
       throw new StillRunningError({
         code: "import-still-running",
-        message: `The import of ${name} is still running after ${syncTimeoutSeconds(context)} s (import job ${importJobId ?? "not started yet"}).`,
+        message: `The import of ${name} is still running after ${wait.timeoutSeconds} s (import job ${importJobId ?? "not started yet"}).`,
         hint: "Re-run the same command: it watches the running import instead of starting another. Raise --sync-timeout to wait longer.",
       });
     }
@@ -245,7 +295,7 @@ async function watchImport(
  * each named with its type, error code and text, in the message and in the step's details.
  */
 async function importFailedError(
-  environment: EnvironmentApi,
+  environment: TenantWrites["environment"],
   name: string,
   importJobId: string | undefined,
   reason: string | null,

@@ -1,4 +1,5 @@
 import { randomInt } from "node:crypto";
+import type { Writes } from "./ports.js";
 
 /**
  * Passwords for the service user (SPEC §4): cryptographically random, 28 ASCII characters, all four
@@ -17,4 +18,40 @@ export function generatePassword(length = PASSWORD_LENGTH): string {
     [characters[i], characters[j]] = [characters[j]!, characters[i]!];
   }
   return characters.join("");
+}
+
+/** Entra's password policy that Partner Center needs: a password that expires stops lead delivery. */
+export const PASSWORD_NEVER_EXPIRES = "DisablePasswordExpiration";
+
+export function policiesWith(current: string | null, add: string): string {
+  const set = new Set(
+    (current ?? "")
+      .split(",")
+      .map((p) => p.trim())
+      .filter((p) => p && p !== "None"),
+  );
+  set.add(add);
+  return [...set].join(", ");
+}
+
+/**
+ * Sets a new generated password on the service user (reference: graph-and-msal §A.9: PATCH passwordProfile,
+ * which needs Directory.AccessAsUser.All when delegated); the policy that it never expires is kept or set.
+ * Recorded as not yet shown until the summary has shown it. Returns the password.
+ */
+export async function setNewPassword(
+  writes: Writes,
+  user: { id: string; userPrincipalName: string; passwordPolicies: string | null },
+  keepPasswordExpiry: boolean,
+): Promise<string> {
+  const { directory, orgUrl } = await writes.tenant();
+  const password = generatePassword();
+  writes.secrets.keep(password);
+  const keepPolicies = keepPasswordExpiry || (user.passwordPolicies ?? "").includes(PASSWORD_NEVER_EXPIRES);
+  await directory.updateUser(user.id, {
+    passwordProfile: { password, forceChangePasswordNextSignIn: false, forceChangePasswordNextSignInWithMfa: false },
+    ...(keepPolicies ? {} : { passwordPolicies: policiesWith(user.passwordPolicies, PASSWORD_NEVER_EXPIRES) }),
+  });
+  await writes.ledger.recordPassword({ orgUrl, userPrincipalName: user.userPrincipalName, objectId: user.id }, false);
+  return password;
 }

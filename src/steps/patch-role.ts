@@ -3,8 +3,9 @@ import { compareVersions } from "../solution/version.js";
 import { DEPTHS, type Depth, type PrivilegeRow, type RolePrivilege, type RoleRow } from "../services/dataverse.js";
 import { LEAD_WRITER_ROLE, REQUIRED_PRIVILEGES, type RequiredPrivilege } from "./lead-writer.js";
 import { requireLeadWriterRoles } from "./assign-role.js";
-import { remember, startEarly, type Plan, type Step, type StepId } from "./step.js";
-import type { CommandContext } from "../context.js";
+import { dynamicsVersion } from "./import-solution.js";
+import { known, type Step, type StepId, type StepPlan, type Upstream } from "./step.js";
+import type { Reads } from "./ports.js";
 
 /**
  * Widens the Lead Writer role as the Partner Center page asks (reference: dataverse §1.7, §6.3): on the
@@ -36,104 +37,140 @@ function allowsDepth(privilege: PrivilegeRow, depth: Depth): boolean {
 }
 
 /** The rows of every privilege the role may need, looked up by name once per run (those the version needs are picked later). */
-function privilegeRows(context: CommandContext): Promise<PrivilegeRow[]> {
-  return remember(context, "privileges", async () =>
-    (await context.tenant()).environment.privileges(REQUIRED_PRIVILEGES.map((p) => p.name)),
-  );
+function privilegeRows(reads: Reads): Promise<PrivilegeRow[]> {
+  return reads.once("privileges", async () => (await reads.tenant()).environment.privileges(REQUIRED_PRIVILEGES.map((p) => p.name)));
 }
 
-export const patchRoleStep: Step<PatchRoleState> = {
-  id: "patch-role",
-  title: "Widen the Lead Writer role's privileges",
-  after: ["import-solution"],
-  prefetch: (context) => startEarly(() => privilegeRows(context)),
-
-  async inspect(context) {
-    const { environment } = await context.tenant();
-    const { roles, pending } = await requireLeadWriterRoles(context);
-    const rootRole = roles.find((r) => r._parentroleid_value === null);
-    const version = context.facts.dynamicsVersion ?? (context.facts.dynamicsVersion = await environment.version());
-    const required = REQUIRED_PRIVILEGES.filter((p) => !p.since || compareVersions(version, p.since) >= 0);
-    const [privileges, current] = await Promise.all([
-      privilegeRows(context),
-      rootRole ? environment.rolePrivileges(rootRole.roleid) : Promise.resolve([]),
-    ]);
-    const unknown = required.filter((p) => !privileges.some((row) => row.name.toLowerCase() === p.name.toLowerCase()));
-    if (unknown.length > 0) {
-      throw new TenantNotReadyError({
-        code: "privilege-unknown",
-        message: `This environment has no privilege named ${unknown.map((p) => p.name).join(", ")}.`,
-        hint: "Report this with the output of --verbose: the privilege names come from Microsoft's Partner Center instructions.",
-      });
+export type PatchRoleOp =
+  | {
+      kind: "add-privileges";
+      roleId: string | undefined;
+      businessUnitId: string | undefined;
+      privileges: (RequiredPrivilege & { privilegeId?: string })[];
+      rootBusinessUnit: boolean;
     }
-    for (const need of required) {
-      const row = privileges.find((p) => p.name.toLowerCase() === need.name.toLowerCase())!;
-      if (!allowsDepth(row, need.depth)) {
-        throw new TenantNotReadyError({
-          code: "privilege-depth-unsupported",
-          message: `${need.name} cannot be granted at ${need.depth} depth in this environment.`,
-          hint: "Report this with the output of --verbose.",
-        });
+  | { kind: "set-inheritance"; roleId: string | undefined };
+
+type Patched = { kind: PatchRoleOp["kind"]; count: number };
+
+export function patchRoleStep(): Step<PatchRoleState, PatchRoleOp, undefined, Patched> {
+  return {
+    id: "patch-role",
+    title: "Widen the Lead Writer role's privileges",
+    after: ["import-solution"],
+    prefetch: (reads) => void privilegeRows(reads).catch(() => undefined),
+    inspect: inspectRole,
+    plan: planPatchRole,
+    describe: describePatchRoleOp,
+    apply: async (op, { writes }) => {
+      const { environment } = await writes.tenant();
+      const roleId = known(op.roleId, "The Lead Writer role");
+      if (op.kind === "add-privileges") {
+        const privileges = op.privileges.map((p) => ({ ...p, privilegeId: known(p.privilegeId, `The id of ${p.name}`) }));
+        await environment.addPrivileges(roleId, known(op.businessUnitId, "The role's business unit"), privileges);
+        // Read back (reference: AddPrivilegesRole's exact semantics are UNCONFIRMED): the role must now hold each one.
+        const stillMissing = missingPrivileges(op.privileges, await environment.rolePrivileges(roleId));
+        if (stillMissing.length > 0) throw readbackMismatch(stillMissing.map((p) => `${p.name} at ${p.depth}`));
+        return { kind: op.kind, count: op.privileges.length };
       }
-    }
-    return { rootRole, required, privileges, current, waitingFor: pending };
-  },
+      // Inheritance is read back from the PATCH answer itself.
+      if ((await environment.setMemberPrivilegeInheritance(roleId)) !== 1) throw readbackMismatch(["member privilege inheritance"]);
+      return { kind: op.kind, count: 1 };
+    },
+    summarize(_state, applied) {
+      const added = applied.find((d) => d.kind === "add-privileges")?.count ?? 0;
+      const parts = [
+        added > 0 ? `added ${added} privilege${added === 1 ? "" : "s"}` : "",
+        applied.some((d) => d.kind === "set-inheritance") ? "set member privilege inheritance" : "",
+      ].filter(Boolean);
+      return { summary: `${parts.join(" and ").replace(/^./, (c) => c.toUpperCase())} on ${LEAD_WRITER_ROLE}; read back and verified` };
+    },
+    output: () => undefined,
+  };
+}
 
-  plan(state): Plan {
-    const names = (list: RequiredPrivilege[]) => list.map((p) => `${p.name} (${p.depth})`).join(", ");
-    if (!state.rootRole) {
-      return {
-        changes: [
-          { action: "add", target: `privileges ${names(state.required)} to ${LEAD_WRITER_ROLE}` },
-          { action: "set", target: "member privilege inheritance to Direct User (Basic) access level and Team privileges" },
-        ],
-        summary: `Will widen ${LEAD_WRITER_ROLE} once import-solution has created it`,
-        dependsOn: state.waitingFor,
-      };
-    }
-    const missing = missingPrivileges(state.required, state.current);
-    const changes =
-      missing.length > 0 ? [{ action: "add", target: `privileges ${names(missing)} to ${LEAD_WRITER_ROLE} (root business unit)` }] : [];
-    if (state.rootRole.isinherited !== 1)
-      changes.push({ action: "set", target: "member privilege inheritance to Direct User (Basic) access level and Team privileges" });
-    const details = { roleId: state.rootRole.roleid, privileges: state.required.map((p) => ({ name: p.name, depth: p.depth })) };
-    if (changes.length === 0)
-      return {
-        changes,
-        summary: `${LEAD_WRITER_ROLE} has all ${state.required.length} privileges and member privilege inheritance`,
-        details,
-      };
-    return { changes, summary: `Will widen ${LEAD_WRITER_ROLE}`, details, drift: state.current.length > 0 };
-  },
+function readbackMismatch(lacking: string[]): StepFailedError {
+  return new StepFailedError({
+    code: "role-readback-mismatch",
+    message: `After the update, ${LEAD_WRITER_ROLE} still lacks ${lacking.join(", ")}.`,
+    hint: "Check the role in Power Platform admin center → Security roles, or re-run with --verbose.",
+  });
+}
 
-  async apply(context, state) {
-    const { environment } = await context.tenant();
-    const role = state.rootRole!;
-    const missing = missingPrivileges(state.required, state.current);
-    if (missing.length > 0) {
-      const ids = missing.map((p) => ({
-        ...p,
-        privilegeId: state.privileges.find((row) => row.name.toLowerCase() === p.name.toLowerCase())!.privilegeid,
-      }));
-      await environment.addPrivileges(role.roleid, role._businessunitid_value, ids);
-    }
-    // Inheritance is read back from the PATCH answer itself; the privileges with a read of the role
-    // (reference: AddPrivilegesRole's exact semantics are UNCONFIRMED): the role must now hold each one.
-    const inheritedNow = role.isinherited === 1 ? 1 : await environment.setMemberPrivilegeInheritance(role.roleid);
-    const after = await environment.rolePrivileges(role.roleid);
-    const stillMissing = missingPrivileges(state.required, after);
-    const inherited = inheritedNow === 1;
-    if (stillMissing.length > 0 || !inherited) {
-      throw new StepFailedError({
-        code: "role-readback-mismatch",
-        message: `After the update, ${LEAD_WRITER_ROLE} still lacks ${[...stillMissing.map((p) => `${p.name} at ${p.depth}`), ...(inherited ? [] : ["member privilege inheritance"])].join(", ")}.`,
-        hint: "Check the role in Power Platform admin center → Security roles, or re-run with --verbose.",
+async function inspectRole(reads: Reads, upstream: Upstream): Promise<PatchRoleState> {
+  const { environment } = await reads.tenant();
+  const { roles, pending } = await requireLeadWriterRoles(reads, upstream);
+  const rootRole = roles.find((r) => r._parentroleid_value === null);
+  const version = await dynamicsVersion(reads);
+  const required = REQUIRED_PRIVILEGES.filter((p) => !p.since || compareVersions(version, p.since) >= 0);
+  const [privileges, current] = await Promise.all([
+    privilegeRows(reads),
+    rootRole ? environment.rolePrivileges(rootRole.roleid) : Promise.resolve([]),
+  ]);
+  const unknown = required.filter((p) => !privileges.some((row) => row.name.toLowerCase() === p.name.toLowerCase()));
+  if (unknown.length > 0) {
+    throw new TenantNotReadyError({
+      code: "privilege-unknown",
+      message: `This environment has no privilege named ${unknown.map((p) => p.name).join(", ")}.`,
+      hint: "Report this with the output of --verbose: the privilege names come from Microsoft's Partner Center instructions.",
+    });
+  }
+  for (const need of required) {
+    const row = privileges.find((p) => p.name.toLowerCase() === need.name.toLowerCase())!;
+    if (!allowsDepth(row, need.depth)) {
+      throw new TenantNotReadyError({
+        code: "privilege-depth-unsupported",
+        message: `${need.name} cannot be granted at ${need.depth} depth in this environment.`,
+        hint: "Report this with the output of --verbose.",
       });
     }
-    const parts = [
-      missing.length > 0 ? `added ${missing.length} privilege${missing.length === 1 ? "" : "s"}` : "",
-      role.isinherited !== 1 ? "set member privilege inheritance" : "",
-    ].filter(Boolean);
-    return { summary: `${parts.join(" and ").replace(/^./, (c) => c.toUpperCase())} on ${LEAD_WRITER_ROLE}; read back and verified` };
-  },
-};
+  }
+  return { rootRole, required, privileges, current, waitingFor: pending };
+}
+
+export function planPatchRole(state: PatchRoleState): StepPlan<PatchRoleOp> {
+  const withIds = (list: RequiredPrivilege[]) =>
+    list.map((p) => ({ ...p, privilegeId: state.privileges.find((row) => row.name.toLowerCase() === p.name.toLowerCase())?.privilegeid }));
+  const role = state.rootRole;
+  if (!role) {
+    return {
+      ops: [
+        {
+          kind: "add-privileges",
+          roleId: undefined,
+          businessUnitId: undefined,
+          privileges: withIds(state.required),
+          rootBusinessUnit: false,
+        },
+        { kind: "set-inheritance", roleId: undefined },
+      ],
+      summary: `Will widen ${LEAD_WRITER_ROLE} once import-solution has created it`,
+      dependsOn: state.waitingFor,
+    };
+  }
+  const missing = missingPrivileges(state.required, state.current);
+  const ops: PatchRoleOp[] =
+    missing.length > 0
+      ? [
+          {
+            kind: "add-privileges",
+            roleId: role.roleid,
+            businessUnitId: role._businessunitid_value,
+            privileges: withIds(missing),
+            rootBusinessUnit: true,
+          },
+        ]
+      : [];
+  if (role.isinherited !== 1) ops.push({ kind: "set-inheritance", roleId: role.roleid });
+  const details = { roleId: role.roleid, privileges: state.required.map((p) => ({ name: p.name, depth: p.depth })) };
+  if (ops.length === 0)
+    return { ops, summary: `${LEAD_WRITER_ROLE} has all ${state.required.length} privileges and member privilege inheritance`, details };
+  return { ops, summary: `Will widen ${LEAD_WRITER_ROLE}`, details, drift: state.current.length > 0 };
+}
+
+export function describePatchRoleOp(op: PatchRoleOp): { action: string; target: string } {
+  if (op.kind === "set-inheritance")
+    return { action: "set", target: "member privilege inheritance to Direct User (Basic) access level and Team privileges" };
+  const names = op.privileges.map((p) => `${p.name} (${p.depth})`).join(", ");
+  return { action: "add", target: `privileges ${names} to ${LEAD_WRITER_ROLE}${op.rootBusinessUnit ? " (root business unit)" : ""}` };
+}

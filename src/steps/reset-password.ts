@@ -1,111 +1,142 @@
 import { TenantNotReadyError } from "../errors.js";
-import { recordPassword, recordSecret } from "../ledger.js";
-import { DEFAULT_SECRET_EXPIRY_MONTHS, secretExpiry, serviceApp } from "./create-app.js";
-import type { CommandContext } from "../context.js";
-import type { GraphUser } from "../services/graph.js";
-import { PASSWORD_NEVER_EXPIRES, policiesWith } from "./create-user.js";
-import { generatePassword } from "./password.js";
+import type { GraphApplication, GraphUser } from "../services/graph.js";
+import { addSecret, DEFAULT_APP_NAME, DEFAULT_SECRET_EXPIRY_MONTHS, secretExpiry, serviceApp } from "./create-app.js";
+import { setNewPassword } from "./password.js";
 import { serviceUser } from "./service-user.js";
-import type { Step } from "./step.js";
+import type { GeneratedSecret, ServiceAppOutput, ServiceUserOutput, Step } from "./step.js";
 
 /**
- * A new generated password for the service user (reference: graph-and-msal §A.9: PATCH passwordProfile,
- * which needs Directory.AccessAsUser.All when delegated). Printed once; the old one stops working.
+ * A new generated password for the service user (reference: graph-and-msal §A.9). Printed once; the old
+ * one stops working.
  */
-export async function setNewPassword(context: CommandContext, user: GraphUser): Promise<void> {
-  const { directory, orgUrl } = await context.tenant();
-  const password = generatePassword();
-  context.io.redactor.add(password);
-  const keepExpiry = context.options.keepPasswordExpiry || (user.passwordPolicies ?? "").includes(PASSWORD_NEVER_EXPIRES);
-  await directory.updateUser(user.id, {
-    passwordProfile: { password, forceChangePasswordNextSignIn: false, forceChangePasswordNextSignInWithMfa: false },
-    ...(keepExpiry ? {} : { passwordPolicies: policiesWith(user.passwordPolicies, PASSWORD_NEVER_EXPIRES) }),
-  });
-  context.facts.generatedPassword = password;
-  await recordPassword(context.paths, { orgUrl, userPrincipalName: user.userPrincipalName, objectId: user.id }, false);
+interface ResetState {
+  userPrincipalName: string;
+  current: GraphUser;
 }
 
-export const resetPasswordStep: Step<{ userPrincipalName: string; current: GraphUser | undefined }> = {
-  id: "reset-password",
-  title: "Set a new password for the service user",
+export type ResetPasswordOp = { kind: "reset-password"; user: GraphUser; keepPasswordExpiry: boolean };
 
-  async inspect(context) {
-    const found = await serviceUser(context);
-    if (!found.current) {
-      throw new TenantNotReadyError({
-        code: "user-missing",
-        message: `The service user ${found.userPrincipalName} does not exist.`,
-        hint: "Run crm-lead-setup create-user (or init) first, or pass the right --user-name.",
-      });
-    }
-    return found;
-  },
+export function resetPasswordStep(inputs: {
+  userName?: string;
+  keepPasswordExpiry: boolean;
+}): Step<ResetState, ResetPasswordOp, ServiceUserOutput, string> {
+  return {
+    id: "reset-password",
+    title: "Set a new password for the service user",
 
-  plan(state) {
-    return {
-      changes: [
-        {
-          action: "set",
-          target: `a new generated password for ${state.userPrincipalName} (the old one stops working: paste the new one into Partner Center)`,
-        },
-      ],
-      summary: `Will set a new password for ${state.userPrincipalName}`,
-    };
-  },
+    async inspect(reads) {
+      const found = await serviceUser(reads, inputs.userName);
+      if (!found.current) {
+        throw new TenantNotReadyError({
+          code: "user-missing",
+          message: `The service user ${found.userPrincipalName} does not exist.`,
+          hint: "Run crm-lead-setup create-user (or init) first, or pass the right --user-name.",
+        });
+      }
+      return { userPrincipalName: found.userPrincipalName, current: found.current };
+    },
 
-  async apply(context, state) {
-    await setNewPassword(context, state.current!);
-    return { summary: `Set a new password for ${state.userPrincipalName}; it never expires and need not be changed at sign-in` };
-  },
+    plan(state) {
+      return {
+        ops: [{ kind: "reset-password", user: state.current, keepPasswordExpiry: inputs.keepPasswordExpiry }],
+        summary: `Will set a new password for ${state.userPrincipalName}`,
+      };
+    },
+
+    describe(op) {
+      return {
+        action: "set",
+        target: `a new generated password for ${op.user.userPrincipalName} (the old one stops working: paste the new one into Partner Center)`,
+      };
+    },
+
+    apply: (op, { writes }) => setNewPassword(writes, op.user, op.keepPasswordExpiry),
+
+    summarize(state) {
+      return { summary: `Set a new password for ${state.userPrincipalName}; it never expires and need not be changed at sign-in` };
+    },
+
+    output(state, [password]) {
+      return {
+        identity: "user",
+        userPrincipalName: state.userPrincipalName,
+        user: state.current,
+        generatedPassword: password,
+        neverShown: false,
+      };
+    },
+  };
+}
+
+interface NewSecretState {
+  app: Omit<ServiceAppOutput, "neverShown">;
+  application: GraphApplication;
+  months: number;
+  expiresOn: Date;
+}
+
+export type NewSecretOp = {
+  kind: "add-secret";
+  displayName: string;
+  applicationObjectId: string;
+  appId: string;
+  months: number;
+  expiresOn: Date;
 };
 
 /** The app identity's rotation: a new client secret (the old ones keep working until they expire or are removed). */
-export const newSecretStep: Step<{ displayName: string; orgUrl: string; applicationObjectId: string; appId: string; months: number }> = {
-  id: "reset-password",
-  title: "Add a new client secret to the app",
+export function newSecretStep(inputs: {
+  appName?: string;
+  secretExpiryMonths?: number;
+}): Step<NewSecretState, NewSecretOp, ServiceAppOutput, GeneratedSecret> {
+  return {
+    id: "reset-password",
+    title: "Add a new client secret to the app",
 
-  async inspect(context) {
-    const app = await serviceApp(context);
-    if (!app.application) {
-      throw new TenantNotReadyError({
-        code: "app-missing",
-        message: `No app registration is named "${app.displayName}".`,
-        hint: "Run crm-lead-setup create-app (or init --identity app) first, or pass the right --app-name.",
-      });
-    }
-    return {
-      displayName: app.displayName,
-      orgUrl: (await context.tenant()).orgUrl,
-      applicationObjectId: app.application.id,
-      appId: app.application.appId,
-      months: context.options.secretExpiryMonths ?? DEFAULT_SECRET_EXPIRY_MONTHS,
-    };
-  },
+    async inspect(reads) {
+      const app = await serviceApp(reads, inputs.appName ?? DEFAULT_APP_NAME);
+      if (!app.application) {
+        throw new TenantNotReadyError({
+          code: "app-missing",
+          message: `No app registration is named "${app.displayName}".`,
+          hint: "Run crm-lead-setup create-app (or init --identity app) first, or pass the right --app-name.",
+        });
+      }
+      const months = inputs.secretExpiryMonths ?? DEFAULT_SECRET_EXPIRY_MONTHS;
+      return { app, application: app.application, months, expiresOn: secretExpiry(months) };
+    },
 
-  plan(state) {
-    return {
-      changes: [
-        {
-          action: "add",
-          target: `a new client secret to "${state.displayName}", expiring ${secretExpiry(state.months).toISOString().slice(0, 10)}`,
-        },
-      ],
-      summary: `Will add a new client secret to "${state.displayName}"`,
-    };
-  },
+    plan(state) {
+      const { application, app } = state;
+      return {
+        ops: [
+          {
+            kind: "add-secret",
+            displayName: app.displayName,
+            applicationObjectId: application.id,
+            appId: application.appId,
+            months: state.months,
+            expiresOn: state.expiresOn,
+          },
+        ],
+        summary: `Will add a new client secret to "${app.displayName}"`,
+      };
+    },
 
-  async apply(context, state) {
-    const { applications } = await context.tenant();
-    const secret = await applications.addPassword(
-      state.applicationObjectId,
-      "Partner Center lead delivery (crm-lead-setup)",
-      secretExpiry(state.months),
-    );
-    context.io.redactor.add(secret.secretText);
-    context.facts.generatedSecret = { keyId: secret.keyId, secretText: secret.secretText, endDateTime: secret.endDateTime };
-    await recordSecret(context.paths, { orgUrl: state.orgUrl, appId: state.appId, keyId: secret.keyId }, false);
-    return {
-      summary: `Added a new client secret to "${state.displayName}", expiring ${secret.endDateTime.slice(0, 10)}; older secrets keep working until they expire or you remove them in Entra`,
-    };
-  },
-};
+    describe(op) {
+      return { action: "add", target: `a new client secret to "${op.displayName}", expiring ${op.expiresOn.toISOString().slice(0, 10)}` };
+    },
+
+    apply: (op, { writes }) => addSecret(writes, op),
+
+    summarize(state, [secret]) {
+      return {
+        summary: `Added a new client secret to "${state.app.displayName}", expiring ${secret!.endDateTime.slice(0, 10)}; older secrets keep working until they expire or you remove them in Entra`,
+      };
+    },
+
+    output(state, [secret]) {
+      return { ...state.app, generatedSecret: secret, neverShown: false };
+    },
+  };
+}

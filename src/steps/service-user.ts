@@ -1,7 +1,7 @@
 import { UsageError } from "../errors.js";
-import type { CommandContext } from "../context.js";
-import type { GraphDomain, GraphUser } from "../services/graph.js";
-import { remember, type RunFacts } from "./step.js";
+import type { GraphDomain, GraphOrganization, GraphUser, SubscribedSku } from "../services/graph.js";
+import type { Reads } from "./ports.js";
+import type { Upstream } from "./step.js";
 
 /** The service user's default name: `mp-leadwriter@<default domain>`. */
 export const DEFAULT_USER_LOCAL_PART = "mp-leadwriter";
@@ -38,32 +38,55 @@ export function checkUserDomain(userPrincipalName: string, domains: readonly Gra
 }
 
 /** Organization, domains and licences, read once per run (the wizard's questions and create-user share them). */
-export async function directoryFacts(context: CommandContext): Promise<NonNullable<RunFacts["directory"]>> {
-  return remember(context, "directory", async () => {
-    const { directory } = await context.tenant();
+export function directoryFacts(reads: Reads): Promise<DirectoryFacts> {
+  return reads.once("directory", async () => {
+    const { directory } = await reads.tenant();
     const [organization, domains, skus] = await Promise.all([directory.organization(), directory.domains(), directory.subscribedSkus()]);
     return { organization, domains, skus };
   });
 }
 
-/** The service user's UPN (from --user-name or the default) and its current state in Entra, read once per run. */
-export async function serviceUser(context: CommandContext): Promise<{ userPrincipalName: string; current: GraphUser | undefined }> {
-  return remember(context, "user", () => findServiceUser(context));
+export interface DirectoryFacts {
+  organization: GraphOrganization;
+  domains: GraphDomain[];
+  skus: SubscribedSku[];
 }
 
-async function findServiceUser(context: CommandContext): Promise<{ userPrincipalName: string; current: GraphUser | undefined }> {
-  let userPrincipalName = context.options.userName;
-  if (!userPrincipalName) {
-    const { domains } = await directoryFacts(context);
-    const domain = defaultDomain(domains);
-    if (!domain)
-      throw new UsageError({
-        code: "user-domain-none",
-        message: "The tenant has no verified managed domain for the service user.",
-        hint: "Verify a domain in the Entra admin center, or pass --user-name.",
-      });
-    userPrincipalName = `${DEFAULT_USER_LOCAL_PART}@${domain.id}`;
-  }
-  const { directory } = await context.tenant();
-  return { userPrincipalName, current: await directory.findUser(userPrincipalName) };
+/** The service user's UPN: --user-name, or the default name in the tenant's default domain. */
+export async function serviceUserName(reads: Reads, userName: string | undefined): Promise<string> {
+  if (userName) return userName;
+  const domain = defaultDomain((await directoryFacts(reads)).domains);
+  if (!domain)
+    throw new UsageError({
+      code: "user-domain-none",
+      message: "The tenant has no verified managed domain for the service user.",
+      hint: "Verify a domain in the Entra admin center, or pass --user-name.",
+    });
+  return `${DEFAULT_USER_LOCAL_PART}@${domain.id}`;
+}
+
+/** The service user's UPN and its current state in Entra, read once per run. */
+export async function serviceUser(
+  reads: Reads,
+  userName: string | undefined,
+): Promise<{ userPrincipalName: string; current: GraphUser | undefined }> {
+  const userPrincipalName = await serviceUserName(reads, userName);
+  return reads.once(`user:${userPrincipalName.toLowerCase()}`, async () => ({
+    userPrincipalName,
+    current: await (await reads.tenant()).directory.findUser(userPrincipalName),
+  }));
+}
+
+/**
+ * The service user as this run knows it: an earlier step's output (the user it created or brought into line)
+ * wins over the read made before that step applied.
+ */
+export async function currentServiceUser(
+  reads: Reads,
+  upstream: Upstream,
+  userName: string | undefined,
+): Promise<{ userPrincipalName: string; current: GraphUser | undefined; pending: boolean }> {
+  const earlier = upstream.get("create-user");
+  if (earlier) return { userPrincipalName: earlier.output.userPrincipalName, current: earlier.output.user, pending: earlier.pending };
+  return { ...(await serviceUser(reads, userName)), pending: false };
 }

@@ -1,11 +1,13 @@
-import type { CommandContext } from "../context.js";
 import type { SolutionPackage } from "../solution/package.js";
-import type { GraphApplication, GraphDomain, GraphOrganization, GraphUser, ServicePrincipal, SubscribedSku } from "../services/graph.js";
-import type { PrivilegeRow, RoleRow, SystemUserRow } from "../services/dataverse.js";
+import type { GraphApplication, GraphUser } from "../services/graph.js";
+import type { RoleRow, SystemUserRow } from "../services/dataverse.js";
+import type { Progress, Reads, Writes } from "./ports.js";
 
 /**
- * Every step is inspect (reads only) → plan (pure: what would change) → apply (exactly the planned
- * changes). `--dry-run` and `status` stop after the plan; a re-run after success plans nothing.
+ * Every step is inspect (reads only) → plan (pure: the typed ops that would change the tenant) → apply
+ * (executes exactly one planned op at a time). `--dry-run` and `status` stop after the plan; a re-run after
+ * success plans nothing. The runner (`src/runner.ts`) owns everything that flows between steps: it hands each
+ * step the outputs of the earlier ones (`Upstream`), never a shared bag of facts.
  */
 
 export type StepId =
@@ -20,31 +22,58 @@ export type StepId =
   | "teardown";
 export type StepStatus = "done" | "unchanged" | "planned" | "skipped" | "failed";
 
+/** An op as a person reads it (the confirmation list, --dry-run) and as `--json` gives it (`change`). */
 export interface Change {
   action: string;
   target: string;
 }
 
-export interface Plan {
-  changes: Change[];
+export interface StepPlan<Op> {
+  ops: Op[];
   /** Said when nothing is to change ("Using cached …"), or before applying ("Will download …"). */
   summary: string;
   /** A step that does not apply here, with the reason. */
   skipReason?: string;
   /** Facts worth reporting whatever happens (e.g. the package manifest), carried into the result. */
   details?: Record<string, unknown>;
-  /** Earlier steps whose pending changes this plan assumed ("known after apply"): re-inspected before applying. */
+  /** Earlier steps whose pending ops this plan assumed ("known after apply"): re-inspected before applying. */
   dependsOn?: StepId[];
   /** The object exists but differs from what it should be (for `status`: drifted rather than missing). */
   drift?: boolean;
 }
 
+/** What a step reports once its ops were applied. */
 export interface Applied {
   summary: string;
   details?: Record<string, unknown>;
 }
 
-export interface Step<State> {
+/**
+ * What `apply` gets besides its op: the mutating calls, where to show progress, and what the earlier ops of
+ * the same step produced (in plan order), e.g. the id of the user an earlier `create-user` op created.
+ */
+export interface ApplyScope<Done> {
+  writes: Writes;
+  progress: Progress;
+  applied: readonly Done[];
+}
+
+/**
+ * What later steps receive from an earlier one in the same run. `pending` while its ops are still to be
+ * applied: the output then holds what was known when it was inspected (Terraform's "known after apply").
+ */
+export interface UpstreamEntry<Output> {
+  pending: boolean;
+  output: Output;
+}
+
+/** The outputs of the earlier steps of the run; a step that is not in the run has none. */
+export interface Upstream {
+  get<K extends keyof StepOutputs>(id: K): UpstreamEntry<StepOutputs[K]> | undefined;
+  pending(id: StepId): boolean;
+}
+
+export interface Step<State, Op, Output = undefined, Done = unknown> {
   id: StepId;
   title: string;
   /**
@@ -54,43 +83,77 @@ export interface Step<State> {
   after?: StepId[];
   /**
    * Starts, in the background, the reads `inspect` will make that need nothing from earlier steps, so that
-   * independent reads overlap while the steps are inspected one after another. Inspect
-   * awaits the same requests (`remember`); a failed read is read again, and its error reported, by inspect.
+   * independent reads overlap while the steps are inspected one after another (`Reads.once` shares them).
    */
-  prefetch?(context: CommandContext): void;
-  inspect(context: CommandContext): Promise<State>;
-  plan(state: State, context: CommandContext): Plan;
-  apply(context: CommandContext, state: State, plan: Plan): Promise<Applied>;
+  prefetch?(reads: Reads): void;
+  inspect(reads: Reads, upstream: Upstream): Promise<State>;
+  plan(state: State): StepPlan<Op>;
+  /** The one place an op becomes a human line: the confirmation list, --dry-run and the JSON `changes`. */
+  describe(op: Op): Change;
+  apply(op: Op, scope: ApplyScope<Done>): Promise<Done>;
+  /** The step's result line, from its state and what its ops produced (in plan order). */
+  summarize(state: State, applied: readonly Done[]): Applied;
+  /** What later steps receive; with `applied` empty, what is known before (or without) applying. */
+  output(state: State, applied: readonly Done[]): Output;
 }
 
-/** The facts read from the tenant once per run (see `remember`). */
-export type RememberedFact = "environment" | "leadWriterRoles" | "privileges" | "directory" | "user";
+/** A step whose types the runner does not need to know. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyStep = Step<any, any, any, any>;
 
-/**
- * A fact read once per run and kept in `facts`. The first call starts the read; later calls (a prefetch
- * and an inspect, or two steps) share it. A read that failed is forgotten, so the next call tries again;
- * a fact a step set itself (the user it created, the roles after the import) wins over the read.
- */
-export function remember<K extends RememberedFact>(
-  context: CommandContext,
-  key: K,
-  read: () => Promise<NonNullable<RunFacts[K]>>,
-): Promise<NonNullable<RunFacts[K]>> {
-  const known = context.facts[key];
-  if (known !== undefined) return Promise.resolve(known as NonNullable<RunFacts[K]>);
-  const lookups = (context.facts.lookups ??= new Map());
-  let request = lookups.get(key) as Promise<NonNullable<RunFacts[K]>> | undefined;
-  if (!request) {
-    request = read().then((value) => ((context.facts[key] as RunFacts[K]) = value));
-    lookups.set(key, request);
-    request.catch(() => lookups.delete(key));
-  }
-  return request;
+/** The solution package, once read or downloaded (undefined while it is still to be downloaded). */
+export interface SolutionOutput {
+  solution: SolutionPackage | undefined;
 }
 
-/** Starts a read for a prefetch: its failure is left for inspect to meet again. */
-export function startEarly(read: () => Promise<unknown>): void {
-  read().catch(() => undefined);
+/** The Lead Writer role's copies as the import left them (undefined: not read again after an import). */
+export interface ImportOutput {
+  leadWriterRoles: RoleRow[] | undefined;
+}
+
+/** The service user: found, created, or (pending) still to be created with this UPN. */
+export interface ServiceUserOutput {
+  identity: "user";
+  userPrincipalName: string;
+  user: GraphUser | undefined;
+  /** A password set in this run: shown once, in the final summary. */
+  generatedPassword?: string;
+  /** The ledger says an earlier run set the password and never showed it. */
+  neverShown: boolean;
+}
+
+/** A client secret generated in this run, with its key id and expiry: shown once, in the final summary. */
+export interface GeneratedSecret {
+  keyId: string;
+  secretText: string;
+  endDateTime: string;
+}
+
+/** The app identity: found, or (pending) to be created with this name. */
+export interface ServiceAppOutput {
+  identity: "app";
+  displayName: string;
+  application: GraphApplication | undefined;
+  applicationUser: SystemUserRow | undefined;
+  directoryId: string;
+  generatedSecret?: GeneratedSecret;
+  /** The ledger says a secret this tool added to the app was never shown. */
+  neverShown: boolean;
+}
+
+export type ServiceIdentityOutput = ServiceUserOutput | ServiceAppOutput;
+
+/** What each step hands on. */
+export interface StepOutputs {
+  "download-solution": SolutionOutput;
+  "import-solution": ImportOutput;
+  "create-user": ServiceUserOutput;
+  "create-app": ServiceAppOutput;
+  "reset-password": ServiceIdentityOutput;
+  "assign-role": undefined;
+  "patch-role": undefined;
+  verify: undefined;
+  teardown: undefined;
 }
 
 export interface StepResult {
@@ -102,33 +165,14 @@ export interface StepResult {
   drift?: boolean;
 }
 
-/**
- * What steps learn and hand on within one run. A step that plans changes is `pending`, so later steps
- * can plan around what it will create instead of failing on its absence.
- */
-export interface RunFacts {
-  pending: Set<StepId>;
-  /** Reads in flight or done within the run (see `remember`). */
-  lookups?: Map<string, Promise<unknown>>;
-  solution?: SolutionPackage;
-  /** The environment's identity checks (WhoAmI, version, lead table), made once per run. */
-  environment?: { version: string; hasLeadTable: boolean };
-  dynamicsVersion?: string;
-  leadWriterRoles?: RoleRow[];
-  privileges?: PrivilegeRow[];
-  directory?: { organization: GraphOrganization; domains: GraphDomain[]; skus: SubscribedSku[] };
-  /** The service user: found, or (pending) to be created with this UPN. */
-  user?: { userPrincipalName: string; current: GraphUser | undefined };
-  /** A password generated in this run: shown once, in the final summary. */
-  generatedPassword?: string;
-  /** The app identity: found, or (pending) to be created with this name. */
-  app?: {
-    displayName: string;
-    application: GraphApplication | undefined;
-    servicePrincipal: ServicePrincipal | undefined;
-    applicationUser: SystemUserRow | undefined;
-    directoryId: string;
-  };
-  /** A client secret generated in this run, with its key id and expiry: shown once, in the final summary. */
-  generatedSecret?: { keyId: string; secretText: string; endDateTime: string };
+/** "created x, assigned y" → "Created x, assigned y". */
+export function sentence(parts: readonly (string | undefined)[]): string {
+  const text = parts.filter(Boolean).join(", ");
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+}
+
+/** A value a pending plan could not know yet; applying an op that still lacks it is a bug of the runner. */
+export function known<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`${what} is not known: the plan should have been re-inspected before applying.`);
+  return value;
 }

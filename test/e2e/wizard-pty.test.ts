@@ -3,7 +3,7 @@ import { spawn, type IPty } from "@lydell/node-pty";
 import xterm from "@xterm/headless";
 import { describe, expect, it } from "vitest";
 import type { SandboxOptions } from "../../src/sandbox/server.js";
-import { BIN, expectConfigured, passwordSignIn, runCli, freshTenants } from "../helpers.js";
+import { BIN, expectConfigured, passwordSignIn, printedPassword, runCli, startCli, freshTenants } from "../helpers.js";
 
 const KEYS = { up: "\x1b[A", down: "\x1b[B", enter: "\r", ctrlC: "\x03" };
 
@@ -324,5 +324,32 @@ describe("the summary in a terminal", () => {
       "The password is shown this once and never expires. Paste it now; then select Validate in Partner Center.",
     );
     expect(await passwordSignIn(sandbox, UPN, password)).toBe(200);
+  });
+});
+
+describe("a password an interrupted run never showed (issue 12 §1)", () => {
+  it("is replaced by an op of the plan, confirmed with the rest, and the new one is shown", async () => {
+    const { env, sandbox } = await tenant();
+    const { child, done } = startCli(SETUP, env);
+    const stop = sandbox.onRequest((entry) => {
+      if (entry.method === "POST" && entry.path === "/v1.0/users") child.kill("SIGKILL");
+    });
+    expect((await done).signal).toBe("SIGKILL");
+    stop();
+
+    const flags = ["--identity", "user", "--user-name", UPN, "--usage-location", "US", "--license", "DYN365_ENTERPRISE_SALES"];
+    const terminal = inTerminal(["init", "--sandbox", "--auth", "client-secret", ...flags], env);
+    await terminal.waitFor(
+      /set a new generated password for mp-leadwriter@contoso\.com \(the one generated when it was created was never shown/,
+    );
+    await terminal.waitFor(/Apply \d+ changes to the tenant\? \(Y\/n\)/);
+    terminal.type(`y${KEYS.enter}`);
+    expect(await terminal.exited).toBe(0);
+    // One question: the plan's. Nothing is asked after it.
+    expect(terminal.screen).not.toContain("Set a new password now?");
+    const password = printedPassword(terminal.screen);
+    expect(password).toMatch(/^\S{28}$/);
+    expect(await passwordSignIn(sandbox, UPN, password!)).toBe(200);
+    expect(terminal.screen).not.toContain("was never shown: the run that created it was interrupted. Run");
   });
 });

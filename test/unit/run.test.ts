@@ -1,30 +1,62 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { StepFailedError } from "../../src/errors.js";
-import type { CommandContext } from "../../src/context.js";
-import { runSteps } from "../../src/run.js";
-import { remember, startEarly, type RememberedFact, type Step, type StepId, type StepResult } from "../../src/steps/step.js";
-import type { RoleRow } from "../../src/services/dataverse.js";
+import { runSteps, type RunHooks, type RunPorts } from "../../src/runner.js";
+import { onceMemo, silentProgress } from "../../src/tenant-ports.js";
+import type { AnyStep, Step, StepId, StepResult } from "../../src/steps/step.js";
+import type { Clock } from "../../src/clock.js";
 import { importEta } from "../../src/steps/import-solution.js";
 import { MIN_POLL_MS, pollUntil } from "../../src/steps/wait.js";
-import { systemClock } from "../../src/clock.js";
 
 /**
  * The runner's schedule: steps that name the earlier steps they need run alongside the others; the rest
  * wait for everything before them. The steps here are test steps whose apply ends when the test says so.
  */
 
-function contextFor(options: { dryRun?: boolean } = {}): CommandContext {
+const noTenant = () => Promise.reject(new Error("this test has no tenant"));
+
+/** Ports with no tenant behind them: the test steps read and write nothing but what they are given. */
+function testPorts(clock: Clock = virtualClock()): RunPorts {
   return {
-    options: { dryRun: options.dryRun ?? false, syncTimeout: 60 },
-    facts: { pending: new Set() },
-    signal: new AbortController().signal,
-    // The system clock, whose timers and Date.now the fake timers below take over.
-    clock: systemClock,
-  } as unknown as CommandContext;
+    reads: {
+      tenant: noTenant,
+      once: onceMemo(),
+      ledger: { createdUser: noTenant, passwordNeverShown: noTenant, secretRecord: noTenant, recordedAppId: noTenant },
+      solutions: { fromFile: noTenant, cached: noTenant },
+    },
+    writes: {
+      tenant: noTenant,
+      ledger: { recordPassword: noTenant, recordSecret: noTenant, recordApp: noTenant },
+      solutions: { download: noTenant, cache: noTenant },
+      secrets: { keep: () => undefined },
+      signInAs: noTenant,
+      powerPlatform: noTenant,
+      clock,
+      signal: new AbortController().signal,
+    },
+    progress: silentProgress,
+  };
+}
+
+const runAll = (steps: AnyStep[], hooks: RunHooks = {}, dryRun = false) =>
+  runSteps(steps, testPorts(), { dryRun, signal: new AbortController().signal }, hooks);
+
+/** A clock whose sleeps end at once, moving its time on: waits cost no real time. */
+function virtualClock(): Clock & { slept: number[] } {
+  let now = 0;
+  const slept: number[] = [];
+  return {
+    slept,
+    now: () => now,
+    sleep: async (ms, signal) => {
+      signal?.throwIfAborted();
+      slept.push(ms);
+      now += ms;
+    },
+  };
 }
 
 interface Controlled {
-  step: Step<unknown>;
+  step: AnyStep;
   finish(): void;
   fail(message: string): void;
 }
@@ -44,7 +76,8 @@ function controlled(id: StepId, after: StepId[] | undefined, log: string[]): Con
       title: id,
       after,
       inspect: async () => undefined,
-      plan: () => ({ changes: [{ action: "make", target: id }], summary: `Will make ${id}` }),
+      plan: () => ({ ops: [id], summary: `Will make ${id}` }),
+      describe: (op: string) => ({ action: "make", target: op }),
       apply: async () => {
         log.push(`start ${id}`);
         try {
@@ -52,15 +85,19 @@ function controlled(id: StepId, after: StepId[] | undefined, log: string[]): Con
         } finally {
           log.push(`end ${id}`);
         }
-        return { summary: `Made ${id}` };
       },
+      summarize: () => ({ summary: `Made ${id}` }),
+      output: () => undefined,
     },
     finish: () => finish(),
     fail: (message) => fail(new StepFailedError({ code: "test-failure", message, hint: "none" })),
   };
 }
 
-const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
+/** Lets every promise that can move on do so (no timer: nothing races real time). */
+const settle = async () => {
+  for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+};
 
 describe("applying the plan", () => {
   it("runs steps that do not need each other at the same time, and a step once all it needs has ended", async () => {
@@ -71,8 +108,7 @@ describe("applying the plan", () => {
     const assign = controlled("assign-role", ["import-solution", "create-user"], log);
     const patch = controlled("patch-role", ["import-solution"], log);
     const ended: StepResult[] = [];
-    const run = runSteps(
-      contextFor(),
+    const run = runAll(
       [download, importing, user, assign, patch].map((c) => c.step),
       { onResult: (r) => ended.push(r) },
     );
@@ -110,7 +146,7 @@ describe("applying the plan", () => {
     const download = controlled("download-solution", [], log);
     const user = controlled("create-user", [], log);
     const ended: string[] = [];
-    const run = runSteps(contextFor(), [download.step, user.step], { onResult: (r) => ended.push(r.id) });
+    const run = runAll([download.step, user.step], { onResult: (r) => ended.push(r.id) });
     await settle();
     user.finish();
     await settle();
@@ -125,7 +161,7 @@ describe("applying the plan", () => {
     const first = controlled("download-solution", [], log);
     const second = controlled("create-user", [], log);
     const last = controlled("verify", undefined, log);
-    const run = runSteps(contextFor(), [first.step, second.step, last.step]);
+    const run = runAll([first.step, second.step, last.step]);
     await settle();
     first.finish();
     await settle();
@@ -145,10 +181,7 @@ describe("applying the plan", () => {
     const assign = controlled("assign-role", ["import-solution", "create-user"], log);
     // verify needs only the user: it would have started once create-user ended, had nothing failed.
     const verify = controlled("verify", ["create-user"], log);
-    const run = runSteps(
-      contextFor(),
-      [download, importing, user, assign, verify].map((c) => c.step),
-    );
+    const run = runAll([download, importing, user, assign, verify].map((c) => c.step));
     await settle();
     download.fail("the download failed");
     await settle();
@@ -174,7 +207,7 @@ describe("applying the plan", () => {
     const download = controlled("download-solution", [], log);
     const user = controlled("create-user", [], log);
     const late = controlled("patch-role", undefined, log);
-    const run = runSteps(contextFor(), [download.step, user.step, late.step]);
+    const run = runAll([download.step, user.step, late.step]);
     await settle();
     user.fail("no seat");
     await settle();
@@ -193,7 +226,7 @@ describe("applying the plan", () => {
     const log: string[] = [];
     const first = controlled("assign-role", ["patch-role"], log);
     const second = controlled("patch-role", undefined, log);
-    const run = runSteps(contextFor(), [first.step, second.step]);
+    const run = runAll([first.step, second.step]);
     await settle();
     expect(log).toEqual(["start assign-role"]);
     first.finish();
@@ -203,42 +236,108 @@ describe("applying the plan", () => {
   });
 });
 
-describe("reads shared within a run", () => {
-  it("remember: later calls share the first read; a failed one is forgotten and read again; a fact a step set wins", async () => {
-    const context = contextFor();
+describe("what flows between steps", () => {
+  /** A step that records what it saw of an earlier step, and hands on `made` once applied. */
+  const handing = (id: StepId, seen: string[], options: { ops?: string[]; reads?: StepId; failAt?: string } = {}): AnyStep => {
+    const step: Step<string, string, { userPrincipalName: string }, string> = {
+      id,
+      title: id,
+      inspect: async (_reads, upstream) => {
+        const earlier = options.reads ? upstream.get(options.reads as "create-user") : undefined;
+        seen.push(`${id} sees ${earlier ? `${earlier.output.userPrincipalName}${earlier.pending ? " (pending)" : ""}` : "nothing"}`);
+        return earlier?.output.userPrincipalName ?? "";
+      },
+      plan: (state) => ({
+        ops: options.ops ?? [],
+        summary: "",
+        dependsOn: options.reads && state.endsWith("?") ? [options.reads] : undefined,
+      }),
+      describe: (op) => ({ action: "make", target: op }),
+      apply: async (op, { applied }) => {
+        if (op === options.failAt) throw new StepFailedError({ code: "test-failure", message: `${op} failed`, hint: "none" });
+        return `${op} after ${applied.length}`;
+      },
+      summarize: (_state, applied) => ({ summary: applied.join("; ") }),
+      output: (_state, applied) => ({ userPrincipalName: applied.length ? applied.join(" + ") : "?" }),
+    };
+    return step;
+  };
+
+  it("hands each step's output to later ones: pending while planning, known (and re-inspected) once applied", async () => {
+    const seen: string[] = [];
+    const outcome = await runAll([
+      handing("create-user", seen, { ops: ["user", "licence"] }),
+      handing("assign-role", seen, { ops: ["role"], reads: "create-user" }),
+    ]);
+    expect(seen).toEqual(["create-user sees nothing", "assign-role sees ? (pending)", "assign-role sees user after 0 + licence after 1"]);
+    expect(outcome.results.map((r) => r.summary)).toEqual(["user after 0; licence after 1", "role after 0"]);
+    expect(outcome.outputs["create-user"]).toEqual({ userPrincipalName: "user after 0 + licence after 1" });
+  });
+
+  it("a step that fails after some of its ops keeps what they made (a generated password is never lost)", async () => {
+    const outcome = await runAll([handing("create-user", [], { ops: ["user", "licence"], failAt: "licence" })]);
+    expect(outcome.error?.message).toBe("licence failed");
+    expect(outcome.results[0]).toMatchObject({
+      status: "failed",
+      changes: [
+        { action: "make", target: "user" },
+        { action: "make", target: "licence" },
+      ],
+    });
+    expect(outcome.outputs["create-user"]).toEqual({ userPrincipalName: "user after 0" });
+  });
+
+  it("a dry run plans every step from the same ops --json and the confirmation list show, and applies nothing", async () => {
+    const seen: string[] = [];
+    const confirmations: StepResult[][] = [];
+    const outcome = await runAll(
+      [handing("create-user", seen, { ops: ["user"] })],
+      { confirm: async (p: StepResult[]) => void confirmations.push(p) },
+      true,
+    );
+    expect(outcome.results).toEqual([
+      {
+        id: "create-user",
+        status: "planned",
+        summary: "",
+        changes: [{ action: "make", target: "user" }],
+        details: undefined,
+        drift: undefined,
+      },
+    ]);
+    expect(confirmations).toEqual([]);
+  });
+
+  it("reads once per run: later calls share the first read; a failed one is forgotten and read again", async () => {
+    const once = onceMemo();
     let reads = 0;
     const read = async () => {
       reads++;
       if (reads === 1) throw new Error("throttled");
-      return [{ roleid: `role ${reads}` } as RoleRow];
+      return `roles ${reads}`;
     };
-    await expect(remember(context, "leadWriterRoles", read)).rejects.toThrow("throttled");
-    const [a, b] = await Promise.all([remember(context, "leadWriterRoles", read), remember(context, "leadWriterRoles", read)]);
-    expect([a[0]!.roleid, b[0]!.roleid, reads]).toEqual(["role 2", "role 2", 2]);
-    expect(context.facts.leadWriterRoles).toBe(a);
-    context.facts.leadWriterRoles = [{ roleid: "after the import" } as RoleRow];
-    expect((await remember(context, "leadWriterRoles", read))[0]!.roleid).toBe("after the import");
-    expect(reads).toBe(2);
+    await expect(once("roles", read)).rejects.toThrow("throttled");
+    const [a, b] = await Promise.all([once("roles", read), once("roles", read)]);
+    expect([a, b, reads]).toEqual(["roles 2", "roles 2", 2]);
   });
 
   it("starts every step's prefetch before the first inspect, so independent reads overlap", async () => {
     const log: string[] = [];
-    const step = (id: StepId, fact: RememberedFact): Step<unknown> => ({
+    const step = (id: StepId): AnyStep => ({
       id,
       title: id,
-      prefetch: (context) => startEarly(() => remember(context, fact, async () => (log.push(`read ${id}`), [] as never))),
-      inspect: async (context) => {
+      prefetch: (reads) => void reads.once(id, async () => log.push(`read ${id}`)),
+      inspect: async (reads) => {
         log.push(`inspect ${id}`);
-        await remember(context, fact, async () => (log.push(`read again ${id}`), [] as never));
+        await reads.once(id, async () => log.push(`read again ${id}`));
       },
-      plan: () => ({ changes: [], summary: "nothing to do" }),
-      apply: async () => ({ summary: "" }),
+      plan: () => ({ ops: [], summary: "nothing to do" }),
+      describe: () => ({ action: "", target: "" }),
+      apply: async () => undefined,
+      summarize: () => ({ summary: "" }),
+      output: () => undefined,
     });
-    await runSteps(contextFor({ dryRun: true }), [
-      step("import-solution", "environment"),
-      step("create-user", "user"),
-      step("patch-role", "privileges"),
-    ]);
+    await runAll([step("import-solution"), step("create-user"), step("patch-role")], {}, true);
     expect(log).toEqual([
       "read import-solution",
       "read create-user",
@@ -251,10 +350,6 @@ describe("reads shared within a run", () => {
 });
 
 describe("waiting for an import", () => {
-  afterEach(() => {
-    vi.useRealTimers();
-  });
-
   it("projects the import job's progress to 100 %", () => {
     expect(
       importEta([
@@ -286,18 +381,45 @@ describe("waiting for an import", () => {
   });
 
   it("looks again when the estimate says, never sooner than the minimum nor later than the back-off", async () => {
-    vi.useFakeTimers();
+    const clock = virtualClock();
     const estimates = [30, undefined, 10_000, 120];
     const looks: number[] = [];
-    const start = Date.now();
-    const wait = pollUntil(contextFor(), { initialDelayMs: 250, estimateMs: () => estimates.shift() }, async () => {
-      looks.push(Date.now() - start);
+    const wait = { clock, signal: new AbortController().signal, timeoutSeconds: 60 };
+    const result = await pollUntil(wait, { initialDelayMs: 250, estimateMs: () => estimates.shift() }, async () => {
+      looks.push(clock.now());
       return looks.length === 5 ? "done" : undefined;
     });
-    await vi.advanceTimersByTimeAsync(10_000);
-    expect(await wait).toBe("done");
+    expect(result).toBe("done");
     // 250 ms first; then max(MIN, 30) = 100; the back-off's 400; min(10 000, 640) = 640; and the estimate's 120.
     expect(MIN_POLL_MS).toBe(100);
     expect(looks).toEqual([250, 350, 750, 1_390, 1_510]);
+  });
+
+  it("gives up at the timeout, backing off to every 5 s", async () => {
+    const clock = virtualClock();
+    const result = await pollUntil({ clock, signal: new AbortController().signal, timeoutSeconds: 30 }, {}, async () => undefined);
+    expect(result).toBeUndefined();
+    expect(clock.now()).toBe(30_000);
+    expect(Math.max(...clock.slept)).toBe(5_000);
+  });
+
+  it("ends at once when the run is interrupted, whatever the wait", async () => {
+    const controller = new AbortController();
+    // A clock whose sleeps only ever end by the signal: the wait cannot end by time.
+    const frozen: Clock = {
+      now: () => 0,
+      sleep: (_ms, signal) =>
+        new Promise((_resolve, reject) => {
+          if (signal!.aborted) reject(signal!.reason);
+          signal!.addEventListener("abort", () => reject(signal!.reason), { once: true });
+        }),
+    };
+    let looks = 0;
+    const wait = pollUntil({ clock: frozen, signal: controller.signal, timeoutSeconds: 600 }, {}, async () => void looks++);
+    await settle();
+    // Asleep after the first look; Ctrl+C ends the sleep.
+    expect(looks).toBe(1);
+    controller.abort(new Error("Interrupted (Ctrl+C)."));
+    await expect(wait).rejects.toThrow("Interrupted (Ctrl+C).");
   });
 });

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { InterruptedError, StillRunningError } from "../../src/errors.js";
 import { parseYesNo } from "../../src/prompter.js";
 import { partnerCenterLines } from "../../src/render.js";
-import { followUpCommand, secretHint, setupComplete } from "../../src/summary.js";
-import type { StepResult } from "../../src/steps/step.js";
+import { followUpCommand, partnerCenterSummary, secretHint, setupComplete, type SummaryFacts } from "../../src/summary.js";
+import type { ServiceUserOutput, StepResult } from "../../src/steps/step.js";
 
 describe("a yes/no answer", () => {
   it.each([
@@ -100,6 +100,64 @@ describe("whether the setup is complete", () => {
         undefined,
       ),
     ).toBe(false);
+  });
+});
+
+describe("the Partner Center summary, from the outcome alone", () => {
+  const UPN = "mp-leadwriter@contoso.com";
+  const user = (overrides: Partial<ServiceUserOutput> = {}): ServiceUserOutput => ({
+    identity: "user",
+    userPrincipalName: UPN,
+    user: {
+      id: "user-1",
+      userPrincipalName: UPN,
+      displayName: "",
+      accountEnabled: true,
+      usageLocation: "US",
+      passwordPolicies: null,
+      assignedLicenses: [],
+    },
+    neverShown: false,
+    ...overrides,
+  });
+  const facts = (overrides: Partial<SummaryFacts> = {}): SummaryFacts => ({
+    command: "init",
+    options: { sandbox: true, auth: "client-secret" },
+    orgUrl: "https://sandbox.crm.dynamics.com",
+    identity: user({ generatedPassword: "p4ssw0rd-generated-this-run!" }),
+    complete: true,
+    endsWithVerifyHint: true,
+    ...overrides,
+  });
+
+  it("shows a password generated in the run, and names the record to make once it has been shown", () => {
+    const summary = partnerCenterSummary(facts())!;
+    expect(summary.values).toMatchObject({
+      authentication: "Office 365",
+      userName: UPN,
+      password: "p4ssw0rd-generated-this-run!",
+      setup: "complete",
+    });
+    expect(summary.shown).toEqual({
+      kind: "password",
+      orgUrl: "https://sandbox.crm.dynamics.com",
+      userPrincipalName: UPN,
+      objectId: "user-1",
+    });
+    expect(summary.notes[0]).toContain("`crm-lead-setup verify --sandbox --auth client-secret --user-name mp-leadwriter@contoso.com`");
+  });
+
+  it("without a password from this run: none shown, nothing to record, and the hint says whether it was ever shown", () => {
+    const lost = partnerCenterSummary(facts({ identity: user({ neverShown: true }), endsWithVerifyHint: false }))!;
+    expect(lost.values.password).toBeNull();
+    expect(lost.shown).toBeUndefined();
+    expect(lost.values.hint).toContain("was never shown: the run that created it was interrupted");
+    expect(partnerCenterSummary(facts({ identity: user() }))!.values.hint).toContain("The password was shown once");
+  });
+
+  it("has nothing to show for an identity that does not exist", () => {
+    expect(partnerCenterSummary(facts({ identity: user({ user: undefined }) }))).toBeUndefined();
+    expect(partnerCenterSummary(facts({ identity: undefined }))).toBeUndefined();
   });
 });
 
