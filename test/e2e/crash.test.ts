@@ -1,13 +1,19 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { RequestLogEntry, Sandbox } from "../../src/sandbox/server.js";
-import { expectConfigured, passwordSignIn, printedPassword, runCli, sandboxFor, startCli, tempHome } from "../helpers.js";
+import { expectConfigured, passwordSignIn, printedPassword, sandboxFor, startCli, tempHome } from "../helpers.js";
+import { runInProcess } from "../in-process.js";
+import { VirtualClock } from "../virtual-clock.js";
 
 /**
  * Crash and resume (issue 4): the CLI is killed with SIGKILL the moment the sandbox has answered a given
  * request, at every step boundary and in the middle of steps. The next run must converge on the clean
- * state with exactly one of everything. The sandbox imports and syncs at once (no real-time waits); where
- * the crash lands inside the import, the test holds the import until the next run has seen it running.
+ * state with exactly one of everything. The kill needs a process; the runs after it are the same CLI
+ * in-process, on a clock of their own: the sandbox imports and syncs at once, so they wait on no sandbox
+ * timer. Where the crash lands inside the import, the test holds it until the next run has seen it running.
  */
+
+/** The next run after the kill: the same CLI, in this process. */
+const runCli = (args: string[], env: NodeJS.ProcessEnv) => runInProcess(args, env, { clock: new VirtualClock() });
 const sandboxes: Sandbox[] = [];
 afterEach(async () => {
   for (const sandbox of sandboxes.splice(0)) await sandbox.close();
