@@ -4,11 +4,19 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildSandboxSolutionZip } from "../../src/sandbox/solution-zip.js";
-import { BIN, runCli, sandboxFor, tempHome } from "../helpers.js";
+import { BIN, sandboxFor, tempHome } from "../helpers.js";
+import { runInProcess } from "../in-process.js";
+import { systemClock } from "../../src/clock.js";
 import { writePrivateFile } from "../../src/auth/cache.js";
 import { timeToHeaders } from "../http-timing.js";
 
 const expectedSha = createHash("sha256").update(buildSandboxSolutionZip()).digest("hex");
+
+/**
+ * The commands "in another shell" that use the spawned sandbox: the same CLI in this process, in real
+ * time as the sandbox is. What needs a process here is the `sandbox` command itself (it runs until Ctrl+C).
+ */
+const runCli = (args: string[], env: NodeJS.ProcessEnv) => runInProcess(args, env, { clock: systemClock });
 
 describe("crm-lead-setup sandbox, used from another shell", () => {
   it("runs until Ctrl+C while download-solution --sandbox --json prints one SPEC §3 document", async () => {
@@ -194,14 +202,14 @@ describe("the README's first command leads somewhere (issue 11 §3)", () => {
     shell.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     try {
       await waitUntil(() => output.includes("Press Ctrl+C to stop."));
-      const init = await runCli(steps[2]!, env, { timeoutMs: 120_000 });
+      const init = await runCli(steps[2]!, env);
       expect(init.code).toBe(0);
       expect(init.stderr).not.toContain("started a sandbox tenant inside this command");
       expect(init.stdout).toContain(
         "To prove Partner Center can write leads, run `npx crm-lead-setup verify --sandbox --user-name mp-leadwriter@contoso.com`",
       );
       const password = /│ Password\s+(\S+)\s+│/.exec(init.stdout)![1]!;
-      const verify = await runCli(steps[3]!, { ...env, CRM_LEAD_SETUP_SERVICE_PASSWORD: password }, { timeoutMs: 60_000 });
+      const verify = await runCli(steps[3]!, { ...env, CRM_LEAD_SETUP_SERVICE_PASSWORD: password });
       expect(verify.stderr).not.toContain("Error");
       expect(verify.code).toBe(0);
       expect(verify.stdout).toMatch(/✔ verify \(done\)/);
