@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { passwordSignIn, runCli, startCli, freshTenants } from "../helpers.js";
+import { passwordSignIn, startCli, freshTenants } from "../helpers.js";
+import { runInProcess } from "../in-process.js";
+import { systemClock } from "../../src/clock.js";
 
 /**
  * The Partner Center values in --json (SPEC §3) after a kill (which needs a process): a secret this run did
@@ -9,6 +11,9 @@ import { passwordSignIn, runCli, startCli, freshTenants } from "../helpers.js";
 const fresh = freshTenants();
 
 const INIT = ["init", "--sandbox", "--yes", "--auth", "client-secret"];
+
+/** The runs after the kill: the same CLI in this process, in real time as this file's sandbox is. */
+const runCli = (args: string[], env: NodeJS.ProcessEnv) => runInProcess(args, env, { clock: systemClock });
 const UPN = "mp-leadwriter@contoso.com";
 
 /** The command inside the hint's backquotes, as arguments (the hint quotes nothing in these tests). */
