@@ -251,3 +251,26 @@ export function freshTenants(): (options?: SandboxOptions) => Promise<{ home: st
     return { home, env, sandbox };
   };
 }
+
+/** Never Microsoft's download host, whatever the planning order. */
+export const NO_DOWNLOAD = ["--solution-url", "https://solution.nowhere.invalid/lead-writer.zip"];
+
+/**
+ * Custom-cloud flags that send sign-in and Graph to one origin (a local port). The org URL must be a bare
+ * host (no port), so it is one that never resolves: the sign-in, which comes first, meets the origin.
+ */
+export function customCloud(origin: string): string[] {
+  return [
+    "--cloud",
+    "custom",
+    "--authority-host",
+    origin,
+    "--graph-endpoint",
+    origin,
+    "--org-url",
+    "https://org.nowhere.invalid",
+    "--auth",
+    "device-code",
+    ...NO_DOWNLOAD,
+  ];
+}

@@ -6,6 +6,7 @@ import { ExitCode } from "../src/errors.js";
 import { VirtualClock } from "./virtual-clock.js";
 import { freshTenants, type CliRun } from "./helpers.js";
 import type { SandboxOptions } from "../src/sandbox/server.js";
+import type { Clock } from "../src/clock.js";
 
 /**
  * The real CLI (commander program → `main.execute` → context → steps → render) run inside the test
@@ -21,7 +22,8 @@ export interface InProcessRun extends CliRun {
 }
 
 export interface InProcessOptions {
-  clock: VirtualClock;
+  /** A VirtualClock shared with an in-process sandbox; the system clock beside a sandbox that runs in real time. */
+  clock: Clock;
   input?: string;
   /** Called once the run has started: `interrupt()` is a Ctrl+C. */
   onStart?: (controls: { interrupt(): void }) => void;

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildSandboxSolutionZip } from "../../src/sandbox/solution-zip.js";
-import { BIN, ROOT, runCli, tempHome } from "../helpers.js";
+import { BIN, ROOT, runCli, tempHome, type CliRun } from "../helpers.js";
 
 const HEAVY = [
   "@azure/msal-node",
@@ -41,10 +41,20 @@ function loadedModules(args: string[]): { urls: string[]; status: number | null 
   return { urls: readFileSync(file, "utf8").split("\n").filter(Boolean), status: run.status };
 }
 
+/**
+ * The built bin's help, one spawned run per distinct invocation: help is pure output, so the tests that read
+ * the same page share one run (a fresh HOME each, as before).
+ */
+const helpRuns = new Map<string, Promise<CliRun>>();
+function helpOf(args: string[]): Promise<CliRun> {
+  const key = args.join(" ");
+  if (!helpRuns.has(key)) helpRuns.set(key, runCli(args, tempHome().env));
+  return helpRuns.get(key)!;
+}
+
 describe("--help and --version", () => {
   it("lists every built command and the exit-code table", async () => {
-    const { env } = tempHome();
-    const run = await runCli(["--help"], env);
+    const run = await helpOf(["--help"]);
     expect(run.code).toBe(0);
     for (const command of ["download-solution", "login", "logout", "sandbox"]) expect(run.stdout).toContain(command);
     expect(run.stdout).toContain("Exit codes:");
@@ -52,8 +62,7 @@ describe("--help and --version", () => {
   });
 
   it("shows each command's options with their environment twins, and examples", async () => {
-    const { env } = tempHome();
-    const run = await runCli(["download-solution", "--help"], env);
+    const run = await helpOf(["download-solution", "--help"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("--solution-file <path>");
     expect(run.stdout).toMatch(/--solution-url <url>[\s\S]*CRM_LEAD_SETUP_SOLUTION_URL/);
@@ -61,7 +70,6 @@ describe("--help and --version", () => {
   });
 
   it("gives every command a description, its options with environment twins, examples and the exit codes", async () => {
-    const { env } = tempHome();
     const commands = [
       "init",
       "download-solution",
@@ -78,10 +86,10 @@ describe("--help and --version", () => {
       "logout",
       "sandbox",
     ];
-    const root = await runCli(["--help"], env);
+    const root = await helpOf(["--help"]);
     for (const command of commands) expect(root.stdout).toContain(command);
     for (const command of commands) {
-      const run = await runCli([command, "--help"], env);
+      const run = await helpOf([command, "--help"]);
       expect({ command, code: run.code }).toEqual({ command, code: 0 });
       expect(run.stdout).toMatch(/\nExamples:\n {2}\$ .*crm-lead-setup /);
       expect(run.stdout).toContain("Exit codes:");
@@ -179,8 +187,7 @@ describe("--help and --version", () => {
   };
 
   it.each(Object.entries(OPTIONS_OF))("%s --help lists exactly the options it reads", async (command, expected) => {
-    const { env } = tempHome();
-    const run = await runCli([command, "--help"], env);
+    const run = await helpOf([command, "--help"]);
     expect(run.code).toBe(0);
     const optionsSection = run.stdout.split(/\nOptions:\n/)[1]!.split(/\n\n/)[0]!;
     const listed = [...optionsSection.matchAll(/^ {2}(?:-[a-zA-Z], )?(--[a-z-]+)/gm)].map((m) => m[1]!).filter((flag) => flag !== "--help");

@@ -3,6 +3,8 @@ import type { RequestLogEntry, Sandbox, SandboxOptions } from "../../src/sandbox
 import { expectConfigured, printedPassword, runCli, sandboxFor, startCli, tempHome } from "../helpers.js";
 import { writeConnectionFile } from "../../src/sandbox-link.js";
 import { appPaths } from "../../src/paths.js";
+import { runInProcess } from "../in-process.js";
+import { VirtualClock } from "../virtual-clock.js";
 
 const sandboxes: Sandbox[] = [];
 afterEach(async () => {
@@ -10,6 +12,9 @@ afterEach(async () => {
 });
 
 const INIT = ["init", "--sandbox", "--yes", "--auth", "client-secret"];
+
+/** The re-run after Ctrl+C: the same CLI in this process (the signal needed one; resuming does not). */
+const resume = (args: string[], env: NodeJS.ProcessEnv) => runInProcess(args, env, { clock: new VirtualClock() });
 const UPN = "mp-leadwriter@contoso.com";
 
 /**
@@ -54,7 +59,7 @@ describe("Ctrl+C", () => {
     expect(run.stderr).toContain("Hint: Re-run the same command to resume.");
     expect(run.stdout + run.stderr).not.toMatch(/\n\s+at .*:\d+:\d+/);
     sandbox.state.release("import");
-    const again = await runCli(INIT, env);
+    const again = await resume(INIT, env);
     expect(again.code).toBe(0);
     expect(sandbox.state.asyncOperations.size).toBe(1);
     expectConfigured(sandbox, { userName: UPN });
@@ -78,7 +83,7 @@ describe("Ctrl+C", () => {
     expect(["patch-role done", "patch-role failed"]).toContain(statuses[4]);
     expect(document.steps[3].summary).toBe("Interrupted (Ctrl+C).");
     sandbox.state.release("user-sync");
-    const again = await runCli(INIT, env);
+    const again = await resume(INIT, env);
     expect(again.code).toBe(0);
     expectConfigured(sandbox, { userName: UPN });
   });

@@ -4,11 +4,19 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildSandboxSolutionZip } from "../../src/sandbox/solution-zip.js";
-import { BIN, runCli, sandboxFor, tempHome } from "../helpers.js";
+import { BIN, sandboxFor, tempHome } from "../helpers.js";
+import { runInProcess } from "../in-process.js";
+import { systemClock } from "../../src/clock.js";
 import { writePrivateFile } from "../../src/auth/cache.js";
 import { timeToHeaders } from "../http-timing.js";
 
 const expectedSha = createHash("sha256").update(buildSandboxSolutionZip()).digest("hex");
+
+/**
+ * The commands "in another shell" that use the spawned sandbox: the same CLI in this process, in real
+ * time as the sandbox is. What needs a process here is the `sandbox` command itself (it runs until Ctrl+C).
+ */
+const runCli = (args: string[], env: NodeJS.ProcessEnv) => runInProcess(args, env, { clock: systemClock });
 
 describe("crm-lead-setup sandbox, used from another shell", () => {
   it("runs until Ctrl+C while download-solution --sandbox --json prints one SPEC §3 document", async () => {
@@ -49,22 +57,6 @@ describe("crm-lead-setup sandbox, used from another shell", () => {
     } finally {
       sandbox.kill("SIGKILL");
     }
-  });
-
-  it("--sandbox with no running sandbox starts one inside the command", async () => {
-    const { env } = tempHome();
-    const run = await runCli(["download-solution", "--sandbox"], env);
-    expect(run.code).toBe(0);
-    expect(run.stderr).toContain("started a sandbox tenant inside this command");
-    expect(run.stdout).toMatch(/✔ download-solution \(done\) Downloaded CrmLeadSetupSandboxLeadWriter 1\.0\.0\.0 .*SHA-256 [0-9a-f]{64}/);
-  });
-
-  it("--dry-run plans the download without doing it", async () => {
-    const { home, env } = tempHome();
-    const run = await runCli(["download-solution", "--sandbox", "--dry-run", "--json", "--detailed-exitcode"], env);
-    expect(run.code).toBe(10);
-    expect(JSON.parse(run.stdout)).toMatchObject({ dryRun: true, steps: [{ status: "planned" }] });
-    expect(existsSync(join(home, ".cache", "crm-lead-setup", "solutions"))).toBe(false);
   });
 });
 
@@ -198,56 +190,26 @@ async function waitUntil(condition: () => boolean, timeoutMs = 15_000): Promise<
   }
 }
 
-describe("crm-lead-setup sandbox refuses switches it does not know (issue 11 §10)", () => {
-  it.each([
-    [["--faults", '{"errorrate":0.3}'], /--faults has an unknown key "errorrate"\./],
-    [["--scenario", '{"userSyncMs":"slow"}'], /--scenario "userSyncMs" must be a whole number from 0 up, not "slow"\./],
-  ])("exits 2 for %j, naming the key and the allowed ones", async (args, message) => {
-    const { home, env } = tempHome();
-    const run = await runCli(["sandbox", ...args], env, { timeoutMs: 20_000 });
-    expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(message);
-    expect(run.stderr).toMatch(/Hint: Allowed keys: /);
-    expect(existsSync(join(home, ".config", "crm-lead-setup", "sandbox.json"))).toBe(false);
-  });
-});
-
 describe("the README's first command leads somewhere (issue 11 §3)", () => {
-  /** The commands a note names, in backquotes, as argument lists without the program name. */
-  // From a clone the tool suggests `npx crm-lead-setup …`: the words after the tool's name are the arguments.
-  const suggested = (text: string) => [...text.matchAll(/`(?:npx )?crm-lead-setup ([^`]+)`/g)].map((m) => m[1]!.split(" "));
-
-  it("init --sandbox --yes without a running sandbox says the tenant is gone and suggests the sandbox route; following it literally, verify passes", async () => {
+  it("following the note of init --sandbox --yes literally (the sandbox in another shell, init, verify), verify passes", async () => {
+    // The note's commands (asserted in test/integration/sandbox-cli.test.ts), followed literally.
     const { env } = tempHome();
-    const first = await runCli(["init", "--sandbox", "--yes"], env, { timeoutMs: 120_000 });
-    expect(first.code).toBe(0);
-    expect(first.stderr).toContain("started a sandbox tenant inside this command");
-    const note = first.stdout.split("\n").find((line) => line.includes("This sandbox tenant lived only for this command"))!;
-    expect(note).toBeDefined();
-    const steps = suggested(note);
     const verifyArgs = ["verify", "--sandbox", "--user-name", "mp-leadwriter@contoso.com"];
-    expect(steps).toEqual([verifyArgs, ["sandbox"], ["init", "--sandbox", "--yes"], verifyArgs]);
-
-    // What the note said was true: verify alone now meets a new, empty tenant, and says why.
-    const alone = await runCli(["verify", "--sandbox", "--yes"], { ...env, CRM_LEAD_SETUP_SERVICE_PASSWORD: "x" }, { timeoutMs: 60_000 });
-    expect(alone.code).toBe(4);
-    expect(alone.stderr).toContain("No `npx crm-lead-setup sandbox` is running, so this command started a new, empty sandbox tenant");
-    expect(alone.stderr).not.toContain("Run crm-lead-setup create-user");
-
+    const steps = [verifyArgs, ["sandbox"], ["init", "--sandbox", "--yes"], verifyArgs];
     // Follow it: the sandbox in another shell, init again, then verify with the password that init printed.
     const shell = spawn(process.execPath, [BIN, ...steps[1]!], { env, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     shell.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     try {
       await waitUntil(() => output.includes("Press Ctrl+C to stop."));
-      const init = await runCli(steps[2]!, env, { timeoutMs: 120_000 });
+      const init = await runCli(steps[2]!, env);
       expect(init.code).toBe(0);
       expect(init.stderr).not.toContain("started a sandbox tenant inside this command");
       expect(init.stdout).toContain(
         "To prove Partner Center can write leads, run `npx crm-lead-setup verify --sandbox --user-name mp-leadwriter@contoso.com`",
       );
       const password = /│ Password\s+(\S+)\s+│/.exec(init.stdout)![1]!;
-      const verify = await runCli(steps[3]!, { ...env, CRM_LEAD_SETUP_SERVICE_PASSWORD: password }, { timeoutMs: 60_000 });
+      const verify = await runCli(steps[3]!, { ...env, CRM_LEAD_SETUP_SERVICE_PASSWORD: password });
       expect(verify.stderr).not.toContain("Error");
       expect(verify.code).toBe(0);
       expect(verify.stdout).toMatch(/✔ verify \(done\)/);

@@ -4,6 +4,7 @@ import xterm from "@xterm/headless";
 import { describe, expect, it } from "vitest";
 import type { SandboxOptions } from "../../src/sandbox/server.js";
 import { BIN, expectConfigured, passwordSignIn, printedPassword, runCli, startCli, freshTenants } from "../helpers.js";
+import { freshVirtualTenants } from "../in-process.js";
 
 const KEYS = { up: "\x1b[A", down: "\x1b[B", enter: "\r", ctrlC: "\x03" };
 
@@ -63,6 +64,16 @@ class Terminal {
 
 /** A fresh HOME with a sandbox tenant of its own; closed after each test. */
 const tenant = freshTenants();
+/**
+ * The same on a virtual clock, set up by an in-process init: for a terminal run that follows a finished
+ * setup and waits on no sandbox timer (the tenant's clock moves only when the in-process run sleeps).
+ */
+const virtualTenant = freshVirtualTenants();
+const setUpTenant = async () => {
+  const configured = await virtualTenant();
+  expect((await configured.run(SETUP)).code).toBe(0);
+  return configured;
+};
 
 function inTerminal(args: string[], env: NodeJS.ProcessEnv, cols = 140): Terminal {
   return new Terminal(
@@ -262,8 +273,7 @@ describe("terminal layout (issue 11 §11)", () => {
 
 describe("confirmations accept only yes or no", () => {
   it("teardown: an answer that is not yes or no is asked again; no deletes nothing and exits 1", async () => {
-    const { env, sandbox } = await tenant();
-    expect((await runCli(SETUP, env)).code).toBe(0);
+    const { env, sandbox } = await setUpTenant();
     const before = sandbox.mutatingRequests().length;
     const terminal = inTerminal(["teardown", "--sandbox", "--auth", "client-secret"], env);
     await terminal.waitFor(/Apply 2 changes to the tenant\? \(y\/N\)/);
@@ -277,8 +287,7 @@ describe("confirmations accept only yes or no", () => {
   });
 
   it("reset-password: Enter takes the default, which is No", async () => {
-    const { env, sandbox } = await tenant();
-    expect((await runCli(SETUP, env)).code).toBe(0);
+    const { env, sandbox } = await setUpTenant();
     const before = sandbox.mutatingRequests().length;
     const terminal = inTerminal(["reset-password", "--sandbox", "--auth", "client-secret"], env);
     await terminal.waitFor(/Apply 1 change to the tenant\? \(y\/N\)/);
@@ -310,8 +319,7 @@ describe("the summary in a terminal", () => {
   });
 
   it("at 40 columns the values are labelled lines and the password is never broken", async () => {
-    const { env, sandbox } = await tenant();
-    expect((await runCli(SETUP, env)).code).toBe(0);
+    const { env, sandbox } = await setUpTenant();
     const terminal = inTerminal(["reset-password", "--sandbox", "--auth", "client-secret", "--yes"], env, 40);
     expect(await terminal.exited).toBe(0);
     const rows = (await terminal.rows()).map((row) => row.text);

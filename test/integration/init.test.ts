@@ -5,7 +5,8 @@ import { freshVirtualTenants } from "../in-process.js";
 /**
  * init and the single-step commands against the sandbox: dry-run, the step commands in order, business
  * units, seats, flags, a missing terminal, refused domains. In-process on a virtual clock (nothing here
- * needs a process of its own). (Moved from test/e2e/init.test.ts with every assertion kept.)
+ * needs a process of its own). (Moved from test/e2e/init.test.ts with every assertion kept; the --json
+ * contract stays there.)
  */
 /** A fresh HOME with a sandbox tenant of its own on a virtual clock; closed after each test. */
 const fresh = freshVirtualTenants();
@@ -13,6 +14,24 @@ const fresh = freshVirtualTenants();
 const UPN = "mp-leadwriter@contoso.com";
 
 describe("init against the sandbox, in-process", () => {
+  it("with client-secret sign-in reaches the configured state; the printed password signs in", async () => {
+    const { env, sandbox, cli } = await fresh();
+    const run = await cli(["init", "--sandbox", "--yes", "--auth", "client-secret"], env);
+    expect(run.stderr).not.toContain("Error");
+    expect(run.code).toBe(0);
+    expectConfigured(sandbox, { userName: UPN });
+    const password = printedPassword(run.stdout);
+    expect(password).toMatch(/^\S{28}$/);
+    expect(await passwordSignIn(sandbox, UPN, password!)).toBe(200);
+    expect(run.stdout).toMatch(/│ URL\s+https:\/\/localhost:\d+\s+│/);
+    expect(run.stdout).toMatch(/│ Authentication\s+Office 365\s+│/);
+    expect(run.stdout).toMatch(/│ User name\s+mp-leadwriter@contoso\.com\s+│/);
+    expect(run.stderr).not.toContain(password!);
+    expect(run.stdout).toContain(
+      "To prove Partner Center can write leads, run `npx crm-lead-setup verify --sandbox --auth client-secret --user-name mp-leadwriter@contoso.com`",
+    );
+  });
+
   it("--dry-run on a fresh tenant plans every step and sends no mutating request", async () => {
     const { env, sandbox, cli } = await fresh();
     const run = await cli(["init", "--sandbox", "--dry-run", "--json", "--detailed-exitcode"], env);

@@ -3,10 +3,16 @@ import { startSandbox, type Sandbox } from "../../src/sandbox/server.js";
 import { HttpFailure } from "../../src/services/http.js";
 import { ServiceError } from "../../src/services/service-error.js";
 import { adminClients, sandboxHttp } from "../helpers.js";
+import { VirtualClock } from "../virtual-clock.js";
 
+/**
+ * The sandbox and the clients share one virtual clock: Retry-After and back-off cost no real time, and the
+ * sandbox enforces Retry-After on that same clock, so a client that resends early is still caught.
+ */
+const clock = new VirtualClock();
 let sandbox: Sandbox;
 beforeAll(async () => {
-  sandbox = await startSandbox();
+  sandbox = await startSandbox({ clock });
 });
 afterAll(() => sandbox.close());
 afterEach(() => sandbox.faults.set({}));
@@ -16,15 +22,21 @@ const dataverseCalls = (path: string) => sandbox.requests.filter((r) => r.servic
 
 describe("the one retry policy, against the sandbox's faults", () => {
   it("never resends before Retry-After has passed", async () => {
-    const clients = await adminClients(sandbox);
+    const clients = await adminClients(sandbox, {}, clock);
     await clients.dataverse.get("WhoAmI"); // sign in before the faults
     sandbox.faults.set({ throttleFirstCall: { retryAfterSeconds: 1 } });
     sandbox.clearRequests();
+    // When each call reached the sandbox, on the shared clock (the request log's `at` is wall time).
+    const reachedAt: number[] = [];
+    const stop = sandbox.onRequest((entry) => {
+      if (entry.path.startsWith("/api/data/v9.2/RetrieveVersion")) reachedAt.push(clock.now());
+    });
     await clients.dataverse.get("RetrieveVersion");
+    stop();
     await clients.graph.list("/domains");
     const calls = dataverseCalls("/api/data/v9.2/RetrieveVersion");
     expect(calls.map((c) => c.status)).toEqual([429, 200]);
-    expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(1000);
+    expect(reachedAt[1]! - reachedAt[0]!).toBeGreaterThanOrEqual(1000);
     expect(sandbox.faults.stats.retryAfterViolations).toBe(0);
     expect(sandbox.requests.filter((r) => r.path === "/v1.0/domains").map((r) => r.status)).toEqual([429, 200]);
   });
@@ -39,7 +51,7 @@ describe("the one retry policy, against the sandbox's faults", () => {
   });
 
   it("gives up at the attempt cap with a clear error", async () => {
-    const clients = await adminClients(sandbox, fast);
+    const clients = await adminClients(sandbox, fast, clock);
     await clients.dataverse.get("WhoAmI");
     sandbox.faults.set({ errorRate: 1, errorStatuses: [503] });
     sandbox.clearRequests();
@@ -54,7 +66,7 @@ describe("the one retry policy, against the sandbox's faults", () => {
   });
 
   it("does not resend a POST that may have been applied, and reports the service's answer", async () => {
-    const clients = await adminClients(sandbox, fast);
+    const clients = await adminClients(sandbox, fast, clock);
     await clients.dataverse.get("WhoAmI");
     sandbox.faults.set({ errorRate: 1, errorStatuses: [503] });
     sandbox.clearRequests();
@@ -65,7 +77,7 @@ describe("the one retry policy, against the sandbox's faults", () => {
   });
 
   it("retries a POST that was throttled (a 429 was never processed)", async () => {
-    const clients = await adminClients(sandbox);
+    const clients = await adminClients(sandbox, {}, clock);
     await clients.dataverse.get("WhoAmI");
     sandbox.faults.set({ throttleFirstCall: { retryAfterSeconds: 0 } });
     sandbox.clearRequests();
@@ -75,7 +87,7 @@ describe("the one retry policy, against the sandbox's faults", () => {
   });
 
   it("retries dropped connections on GETs and recovers", async () => {
-    const clients = await adminClients(sandbox, { ...fast, maxAttempts: 6 });
+    const clients = await adminClients(sandbox, { ...fast, maxAttempts: 6 }, clock);
     await clients.dataverse.get("WhoAmI");
     sandbox.faults.set({ dropRate: 0.5, seed: 7 });
     for (let i = 0; i < 5; i++) await clients.dataverse.get("RetrieveVersion");
@@ -83,7 +95,7 @@ describe("the one retry policy, against the sandbox's faults", () => {
   });
 
   it("refuses to wait past the deadline", async () => {
-    const clients = await adminClients(sandbox, { ...fast, deadlineMs: 2000 });
+    const clients = await adminClients(sandbox, { ...fast, deadlineMs: 2000 }, clock);
     await clients.dataverse.get("WhoAmI");
     sandbox.faults.set({ throttleFirstCall: { retryAfterSeconds: 30 } });
     sandbox.clearRequests();
@@ -93,7 +105,7 @@ describe("the one retry policy, against the sandbox's faults", () => {
   });
 
   it("abandons an attempt that gets no answer in time", async () => {
-    const clients = await adminClients(sandbox, { ...fast, requestTimeoutMs: 150, maxAttempts: 2 });
+    const clients = await adminClients(sandbox, { ...fast, requestTimeoutMs: 150, maxAttempts: 2 }, clock);
     await clients.dataverse.get("WhoAmI");
     sandbox.faults.set({ latencyMs: 600 });
     const error = await clients.dataverse.get("RetrieveVersion").catch((e: unknown) => e);
@@ -107,16 +119,16 @@ describe("the one retry policy, against the sandbox's faults", () => {
   it("a host whose certificate another CA signed fails at once, with no retry", async () => {
     const other = await startSandbox();
     try {
-      // A retry would wait at least a second (half the 2 s back-off): the time bound below proves there is none.
-      const http = sandboxHttp(sandbox, { ...fast, baseDelayMs: 2_000, maxDelayMs: 2_000 });
-      const started = Date.now();
+      // A retry would first wait out a back-off on the clock: no wait asked for proves there is none.
+      const http = sandboxHttp(sandbox, { ...fast, baseDelayMs: 2_000, maxDelayMs: 2_000 }, clock);
+      const waitsBefore = clock.sleeps.length;
       const failure = await http
         .send({ service: "entra", method: "GET", url: `${other.connection.loginOrigin}/_sandbox/health` })
         .catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(HttpFailure);
       expect((failure as Error).message).toMatch(/TLS certificate not trusted \(.+\)/);
       expect(other.requests).toEqual([]);
-      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(clock.sleeps.slice(waitsBefore)).toEqual([]);
       // The same client reaches its own sandbox.
       expect((await http.send({ service: "entra", method: "GET", url: `${sandbox.connection.loginOrigin}/_sandbox/health` })).status).toBe(
         200,

@@ -1,16 +1,15 @@
-import { afterEach, describe, expect, it } from "vitest";
-import type { Sandbox, SandboxCloud } from "../../src/sandbox/server.js";
-import { expectConfigured, passwordSignIn, printedPassword, runCli, sandboxFor, tempHome } from "../helpers.js";
+import { describe, expect, it } from "vitest";
+import type { SandboxCloud } from "../../src/sandbox/server.js";
+import { expectConfigured, passwordSignIn, printedPassword } from "../helpers.js";
+import { freshVirtualTenants } from "../in-process.js";
 
 /**
  * Sovereign clouds (issue 5): the sandbox poses as each cloud's real hosts (its own list, independent of
  * the CLI's table), and the whole wizard runs through the CLI's cloud table and org-URL rules, as against
  * a real tenant of that cloud. Every request must reach the host the cloud uses for that service.
+ * In-process on a virtual clock. (Moved from test/e2e/clouds.test.ts with every assertion kept.)
  */
-const sandboxes: Sandbox[] = [];
-afterEach(async () => {
-  for (const sandbox of sandboxes.splice(0)) await sandbox.close();
-});
+const fresh = freshVirtualTenants();
 
 const EXPECTED_HOSTS: Record<SandboxCloud, Record<string, string>> = {
   public: {
@@ -47,11 +46,9 @@ const EXPECTED_HOSTS: Record<SandboxCloud, Record<string, string>> = {
 
 describe("the wizard against each cloud's hosts", () => {
   it.each(Object.keys(EXPECTED_HOSTS) as SandboxCloud[])("%s", async (cloud) => {
-    const { env } = tempHome();
-    const sandbox = await sandboxFor(env, { cloud, scenario: { userSyncMs: 600_000 } });
-    sandboxes.push(sandbox);
+    const { sandbox, run: cli } = await fresh({ cloud, scenario: { userSyncMs: 600_000 } });
     // Device-code sign-in through MSAL at the cloud's authority; --force-sync reaches the cloud's Power Platform API.
-    const run = await runCli(["init", "--sandbox", "--yes", "--force-sync"], env);
+    const run = await cli(["init", "--sandbox", "--yes", "--force-sync"]);
     expect(run.stderr).not.toMatch(/Error:/);
     expect(run.code).toBe(0);
     const upn = "mp-leadwriter@contoso.com";

@@ -1,23 +1,18 @@
-import { afterEach, describe, expect, it } from "vitest";
-import type { Sandbox } from "../../src/sandbox/server.js";
-import { runCli, sandboxFor, tempHome } from "../helpers.js";
+import { describe, expect, it } from "vitest";
+import { freshVirtualTenants } from "../in-process.js";
 
 /**
  * The Power Platform admin API's token audience in GCC / GCC High (issue 10 point 9): the sandbox, posing
  * as the cloud, issues tokens only for the audience the README documents; any other is AADSTS500011,
- * which the CLI explains with the audience it tried and the way to override it.
+ * which the CLI explains with the audience it tried and the way to override it. In-process on a virtual
+ * clock. (Moved from test/e2e/power-platform-audience.test.ts with every assertion kept.)
  */
-const sandboxes: Sandbox[] = [];
-afterEach(async () => {
-  for (const sandbox of sandboxes.splice(0)) await sandbox.close();
-});
+const fresh = freshVirtualTenants();
 
 describe("--force-sync and the Power Platform admin API audience", () => {
   it("an audience Entra does not know is AADSTS500011, naming the audience and the override", async () => {
-    const { env } = tempHome();
-    const sandbox = await sandboxFor(env, { cloud: "gcc", scenario: { userSyncMs: 600_000 } });
-    sandboxes.push(sandbox);
-    const run = await runCli(["init", "--sandbox", "--yes", "--force-sync", "--json"], {
+    const { env, sandbox, cli } = await fresh({ cloud: "gcc", scenario: { userSyncMs: 600_000 } });
+    const run = await cli(["init", "--sandbox", "--yes", "--force-sync", "--json"], {
       ...env,
       CRM_LEAD_SETUP_POWER_PLATFORM_AUDIENCE: "https://service.powerapps.us",
     });
@@ -30,10 +25,8 @@ describe("--force-sync and the Power Platform admin API audience", () => {
   });
 
   it("the documented audience, passed explicitly, reaches the API", async () => {
-    const { env } = tempHome();
-    const sandbox = await sandboxFor(env, { cloud: "gcchigh", scenario: { userSyncMs: 600_000 } });
-    sandboxes.push(sandbox);
-    const run = await runCli(
+    const { env, sandbox, cli } = await fresh({ cloud: "gcchigh", scenario: { userSyncMs: 600_000 } });
+    const run = await cli(
       ["init", "--sandbox", "--yes", "--force-sync", "--power-platform-audience", "https://high.service.powerapps.us"],
       env,
     );

@@ -1,18 +1,16 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { readClientCertificate } from "../../src/context.js";
 import type { Sandbox } from "../../src/sandbox/server.js";
 import { makeCertificate } from "../certificates.js";
-import { runCli, sandboxFor, tempHome } from "../helpers.js";
+import { freshVirtualTenants } from "../in-process.js";
 
 /**
  * `verify` as the service user when the admin signed in with a confidential client (issue 10 point 1):
  * the user's password grant must not go out with the admin app's id and no credential, which Entra
  * refuses (AADSTS7000218). The admin's own app registration is named explicitly, as in a CI pipeline.
+ * In-process on a virtual clock. (Moved from test/e2e/verify-confidential.test.ts with every assertion kept.)
  */
-const sandboxes: Sandbox[] = [];
-afterEach(async () => {
-  for (const sandbox of sandboxes.splice(0)) await sandbox.close();
-});
+const fresh = freshVirtualTenants();
 
 /** The admin's sign-in flags and environment for a confidential client: the sandbox's automation app. */
 async function pipelineSignIn(sandbox: Sandbox, method: "client-secret" | "client-certificate", env: NodeJS.ProcessEnv) {
@@ -39,17 +37,15 @@ describe("verify when the admin signed in with a confidential client", () => {
   it.each(["client-secret", "client-certificate"] as const)(
     "--auth %s: signs the service user in and writes the test lead",
     async (method) => {
-      const { env } = tempHome();
-      const sandbox = await sandboxFor(env);
-      sandboxes.push(sandbox);
+      const { env, sandbox, cli } = await fresh();
       const admin = await pipelineSignIn(sandbox, method, env);
 
-      const init = await runCli(["init", ...admin.args, "--json"], admin.env);
+      const init = await cli(["init", ...admin.args, "--json"], admin.env);
       expect(init.code).toBe(0);
       const password = JSON.parse(init.stdout).partnerCenter.password as string;
 
       sandbox.clearRequests();
-      const verify = await runCli(["verify", ...admin.args, "--json"], { ...admin.env, CRM_LEAD_SETUP_SERVICE_PASSWORD: password });
+      const verify = await cli(["verify", ...admin.args, "--json"], { ...admin.env, CRM_LEAD_SETUP_SERVICE_PASSWORD: password });
       const result = JSON.parse(verify.stdout);
       expect(result.error).toBeNull();
       expect(verify.code).toBe(0);

@@ -2,16 +2,23 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../src/sandbox/server.js";
-import { runCli, sandboxFor, tempHome } from "../helpers.js";
+import { sandboxFor, tempHome } from "../helpers.js";
+import { runInProcess } from "../in-process.js";
+import { VirtualClock } from "../virtual-clock.js";
 
-/** SPEC §3: --dry-run is honoured by login and logout; with --json they say which account and which cache file. */
+/**
+ * SPEC §3: --dry-run is honoured by login and logout; with --json they say which account and which cache
+ * file. In-process on a virtual clock. (Moved from test/e2e/login-logout.test.ts with every assertion kept.)
+ */
+const clock = new VirtualClock();
+const runCli = (args: string[], env: NodeJS.ProcessEnv) => runInProcess(args, env, { clock });
 describe("login and logout say what they do, and --dry-run changes nothing", () => {
   const { home, env } = tempHome();
   const configDir = join(home, ".config", "crm-lead-setup");
   const caches = () => (existsSync(configDir) ? readdirSync(configDir).filter((name) => name.startsWith("msal-cache")) : []);
   let sandbox: Sandbox;
   beforeAll(async () => {
-    sandbox = await sandboxFor(env);
+    sandbox = await sandboxFor(env, { clock });
   });
   afterAll(() => sandbox.close());
 
