@@ -2,8 +2,6 @@ import type { CommandSpec } from "../command.js";
 import { CHANGE_OPTIONS, OUTPUT_OPTIONS, TENANT_OPTIONS } from "../options.js";
 import type { TenantCommand } from "../tenant-command.js";
 
-const flow: TenantCommand = { confirmDefault: true };
-
 /**
  * Waits for the service identity to reach Dynamics, then gives it the Lead Writer role of its business unit.
  */
@@ -36,3 +34,6 @@ export const command: CommandSpec = {
     return runTenantCommand(deps, flow, [assignRoleFor(deps.options)]);
   },
 };
+
+/** How the shared tenant flow confirms and ends this command. */
+const flow: TenantCommand = { confirmDefault: true };

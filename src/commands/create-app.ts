@@ -2,8 +2,6 @@ import type { CommandSpec } from "../command.js";
 import { CHANGE_OPTIONS, OUTPUT_OPTIONS, TENANT_OPTIONS } from "../options.js";
 import type { TenantCommand } from "../tenant-command.js";
 
-const flow: TenantCommand = { confirmDefault: true, partnerCenter: true };
-
 /**
  * The app identity Partner Center recommends: the app registration, its secret and its Dynamics application user.
  */
@@ -26,3 +24,6 @@ export const command: CommandSpec = {
     return runTenantCommand(deps, flow, [createAppFor(deps.options)]);
   },
 };
+
+/** How the shared tenant flow confirms and ends this command. */
+const flow: TenantCommand = { confirmDefault: true, partnerCenter: true };

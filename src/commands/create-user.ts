@@ -2,8 +2,6 @@ import type { CommandSpec } from "../command.js";
 import { CHANGE_OPTIONS, OUTPUT_OPTIONS, TENANT_OPTIONS } from "../options.js";
 import type { TenantCommand } from "../tenant-command.js";
 
-const flow: TenantCommand = { confirmDefault: true, partnerCenter: true };
-
 /**
  * The licensed service user Partner Center signs in as; ends with the Partner Center values.
  */
@@ -36,3 +34,6 @@ export const command: CommandSpec = {
     return runTenantCommand(deps, flow, [createUserStep(createUserInputs(deps.options, canOfferPasswordReset(deps)))]);
   },
 };
+
+/** How the shared tenant flow confirms and ends this command. */
+const flow: TenantCommand = { confirmDefault: true, partnerCenter: true };

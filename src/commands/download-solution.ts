@@ -2,8 +2,6 @@ import type { CommandSpec } from "../command.js";
 import { OUTPUT_OPTIONS } from "../options.js";
 import type { TenantCommand } from "../tenant-command.js";
 
-const flow: TenantCommand = { confirmDefault: true, confirmed: true };
-
 /**
  * Downloads (or checks) the Lead Writer package. Downloading touches no tenant: nothing to confirm; the
  * sandbox only supplies the package URL.
@@ -29,3 +27,6 @@ export const command: CommandSpec = {
     return runTenantCommand(deps, flow, [downloadSolutionStep(downloadInputs(deps.options, deps.link.sandbox))]);
   },
 };
+
+/** How the shared tenant flow confirms and ends this command. */
+const flow: TenantCommand = { confirmDefault: true, confirmed: true };

@@ -2,8 +2,6 @@ import type { CommandSpec } from "../command.js";
 import { CHANGE_OPTIONS, OUTPUT_OPTIONS, TENANT_OPTIONS } from "../options.js";
 import type { TenantCommand } from "../tenant-command.js";
 
-const flow: TenantCommand = { confirmDefault: true };
-
 /**
  * Imports the Lead Writer solution. The package comes first: a cached or local one is used as is,
  * otherwise it is downloaded.
@@ -28,3 +26,6 @@ export const command: CommandSpec = {
     return runTenantCommand(deps, flow, [downloadSolutionStep(downloadInputs(deps.options, deps.link.sandbox)), importFor(deps.options)]);
   },
 };
+
+/** How the shared tenant flow confirms and ends this command. */
+const flow: TenantCommand = { confirmDefault: true };

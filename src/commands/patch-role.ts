@@ -2,8 +2,6 @@ import type { CommandSpec } from "../command.js";
 import { CHANGE_OPTIONS, OUTPUT_OPTIONS, TENANT_OPTIONS } from "../options.js";
 import type { TenantCommand } from "../tenant-command.js";
 
-const flow: TenantCommand = { confirmDefault: true };
-
 /**
  * Adds the privileges Partner Center asks for to the root business unit's Lead Writer role.
  */
@@ -22,3 +20,6 @@ export const command: CommandSpec = {
     return runTenantCommand(await tenantCommandDeps(factory), flow, [patchRoleStep()]);
   },
 };
+
+/** How the shared tenant flow confirms and ends this command. */
+const flow: TenantCommand = { confirmDefault: true };

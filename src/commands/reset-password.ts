@@ -2,8 +2,6 @@ import type { CommandSpec } from "../command.js";
 import { CHANGE_OPTIONS, OUTPUT_OPTIONS, TENANT_OPTIONS } from "../options.js";
 import type { TenantCommand } from "../tenant-command.js";
 
-const flow: TenantCommand = { confirmDefault: false, partnerCenter: true };
-
 /**
  * The user identity gets a new password; the app identity a new client secret. It replaces a live secret,
  * so its confirmation defaults to No (SPEC §3).
@@ -41,3 +39,6 @@ export const command: CommandSpec = {
     return runTenantCommand(deps, flow, [step]);
   },
 };
+
+/** How the shared tenant flow confirms and ends this command. */
+const flow: TenantCommand = { confirmDefault: false, partnerCenter: true };

@@ -2,8 +2,6 @@ import type { CommandSpec } from "../command.js";
 import { CHANGE_OPTIONS, OUTPUT_OPTIONS, TENANT_OPTIONS } from "../options.js";
 import type { TenantCommand } from "../tenant-command.js";
 
-const flow: TenantCommand = { confirmDefault: false };
-
 /**
  * Removes what was set up. It deletes live things: its confirmation defaults to No (SPEC §3).
  */
@@ -48,3 +46,6 @@ export const command: CommandSpec = {
     ]);
   },
 };
+
+/** How the shared tenant flow confirms and ends this command. */
+const flow: TenantCommand = { confirmDefault: false };

@@ -2,8 +2,6 @@ import type { CommandSpec } from "../command.js";
 import { CHANGE_OPTIONS, OUTPUT_OPTIONS, TENANT_OPTIONS } from "../options.js";
 import type { TenantCommand } from "../tenant-command.js";
 
-const flow: TenantCommand = { confirmDefault: true, confirmed: true };
-
 /**
  * Signs in as the service identity and writes (and deletes) one test lead. verify exists to do that:
  * running it is the consent, so nothing more is asked.
@@ -27,3 +25,6 @@ export const command: CommandSpec = {
     return runTenantCommand(deps, flow, [verifyFor(deps)]);
   },
 };
+
+/** How the shared tenant flow confirms and ends this command. */
+const flow: TenantCommand = { confirmDefault: true, confirmed: true };
