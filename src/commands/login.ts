@@ -19,12 +19,14 @@ export const command: CommandSpec = {
   run,
 };
 
-async function run(factory: CommandFactory): Promise<CommandOutcome> {
-  const { io, options } = factory;
-  const session = await (await factory.link()).tenant();
+/** What login uses: the tenant link to sign in through; no prompter, no steps. */
+type LoginDeps = Pick<CommandFactory, "name" | "io" | "options" | "link">;
+
+async function run({ name, io, options, link }: LoginDeps): Promise<CommandOutcome> {
+  const session = await (await link()).tenant();
   const { method, clientId, cachePath } = session.signIn;
   const where = `Microsoft Graph (${session.cloud.graphEndpoint}) and Dynamics 365 (${session.orgUrl})`;
-  const outcome = { command: factory.name, dryRun: options.dryRun, results: [], partnerCenter: null, error: undefined, newSecrets: [] };
+  const outcome = { command: name, dryRun: options.dryRun, results: [], partnerCenter: null, error: undefined, newSecrets: [] };
   if (options.dryRun) {
     io.out(
       `Would sign in with ${method} (client ${clientId}, tenant ${session.tenant}) to ${where}, and ${cachePath ? `cache the tokens in ${cachePath}` : "keep the app-only tokens in memory only"}.`,

@@ -11,7 +11,10 @@ export const command: CommandSpec = {
   run,
 };
 
-async function run({ name: commandName, io, paths, options }: CommandFactory): Promise<CommandOutcome> {
+/** What logout uses: the config folder; never the tenant link, so it signs in nowhere. */
+type LogoutDeps = Pick<CommandFactory, "name" | "io" | "paths" | "options">;
+
+async function run({ name: commandName, io, paths, options }: LogoutDeps): Promise<CommandOutcome> {
   const [{ readdir }, { join }, { removeFile }] = await Promise.all([
     import("node:fs/promises"),
     import("node:path"),

@@ -23,14 +23,16 @@ export const command: CommandSpec = {
 
 type State = "done" | "missing" | "drifted" | "failed";
 
-async function run(factory: CommandFactory) {
-  const { io, options } = factory;
+/** What status uses: the tenant link to read through; never the prompter or the writes. */
+type StatusDeps = Pick<CommandFactory, "name" | "io" | "options" | "link">;
+
+async function run({ name, io, options, link: connect }: StatusDeps) {
   const [{ inspectStep, previewOf, RunUpstream }, { commandReads }, { identitySteps }] = await Promise.all([
     import("../runner.js"),
     import("../tenant-ports.js"),
     import("./command-steps.js"),
   ]);
-  const link = await factory.link();
+  const link = await connect();
   const results: (StepResult & { details: { state: State } })[] = [];
   let error;
   const reads = commandReads(link);
@@ -68,7 +70,7 @@ async function run(factory: CommandFactory) {
   const changesPending = results.some((r) => r.details.state !== "done");
   // status only ever reads: it is not a dry run of anything, so it does not say "nothing was changed".
   return {
-    command: factory.name,
+    command: name,
     dryRun: false,
     results: io.json ? results : [],
     partnerCenter: null,
