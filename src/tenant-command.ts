@@ -9,7 +9,7 @@ import { runSteps, type RunOutcome } from "./runner.js";
 import type { AnyStep, ServiceIdentityOutput, StepResult } from "./steps/step.js";
 import type { Progress } from "./steps/ports.js";
 import { partnerCenterSummary, setupComplete } from "./summary.js";
-import { buildPorts, runMemo } from "./tenant-ports.js";
+import { linkPorts } from "./tenant-ports.js";
 import { isInCommandSandbox, KEEP_A_SANDBOX_RUNNING } from "./sandbox-link.js";
 
 /**
@@ -84,17 +84,9 @@ async function runWithDisplay(deps: TenantCommandDeps, command: TenantCommand, s
   // People see each step as it happens; --json waits for the one document at the end.
   const live = io.json ? undefined : liveSteps(io, steps);
   let shown = false;
-  const ports = buildPorts({
-    session: link.tenant,
-    http: link.http,
-    paths: link.paths,
-    keepSecret: link.keepSecret,
-    signal: link.signal,
-    clock: link.clock,
+  const ports = linkPorts(link, {
     progress: ioProgress(io),
-    serviceSignIn: link.serviceSignIn,
     ask: io.canPrompt ? async (question) => (await deps.prompter()).confirm(question, true) : undefined,
-    once: runMemo(link),
   });
   const outcome = await runSteps(
     steps,

@@ -136,8 +136,8 @@ export function runMemo(link: Pick<TenantLink, "http">): Reads["once"] {
   return memo;
 }
 
-/** A command's reads outside the runner (the wizard's questions, status): the same session and memo the steps use. */
-export function commandReads(link: TenantLink): Reads {
+/** The ports of a run over a tenant link: the session, files and memo its steps (and its wizard) share. */
+export function linkPorts(link: TenantLink, shown: Pick<PortSources, "progress" | "ask"> = {}): RunPorts {
   return buildPorts({
     session: link.tenant,
     http: link.http,
@@ -145,9 +145,14 @@ export function commandReads(link: TenantLink): Reads {
     keepSecret: link.keepSecret,
     signal: link.signal,
     clock: link.clock,
+    serviceSignIn: link.serviceSignIn,
     once: runMemo(link),
-  }).reads;
+    ...shown,
+  });
 }
+
+/** A command's reads outside the runner (the wizard's questions, status): the same session and memo the steps use. */
+export const commandReads = (link: TenantLink): Reads => linkPorts(link).reads;
 
 /**
  * The ports of a run as the CLI builds them, in the caller's process: options as `--sandbox --auth
@@ -166,14 +171,5 @@ export async function inProcessPorts(
   const everyOption = OPTION_SPECS.map((spec) => spec.key);
   const options = resolveOptions(everyOption, parsed, (key) => (key in parsed ? "cli" : undefined), env);
   const link = await connectTenant("init", options, io, signal, extra.clock);
-  const ports = buildPorts({
-    session: link.tenant,
-    http: link.http,
-    paths: link.paths,
-    keepSecret: link.keepSecret,
-    signal,
-    clock: link.clock,
-    serviceSignIn: link.serviceSignIn,
-  });
-  return { ...ports, options, close: link.close };
+  return { ...linkPorts(link), options, close: link.close };
 }
