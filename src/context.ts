@@ -307,7 +307,15 @@ export async function connectTenant(
   if (options.solutionUrl) parseHttpsOrigin(options.solutionUrl, "--solution-url");
 
   const sandbox = options.sandbox ? await connectSandbox(paths, io, cleanups, clock) : undefined;
-  const auth = planAuth(options, env, process.platform, sandbox);
+  let auth: AuthPlan;
+  try {
+    auth = planAuth(options, env, process.platform, sandbox);
+  } catch (error) {
+    // The sign-in inputs are checked against the sandbox's own app: one started for this command is
+    // closed again, or its listeners would keep the process alive after the usage error.
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+    throw error;
+  }
   const http = new HttpClient({
     onlyCaPem: sandbox?.caPem,
     connectTo: sandbox?.connectTo,
