@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Build, in three parts:
 //   1. TypeScript compiles src/ to dist/ (ES modules; the sandbox and the scripts use them as they are).
-//   2. esbuild bundles the command-line entry (src/cli.ts with commander) into one small CommonJS file, so
-//      that `--help` and `--version` start without the ES-module loader and without any heavy library.
+//   2. esbuild bundles the command-line entry (src/cli.ts with commander and the command declarations) into
+//      one small CommonJS file, so that `--help` and `--version` start without the ES-module loader and
+//      without any heavy library (a command's implementation, loaded with import() in its run, stays out).
 //   3. esbuild bundles the command runner (dist/main.js) with the libraries it uses into one ES module,
 //      loaded only when a command runs: one file to read instead of several hundred, which takes about a
 //      hundred milliseconds off every command (see the benchmark). The sandbox stays outside it (it is
@@ -36,6 +37,18 @@ const keepOutside = (filter, path) => ({
   },
 });
 
+/**
+ * The entry bundle holds the command declarations (src/commands/*.ts) for --help, but never runs a command:
+ * main.js runs them from its own bundle. So every `import()` in the entry (a command's heavy implementation)
+ * is left out of it instead of being bundled; cli.ts's own `import("./main.js")` is resolved before this.
+ */
+const leaveOutDynamicImports = {
+  name: "leave-out-dynamic-imports",
+  setup(build) {
+    build.onResolve({ filter: /.*/ }, (args) => (args.kind === "dynamic-import" ? { path: args.path, external: true } : undefined));
+  },
+};
+
 const entry = await build({
   entryPoints: [resolve(root, "src/cli.ts")],
   outfile: resolve(root, "dist/cli.bundle.cjs"),
@@ -43,7 +56,7 @@ const entry = await build({
   platform: "node",
   format: "cjs",
   target: "node20",
-  plugins: [keepOutside(/^\.\/main\.js$/, "./bundle/main.js")],
+  plugins: [keepOutside(/^\.\/main\.js$/, "./bundle/main.js"), leaveOutDynamicImports],
   define: { __CLI_VERSION__: JSON.stringify(version) },
   metafile: true,
   logLevel: "warning",

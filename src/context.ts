@@ -19,7 +19,7 @@ import type { ServiceCredentials, ServiceIdentitySession } from "./steps/ports.j
 import { followUpCommand } from "./summary.js";
 
 /**
- * Options → context: the IO, the HTTP client, the sandbox (if any) and, on first use, the signed-in tenant
+ * Options → the tenant link: the HTTP client, the sandbox (if any) and, on first use, the signed-in tenant
  * session with its Graph and Dataverse clients. Every input is validated here, before any tenant call.
  */
 
@@ -52,10 +52,11 @@ export interface AuthPlan {
   clientCertificate?: ClientCertificate;
 }
 
-export interface CommandContext {
-  command: string;
-  options: CliOptions;
-  io: IO;
+/**
+ * The connection a tenant command works through: the HTTP client (with the sandbox's CA, if any), the
+ * sandbox, and on first use the signed-in tenant session. Options and IO stay with the command.
+ */
+export interface TenantLink {
   paths: AppPaths;
   signal: AbortSignal;
   /** Every wait of the run (back-off, polls, sync waits) runs on this clock. */
@@ -64,6 +65,10 @@ export interface CommandContext {
   sandbox: SandboxConnection | undefined;
   /** Signs in (once) and returns the tenant session. */
   tenant(): Promise<TenantSession>;
+  /** Keeps a secret out of every output. */
+  keepSecret(secret: string): void;
+  /** Signs in as the service identity exactly as Partner Center does (verify). */
+  serviceSignIn(credentials: ServiceCredentials, session: TenantSession): Promise<ServiceIdentitySession>;
   close(): Promise<void>;
 }
 
@@ -278,13 +283,13 @@ async function openSession({ options, io, paths, http, auth, sandbox, orgUrl, en
   };
 }
 
-export async function createContext(
+export async function connectTenant(
   command: string,
   options: CliOptions,
   io: IO,
   signal: AbortSignal,
   clock: Clock = systemClock,
-): Promise<CommandContext> {
+): Promise<TenantLink> {
   const env = io.streams.env;
   const paths = appPaths(env);
   const cleanups: (() => Promise<void>)[] = [];
@@ -302,7 +307,15 @@ export async function createContext(
   if (options.solutionUrl) parseHttpsOrigin(options.solutionUrl, "--solution-url");
 
   const sandbox = options.sandbox ? await connectSandbox(paths, io, cleanups, clock) : undefined;
-  const auth = planAuth(options, env, process.platform, sandbox);
+  let auth: AuthPlan;
+  try {
+    auth = planAuth(options, env, process.platform, sandbox);
+  } catch (error) {
+    // The sign-in inputs are checked against the sandbox's own app: one started for this command is
+    // closed again, or its listeners would keep the process alive after the usage error.
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+    throw error;
+  }
   const http = new HttpClient({
     onlyCaPem: sandbox?.caPem,
     connectTo: sandbox?.connectTo,
@@ -337,15 +350,14 @@ export async function createContext(
   };
 
   return {
-    command,
-    options,
-    io,
     paths,
     signal,
     clock,
     http,
     sandbox,
     tenant: () => (session ??= tenant()),
+    keepSecret: (secret) => io.redactor.add(secret),
+    serviceSignIn: serviceSignIn({ options, sandbox, http, io }),
     close: async () => {
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
     },
@@ -366,10 +378,15 @@ function passwordGrantClientId(options: CliOptions, sandbox: SandboxConnection |
   return adminIsConfidential ? publicClient : (options.clientId ?? publicClient);
 }
 
+interface ServiceSignInInputs {
+  options: CliOptions;
+  sandbox: SandboxConnection | undefined;
+  http: HttpClient;
+  io: IO;
+}
+
 /** Signs in as the service identity exactly as Partner Center does (verify), through the same HTTP client. */
-export function serviceSignIn(
-  context: Pick<CommandContext, "options" | "sandbox" | "http" | "io">,
-): (credentials: ServiceCredentials, session: TenantSession) => Promise<ServiceIdentitySession> {
+function serviceSignIn(context: ServiceSignInInputs): TenantLink["serviceSignIn"] {
   return async (credentials, session) => {
     const { options, sandbox, http, io } = context;
     const [{ MsalTokenProvider }, { DataverseApi, EnvironmentApi }] = await Promise.all([

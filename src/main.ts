@@ -1,41 +1,20 @@
 import { CliError, ExitCode, InterruptedError, toCliError, UsageError } from "./errors.js";
 import { IO, type Streams } from "./io.js";
 import { envNameOf, OPTION_SPECS, parseBooleanEnvLenient, resolveOptions, type CliOptions, type CommandName } from "./options.js";
-import { createContext, type CommandContext } from "./context.js";
+import { connectTenant, type TenantLink } from "./context.js";
+import { COMMANDS } from "./commands/index.js";
+import type { CommandFactory, CommandSpec } from "./command.js";
+import { appPaths } from "./paths.js";
+import { inquirerPrompter, type Prompter } from "./prompter.js";
 import { renderError, renderHuman, renderJson, type CommandOutcome } from "./render.js";
 import { recordShown } from "./ledger.js";
 import { systemClock, type Clock } from "./clock.js";
 
 /**
- * Runs one command: resolves options (flags over environment), builds the context, runs the command,
+ * Runs one command: resolves options (flags over environment), hands the command its factory, runs it,
  * renders its outcome for people or as JSON, and turns the outcome into the exit code. Ctrl+C aborts the
  * run's signal; what was done is reported and the exit code is 130.
  */
-
-export interface CommandModule {
-  /** Questions that need no tenant, answered before the context is built (init's identity and org URL). */
-  prepare?(options: CliOptions, io: IO, signal: AbortSignal): Promise<CliOptions>;
-  run(context: CommandContext): Promise<CommandOutcome & { changesPending?: boolean }>;
-  /** The command only ever inspects: --detailed-exitcode speaks for it as for a dry run (status). */
-  inspectsOnly?: boolean;
-}
-
-const COMMAND_MODULES: Record<CommandName, () => Promise<CommandModule>> = {
-  init: () => import("./commands/init.js"),
-  "download-solution": () => import("./commands/download-solution.js"),
-  "import-solution": () => import("./commands/import-solution.js"),
-  "create-user": () => import("./commands/create-user.js"),
-  "create-app": () => import("./commands/create-app.js"),
-  "assign-role": () => import("./commands/assign-role.js"),
-  "patch-role": () => import("./commands/patch-role.js"),
-  "reset-password": () => import("./commands/reset-password.js"),
-  status: () => import("./commands/status.js"),
-  verify: () => import("./commands/verify.js"),
-  teardown: () => import("./commands/teardown.js"),
-  login: () => import("./commands/login.js"),
-  logout: () => import("./commands/logout.js"),
-  sandbox: () => import("./commands/sandbox.js"),
-};
 
 /** What a run takes from the process, injected so that a test can run the CLI inside its own process. */
 export interface Runtime {
@@ -70,6 +49,23 @@ function writeJson(io: IO, outcome: CommandOutcome): void {
   if (outcome.error && io.stderrIsTTY) io.err(`Error (${outcome.error.code}): ${outcome.error.message}`.replace(/\s*\n\s*/g, " "));
 }
 
+const once = <T>(make: () => Promise<T>): (() => Promise<T>) => {
+  let made: Promise<T> | undefined;
+  return () => (made ??= make());
+};
+
+function commandFactory(
+  spec: CommandSpec,
+  options: CliOptions,
+  io: IO,
+  signal: AbortSignal,
+  clock: Clock,
+  prompter: () => Promise<Prompter>,
+  link: () => Promise<TenantLink>,
+): CommandFactory {
+  return { name: spec.name, options, io, paths: appPaths(io.streams.env), signal, clock, link, prompter };
+}
+
 export async function execute(
   command: CommandName,
   parsed: Record<string, unknown>,
@@ -90,9 +86,10 @@ export async function execute(
     return error.exitCode;
   };
 
+  const spec = COMMANDS.find((declared) => declared.name === command)!;
   let options: CliOptions;
   try {
-    options = resolveOptions(command, parsed, sourceOf, streams.env);
+    options = resolveOptions(spec.options, parsed, sourceOf, streams.env);
   } catch (error) {
     return fail(toCliError(error));
   }
@@ -100,12 +97,20 @@ export async function execute(
   const controller = new AbortController();
   const onSignal = () => controller.abort(new InterruptedError("Interrupted (Ctrl+C)."));
   const stopListening = runtime.onInterrupt(onSignal);
-  let context: CommandContext | undefined;
+  const prompter = once(() => inquirerPrompter(io, controller.signal));
+  let link: Promise<TenantLink> | undefined;
   try {
-    const module = await COMMAND_MODULES[command]();
-    if (module.prepare) options = await module.prepare(options, io, controller.signal);
-    context = await createContext(command, options, io, controller.signal, runtime.clock);
-    const outcome = await module.run(context);
+    if (spec.prepare) options = await spec.prepare(options, { io, prompter });
+    const factory = commandFactory(
+      spec,
+      options,
+      io,
+      controller.signal,
+      runtime.clock,
+      prompter,
+      () => (link ??= connectTenant(command, options, io, controller.signal, runtime.clock)),
+    );
+    const outcome = await spec.run(factory);
     if (io.json) {
       if (!outcome.jsonWritten) writeJson(io, outcome);
     } else {
@@ -113,10 +118,10 @@ export async function execute(
       if (outcome.error) renderError(io, outcome.error);
     }
     // Recorded only once the summary that shows the secret has been written.
-    if (outcome.secretShown) await recordShown(context.paths, outcome.secretShown);
+    if (outcome.secretShown) await recordShown(factory.paths, outcome.secretShown);
     if (outcome.error) return outcome.error.exitCode;
     // --detailed-exitcode speaks for a dry run, and for status, which only ever inspects.
-    if (options.detailedExitcode && (options.dryRun || module.inspectsOnly) && outcome.changesPending) return ExitCode.ChangesPending;
+    if (options.detailedExitcode && (options.dryRun || spec.inspectsOnly) && outcome.changesPending) return ExitCode.ChangesPending;
     return ExitCode.Ok;
   } catch (error) {
     const failure = controller.signal.aborted ? toCliError(controller.signal.reason) : toCliError(error);
@@ -124,6 +129,6 @@ export async function execute(
     return fail(failure, options.dryRun);
   } finally {
     stopListening();
-    await context?.close();
+    await link?.then((connected) => connected.close()).catch(() => undefined);
   }
 }

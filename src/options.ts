@@ -16,8 +16,8 @@ import {
 
 /**
  * Every option is declared once here: its flag, its environment twin (CRM_LEAD_SETUP_<UPPER_SNAKE>), its
- * help text and its validator; COMMAND_OPTIONS lists, per command, the options it reads. commander, the
- * environment lookup and the wizard's questions are all built from these two tables.
+ * help text and its validator. Each command lists the options it reads in its own file
+ * (src/commands/<name>.ts); commander and the environment lookup are built from the two.
  */
 
 export const AUTH_METHODS = ["browser", "device-code", "client-secret", "client-certificate"] as const;
@@ -63,7 +63,7 @@ export interface CliOptions {
 
 export type OptionKey = keyof CliOptions;
 
-/** Every command; COMMAND_OPTIONS says which options each one reads. */
+/** Every command; each is declared in src/commands/<name>.ts and listed in src/commands/index.ts. */
 export type CommandName =
   | "init"
   | "download-solution"
@@ -258,7 +258,7 @@ export function isBooleanSpec(spec: OptionSpec): boolean {
 }
 
 /** Where a command connects: a Microsoft cloud's tenant, or the sandbox. */
-const TENANT: readonly OptionKey[] = [
+export const TENANT_OPTIONS: readonly OptionKey[] = [
   "orgUrl",
   "cloud",
   "authorityHost",
@@ -269,54 +269,17 @@ const TENANT: readonly OptionKey[] = [
   "clientCertificate",
   "sandbox",
 ];
-const OUTPUT: readonly OptionKey[] = ["json", "verbose", "color"];
+export const OUTPUT_OPTIONS: readonly OptionKey[] = ["json", "verbose", "color"];
 /** A command that plans changes: it can show the plan only, and asks before applying it. */
-const CHANGES: readonly OptionKey[] = ["dryRun", "detailedExitcode", "yes"];
+export const CHANGE_OPTIONS: readonly OptionKey[] = ["dryRun", "detailedExitcode", "yes"];
 
 /**
- * SPEC §3: each command takes exactly the options it reads, so its --help lists nothing it would ignore;
- * an option a command does not read is an unknown option there (exit 2). `--dry-run` is on every command
- * that changes something (login and logout included); status and sandbox change nothing, so they refuse it.
+ * SPEC §3: each command takes exactly the options it reads (declared in its own file, src/commands/<name>.ts),
+ * so its --help lists nothing it would ignore; an option a command does not read is an unknown option there
+ * (exit 2).
  */
-export const COMMAND_OPTIONS: Readonly<Record<CommandName, readonly OptionKey[]>> = {
-  init: [
-    ...TENANT,
-    "identity",
-    ...CHANGES,
-    ...OUTPUT,
-    "solutionFile",
-    "solutionUrl",
-    "userName",
-    "displayName",
-    "usageLocation",
-    "license",
-    "appName",
-    "secretExpiryMonths",
-    "syncTimeout",
-    "keepPasswordExpiry",
-    "verify",
-    "secretStdin",
-    "forceSync",
-    "powerPlatformAudience",
-  ],
-  // Downloading touches no tenant: the sandbox only supplies the package URL, and nothing is confirmed.
-  "download-solution": ["sandbox", "dryRun", "detailedExitcode", ...OUTPUT, "solutionFile", "solutionUrl"],
-  "import-solution": [...TENANT, ...CHANGES, ...OUTPUT, "solutionFile", "solutionUrl", "syncTimeout"],
-  "create-user": [...TENANT, ...CHANGES, ...OUTPUT, "userName", "displayName", "usageLocation", "license", "keepPasswordExpiry"],
-  "create-app": [...TENANT, ...CHANGES, ...OUTPUT, "appName", "secretExpiryMonths"],
-  "assign-role": [...TENANT, "identity", ...CHANGES, ...OUTPUT, "userName", "appName", "syncTimeout", "forceSync", "powerPlatformAudience"],
-  "patch-role": [...TENANT, ...CHANGES, ...OUTPUT],
-  "reset-password": [...TENANT, "identity", ...CHANGES, ...OUTPUT, "userName", "appName", "secretExpiryMonths", "keepPasswordExpiry"],
-  verify: [...TENANT, "identity", ...CHANGES, ...OUTPUT, "userName", "appName", "secretStdin"],
-  teardown: [...TENANT, "identity", ...CHANGES, ...OUTPUT, "userName", "appName", "includeSolution", "solutionFile", "solutionUrl"],
-  status: [...TENANT, "identity", "detailedExitcode", ...OUTPUT, "solutionFile", "solutionUrl", "userName", "appName"],
-  login: [...TENANT, "dryRun", ...OUTPUT],
-  logout: ["dryRun", "json", "color"],
-  sandbox: ["json", "color", "scenario", "faults"],
-};
-
-export function specsFor(command: CommandName): OptionSpec[] {
-  return COMMAND_OPTIONS[command].map((key) => OPTION_SPECS.find((spec) => spec.key === key)!);
+export function specsFor(keys: readonly OptionKey[]): OptionSpec[] {
+  return keys.map((key) => OPTION_SPECS.find((spec) => spec.key === key)!);
 }
 
 /**
@@ -324,7 +287,7 @@ export function specsFor(command: CommandName): OptionSpec[] {
  * string goes through the option's validator with the right source named in any error.
  */
 export function resolveOptions(
-  command: CommandName,
+  reads: readonly OptionKey[],
   parsed: Record<string, unknown>,
   sourceOf: (key: string) => string | undefined,
   env: NodeJS.ProcessEnv,
@@ -333,7 +296,7 @@ export function resolveOptions(
   const result: Record<string, unknown> = Object.fromEntries(
     OPTION_SPECS.filter(isBooleanSpec).map((spec) => [spec.key, spec.key === "color"]),
   );
-  for (const spec of specsFor(command)) {
+  for (const spec of specsFor(reads)) {
     const envName = envNameOf(spec);
     const fromCli = sourceOf(spec.key) === "cli";
     const envRaw = env[envName];

@@ -1,13 +1,15 @@
 import { StepFailedError, UsageError } from "./errors.js";
-import { serviceSignIn, type CommandContext } from "./context.js";
+import type { TenantLink } from "./context.js";
 import type { IO } from "./io.js";
-import { inquirerPrompter, type Prompter } from "./prompter.js";
+import type { Prompter } from "./prompter.js";
+import type { CliOptions, CommandName } from "./options.js";
+import type { CommandFactory } from "./command.js";
 import { liveSteps, renderPlan, type CommandOutcome } from "./render.js";
 import { runSteps, type RunOutcome } from "./runner.js";
 import type { AnyStep, ServiceIdentityOutput, StepResult } from "./steps/step.js";
 import type { Progress } from "./steps/ports.js";
 import { partnerCenterSummary, setupComplete } from "./summary.js";
-import { buildPorts, runMemo } from "./tenant-ports.js";
+import { linkPorts } from "./tenant-ports.js";
 import { isInCommandSandbox, KEEP_A_SANDBOX_RUNNING } from "./sandbox-link.js";
 
 /**
@@ -27,6 +29,22 @@ export interface TenantCommand {
   endsWithVerifyHint?: boolean;
 }
 
+/** What a tenant-changing command hands the shared flow, and nothing more. */
+export interface TenantCommandDeps {
+  name: CommandName;
+  io: IO;
+  /** The command's final options: --yes, --dry-run, and the target the follow-up commands name. */
+  options: CliOptions;
+  link: TenantLink;
+  /** Loads the prompt library on first use (init's wizard and the confirmation share it). */
+  prompter: () => Promise<Prompter>;
+}
+
+/** Connects (validating every input first) and picks the flow's dependencies from the factory. */
+export async function tenantCommandDeps(factory: CommandFactory): Promise<TenantCommandDeps> {
+  return { name: factory.name, io: factory.io, options: factory.options, link: await factory.link(), prompter: factory.prompter };
+}
+
 /** The step's progress, drawn on the step's own line by the live display. */
 export function ioProgress(io: IO): Progress {
   return {
@@ -37,60 +55,43 @@ export function ioProgress(io: IO): Progress {
   };
 }
 
-/** Asks a prompter once one is needed (the prompt library loads only then). */
-function lazyPrompter(context: CommandContext, given: Prompter | undefined): () => Promise<Prompter> {
-  let prompter: Promise<Prompter> | undefined = given && Promise.resolve(given);
-  return () => (prompter ??= inquirerPrompter(context.io, context.signal));
-}
-
-async function confirmPlan(
-  context: CommandContext,
-  command: TenantCommand,
-  preview: StepResult[],
-  ask: () => Promise<Prompter>,
-): Promise<void> {
-  if (context.options.yes || command.confirmed) return;
-  if (!context.io.canPrompt) {
+async function confirmPlan(deps: TenantCommandDeps, command: TenantCommand, preview: StepResult[]): Promise<void> {
+  if (deps.options.yes || command.confirmed) return;
+  if (!deps.io.canPrompt) {
     throw new UsageError({
       code: "confirmation-required",
-      message: `${context.command} would change the tenant, and there is no terminal to confirm on.`,
+      message: `${deps.name} would change the tenant, and there is no terminal to confirm on.`,
       hint: "Review the plan with --dry-run, then pass --yes (or CRM_LEAD_SETUP_YES=1) to apply it.",
     });
   }
-  renderPlan(context.io, preview);
+  renderPlan(deps.io, preview);
   const changes = preview.reduce((sum, r) => sum + (r.status === "planned" ? r.changes.length : 0), 0);
-  if (!(await (await ask()).confirm(`Apply ${changes} change${changes === 1 ? "" : "s"} to the tenant?`, command.confirmDefault))) {
+  if (
+    !(await (await deps.prompter()).confirm(`Apply ${changes} change${changes === 1 ? "" : "s"} to the tenant?`, command.confirmDefault))
+  ) {
     // A considered answer, not an interrupt: exit 1 (SPEC §3), and nothing to resume.
     throw new StepFailedError({
       code: "confirmation-declined",
       message: "Nothing was changed: the plan was declined.",
-      hint: `Run ${context.command} again and answer yes to apply it; --dry-run shows the plan without asking.`,
+      hint: `Run ${deps.name} again and answer yes to apply it; --dry-run shows the plan without asking.`,
     });
   }
 }
 
-/** Builds the ports from the context, runs the steps with the live display and the confirmation. */
-async function runWithDisplay(context: CommandContext, command: TenantCommand, steps: AnyStep[], ask: () => Promise<Prompter>) {
-  const { io } = context;
+/** Builds the ports from the tenant link, runs the steps with the live display and the confirmation. */
+async function runWithDisplay(deps: TenantCommandDeps, command: TenantCommand, steps: AnyStep[]) {
+  const { io, link } = deps;
   // People see each step as it happens; --json waits for the one document at the end.
   const live = io.json ? undefined : liveSteps(io, steps);
   let shown = false;
-  const ports = buildPorts({
-    session: context.tenant,
-    http: context.http,
-    paths: context.paths,
-    keepSecret: (secret) => io.redactor.add(secret),
-    signal: context.signal,
-    clock: context.clock,
+  const ports = linkPorts(link, {
     progress: ioProgress(io),
-    serviceSignIn: serviceSignIn(context),
-    ask: io.canPrompt ? async (question) => (await ask()).confirm(question, true) : undefined,
-    once: runMemo(context),
+    ask: io.canPrompt ? async (question) => (await deps.prompter()).confirm(question, true) : undefined,
   });
   const outcome = await runSteps(
     steps,
     ports,
-    { dryRun: context.options.dryRun, signal: context.signal },
+    { dryRun: deps.options.dryRun, signal: link.signal },
     {
       onStep: live?.onStep,
       within: live?.within,
@@ -103,7 +104,7 @@ async function runWithDisplay(context: CommandContext, command: TenantCommand, s
         : undefined,
       confirm: async (preview) => {
         live?.endPlanning();
-        await confirmPlan(context, command, preview, ask);
+        await confirmPlan(deps, command, preview);
       },
     },
   );
@@ -117,34 +118,34 @@ export function identityOf(outputs: RunOutcome["outputs"]): ServiceIdentityOutpu
 }
 
 export async function runTenantCommand(
-  context: CommandContext,
+  deps: TenantCommandDeps,
   command: TenantCommand,
   steps: AnyStep[],
-  prompter?: Prompter,
 ): Promise<CommandOutcome & { changesPending: boolean }> {
-  const { outcome, stepsShown } = await runWithDisplay(context, command, steps, lazyPrompter(context, prompter));
+  const { options } = deps;
+  const { outcome, stepsShown } = await runWithDisplay(deps, command, steps);
   const identity = identityOf(outcome.outputs);
   const generated = identity?.identity === "app" ? identity.generatedSecret?.secretText : identity?.generatedPassword;
   // A secret generated in this run is shown even when a later step failed: otherwise it would be lost.
   const summary =
-    command.partnerCenter && !context.options.dryRun && (!outcome.error || generated)
+    command.partnerCenter && !options.dryRun && (!outcome.error || generated)
       ? partnerCenterSummary({
-          command: context.command,
+          command: deps.name,
           // The follow-up commands name the identity this run set up (create-app's is the app).
-          options: { ...context.options, identity: identity?.identity },
-          orgUrl: (await context.tenant()).orgUrl,
+          options: { ...options, identity: identity?.identity },
+          orgUrl: (await deps.link.tenant()).orgUrl,
           identity,
           complete: setupComplete(outcome.results, outcome.error),
           endsWithVerifyHint: command.endsWithVerifyHint ?? false,
-          inCommandSandboxNote: isInCommandSandbox(context.sandbox)
+          inCommandSandboxNote: isInCommandSandbox(deps.link.sandbox)
             ? (verify) =>
                 `This sandbox tenant lived only for this command, so \`${verify}\` would meet a new, empty one. To prove Partner Center can write leads: ${KEEP_A_SANDBOX_RUNNING}, and \`${verify}\`.`
             : undefined,
         })
       : undefined;
   return {
-    command: context.command,
-    dryRun: context.options.dryRun,
+    command: deps.name,
+    dryRun: options.dryRun,
     results: outcome.results,
     partnerCenter: summary?.values ?? null,
     notes: summary?.notes ?? [],

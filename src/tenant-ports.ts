@@ -7,16 +7,16 @@ import { systemClock, type Clock } from "./clock.js";
 import type { AppPaths } from "./paths.js";
 import type { HttpClient } from "./services/http.js";
 import { Readable, PassThrough } from "node:stream";
-import { createContext, serviceSignIn, type CommandContext, type TenantSession } from "./context.js";
+import { connectTenant, type TenantLink, type TenantSession } from "./context.js";
 import { IO } from "./io.js";
-import { resolveOptions, type CliOptions } from "./options.js";
+import { OPTION_SPECS, resolveOptions, type CliOptions } from "./options.js";
 import { cachePathFor, readSolutionFile } from "./steps/download-solution.js";
 import type { Progress, Reads, ServiceCredentials, ServiceIdentitySession, Writes } from "./steps/ports.js";
 import type { RunPorts } from "./runner.js";
 
 /**
  * Builds the steps' Reads and Writes from a tenant session: the one place that knows which client, file or
- * ledger serves each port. The CLI builds them from its context; a test builds them the same way from a
+ * ledger serves each port. The CLI builds them from its tenant link; a test builds them the same way from a
  * sandbox session, with its own clock and a silent progress.
  */
 export interface PortSources {
@@ -130,29 +130,34 @@ async function powerPlatform(
 
 /** One memo per run (keyed by the run's HTTP client): the wizard's reads are the steps' reads. */
 const runMemos = new WeakMap<object, Reads["once"]>();
-export function runMemo(context: Pick<CommandContext, "http">): Reads["once"] {
-  let memo = runMemos.get(context.http);
-  if (!memo) runMemos.set(context.http, (memo = onceMemo()));
+export function runMemo(link: Pick<TenantLink, "http">): Reads["once"] {
+  let memo = runMemos.get(link.http);
+  if (!memo) runMemos.set(link.http, (memo = onceMemo()));
   return memo;
 }
 
-/** A command's reads outside the runner (the wizard's questions, status): the same session and memo the steps use. */
-export function commandReads(context: CommandContext): Reads {
+/** The ports of a run over a tenant link: the session, files and memo its steps (and its wizard) share. */
+export function linkPorts(link: TenantLink, shown: Pick<PortSources, "progress" | "ask"> = {}): RunPorts {
   return buildPorts({
-    session: context.tenant,
-    http: context.http,
-    paths: context.paths,
-    keepSecret: (secret) => context.io.redactor.add(secret),
-    signal: context.signal,
-    clock: context.clock,
-    once: runMemo(context),
-  }).reads;
+    session: link.tenant,
+    http: link.http,
+    paths: link.paths,
+    keepSecret: link.keepSecret,
+    signal: link.signal,
+    clock: link.clock,
+    serviceSignIn: link.serviceSignIn,
+    once: runMemo(link),
+    ...shown,
+  });
 }
+
+/** A command's reads outside the runner (the wizard's questions, status): the same session and memo the steps use. */
+export const commandReads = (link: TenantLink): Reads => linkPorts(link).reads;
 
 /**
  * The ports of a run as the CLI builds them, in the caller's process: options as `--sandbox --auth
  * client-secret` (plus `parsed`) resolve against `env`, whose HOME holds a sandbox's connection file, and
- * the same context the CLI builds signs in. For tests: a step's inspect, plan and apply against the
+ * the same tenant link the CLI builds signs in. For tests: a step's inspect, plan and apply against the
  * sandbox, with an injected clock, without a child process.
  */
 export async function inProcessPorts(
@@ -163,16 +168,8 @@ export async function inProcessPorts(
   const io = new IO(streams, { json: true, verbose: false, colorFlag: false, yes: true });
   const signal = extra.signal ?? new AbortController().signal;
   const parsed = { sandbox: true, auth: "client-secret", yes: true, ...extra.parsed };
-  const options = resolveOptions("init", parsed, (key) => (key in parsed ? "cli" : undefined), env);
-  const context = await createContext("init", options, io, signal, extra.clock);
-  const ports = buildPorts({
-    session: context.tenant,
-    http: context.http,
-    paths: context.paths,
-    keepSecret: (secret) => io.redactor.add(secret),
-    signal,
-    clock: context.clock,
-    serviceSignIn: serviceSignIn(context),
-  });
-  return { ...ports, options, close: context.close };
+  const everyOption = OPTION_SPECS.map((spec) => spec.key);
+  const options = resolveOptions(everyOption, parsed, (key) => (key in parsed ? "cli" : undefined), env);
+  const link = await connectTenant("init", options, io, signal, extra.clock);
+  return { ...linkPorts(link), options, close: link.close };
 }

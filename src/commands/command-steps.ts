@@ -1,6 +1,7 @@
 import type { CliOptions } from "../options.js";
-import type { CommandContext } from "../context.js";
-import type { Prompter } from "../prompter.js";
+import type { IO } from "../io.js";
+import type { SandboxConnection } from "../sandbox/server.js";
+import type { TenantCommandDeps } from "../tenant-command.js";
 import { UsageError } from "../errors.js";
 import { candidateUrls, downloadSolutionStep, type DownloadInputs } from "../steps/download-solution.js";
 import { importSolutionStep } from "../steps/import-solution.js";
@@ -23,8 +24,8 @@ export type Identity = "user" | "app";
 export const identityOf = (options: CliOptions): Identity => (options.identity === "app" ? "app" : "user");
 const syncTimeout = (options: CliOptions) => options.syncTimeout ?? DEFAULT_SYNC_TIMEOUT_SECONDS;
 
-export function downloadInputs(context: Pick<CommandContext, "options" | "sandbox">): DownloadInputs {
-  return { solutionFile: context.options.solutionFile, urls: candidateUrls(context.options.solutionUrl, context.sandbox?.downloadUrl) };
+export function downloadInputs(options: CliOptions, sandbox: SandboxConnection | undefined): DownloadInputs {
+  return { solutionFile: options.solutionFile, urls: candidateUrls(options.solutionUrl, sandbox?.downloadUrl) };
 }
 
 export function createUserInputs(options: CliOptions, offerNeverShownReset: boolean): CreateUserInputs {
@@ -42,7 +43,7 @@ export function createUserInputs(options: CliOptions, offerNeverShownReset: bool
  * An earlier run created the user and was stopped before it showed the password: a new one is planned,
  * and confirmed with the rest, when a person confirms the plan (unattended, the summary says how).
  */
-export const canOfferPasswordReset = (context: CommandContext) => context.io.canPrompt && !context.options.yes;
+export const canOfferPasswordReset = ({ io, options }: { io: IO; options: CliOptions }) => io.canPrompt && !options.yes;
 
 export const createAppFor = (options: CliOptions) =>
   createAppStep({ appName: options.appName, secretExpiryMonths: options.secretExpiryMonths });
@@ -64,9 +65,8 @@ export const SERVICE_PASSWORD_ENV = "CRM_LEAD_SETUP_SERVICE_PASSWORD";
 export const SERVICE_SECRET_ENV = "CRM_LEAD_SETUP_SERVICE_SECRET";
 
 /** The service identity's secret when this run did not generate it: the environment, standard input, or a hidden question. */
-function serviceSecretFrom(context: CommandContext, prompter: () => Promise<Prompter>) {
+function serviceSecretFrom({ io, options, prompter }: Pick<TenantCommandDeps, "io" | "options" | "prompter">) {
   return async (identity: Identity, label: string): Promise<string> => {
-    const { io, options } = context;
     const envName = identity === "app" ? SERVICE_SECRET_ENV : SERVICE_PASSWORD_ENV;
     const fromEnv = io.streams.env[envName];
     if (fromEnv) return fromEnv;
@@ -93,16 +93,17 @@ function serviceSecretFrom(context: CommandContext, prompter: () => Promise<Prom
   };
 }
 
-export function verifyFor(context: CommandContext, prompter: () => Promise<Prompter>): AnyStep {
+export function verifyFor(deps: TenantCommandDeps): AnyStep {
+  const { options } = deps;
   // A sandbox started inside this command is new and empty: what an earlier command set up is not there.
-  const missingIdentityHint = isInCommandSandbox(context.sandbox)
+  const missingIdentityHint = isInCommandSandbox(deps.link.sandbox)
     ? `No \`crm-lead-setup sandbox\` is running, so this command started a new, empty sandbox tenant: what an earlier --sandbox command set up ended with it. To keep one, ${KEEP_A_SANDBOX_RUNNING}.`
     : undefined;
   return verifyStep({
-    identity: identityOf(context.options),
-    userName: context.options.userName,
-    appName: context.options.appName ?? DEFAULT_APP_NAME,
-    serviceSecret: serviceSecretFrom(context, prompter),
+    identity: identityOf(options),
+    userName: options.userName,
+    appName: options.appName ?? DEFAULT_APP_NAME,
+    serviceSecret: serviceSecretFrom(deps),
     missingIdentityHint,
   });
 }
@@ -111,9 +112,9 @@ export function verifyFor(context: CommandContext, prompter: () => Promise<Promp
  * The steps of one identity, in the order the Partner Center page gives them: the Office 365 (user)
  * identity, or the Azure Active Directory (app) identity that Partner Center recommends.
  */
-export function identitySteps(context: CommandContext, options: CliOptions, offerNeverShownReset: boolean): AnyStep[] {
+export function identitySteps(sandbox: SandboxConnection | undefined, options: CliOptions, offerNeverShownReset: boolean): AnyStep[] {
   return [
-    downloadSolutionStep(downloadInputs(context)),
+    downloadSolutionStep(downloadInputs(options, sandbox)),
     importFor(options),
     identityOf(options) === "app" ? createAppFor(options) : createUserStep(createUserInputs(options, offerNeverShownReset)),
     assignRoleFor(options),

@@ -1,23 +1,54 @@
+import type { CommandFactory, CommandSpec, PrepareDeps } from "../command.js";
 import { UsageError } from "../errors.js";
 import { validateOrgUrl } from "../clouds.js";
-import type { CommandContext } from "../context.js";
-import { inquirerPrompter, promptValidator, type Prompter } from "../prompter.js";
+import { CHANGE_OPTIONS, OUTPUT_OPTIONS, TENANT_OPTIONS, type CliOptions } from "../options.js";
 import { parseUsageLocation, parseUserPrincipalName } from "../validate.js";
-import { describeLicence, dynamicsLicences } from "../steps/licences.js";
-import { defaultDomain, DEFAULT_USER_LOCAL_PART, directoryFacts, serviceUser } from "../steps/service-user.js";
-import type { CliOptions } from "../options.js";
-import type { IO } from "../io.js";
-import { runTenantCommand } from "../tenant-command.js";
-import { canOfferPasswordReset, identitySteps, verifyFor } from "./command-steps.js";
-import { commandReads } from "../tenant-ports.js";
+import type { Prompter } from "../prompter.js";
+import type { TenantCommandDeps } from "../tenant-command.js";
 
 /**
  * The wizard: asks only what it cannot discover (offering what it discovered as choices), shows the whole
  * plan, asks to confirm, applies every step in order and ends with the Partner Center values. Every
  * question has a flag and an environment twin; with no terminal, a missing answer is exit 2 naming the flags.
+ * Its answers decide the steps' inputs; the options are never changed.
  */
-/** The questions that need no tenant (the identity, the org URL): answered before the context exists, so it validates the org URL once. */
-export async function prepare(options: CliOptions, io: IO, signal: AbortSignal): Promise<CliOptions> {
+export const command: CommandSpec = {
+  name: "init",
+  summary: "set everything up, step by step, and print what to paste into Partner Center",
+  description:
+    "The wizard: downloads and imports the Lead Writer solution, creates the licensed service user, gives it the Microsoft Marketplace Lead Writer role, widens the role's privileges, and prints the Partner Center values. It asks only what it cannot discover, shows the whole plan and asks to confirm. Every question has a flag; --yes asks nothing.",
+  examples: [
+    "crm-lead-setup init --org-url https://contoso.crm4.dynamics.com",
+    "crm-lead-setup init --org-url https://contoso.crm.dynamics.com --license DYN365_ENTERPRISE_SALES --usage-location US --yes",
+    "crm-lead-setup init --sandbox --yes",
+    "crm-lead-setup init --org-url https://contoso.crm4.dynamics.com --dry-run --detailed-exitcode",
+  ],
+  options: [
+    ...TENANT_OPTIONS,
+    "identity",
+    ...CHANGE_OPTIONS,
+    ...OUTPUT_OPTIONS,
+    "solutionFile",
+    "solutionUrl",
+    "userName",
+    "displayName",
+    "usageLocation",
+    "license",
+    "appName",
+    "secretExpiryMonths",
+    "syncTimeout",
+    "keepPasswordExpiry",
+    "verify",
+    "secretStdin",
+    "forceSync",
+    "powerPlatformAudience",
+  ],
+  prepare,
+  run,
+};
+
+/** The questions that need no tenant (the identity, the org URL): answered before anything connects, so the org URL is validated once. */
+async function prepare(options: CliOptions, { io, prompter }: PrepareDeps): Promise<CliOptions> {
   const sandbox = options.sandbox;
   const needed = [
     !options.orgUrl && !sandbox && !io.canPrompt ? "--org-url" : undefined,
@@ -31,7 +62,7 @@ export async function prepare(options: CliOptions, io: IO, signal: AbortSignal):
     });
   }
   if (!io.canPrompt) return options;
-  const ask = await inquirerPrompter(io, signal);
+  const [ask, { promptValidator }] = await Promise.all([prompter(), import("../prompter.js")]);
   const identity =
     options.identity ??
     (await ask.select(
@@ -58,29 +89,36 @@ export async function prepare(options: CliOptions, io: IO, signal: AbortSignal):
   return { ...options, identity, orgUrl: validateOrgUrl(answer, options.cloud).orgUrl };
 }
 
-/**
- * The wizard: asks only what it cannot discover (offering what it discovered as choices), shows the whole
- * plan, asks to confirm, applies every step in order and ends with the Partner Center values. Every
- * question has a flag and an environment twin; with no terminal, a missing answer is exit 2 naming the flags.
- * Its answers decide the steps' inputs; the options are never changed.
- */
-export async function run(context: CommandContext, prompter?: Prompter) {
-  const { io } = context;
-  const ask = io.canPrompt ? (prompter ?? (await inquirerPrompter(io, context.signal))) : undefined;
-  const options = ask && context.options.identity !== "app" ? await askQuestions(context, ask) : context.options;
-  const steps = identitySteps(context, options, canOfferPasswordReset(context));
-  if (options.verify) steps.push(verifyFor(context, async () => ask!));
-  return runTenantCommand(context, { confirmDefault: true, partnerCenter: true, endsWithVerifyHint: !options.verify }, steps, ask);
+async function run(factory: CommandFactory) {
+  const [{ runTenantCommand, tenantCommandDeps }, { canOfferPasswordReset, identitySteps, verifyFor }] = await Promise.all([
+    import("../tenant-command.js"),
+    import("./command-steps.js"),
+  ]);
+  const deps = await tenantCommandDeps(factory);
+  const ask = deps.io.canPrompt ? await deps.prompter() : undefined;
+  const options = ask && deps.options.identity !== "app" ? await askQuestions(deps, ask) : deps.options;
+  const steps = identitySteps(deps.link.sandbox, options, canOfferPasswordReset(deps));
+  if (options.verify) steps.push(verifyFor(deps));
+  return runTenantCommand(deps, { confirmDefault: true, partnerCenter: true, endsWithVerifyHint: !options.verify }, steps);
 }
 
 /** The questions about the tenant (the service user's name, licence, usage location): their answers, over the options. */
-async function askQuestions(context: CommandContext, ask: Prompter): Promise<CliOptions> {
-  const { io } = context;
+async function askQuestions({ io, options, link }: TenantCommandDeps, ask: Prompter): Promise<CliOptions> {
+  const [
+    { promptValidator },
+    { describeLicence, dynamicsLicences },
+    { defaultDomain, DEFAULT_USER_LOCAL_PART, directoryFacts, serviceUser },
+    { commandReads },
+  ] = await Promise.all([
+    import("../prompter.js"),
+    import("../steps/licences.js"),
+    import("../steps/service-user.js"),
+    import("../tenant-ports.js"),
+  ]);
   const answers: Partial<CliOptions> = {};
-  const options = context.options;
   io.info(io.style.dim("Reading the tenant (domains, licences, the service user)…"));
   // The same once-per-run reads the steps make: a wizard's read is not made again while planning.
-  const reads = commandReads(context);
+  const reads = commandReads(link);
   const { organization, domains, skus } = await directoryFacts(reads);
 
   if (!options.userName) {

@@ -1,12 +1,25 @@
-import { readdir } from "node:fs/promises";
-import { join } from "node:path";
-import { removeFile } from "../auth/cache.js";
-import type { CommandContext } from "../context.js";
+import type { CommandFactory, CommandSpec } from "../command.js";
 import type { CommandOutcome } from "../render.js";
 
 /** Deletes every token cache the tool wrote (the tenant's and any sandbox's); --dry-run names them and keeps them. */
-export async function run(context: CommandContext): Promise<CommandOutcome> {
-  const { io, paths, options } = context;
+export const command: CommandSpec = {
+  name: "logout",
+  summary: "delete the cached tokens",
+  description: "Deletes every token cache crm-lead-setup wrote.",
+  examples: ["crm-lead-setup logout"],
+  options: ["dryRun", "json", "color"],
+  run,
+};
+
+/** What logout uses: the config folder; never the tenant link, so it signs in nowhere. */
+type LogoutDeps = Pick<CommandFactory, "name" | "io" | "paths" | "options">;
+
+async function run({ name: commandName, io, paths, options }: LogoutDeps): Promise<CommandOutcome> {
+  const [{ readdir }, { join }, { removeFile }] = await Promise.all([
+    import("node:fs/promises"),
+    import("node:path"),
+    import("../auth/cache.js"),
+  ]);
   let names: string[] = [];
   try {
     names = await readdir(paths.configDir);
@@ -25,7 +38,7 @@ export async function run(context: CommandContext): Promise<CommandOutcome> {
   else if (!options.dryRun)
     io.out(`Signed out: removed ${removed.length} token cache file${removed.length === 1 ? "" : "s"}: ${removed.join(", ")}.`);
   return {
-    command: context.command,
+    command: commandName,
     dryRun: options.dryRun,
     results: [],
     partnerCenter: null,

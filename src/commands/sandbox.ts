@@ -1,24 +1,52 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { removeFile, writePrivateFile } from "../auth/cache.js";
-import type { CommandContext } from "../context.js";
-import { findRunningSandbox, removeConnectionFile, writeConnectionFile } from "../sandbox-link.js";
+import type { CommandSpec } from "../command.js";
+import type { IO } from "../io.js";
+import type { CliOptions, CommandName } from "../options.js";
+import type { AppPaths } from "../paths.js";
 import type { FaultConfig } from "../sandbox/faults.js";
 import type { SandboxScenario } from "../sandbox/state.js";
 import type { SandboxWideSwitches } from "../sandbox/switches.js";
 import type { SandboxConnection } from "../sandbox/server.js";
 import { UsageError } from "../errors.js";
-import { renderJson, type CommandOutcome } from "../render.js";
-import { runnable } from "../invocation.js";
+import type { CommandOutcome } from "../render.js";
 
 /**
  * Runs the emulated tenant in the foreground until Ctrl+C, and writes the connection file through which
  * `--sandbox` on any command in another shell uses it. There is one connection file per config directory,
  * so a second sandbox is refused while the first answers: taking the file over would orphan the first.
  */
-export async function run(context: CommandContext): Promise<CommandOutcome> {
-  const { io, paths } = context;
-  const { cloud, latencyMs, ...scenario } = (context.options.scenario ?? {}) as Partial<SandboxScenario> & SandboxWideSwitches;
+export const command: CommandSpec = {
+  name: "sandbox",
+  summary: "run the emulated tenant for step-by-step use",
+  description:
+    "Starts an emulated tenant (Entra ID, Microsoft Graph, Dataverse, Power Platform admin) on this machine over HTTPS with its own certificate authority, and keeps it running until Ctrl+C. Other commands use it with --sandbox.",
+  examples: [
+    "crm-lead-setup sandbox",
+    `crm-lead-setup sandbox --scenario '{"userBusinessUnit":"child"}'`,
+    `crm-lead-setup sandbox --faults '{"throttleFirstCall":{"retryAfterSeconds":1}}'`,
+  ],
+  options: ["json", "color", "scenario", "faults"],
+  run,
+};
+
+/** What the sandbox command uses: no tenant link, no prompter. */
+export interface SandboxCommandDeps {
+  name: CommandName;
+  io: IO;
+  paths: AppPaths;
+  signal: AbortSignal;
+  options: Pick<CliOptions, "scenario" | "faults">;
+}
+
+async function run({ name, io, paths, signal, options }: SandboxCommandDeps): Promise<CommandOutcome> {
+  const [
+    { writePrivateFile, removeFile },
+    { findRunningSandbox, removeConnectionFile, writeConnectionFile },
+    { renderJson },
+    { runnable },
+  ] = await Promise.all([import("../auth/cache.js"), import("../sandbox-link.js"), import("../render.js"), import("../invocation.js")]);
+  const { cloud, latencyMs, ...scenario } = (options.scenario ?? {}) as Partial<SandboxScenario> & SandboxWideSwitches;
   if (cloud !== undefined && !["public", "gcc", "gcchigh", "dod", "china"].includes(cloud)) {
     throw new UsageError({
       code: "sandbox-cloud-unknown",
@@ -26,17 +54,17 @@ export async function run(context: CommandContext): Promise<CommandOutcome> {
       hint: "Use public, gcc, gcchigh, dod or china.",
     });
   }
-  await refuseSecondSandbox(context);
+  refuseSecondSandbox(await findRunningSandbox(paths));
   const { startSandbox } = await import("../sandbox/server.js");
-  const sandbox = await startSandbox({ cloud, latencyMs, scenario, faults: context.options.faults as FaultConfig | undefined });
+  const sandbox = await startSandbox({ cloud, latencyMs, scenario, faults: options.faults as FaultConfig | undefined });
   const { connection } = sandbox;
-  await removeStaleSandboxCaches(paths.configDir);
+  await removeStaleSandboxCaches(paths.configDir, removeFile);
   const connectionPath = await writeConnectionFile(paths, connection);
   const caPath = join(paths.configDir, "sandbox-ca.pem");
   await writePrivateFile(caPath, connection.caPem);
 
   const outcome: CommandOutcome = {
-    command: context.command,
+    command: name,
     dryRun: false,
     results: [],
     partnerCenter: null,
@@ -48,12 +76,12 @@ export async function run(context: CommandContext): Promise<CommandOutcome> {
     renderJson(io, { ...outcome, report: { sandbox: endpointsDocument(connection, connectionPath, caPath) } });
     outcome.jsonWritten = true;
   } else {
-    printEndpoints(context, connection, connectionPath, caPath);
+    printEndpoints(io, connection, connectionPath, caPath, runnable("crm-lead-setup init --sandbox"));
   }
 
   await new Promise<void>((resolve) => {
-    if (context.signal.aborted) return resolve();
-    context.signal.addEventListener("abort", () => resolve(), { once: true });
+    if (signal.aborted) return resolve();
+    signal.addEventListener("abort", () => resolve(), { once: true });
     process.once("SIGTERM", () => resolve());
   });
   // Only this instance's files: another sandbox may have written its own since.
@@ -64,8 +92,7 @@ export async function run(context: CommandContext): Promise<CommandOutcome> {
   return outcome;
 }
 
-async function refuseSecondSandbox(context: CommandContext): Promise<void> {
-  const running = await findRunningSandbox(context.paths);
+function refuseSecondSandbox(running: SandboxConnection | undefined): void {
   if (!running) return;
   throw new UsageError({
     code: "sandbox-already-running",
@@ -94,8 +121,7 @@ function endpointsDocument(connection: SandboxConnection, connectionFile: string
   };
 }
 
-function printEndpoints(context: CommandContext, connection: SandboxConnection, connectionPath: string, caPath: string): void {
-  const { io } = context;
+function printEndpoints(io: IO, connection: SandboxConnection, connectionPath: string, caPath: string, initCommand: string): void {
   const { style } = io;
   const rows: [string, string][] = [
     [
@@ -120,12 +146,12 @@ function printEndpoints(context: CommandContext, connection: SandboxConnection, 
   );
   for (const [label, value] of rows) io.out(`  ${label.padEnd(17)} ${value}`);
   io.out("");
-  io.out(`In another shell: ${style.cyan(runnable("crm-lead-setup init --sandbox"))}`);
+  io.out(`In another shell: ${style.cyan(initCommand)}`);
   io.out(style.dim("Press Ctrl+C to stop."));
 }
 
 /** Token caches of earlier sandbox instances hold tokens no new sandbox accepts. */
-async function removeStaleSandboxCaches(configDir: string): Promise<void> {
+async function removeStaleSandboxCaches(configDir: string, removeFile: (path: string) => Promise<unknown>): Promise<void> {
   let names: string[] = [];
   try {
     names = await readdir(configDir);

@@ -1,26 +1,43 @@
+import type { CommandFactory, CommandSpec } from "../command.js";
 import { belongsToCommand, TenantNotReadyError, toCliError } from "../errors.js";
-import type { CommandContext } from "../context.js";
+import { OUTPUT_OPTIONS, TENANT_OPTIONS } from "../options.js";
 import type { StepResult } from "../steps/step.js";
-import { inspectStep, previewOf, RunUpstream } from "../runner.js";
-import { commandReads } from "../tenant-ports.js";
-import { identitySteps } from "./command-steps.js";
 
 /**
  * Read-only: inspects every step and reports it as done, missing or drifted. A step whose prerequisite is
  * missing (no user, no role) is itself missing, with the reason. With --detailed-exitcode it exits 10
- * when anything is missing or drifted.
+ * when anything is missing or drifted. It changes nothing, so it refuses --dry-run.
  */
+export const command: CommandSpec = {
+  name: "status",
+  summary: "show every step as done, missing or drifted (changes nothing)",
+  description: "Inspects the tenant for every step and reports it as done, missing or drifted. Read-only.",
+  examples: [
+    "crm-lead-setup status --org-url https://contoso.crm4.dynamics.com",
+    "crm-lead-setup status --sandbox --json --detailed-exitcode",
+  ],
+  options: [...TENANT_OPTIONS, "identity", "detailedExitcode", ...OUTPUT_OPTIONS, "solutionFile", "solutionUrl", "userName", "appName"],
+  inspectsOnly: true,
+  run,
+};
+
 type State = "done" | "missing" | "drifted" | "failed";
 
-/** status only ever inspects: --detailed-exitcode speaks for it as for a dry run. */
-export const inspectsOnly = true;
+/** What status uses: the tenant link to read through; never the prompter or the writes. */
+type StatusDeps = Pick<CommandFactory, "name" | "io" | "options" | "link">;
 
-export async function run(context: CommandContext) {
+async function run({ name, io, options, link: connect }: StatusDeps) {
+  const [{ inspectStep, previewOf, RunUpstream }, { commandReads }, { identitySteps }] = await Promise.all([
+    import("../runner.js"),
+    import("../tenant-ports.js"),
+    import("./command-steps.js"),
+  ]);
+  const link = await connect();
   const results: (StepResult & { details: { state: State } })[] = [];
   let error;
-  const reads = commandReads(context);
+  const reads = commandReads(link);
   const upstream = new RunUpstream();
-  for (const step of identitySteps(context, context.options, false)) {
+  for (const step of identitySteps(link.sandbox, options, false)) {
     try {
       const planned = await inspectStep(step, reads, upstream);
       const { plan } = planned;
@@ -43,19 +60,19 @@ export async function run(context: CommandContext) {
       break;
     }
   }
-  if (!context.io.json) {
-    const { style } = context.io;
+  if (!io.json) {
+    const { style } = io;
     const colour = { done: style.green, missing: style.yellow, drifted: style.yellow, failed: style.red } as const;
-    context.io.out(style.bold(`${"STEP".padEnd(19)}${"STATE".padEnd(9)}DETAIL`));
+    io.out(style.bold(`${"STEP".padEnd(19)}${"STATE".padEnd(9)}DETAIL`));
     for (const result of results)
-      context.io.out(`${result.id.padEnd(19)}${colour[result.details.state](result.details.state.padEnd(9))}${result.summary}`);
+      io.out(`${result.id.padEnd(19)}${colour[result.details.state](result.details.state.padEnd(9))}${result.summary}`);
   }
   const changesPending = results.some((r) => r.details.state !== "done");
   // status only ever reads: it is not a dry run of anything, so it does not say "nothing was changed".
   return {
-    command: context.command,
+    command: name,
     dryRun: false,
-    results: context.io.json ? results : [],
+    results: io.json ? results : [],
     partnerCenter: null,
     error,
     newSecrets: [],

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { COMMAND_OPTIONS, envNameOf, OPTION_SPECS, resolveOptions, specsFor } from "../../src/options.js";
+import { envNameOf, OPTION_SPECS, resolveOptions, specsFor, type CommandName } from "../../src/options.js";
+import { COMMANDS } from "../../src/commands/index.js";
 import { UsageError } from "../../src/errors.js";
+
+/** The options a command declares in its own file. */
+const readsOf = (command: CommandName) => COMMANDS.find((declared) => declared.name === command)!.options;
+const COMMAND_OPTIONS = Object.fromEntries(COMMANDS.map((declared) => [declared.name, declared.options]));
 
 const fromCli = (parsed: Record<string, unknown>) => (key: string) => (key in parsed ? "cli" : undefined);
 
@@ -42,10 +47,10 @@ describe("option declarations", () => {
       "teardown",
       "verify",
     ] as const) {
-      const flags = specsFor(command).map((s) => s.flags.split(" ")[0]);
+      const flags = specsFor(readsOf(command)).map((s) => s.flags.split(" ")[0]);
       for (const flag of globals) expect({ command, flag, listed: flags.includes(flag) }).toEqual({ command, flag, listed: true });
     }
-    const sandboxFlags = specsFor("sandbox").map((s) => s.flags.split(" ")[0]);
+    const sandboxFlags = specsFor(readsOf("sandbox")).map((s) => s.flags.split(" ")[0]);
     expect(sandboxFlags).not.toContain("--org-url");
     expect(sandboxFlags).toContain("--json");
   });
@@ -58,7 +63,7 @@ describe("option declarations", () => {
   });
 
   it("switch off what a command does not read, even when the environment sets it", () => {
-    expect(resolveOptions("status", {}, () => undefined, { CRM_LEAD_SETUP_DRY_RUN: "1" }).dryRun).toBe(false);
+    expect(resolveOptions(readsOf("status"), {}, () => undefined, { CRM_LEAD_SETUP_DRY_RUN: "1" }).dryRun).toBe(false);
   });
 
   it("never declare a secret as an option value (SPEC §4)", () => {
@@ -70,7 +75,7 @@ describe("option declarations", () => {
 
 describe("resolveOptions", () => {
   it("takes a value from the environment twin", () => {
-    const options = resolveOptions("init", {}, () => undefined, {
+    const options = resolveOptions(readsOf("init"), {}, () => undefined, {
       CRM_LEAD_SETUP_ORG_URL: "https://contoso.crm4.dynamics.com",
       CRM_LEAD_SETUP_JSON: "1",
     });
@@ -80,31 +85,35 @@ describe("resolveOptions", () => {
 
   it("lets a flag beat its environment twin", () => {
     const parsed = { cloud: "gcc" };
-    const options = resolveOptions("init", parsed, fromCli(parsed), { CRM_LEAD_SETUP_CLOUD: "china" });
+    const options = resolveOptions(readsOf("init"), parsed, fromCli(parsed), { CRM_LEAD_SETUP_CLOUD: "china" });
     expect(options.cloud).toBe("gcc");
   });
 
   it("names the environment variable when its value is bad", () => {
-    expect(() => resolveOptions("init", {}, () => undefined, { CRM_LEAD_SETUP_CLOUD: "mars" })).toThrowError(/CRM_LEAD_SETUP_CLOUD "mars"/);
-    expect(() => resolveOptions("init", {}, () => undefined, { CRM_LEAD_SETUP_DRY_RUN: "maybe" })).toThrowError(UsageError);
+    expect(() => resolveOptions(readsOf("init"), {}, () => undefined, { CRM_LEAD_SETUP_CLOUD: "mars" })).toThrowError(
+      /CRM_LEAD_SETUP_CLOUD "mars"/,
+    );
+    expect(() => resolveOptions(readsOf("init"), {}, () => undefined, { CRM_LEAD_SETUP_DRY_RUN: "maybe" })).toThrowError(UsageError);
   });
 
   it("names the flag when its value is bad", () => {
     const parsed = { auth: "password" };
-    expect(() => resolveOptions("init", parsed, fromCli(parsed), {})).toThrowError(/--auth "password" is not a valid sign-in method/);
+    expect(() => resolveOptions(readsOf("init"), parsed, fromCli(parsed), {})).toThrowError(
+      /--auth "password" is not a valid sign-in method/,
+    );
   });
 
   it("reads booleans from the environment strictly and --no-color from either side", () => {
-    expect(resolveOptions("init", {}, () => undefined, { CRM_LEAD_SETUP_DRY_RUN: "false" }).dryRun).toBe(false);
-    expect(resolveOptions("init", {}, () => undefined, { CRM_LEAD_SETUP_NO_COLOR: "1" }).color).toBe(false);
+    expect(resolveOptions(readsOf("init"), {}, () => undefined, { CRM_LEAD_SETUP_DRY_RUN: "false" }).dryRun).toBe(false);
+    expect(resolveOptions(readsOf("init"), {}, () => undefined, { CRM_LEAD_SETUP_NO_COLOR: "1" }).color).toBe(false);
     const parsed = { color: false };
-    expect(resolveOptions("init", parsed, fromCli(parsed), {}).color).toBe(false);
-    expect(resolveOptions("init", {}, () => undefined, {}).color).toBe(true);
+    expect(resolveOptions(readsOf("init"), parsed, fromCli(parsed), {}).color).toBe(false);
+    expect(resolveOptions(readsOf("init"), {}, () => undefined, {}).color).toBe(true);
   });
 });
 
 describe("the sandbox's --scenario and --faults switches (issue 11 §10)", () => {
-  const resolve = (parsed: Record<string, unknown>) => resolveOptions("sandbox", parsed, fromCli(parsed), {});
+  const resolve = (parsed: Record<string, unknown>) => resolveOptions(readsOf("sandbox"), parsed, fromCli(parsed), {});
   const failure = (parsed: Record<string, unknown>) => {
     try {
       resolve(parsed);
