@@ -72,6 +72,7 @@ describe("--help and --version", () => {
       "patch-role",
       "reset-password",
       "verify",
+      "connect-offer",
       "teardown",
       "status",
       "login",
@@ -104,6 +105,7 @@ describe("--help and --version", () => {
   ];
   const OUTPUT = ["--json", "--verbose", "--no-color"];
   const CHANGES = ["--dry-run", "--detailed-exitcode", "--yes"];
+  const OFFERS = ["--offer", "--contact-email", "--partner-center-tenant"];
   const OPTIONS_OF: Record<string, string[]> = {
     init: [
       ...TENANT,
@@ -124,6 +126,7 @@ describe("--help and --version", () => {
       "--secret-stdin",
       "--force-sync",
       "--power-platform-audience",
+      ...OFFERS,
     ],
     "download-solution": ["--sandbox", "--dry-run", "--detailed-exitcode", ...OUTPUT, "--solution-file", "--solution-url"],
     "import-solution": [...TENANT, ...CHANGES, ...OUTPUT, "--solution-file", "--solution-url", "--sync-timeout"],
@@ -161,6 +164,17 @@ describe("--help and --version", () => {
       "--keep-password-expiry",
     ],
     verify: [...TENANT, "--identity", ...CHANGES, ...OUTPUT, "--user-name", "--app-name", "--secret-stdin"],
+    "connect-offer": [
+      ...TENANT,
+      "--identity",
+      ...CHANGES,
+      ...OUTPUT,
+      "--user-name",
+      "--app-name",
+      ...OFFERS,
+      "--sync-timeout",
+      "--secret-stdin",
+    ],
     teardown: [
       ...TENANT,
       "--identity",
