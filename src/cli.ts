@@ -51,7 +51,9 @@ export function buildProgram(argv: readonly string[] = process.argv, run: Comman
     const command = program.command(spec.name).summary(spec.summary).description(spec.description);
     for (const option of spec.name === invoked ? specsFor(spec.options) : []) {
       const cliOption = new Option(option.flags, `${option.description} [env ${envNameOf(option)}]`);
-      if (!isBooleanSpec(option)) cliOption.argParser((value: string) => value);
+      if (option.repeatable)
+        cliOption.argParser((value: string, previous: string | undefined) => (previous === undefined ? value : `${previous},${value}`));
+      else if (!isBooleanSpec(option)) cliOption.argParser((value: string) => value);
       command.addOption(cliOption);
     }
     command.addHelpText("after", `\nExamples:\n${spec.examples.map((e) => `  $ ${e}`).join("\n")}\n${exitCodeHelp()}`);

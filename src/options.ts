@@ -1,6 +1,7 @@
 import { UsageError } from "./errors.js";
 import { parseCloudName, parseHttpsOrigin, type CloudName } from "./clouds.js";
 import { parseFaults, parseScenario } from "./sandbox/switches.js";
+import { parseContactEmails, parseOfferIds } from "./offer-options.js";
 import {
   parseBooleanEnv,
   parseBooleanEnvLenient,
@@ -59,6 +60,10 @@ export interface CliOptions {
   includeSolution: boolean;
   scenario?: Record<string, unknown>;
   faults?: Record<string, unknown>;
+  /** Partner Center offer IDs (SPEC §7), from a comma-separated or repeated --offer. */
+  offer?: string[];
+  contactEmail?: string[];
+  partnerCenterTenant?: string;
 }
 
 export type OptionKey = keyof CliOptions;
@@ -76,6 +81,7 @@ export type CommandName =
   | "reset-password"
   | "verify"
   | "teardown"
+  | "connect-offer"
   | "login"
   | "logout"
   | "sandbox";
@@ -87,6 +93,8 @@ export interface OptionSpec {
   description: string;
   /** Converts and checks a raw string; `source` names the flag or variable in messages. */
   parse?: (raw: string, source: string) => unknown;
+  /** May be given more than once: the values are joined with commas before `parse` (--offer a --offer b). */
+  repeatable?: boolean;
 }
 
 const oneOf =
@@ -217,6 +225,26 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   },
   { key: "includeSolution", flags: "--include-solution", description: "teardown also removes the solution" },
   {
+    key: "offer",
+    flags: "--offer <ids>",
+    parse: (raw) => parseOfferIds([raw]),
+    repeatable: true,
+    description: "Partner Center offer IDs whose lead destination to set (comma-separated or repeated)",
+  },
+  {
+    key: "contactEmail",
+    flags: "--contact-email <list>",
+    parse: (raw) => parseContactEmails([raw]),
+    repeatable: true,
+    description: "addresses Partner Center notifies of new leads (default: keep the offer's)",
+  },
+  {
+    key: "partnerCenterTenant",
+    flags: "--partner-center-tenant <id-or-domain>",
+    parse: parseGuidOrDomain,
+    description: "Entra tenant of the Partner Center account (default: the sign-in's tenant)",
+  },
+  {
     key: "scenario",
     flags: "--scenario <json>",
     parse: (raw, source) => parseScenario(parseJsonObject(raw, source), source),
@@ -272,6 +300,8 @@ export const TENANT_OPTIONS: readonly OptionKey[] = [
 export const OUTPUT_OPTIONS: readonly OptionKey[] = ["json", "verbose", "color"];
 /** A command that plans changes: it can show the plan only, and asks before applying it. */
 export const CHANGE_OPTIONS: readonly OptionKey[] = ["dryRun", "detailedExitcode", "yes"];
+/** Where the lead destination goes in Partner Center (SPEC §7). */
+export const OFFER_OPTIONS: readonly OptionKey[] = ["offer", "contactEmail", "partnerCenterTenant"];
 
 /**
  * SPEC §3: each command takes exactly the options it reads (declared in its own file, src/commands/<name>.ts),

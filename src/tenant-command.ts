@@ -10,6 +10,8 @@ import type { AnyStep, ServiceIdentityOutput, StepResult } from "./steps/step.js
 import type { Progress } from "./steps/ports.js";
 import { partnerCenterSummary, setupComplete } from "./summary.js";
 import { linkPorts } from "./tenant-ports.js";
+import { offerOutcomes, offersSummary, type ConfigureJobEnd, type OfferOutcome } from "./offers/offer-outcomes.js";
+import type { ConfigureJobError } from "./services/partner-center.js";
 import { isInCommandSandbox, KEEP_A_SANDBOX_RUNNING } from "./sandbox-link.js";
 
 /**
@@ -87,6 +89,7 @@ async function runWithDisplay(deps: TenantCommandDeps, command: TenantCommand, s
   const ports = linkPorts(link, {
     progress: ioProgress(io),
     ask: io.canPrompt ? async (question) => (await deps.prompter()).confirm(question, true) : undefined,
+    partnerCenterTenant: deps.options.partnerCenterTenant,
   });
   const outcome = await runSteps(
     steps,
@@ -117,6 +120,23 @@ export function identityOf(outputs: RunOutcome["outputs"]): ServiceIdentityOutpu
   return outputs["reset-password"] ?? outputs["create-user"] ?? outputs["create-app"];
 }
 
+/**
+ * `partnerCenter.offers` (SPEC §3): one outcome per offer of connect-offer, when the run had that step. A
+ * failed job names its offers; a step that never ran leaves the offers it would have changed skipped.
+ */
+function connectedOffers(outcome: RunOutcome, dryRun: boolean): OfferOutcome[] | undefined {
+  const connect = outcome.outputs["connect-offer"];
+  const result = outcome.results.find((r) => r.id === "connect-offer");
+  if (!connect || !result) return undefined;
+  const failedJob = outcome.error?.code === "partner-center-job-failed" || outcome.error?.code === "partner-center-not-supported";
+  const errors = (outcome.error?.details?.errors ?? []) as ConfigureJobError[];
+  const job: ConfigureJobEnd | undefined =
+    connect.job ?? (result.status === "failed" ? (failedJob ? { jobResult: "failed", errors } : { jobResult: "unfinished" }) : undefined);
+  const outcomes = offerOutcomes(connect.offers, dryRun, job);
+  if (result.status !== "skipped") return outcomes;
+  return outcomes.map((offer) => (offer.status === "unchanged" ? offer : { ...offer, status: "skipped" }));
+}
+
 export async function runTenantCommand(
   deps: TenantCommandDeps,
   command: TenantCommand,
@@ -143,12 +163,17 @@ export async function runTenantCommand(
             : undefined,
         })
       : undefined;
+  const offers = connectedOffers(outcome, options.dryRun);
+  // Every offer now holds the values: there is nothing to paste, and the box is kept for the admin's records.
+  if (summary && offers?.length && offers.every((o) => o.status === "done" || o.status === "unchanged"))
+    summary.values.nextStep = `Partner Center holds these values now: nothing to paste.${generated ? " Keep the secret: it is shown this once." : ""}`;
   return {
     command: deps.name,
     dryRun: options.dryRun,
     results: outcome.results,
     partnerCenter: summary?.values ?? null,
-    notes: summary?.notes ?? [],
+    offers,
+    notes: [...(summary?.notes ?? []), ...(offers && !options.dryRun ? offersSummary(offers) : [])],
     secretShown: summary?.shown,
     error: outcome.error,
     stepsShown,

@@ -13,6 +13,8 @@ import { OPTION_SPECS, resolveOptions, type CliOptions } from "./options.js";
 import { cachePathFor, readSolutionFile } from "./steps/download-solution.js";
 import type { Progress, Reads, ServiceCredentials, ServiceIdentitySession, Writes } from "./steps/ports.js";
 import type { RunPorts } from "./runner.js";
+import type { PartnerCenterApi } from "./services/partner-center.js";
+import { clearPendingJob, pendingJobFor, recordPendingJob } from "./offers/pending-jobs.js";
 
 /**
  * Builds the steps' Reads and Writes from a tenant session: the one place that knows which client, file or
@@ -34,6 +36,8 @@ export interface PortSources {
   ask?: (question: string) => Promise<boolean>;
   /** The run's once-per-run reads, when something read before the steps (the wizard) shares them. */
   once?: Reads["once"];
+  /** `--partner-center-tenant`: the tenant of the Partner Center account, when it is not the sign-in's. */
+  partnerCenterTenant?: string;
 }
 
 /** A progress that shows nothing (tests, --json). */
@@ -60,8 +64,14 @@ export function onceMemo(): Reads["once"] {
 
 export function buildPorts(sources: PortSources): RunPorts {
   const { session, http, paths } = sources;
+  let connection: Promise<{ account: string; api: PartnerCenterApi }> | undefined;
+  const partnerCenter = () => (connection ??= connectPartnerCenter(session, http, sources.partnerCenterTenant));
   const reads: Reads = {
     tenant: session,
+    partnerCenter: async () => {
+      const { account, api } = await partnerCenter();
+      return { account, api, pendingJob: (offerId) => pendingJobFor(paths, account, offerId) };
+    },
     once: sources.once ?? onceMemo(),
     ledger: {
       createdUser: (orgUrl, upn) => createdUser(paths, orgUrl, upn),
@@ -84,6 +94,15 @@ export function buildPorts(sources: PortSources): RunPorts {
   };
   const writes: Writes = {
     tenant: session,
+    partnerCenter: async () => {
+      const { account, api } = await partnerCenter();
+      return {
+        account,
+        api,
+        recordPendingJob: (job) => recordPendingJob(paths, account, job),
+        clearPendingJob: (jobId) => clearPendingJob(paths, account, jobId),
+      };
+    },
     ledger: {
       recordPassword: (entry, shown) => recordPassword(paths, entry, shown),
       recordSecret: (entry, shown) => recordSecret(paths, entry, shown),
@@ -137,7 +156,7 @@ export function runMemo(link: Pick<TenantLink, "http">): Reads["once"] {
 }
 
 /** The ports of a run over a tenant link: the session, files and memo its steps (and its wizard) share. */
-export function linkPorts(link: TenantLink, shown: Pick<PortSources, "progress" | "ask"> = {}): RunPorts {
+export function linkPorts(link: TenantLink, shown: Pick<PortSources, "progress" | "ask" | "partnerCenterTenant"> = {}): RunPorts {
   return buildPorts({
     session: link.tenant,
     http: link.http,
@@ -152,7 +171,8 @@ export function linkPorts(link: TenantLink, shown: Pick<PortSources, "progress" 
 }
 
 /** A command's reads outside the runner (the wizard's questions, status): the same session and memo the steps use. */
-export const commandReads = (link: TenantLink): Reads => linkPorts(link).reads;
+export const commandReads = (link: TenantLink, options?: Pick<CliOptions, "partnerCenterTenant">): Reads =>
+  linkPorts(link, { partnerCenterTenant: options?.partnerCenterTenant }).reads;
 
 /**
  * The ports of a run as the CLI builds them, in the caller's process: options as `--sandbox --auth
@@ -172,4 +192,22 @@ export async function inProcessPorts(
   const options = resolveOptions(everyOption, parsed, (key) => (key in parsed ? "cli" : undefined), env);
   const link = await connectTenant("init", options, io, signal, extra.clock);
   return { ...linkPorts(link), options, close: link.close };
+}
+
+/**
+ * The Product Ingestion API under the cloud's Graph root, with a Graph-audience token for the Partner
+ * Center account's tenant (SPEC §7: `--partner-center-tenant`, by default the tenant of the sign-in).
+ */
+async function connectPartnerCenter(
+  session: () => Promise<TenantSession>,
+  http: HttpClient,
+  partnerCenterTenant: string | undefined,
+): Promise<{ account: string; api: PartnerCenterApi }> {
+  const signedIn = await session();
+  const { PartnerCenterApi } = await import("./services/partner-center.js");
+  const graphRoot = signedIn.cloud.graphEndpoint;
+  const otherTenant = partnerCenterTenant !== undefined && partnerCenterTenant.toLowerCase() !== signedIn.tenant.toLowerCase();
+  const tokens = otherTenant ? signedIn.tokens.forTenant(partnerCenterTenant) : signedIn.tokens;
+  const tenant = otherTenant ? partnerCenterTenant : signedIn.tenant;
+  return { account: `${graphRoot}|${tenant}`, api: new PartnerCenterApi(http, graphRoot, () => tokens.getAccessToken(graphRoot)) };
 }

@@ -8,6 +8,10 @@ import { importSolutionStep } from "../steps/import-solution.js";
 import { createUserStep, type CreateUserInputs } from "../steps/create-user.js";
 import { createAppStep, DEFAULT_APP_NAME } from "../steps/create-app.js";
 import { verifyStep } from "../steps/verify.js";
+import { connectOfferStep } from "../steps/connect-offer.js";
+import { requirePartnerCenterCloud } from "../offer-options.js";
+import { validateOrgUrl } from "../clouds.js";
+import { followUpCommand } from "../summary.js";
 import { assignRoleStep } from "../steps/assign-role.js";
 import { patchRoleStep } from "../steps/patch-role.js";
 import { DEFAULT_SYNC_TIMEOUT_SECONDS } from "../steps/wait.js";
@@ -64,11 +68,33 @@ export function assignRoleFor(options: CliOptions): AnyStep {
 export const SERVICE_PASSWORD_ENV = "CRM_LEAD_SETUP_SERVICE_PASSWORD";
 export const SERVICE_SECRET_ENV = "CRM_LEAD_SETUP_SERVICE_SECRET";
 
+const secretEnvOf = (identity: Identity) => (identity === "app" ? SERVICE_SECRET_ENV : SERVICE_PASSWORD_ENV);
+const secretWord = (identity: Identity) => (identity === "app" ? "client secret" : "password");
+
+type SecretDeps = Pick<TenantCommandDeps, "io" | "options" | "prompter">;
+
+/** Whether the service identity's secret has a source in this run (checked while planning: a missing one is exit 2). */
+const hasServiceSecretFor =
+  ({ io, options }: SecretDeps) =>
+  (identity: Identity) =>
+    Boolean(io.streams.env[secretEnvOf(identity)]) || options.secretStdin || io.canPrompt;
+
+/** verify's words for a missing secret; connect-offer has its own. */
+function verifyNeedsSecret(identity: Identity, label: string): UsageError {
+  return new UsageError({
+    code: "service-secret-missing",
+    message: `verify signs in as ${label} and needs its ${secretWord(identity)}, which this run did not generate.`,
+    hint: `Set ${secretEnvOf(identity)}, or pass --secret-stdin and pipe it in, or run in a terminal to be asked. Secrets are never taken as option values.`,
+  });
+}
+
 /** The service identity's secret when this run did not generate it: the environment, standard input, or a hidden question. */
-function serviceSecretFrom({ io, options, prompter }: Pick<TenantCommandDeps, "io" | "options" | "prompter">) {
+function serviceSecretFrom(
+  { io, options, prompter }: SecretDeps,
+  missing: (identity: Identity, label: string) => UsageError = verifyNeedsSecret,
+) {
   return async (identity: Identity, label: string): Promise<string> => {
-    const envName = identity === "app" ? SERVICE_SECRET_ENV : SERVICE_PASSWORD_ENV;
-    const fromEnv = io.streams.env[envName];
+    const fromEnv = io.streams.env[secretEnvOf(identity)];
     if (fromEnv) return fromEnv;
     if (options.secretStdin) {
       const chunks: Buffer[] = [];
@@ -85,11 +111,7 @@ function serviceSecretFrom({ io, options, prompter }: Pick<TenantCommandDeps, "i
       return value;
     }
     if (io.canPrompt) return (await prompter()).secret(`${identity === "app" ? "Client secret" : "Password"} of ${label}:`);
-    throw new UsageError({
-      code: "service-secret-missing",
-      message: `verify signs in as ${label} and needs its ${identity === "app" ? "client secret" : "password"}, which this run did not generate.`,
-      hint: `Set ${envName}, or pass --secret-stdin and pipe it in, or run in a terminal to be asked. Secrets are never taken as option values.`,
-    });
+    throw missing(identity, label);
   };
 }
 
@@ -120,4 +142,42 @@ export function identitySteps(sandbox: SandboxConnection | undefined, options: C
     assignRoleFor(options),
     patchRoleStep(),
   ];
+}
+
+/**
+ * connect-offer: when the offers change and this run generated no secret, Partner Center needs the one
+ * Partner Center should sign in with (SPEC §7); none is exit 2 naming its sources and the rotation.
+ */
+export function connectOfferFor(deps: SecretDeps, options = deps.options): AnyStep {
+  const offerIds = options.offer ?? [];
+  const appName = options.appName ?? DEFAULT_APP_NAME;
+  // The exact command that reaches the same tenant and identity, generates a new secret and pushes it.
+  const rotate = (label: string) =>
+    `${followUpCommand("reset-password", { ...options, identity: identityOf(options) }, identityOf(options) === "app" ? appName : label)} --offer ${offerIds.join(",")}`;
+  return connectOfferStep({
+    offerIds,
+    identity: identityOf(options),
+    userName: options.userName,
+    appName,
+    contactEmail: options.contactEmail,
+    syncTimeoutSeconds: syncTimeout(options),
+    hasServiceSecret: hasServiceSecretFor(deps),
+    serviceSecret: serviceSecretFrom(
+      deps,
+      (identity, label) =>
+        new UsageError({
+          code: "service-secret-missing",
+          message: `connect-offer writes the ${secretWord(identity)} of ${label} into the offers, and this run did not generate one.`,
+          hint: `Set ${secretEnvOf(identity)}, or pass --secret-stdin and pipe it in, or run in a terminal to be asked; or generate a new one and push it in the same run with \`${rotate(label)}\`. Secrets are never taken as option values.`,
+        }),
+    ),
+  });
+}
+
+/** Partner Center is commercial-cloud only (SPEC §7): --offer with gcchigh, dod or china is exit 2, before signing in. */
+export function requireOffersCloud(options: CliOptions): void {
+  if (!options.offer?.length || options.sandbox) return;
+  requirePartnerCenterCloud(
+    (options.orgUrl ? validateOrgUrl(options.orgUrl, options.cloud).cloud : undefined) ?? options.cloud ?? "public",
+  );
 }

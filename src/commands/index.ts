@@ -8,6 +8,7 @@ import { command as assignRole } from "./assign-role.js";
 import { command as patchRole } from "./patch-role.js";
 import { command as resetPassword } from "./reset-password.js";
 import { command as verify } from "./verify.js";
+import { command as connectOffer } from "./connect-offer.js";
 import { command as teardown } from "./teardown.js";
 import { command as status } from "./status.js";
 import { command as login } from "./login.js";
@@ -29,6 +30,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   patchRole,
   resetPassword,
   verify,
+  connectOffer,
   teardown,
   status,
   login,

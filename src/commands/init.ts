@@ -1,7 +1,7 @@
 import type { CommandFactory, CommandSpec, PrepareDeps } from "../command.js";
 import { UsageError } from "../errors.js";
 import { validateOrgUrl } from "../clouds.js";
-import { CHANGE_OPTIONS, OUTPUT_OPTIONS, TENANT_OPTIONS, type CliOptions } from "../options.js";
+import { CHANGE_OPTIONS, OFFER_OPTIONS, OUTPUT_OPTIONS, TENANT_OPTIONS, type CliOptions } from "../options.js";
 import { parseUsageLocation, parseUserPrincipalName } from "../validate.js";
 import type { Prompter } from "../prompter.js";
 import type { TenantCommandDeps } from "../tenant-command.js";
@@ -42,6 +42,7 @@ export const command: CommandSpec = {
     "secretStdin",
     "forceSync",
     "powerPlatformAudience",
+    ...OFFER_OPTIONS,
   ],
   prepare,
   run,
@@ -90,17 +91,54 @@ async function prepare(options: CliOptions, { io, prompter }: PrepareDeps): Prom
 }
 
 async function run(factory: CommandFactory) {
-  const [{ runTenantCommand, tenantCommandDeps }, { canOfferPasswordReset, identitySteps, verifyFor }] = await Promise.all([
-    import("../tenant-command.js"),
-    import("./command-steps.js"),
-  ]);
+  const [
+    { runTenantCommand, tenantCommandDeps },
+    { canOfferPasswordReset, connectOfferFor, identitySteps, requireOffersCloud, verifyFor },
+  ] = await Promise.all([import("../tenant-command.js"), import("./command-steps.js")]);
+  requireOffersCloud(factory.options);
   const deps = await tenantCommandDeps(factory);
   const ask = deps.io.canPrompt ? await deps.prompter() : undefined;
-  const options = ask && deps.options.identity !== "app" ? await askQuestions(deps, ask) : deps.options;
+  const offer = ask && !deps.options.offer ? await askOffers(deps) : deps.options.offer;
+  const asked = ask && deps.options.identity !== "app" ? await askQuestions(deps, ask) : deps.options;
+  const options = { ...asked, offer };
   const steps = identitySteps(deps.link.sandbox, options, canOfferPasswordReset(deps));
   if (options.verify) steps.push(verifyFor(deps));
+  if (options.offer?.length) steps.push(connectOfferFor(deps, options));
   return runTenantCommand(deps, { confirmDefault: true, partnerCenter: true, endsWithVerifyHint: !options.verify }, steps);
 }
+
+/**
+ * The offers whose lead destination to write (SPEC §7): a multi-select of those the Partner Center account
+ * can see, none meaning none. An identity with no Partner Center role is told so in one line, and not asked.
+ */
+async function askOffers({ io, link, prompter, options }: TenantCommandDeps): Promise<string[] | undefined> {
+  // Partner Center is commercial-cloud only: a sovereign cloud has nothing to list.
+  if (!PARTNER_CENTER_CLOUDS.has((await link.tenant()).cloud.name)) return undefined;
+  const [{ commandReads }, { TenantNotReadyError }] = await Promise.all([import("../tenant-ports.js"), import("../errors.js")]);
+  io.info(io.style.dim("Reading the Partner Center offers…"));
+  let offers;
+  try {
+    offers = await (await commandReads(link, options).partnerCenter()).api.listProducts();
+  } catch (error) {
+    if (!(error instanceof TenantNotReadyError)) throw error;
+    io.info(
+      io.style.yellow(
+        "Partner Center refused to list the offers: the signed-in identity has no role there (Manager, under Account settings → User management). Skipping the offers.",
+      ),
+    );
+    return undefined;
+  }
+  if (offers.length === 0) return undefined;
+  const chosen = await (
+    await prompter()
+  ).checkbox(
+    "Partner Center offers to send leads to (Space selects, Enter goes on; none: paste the values yourself):",
+    offers.map((offer) => ({ name: offer.offerId, value: offer.offerId, description: offer.alias ?? offer.type })),
+  );
+  return chosen.length > 0 ? chosen : undefined;
+}
+
+const PARTNER_CENTER_CLOUDS = new Set(["public", "gcc", "custom"]);
 
 /** The questions about the tenant (the service user's name, licence, usage location): their answers, over the options. */
 async function askQuestions({ io, options, link }: TenantCommandDeps, ask: Prompter): Promise<CliOptions> {
@@ -118,7 +156,7 @@ async function askQuestions({ io, options, link }: TenantCommandDeps, ask: Promp
   const answers: Partial<CliOptions> = {};
   io.info(io.style.dim("Reading the tenant (domains, licences, the service user)…"));
   // The same once-per-run reads the steps make: a wizard's read is not made again while planning.
-  const reads = commandReads(link);
+  const reads = commandReads(link, options);
   const { organization, domains, skus } = await directoryFacts(reads);
 
   if (!options.userName) {

@@ -80,6 +80,7 @@ describe("--help and --version", () => {
       "patch-role",
       "reset-password",
       "verify",
+      "connect-offer",
       "teardown",
       "status",
       "login",
@@ -112,6 +113,7 @@ describe("--help and --version", () => {
   ];
   const OUTPUT = ["--json", "--verbose", "--no-color"];
   const CHANGES = ["--dry-run", "--detailed-exitcode", "--yes"];
+  const OFFERS = ["--offer", "--contact-email", "--partner-center-tenant"];
   const OPTIONS_OF: Record<string, string[]> = {
     init: [
       ...TENANT,
@@ -132,6 +134,7 @@ describe("--help and --version", () => {
       "--secret-stdin",
       "--force-sync",
       "--power-platform-audience",
+      ...OFFERS,
     ],
     "download-solution": ["--sandbox", "--dry-run", "--detailed-exitcode", ...OUTPUT, "--solution-file", "--solution-url"],
     "import-solution": [...TENANT, ...CHANGES, ...OUTPUT, "--solution-file", "--solution-url", "--sync-timeout"],
@@ -169,6 +172,17 @@ describe("--help and --version", () => {
       "--keep-password-expiry",
     ],
     verify: [...TENANT, "--identity", ...CHANGES, ...OUTPUT, "--user-name", "--app-name", "--secret-stdin"],
+    "connect-offer": [
+      ...TENANT,
+      "--identity",
+      ...CHANGES,
+      ...OUTPUT,
+      "--user-name",
+      "--app-name",
+      ...OFFERS,
+      "--sync-timeout",
+      "--secret-stdin",
+    ],
     teardown: [
       ...TENANT,
       "--identity",

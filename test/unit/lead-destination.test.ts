@@ -10,7 +10,7 @@ import {
   type DestinationState,
 } from "../../src/offers/lead-destination.js";
 import { offerOutcomes, offersSummary, type ConfigureJobEnd } from "../../src/offers/offer-outcomes.js";
-import { parseContactEmails, parseOfferIds, requirePartnerCenterCloud } from "../../src/offers/offer-options.js";
+import { parseContactEmails, parseOfferIds, requirePartnerCenterCloud } from "../../src/offer-options.js";
 import { ExitCode } from "../../src/errors.js";
 import type { CustomerLeadsResource } from "../../src/services/partner-center.js";
 

@@ -1,6 +1,6 @@
-import type { CloudName } from "../clouds.js";
-import { UsageError } from "../errors.js";
-import { quoteInput } from "../validate.js";
+import type { CloudName } from "./clouds.js";
+import { UsageError } from "./errors.js";
+import { quoteInput } from "./validate.js";
 
 /**
  * The validators of `--offer`, `--contact-email` and the cloud check of SPEC §7, for options.ts to use:
