@@ -59,7 +59,7 @@ async function prepare(options: CliOptions, { io, prompter }: PrepareDeps): Prom
     throw new UsageError({
       code: "answers-missing",
       message: `init needs ${needed.join(" and ")}: there is no terminal to ask on.`,
-      hint: `Pass ${needed.join(" and ")} (or their CRM_LEAD_SETUP_* variables); try --dry-run first to see the plan.`,
+      hint: `Pass ${needed.join(" and ")} (or the CRM_LEAD_SETUP_* variable of each); try --dry-run first to see the plan.`,
     });
   }
   if (!io.canPrompt) return options;
@@ -176,9 +176,9 @@ async function askQuestions({ io, options, link }: TenantCommandDeps, ask: Promp
         : fallback?.id;
     const local = await ask.input(`Service user name (the part before @${domain}):`, {
       default: DEFAULT_USER_LOCAL_PART,
-      validate: promptValidator((raw) => parseUserPrincipalName(`${raw}@${domain}`, "The user name")),
+      validate: promptValidator((raw) => userNameAnswer(raw, domain!)),
     });
-    answers.userName = parseUserPrincipalName(`${local}@${domain}`, "The user name");
+    answers.userName = userNameAnswer(local, domain!);
   }
   const { current } = await serviceUser(reads, answers.userName ?? options.userName);
   const holdsDynamics = dynamicsLicences(skus).some((o) => current?.assignedLicenses.some((l) => l.skuId === o.skuId));
@@ -200,4 +200,20 @@ async function askQuestions({ io, options, link }: TenantCommandDeps, ask: Promp
     answers.usageLocation = parseUsageLocation(answer, "The usage location");
   }
   return { ...options, ...answers };
+}
+
+/**
+ * The service user's name as typed at the question that asks for the part before @<domain>: a whole
+ * address in that domain is taken as it is, one in another domain is refused with the rule.
+ */
+export function userNameAnswer(raw: string, domain: string): string {
+  const typed = raw.trim();
+  const at = typed.indexOf("@");
+  if (at < 0) return parseUserPrincipalName(`${typed}@${domain}`, "The user name");
+  if (typed.slice(at + 1).toLowerCase() === domain.toLowerCase()) return parseUserPrincipalName(typed, "The user name");
+  throw new UsageError({
+    code: "user-name-domain",
+    message: `The user name "${typed}" is in another domain than ${domain}.`,
+    hint: `Type only the part before @${domain}, e.g. mp-leadwriter (choose the domain at the question before).`,
+  });
 }
