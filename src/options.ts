@@ -51,6 +51,7 @@ export interface CliOptions {
   appName?: string;
   secretExpiryMonths?: number;
   syncTimeout?: number;
+  warnDays?: number;
   keepPasswordExpiry: boolean;
   verify: boolean;
   secretStdin: boolean;
@@ -205,6 +206,12 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parse: (raw, source) => parseIntegerInRange(raw, source, 1, 86_400, "seconds"),
     description: "how long to wait for the user to appear in Dynamics, and for an import (default 600)",
   },
+  {
+    key: "warnDays",
+    flags: "--warn-days <n>",
+    parse: (raw, source) => parseIntegerInRange(raw, source, 0, 3650, "days"),
+    description: "status: report the app's client secret when it expires within this many days (default 30)",
+  },
   { key: "keepPasswordExpiry", flags: "--keep-password-expiry", description: "do not set DisablePasswordExpiration" },
   { key: "verify", flags: "--verify", description: "end init with verify (writes and deletes a test lead)" },
   { key: "secretStdin", flags: "--secret-stdin", description: "read the service identity's secret from standard input" },
@@ -309,7 +316,7 @@ export const COMMAND_OPTIONS: Readonly<Record<CommandName, readonly OptionKey[]>
   "reset-password": [...TENANT, "identity", ...CHANGES, ...OUTPUT, "userName", "appName", "secretExpiryMonths", "keepPasswordExpiry"],
   verify: [...TENANT, "identity", ...CHANGES, ...OUTPUT, "userName", "appName", "secretStdin"],
   teardown: [...TENANT, "identity", ...CHANGES, ...OUTPUT, "userName", "appName", "includeSolution", "solutionFile", "solutionUrl"],
-  status: [...TENANT, "identity", "detailedExitcode", ...OUTPUT, "solutionFile", "solutionUrl", "userName", "appName"],
+  status: [...TENANT, "identity", "detailedExitcode", ...OUTPUT, "solutionFile", "solutionUrl", "userName", "appName", "warnDays"],
   login: [...TENANT, "dryRun", ...OUTPUT],
   logout: ["dryRun", "json", "color"],
   sandbox: ["json", "color", "scenario", "faults"],

@@ -63,6 +63,7 @@ export function buildPorts(sources: PortSources): RunPorts {
   const reads: Reads = {
     tenant: session,
     once: sources.once ?? onceMemo(),
+    clock: sources.clock ?? systemClock,
     ledger: {
       createdUser: (orgUrl, upn) => createdUser(paths, orgUrl, upn),
       passwordNeverShown: (orgUrl, upn) => passwordNeverShown(paths, orgUrl, upn),

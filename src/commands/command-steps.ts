@@ -45,7 +45,7 @@ export function createUserInputs(options: CliOptions, offerNeverShownReset: bool
 export const canOfferPasswordReset = (context: CommandContext) => context.io.canPrompt && !context.options.yes;
 
 export const createAppFor = (options: CliOptions) =>
-  createAppStep({ appName: options.appName, secretExpiryMonths: options.secretExpiryMonths });
+  createAppStep({ appName: options.appName, secretExpiryMonths: options.secretExpiryMonths, warnDays: options.warnDays });
 
 export const importFor = (options: CliOptions) => importSolutionStep({ syncTimeoutSeconds: syncTimeout(options) });
 

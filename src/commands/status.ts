@@ -4,6 +4,7 @@ import type { StepResult } from "../steps/step.js";
 import { inspectStep, previewOf, RunUpstream } from "../runner.js";
 import { commandReads } from "../tenant-ports.js";
 import { identitySteps } from "./command-steps.js";
+import { DEFAULT_WARN_DAYS } from "../steps/create-app.js";
 
 /**
  * Read-only: inspects every step and reports it as done, missing or drifted. A step whose prerequisite is
@@ -20,7 +21,9 @@ export async function run(context: CommandContext) {
   let error;
   const reads = commandReads(context);
   const upstream = new RunUpstream();
-  for (const step of identitySteps(context, context.options, false)) {
+  // The app secret's expiry is watched from --warn-days before it (SPEC §1); only status reads it.
+  const options = { ...context.options, warnDays: context.options.warnDays ?? DEFAULT_WARN_DAYS };
+  for (const step of identitySteps(context, options, false)) {
     try {
       const planned = await inspectStep(step, reads, upstream);
       const { plan } = planned;

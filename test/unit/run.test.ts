@@ -22,6 +22,7 @@ function testPorts(clock: Clock = virtualClock()): RunPorts {
       once: onceMemo(),
       ledger: { createdUser: noTenant, passwordNeverShown: noTenant, secretRecord: noTenant, recordedAppId: noTenant },
       solutions: { fromFile: noTenant, cached: noTenant },
+      clock,
     },
     writes: {
       tenant: noTenant,
