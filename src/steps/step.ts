@@ -19,6 +19,7 @@ export type StepId =
   | "patch-role"
   | "reset-password"
   | "verify"
+  | "retire-secrets"
   | "teardown";
 export type StepStatus = "done" | "unchanged" | "planned" | "skipped" | "failed";
 
@@ -153,6 +154,7 @@ export interface StepOutputs {
   "assign-role": undefined;
   "patch-role": undefined;
   verify: undefined;
+  "retire-secrets": undefined;
   teardown: undefined;
 }
 
