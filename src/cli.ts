@@ -106,6 +106,16 @@ const COMMANDS: readonly CommandSpec[] = [
     ],
   },
   {
+    name: "connect-offer",
+    summary: "write the lead destination into Partner Center offers (no paste)",
+    description:
+      "Sets each offer's Customer leads destination to this Dynamics through Partner Center's Product Ingestion API (preview): one configure job for all offers, waited for up to --sync-timeout; a re-run resumes a job still running. Only the offer's draft changes: publish the offer in Partner Center for it to take effect. The signed-in identity needs the Manager role in Partner Center. The secret comes from this run, CRM_LEAD_SETUP_SERVICE_PASSWORD / CRM_LEAD_SETUP_SERVICE_SECRET, --secret-stdin, or a hidden question.",
+    examples: [
+      "CRM_LEAD_SETUP_SERVICE_SECRET=… crm-lead-setup connect-offer --org-url https://contoso.crm4.dynamics.com --identity app --offer contoso-lead-saas",
+      "crm-lead-setup connect-offer --sandbox --identity app --offer contoso-lead-saas --dry-run",
+    ],
+  },
+  {
     name: "teardown",
     summary: "remove what crm-lead-setup set up (the solution only with --include-solution)",
     description:
@@ -195,7 +205,9 @@ export function buildProgram(argv: readonly string[] = process.argv, run: Comman
     const command = program.command(spec.name).summary(spec.summary).description(spec.description);
     for (const option of spec.name === invoked ? specsFor(spec.name) : []) {
       const cliOption = new Option(option.flags, `${option.description} [env ${envNameOf(option)}]`);
-      if (!isBooleanSpec(option)) cliOption.argParser((value: string) => value);
+      if (option.repeatable)
+        cliOption.argParser((value: string, previous: string | undefined) => (previous === undefined ? value : `${previous},${value}`));
+      else if (!isBooleanSpec(option)) cliOption.argParser((value: string) => value);
       command.addOption(cliOption);
     }
     command.addHelpText("after", `\nExamples:\n${spec.examples.map((e) => `  $ ${e}`).join("\n")}\n${exitCodeHelp()}`);

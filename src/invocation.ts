@@ -10,6 +10,7 @@ const COMMANDS: Record<CommandName, true> = {
   "create-user": true,
   "create-app": true,
   "assign-role": true,
+  "connect-offer": true,
   "patch-role": true,
   status: true,
   "reset-password": true,

@@ -32,6 +32,7 @@ const COMMAND_MODULES: Record<CommandName, () => Promise<CommandModule>> = {
   status: () => import("./commands/status.js"),
   verify: () => import("./commands/verify.js"),
   teardown: () => import("./commands/teardown.js"),
+  "connect-offer": () => import("./commands/connect-offer.js"),
   login: () => import("./commands/login.js"),
   logout: () => import("./commands/logout.js"),
   sandbox: () => import("./commands/sandbox.js"),

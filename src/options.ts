@@ -1,6 +1,7 @@
 import { UsageError } from "./errors.js";
 import { parseCloudName, parseHttpsOrigin, type CloudName } from "./clouds.js";
 import { parseFaults, parseScenario } from "./sandbox/switches.js";
+import { parseContactEmails, parseOfferIds } from "./offers/offer-options.js";
 import {
   parseBooleanEnv,
   parseBooleanEnvLenient,
@@ -58,6 +59,10 @@ export interface CliOptions {
   forceSync: boolean;
   powerPlatformAudience?: string;
   includeSolution: boolean;
+  /** Partner Center offer IDs (SPEC §7), from a comma-separated or repeated --offer. */
+  offer?: string[];
+  contactEmail?: string[];
+  partnerCenterTenant?: string;
   scenario?: Record<string, unknown>;
   faults?: Record<string, unknown>;
 }
@@ -77,6 +82,7 @@ export type CommandName =
   | "reset-password"
   | "verify"
   | "teardown"
+  | "connect-offer"
   | "login"
   | "logout"
   | "sandbox";
@@ -88,6 +94,8 @@ export interface OptionSpec {
   description: string;
   /** Converts and checks a raw string; `source` names the flag or variable in messages. */
   parse?: (raw: string, source: string) => unknown;
+  /** May be given more than once: the values are joined with commas before `parse` (--offer a --offer b). */
+  repeatable?: boolean;
 }
 
 const oneOf =
@@ -224,6 +232,26 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   },
   { key: "includeSolution", flags: "--include-solution", description: "teardown also removes the solution" },
   {
+    key: "offer",
+    flags: "--offer <ids>",
+    parse: (raw) => parseOfferIds([raw]),
+    repeatable: true,
+    description: "Partner Center offer IDs whose lead destination to set (comma-separated or repeated)",
+  },
+  {
+    key: "contactEmail",
+    flags: "--contact-email <list>",
+    parse: (raw) => parseContactEmails([raw]),
+    repeatable: true,
+    description: "addresses Partner Center notifies of new leads (default: keep the offer's)",
+  },
+  {
+    key: "partnerCenterTenant",
+    flags: "--partner-center-tenant <id-or-domain>",
+    parse: parseGuidOrDomain,
+    description: "Entra tenant of the Partner Center account (default: the sign-in's tenant)",
+  },
+  {
     key: "scenario",
     flags: "--scenario <json>",
     parse: (raw, source) => parseScenario(parseJsonObject(raw, source), source),
@@ -277,6 +305,8 @@ const TENANT: readonly OptionKey[] = [
   "sandbox",
 ];
 const OUTPUT: readonly OptionKey[] = ["json", "verbose", "color"];
+/** Where the lead destination goes in Partner Center (SPEC §7). */
+const OFFERS: readonly OptionKey[] = ["offer", "contactEmail", "partnerCenterTenant"];
 /** A command that plans changes: it can show the plan only, and asks before applying it. */
 const CHANGES: readonly OptionKey[] = ["dryRun", "detailedExitcode", "yes"];
 
@@ -305,6 +335,7 @@ export const COMMAND_OPTIONS: Readonly<Record<CommandName, readonly OptionKey[]>
     "secretStdin",
     "forceSync",
     "powerPlatformAudience",
+    ...OFFERS,
   ],
   // Downloading touches no tenant: the sandbox only supplies the package URL, and nothing is confirmed.
   "download-solution": ["sandbox", "dryRun", "detailedExitcode", ...OUTPUT, "solutionFile", "solutionUrl"],
@@ -316,6 +347,7 @@ export const COMMAND_OPTIONS: Readonly<Record<CommandName, readonly OptionKey[]>
   "reset-password": [...TENANT, "identity", ...CHANGES, ...OUTPUT, "userName", "appName", "secretExpiryMonths", "keepPasswordExpiry"],
   verify: [...TENANT, "identity", ...CHANGES, ...OUTPUT, "userName", "appName", "secretStdin"],
   teardown: [...TENANT, "identity", ...CHANGES, ...OUTPUT, "userName", "appName", "includeSolution", "solutionFile", "solutionUrl"],
+  "connect-offer": [...TENANT, "identity", ...CHANGES, ...OUTPUT, "userName", "appName", ...OFFERS, "syncTimeout", "secretStdin"],
   status: [...TENANT, "identity", "detailedExitcode", ...OUTPUT, "solutionFile", "solutionUrl", "userName", "appName", "warnDays"],
   login: [...TENANT, "dryRun", ...OUTPUT],
   logout: ["dryRun", "json", "color"],

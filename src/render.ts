@@ -3,6 +3,7 @@ import { formatDuration, visibleLength, type IO, type StepLine } from "./io.js";
 import { runnable } from "./invocation.js";
 import type { StepResult, StepStatus } from "./steps/step.js";
 import type { ShownSecret } from "./summary.js";
+import type { OfferOutcome } from "./offers/offer-outcomes.js";
 
 /**
  * The two renderers of a command's outcome: lines for people, and the one JSON document of SPEC §3.
@@ -13,6 +14,8 @@ export interface CommandOutcome {
   dryRun: boolean;
   results: StepResult[];
   partnerCenter: Record<string, string | null> | null;
+  /** `partnerCenter.offers` (SPEC §3), when the run connected offers. */
+  offers?: OfferOutcome[];
   error: CliError | undefined;
   /** Secrets generated in this run that the summary may show. */
   newSecrets: string[];
@@ -41,7 +44,7 @@ export function renderJson(io: IO, outcome: CommandOutcome): void {
         changes: r.changes,
         ...(r.details ? { details: r.details } : {}),
       })),
-      partnerCenter: outcome.partnerCenter,
+      partnerCenter: outcome.offers ? { ...outcome.partnerCenter, offers: outcome.offers } : outcome.partnerCenter,
       ...outcome.report,
       error: outcome.error ? outcome.error.toJSON() : null,
     },

@@ -9,6 +9,8 @@ import type { Progress } from "./steps/ports.js";
 import { partnerCenterSummary, setupComplete } from "./summary.js";
 import { buildPorts, runMemo } from "./tenant-ports.js";
 import { isInCommandSandbox, KEEP_A_SANDBOX_RUNNING } from "./sandbox-link.js";
+import { offerOutcomes, offersSummary, type ConfigureJobEnd, type OfferOutcome } from "./offers/offer-outcomes.js";
+import type { ConfigureJobError } from "./services/partner-center.js";
 
 /**
  * How a tenant-changing command runs its steps: plan all, show the plan and ask to confirm (on a terminal,
@@ -86,6 +88,7 @@ async function runWithDisplay(context: CommandContext, command: TenantCommand, s
     serviceSignIn: serviceSignIn(context),
     ask: io.canPrompt ? async (question) => (await ask()).confirm(question, true) : undefined,
     once: runMemo(context),
+    partnerCenterTenant: context.options.partnerCenterTenant,
   });
   const outcome = await runSteps(
     steps,
@@ -116,6 +119,23 @@ export function identityOf(outputs: RunOutcome["outputs"]): ServiceIdentityOutpu
   return outputs["reset-password"] ?? outputs["create-user"] ?? outputs["create-app"];
 }
 
+/**
+ * `partnerCenter.offers` (SPEC §3): one outcome per offer of connect-offer, when the run had that step. A
+ * failed job names its offers; a step that never ran leaves the offers it would have changed skipped.
+ */
+function connectedOffers(outcome: RunOutcome, dryRun: boolean): OfferOutcome[] | undefined {
+  const connect = outcome.outputs["connect-offer"];
+  const result = outcome.results.find((r) => r.id === "connect-offer");
+  if (!connect || !result) return undefined;
+  const failedJob = outcome.error?.code === "partner-center-job-failed" || outcome.error?.code === "partner-center-not-supported";
+  const errors = (outcome.error?.details?.errors ?? []) as ConfigureJobError[];
+  const job: ConfigureJobEnd | undefined =
+    connect.job ?? (result.status === "failed" ? (failedJob ? { jobResult: "failed", errors } : { jobResult: "unfinished" }) : undefined);
+  const outcomes = offerOutcomes(connect.offers, dryRun, job);
+  if (result.status !== "skipped") return outcomes;
+  return outcomes.map((offer) => (offer.status === "unchanged" ? offer : { ...offer, status: "skipped" }));
+}
+
 export async function runTenantCommand(
   context: CommandContext,
   command: TenantCommand,
@@ -142,12 +162,14 @@ export async function runTenantCommand(
             : undefined,
         })
       : undefined;
+  const offers = connectedOffers(outcome, context.options.dryRun);
   return {
     command: context.command,
     dryRun: context.options.dryRun,
     results: outcome.results,
     partnerCenter: summary?.values ?? null,
-    notes: summary?.notes ?? [],
+    offers,
+    notes: [...(summary?.notes ?? []), ...(offers && !context.options.dryRun ? offersSummary(offers) : [])],
     secretShown: summary?.shown,
     error: outcome.error,
     stepsShown,

@@ -13,6 +13,8 @@ import { resolveOptions, type CliOptions } from "./options.js";
 import { cachePathFor, readSolutionFile } from "./steps/download-solution.js";
 import type { Progress, Reads, ServiceCredentials, ServiceIdentitySession, Writes } from "./steps/ports.js";
 import type { RunPorts } from "./runner.js";
+import type { PartnerCenterApi } from "./services/partner-center.js";
+import { clearPendingJob, pendingJobFor, recordPendingJob } from "./offers/pending-jobs.js";
 
 /**
  * Builds the steps' Reads and Writes from a tenant session: the one place that knows which client, file or
@@ -34,6 +36,8 @@ export interface PortSources {
   ask?: (question: string) => Promise<boolean>;
   /** The run's once-per-run reads, when something read before the steps (the wizard) shares them. */
   once?: Reads["once"];
+  /** `--partner-center-tenant`: the tenant of the Partner Center account, when it is not the sign-in's. */
+  partnerCenterTenant?: string;
 }
 
 /** A progress that shows nothing (tests, --json). */
@@ -60,8 +64,14 @@ export function onceMemo(): Reads["once"] {
 
 export function buildPorts(sources: PortSources): RunPorts {
   const { session, http, paths } = sources;
+  let connection: Promise<{ account: string; api: PartnerCenterApi }> | undefined;
+  const partnerCenter = () => (connection ??= connectPartnerCenter(session, http, sources.partnerCenterTenant));
   const reads: Reads = {
     tenant: session,
+    partnerCenter: async () => {
+      const { account, api } = await partnerCenter();
+      return { account, api, pendingJob: (offerId) => pendingJobFor(paths, account, offerId) };
+    },
     once: sources.once ?? onceMemo(),
     clock: sources.clock ?? systemClock,
     ledger: {
@@ -85,6 +95,15 @@ export function buildPorts(sources: PortSources): RunPorts {
   };
   const writes: Writes = {
     tenant: session,
+    partnerCenter: async () => {
+      const { account, api } = await partnerCenter();
+      return {
+        account,
+        api,
+        recordPendingJob: (job) => recordPendingJob(paths, account, job),
+        clearPendingJob: (jobId) => clearPendingJob(paths, account, jobId),
+      };
+    },
     ledger: {
       recordPassword: (entry, shown) => recordPassword(paths, entry, shown),
       recordSecret: (entry, shown) => recordSecret(paths, entry, shown),
@@ -129,6 +148,24 @@ async function powerPlatform(
   return { addUser: (objectId) => admin.addUser(environmentName, objectId) };
 }
 
+/**
+ * The Product Ingestion API under the cloud's Graph root, with a Graph-audience token for the Partner
+ * Center account's tenant (SPEC §7: `--partner-center-tenant`, by default the tenant of the sign-in).
+ */
+async function connectPartnerCenter(
+  session: () => Promise<TenantSession>,
+  http: HttpClient,
+  partnerCenterTenant: string | undefined,
+): Promise<{ account: string; api: PartnerCenterApi }> {
+  const signedIn = await session();
+  const { PartnerCenterApi } = await import("./services/partner-center.js");
+  const graphRoot = signedIn.cloud.graphEndpoint;
+  const otherTenant = partnerCenterTenant !== undefined && partnerCenterTenant.toLowerCase() !== signedIn.tenant.toLowerCase();
+  const tokens = otherTenant ? signedIn.tokens.forTenant(partnerCenterTenant) : signedIn.tokens;
+  const tenant = otherTenant ? partnerCenterTenant : signedIn.tenant;
+  return { account: `${graphRoot}|${tenant}`, api: new PartnerCenterApi(http, graphRoot, () => tokens.getAccessToken(graphRoot)) };
+}
+
 /** One memo per run (keyed by the run's HTTP client): the wizard's reads are the steps' reads. */
 const runMemos = new WeakMap<object, Reads["once"]>();
 export function runMemo(context: Pick<CommandContext, "http">): Reads["once"] {
@@ -147,6 +184,7 @@ export function commandReads(context: CommandContext): Reads {
     signal: context.signal,
     clock: context.clock,
     once: runMemo(context),
+    partnerCenterTenant: context.options.partnerCenterTenant,
   }).reads;
 }
 
@@ -174,6 +212,7 @@ export async function inProcessPorts(
     signal,
     clock: context.clock,
     serviceSignIn: serviceSignIn(context),
+    partnerCenterTenant: options.partnerCenterTenant,
   });
   return { ...ports, options, close: context.close };
 }

@@ -177,6 +177,14 @@ export class MsalTokenProvider implements TokenProvider {
     return this.settings.method === "client-secret" || this.settings.method === "client-certificate";
   }
 
+  /**
+   * The same sign-in for another tenant (`--partner-center-tenant`: the Partner Center account may live in
+   * another tenant than Dynamics, reference: partner-center §1.4); its tokens are issued by that tenant.
+   */
+  forTenant(tenant: string): MsalTokenProvider {
+    return new MsalTokenProvider({ ...this.settings, tenant }, this.http);
+  }
+
   account(): AccountInfo | undefined {
     return this.signedIn;
   }

@@ -7,6 +7,9 @@ import { importSolutionStep } from "../steps/import-solution.js";
 import { createUserStep, type CreateUserInputs } from "../steps/create-user.js";
 import { createAppStep, DEFAULT_APP_NAME } from "../steps/create-app.js";
 import { verifyStep } from "../steps/verify.js";
+import { connectOfferStep } from "../steps/connect-offer.js";
+import { requirePartnerCenterCloud } from "../offers/offer-options.js";
+import { validateOrgUrl } from "../clouds.js";
 import { assignRoleStep } from "../steps/assign-role.js";
 import { patchRoleStep } from "../steps/patch-role.js";
 import { DEFAULT_SYNC_TIMEOUT_SECONDS } from "../steps/wait.js";
@@ -63,12 +66,31 @@ export function assignRoleFor(options: CliOptions): AnyStep {
 export const SERVICE_PASSWORD_ENV = "CRM_LEAD_SETUP_SERVICE_PASSWORD";
 export const SERVICE_SECRET_ENV = "CRM_LEAD_SETUP_SERVICE_SECRET";
 
+const secretEnvOf = (identity: Identity) => (identity === "app" ? SERVICE_SECRET_ENV : SERVICE_PASSWORD_ENV);
+const secretWord = (identity: Identity) => (identity === "app" ? "client secret" : "password");
+
+/** Whether the service identity's secret has a source in this run (checked while planning: a missing one is exit 2). */
+const hasServiceSecretFor = (context: CommandContext) => (identity: Identity) =>
+  Boolean(context.io.streams.env[secretEnvOf(identity)]) || context.options.secretStdin || context.io.canPrompt;
+
+/** verify's words for a missing secret; connect-offer has its own. */
+function verifyNeedsSecret(identity: Identity, label: string): UsageError {
+  return new UsageError({
+    code: "service-secret-missing",
+    message: `verify signs in as ${label} and needs its ${secretWord(identity)}, which this run did not generate.`,
+    hint: `Set ${secretEnvOf(identity)}, or pass --secret-stdin and pipe it in, or run in a terminal to be asked. Secrets are never taken as option values.`,
+  });
+}
+
 /** The service identity's secret when this run did not generate it: the environment, standard input, or a hidden question. */
-function serviceSecretFrom(context: CommandContext, prompter: () => Promise<Prompter>) {
+function serviceSecretFrom(
+  context: CommandContext,
+  prompter: () => Promise<Prompter>,
+  missing: (identity: Identity, label: string) => UsageError = verifyNeedsSecret,
+) {
   return async (identity: Identity, label: string): Promise<string> => {
     const { io, options } = context;
-    const envName = identity === "app" ? SERVICE_SECRET_ENV : SERVICE_PASSWORD_ENV;
-    const fromEnv = io.streams.env[envName];
+    const fromEnv = io.streams.env[secretEnvOf(identity)];
     if (fromEnv) return fromEnv;
     if (options.secretStdin) {
       const chunks: Buffer[] = [];
@@ -85,11 +107,7 @@ function serviceSecretFrom(context: CommandContext, prompter: () => Promise<Prom
       return value;
     }
     if (io.canPrompt) return (await prompter()).secret(`${identity === "app" ? "Client secret" : "Password"} of ${label}:`);
-    throw new UsageError({
-      code: "service-secret-missing",
-      message: `verify signs in as ${label} and needs its ${identity === "app" ? "client secret" : "password"}, which this run did not generate.`,
-      hint: `Set ${envName}, or pass --secret-stdin and pipe it in, or run in a terminal to be asked. Secrets are never taken as option values.`,
-    });
+    throw missing(identity, label);
   };
 }
 
@@ -119,4 +137,40 @@ export function identitySteps(context: CommandContext, options: CliOptions, offe
     assignRoleFor(options),
     patchRoleStep(),
   ];
+}
+
+/**
+ * connect-offer: when the offers change and this run generated no secret, Partner Center needs the one
+ * Partner Center should sign in with (SPEC §7); none is exit 2 naming its sources and the rotation.
+ */
+export function connectOfferFor(context: CommandContext, prompter: () => Promise<Prompter>, options = context.options): AnyStep {
+  const offerIds = options.offer ?? [];
+  const rotate = `crm-lead-setup reset-password --offer ${offerIds.join(",")}${identityOf(options) === "app" ? " --identity app" : ""}`;
+  return connectOfferStep({
+    offerIds,
+    identity: identityOf(options),
+    userName: options.userName,
+    appName: options.appName ?? DEFAULT_APP_NAME,
+    contactEmail: options.contactEmail,
+    syncTimeoutSeconds: syncTimeout(options),
+    hasServiceSecret: hasServiceSecretFor(context),
+    serviceSecret: serviceSecretFrom(
+      context,
+      prompter,
+      (identity, label) =>
+        new UsageError({
+          code: "service-secret-missing",
+          message: `connect-offer writes the ${secretWord(identity)} of ${label} into the offers, and this run did not generate one.`,
+          hint: `Set ${secretEnvOf(identity)}, or pass --secret-stdin and pipe it in, or run in a terminal to be asked; or generate a new one and push it in the same run with \`${rotate}\`. Secrets are never taken as option values.`,
+        }),
+    ),
+  });
+}
+
+/** Partner Center is commercial-cloud only (SPEC §7): --offer with gcchigh, dod or china is exit 2, before signing in. */
+export function requireOffersCloud(options: CliOptions): void {
+  if (!options.offer?.length || options.sandbox) return;
+  requirePartnerCenterCloud(
+    (options.orgUrl ? validateOrgUrl(options.orgUrl, options.cloud).cloud : undefined) ?? options.cloud ?? "public",
+  );
 }

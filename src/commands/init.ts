@@ -8,7 +8,7 @@ import { defaultDomain, DEFAULT_USER_LOCAL_PART, directoryFacts, serviceUser } f
 import type { CliOptions } from "../options.js";
 import type { IO } from "../io.js";
 import { runTenantCommand } from "../tenant-command.js";
-import { canOfferPasswordReset, identitySteps, verifyFor } from "./command-steps.js";
+import { canOfferPasswordReset, connectOfferFor, identitySteps, requireOffersCloud, verifyFor } from "./command-steps.js";
 import { commandReads } from "../tenant-ports.js";
 
 /**
@@ -68,8 +68,10 @@ export async function run(context: CommandContext, prompter?: Prompter) {
   const { io } = context;
   const ask = io.canPrompt ? (prompter ?? (await inquirerPrompter(io, context.signal))) : undefined;
   const options = ask && context.options.identity !== "app" ? await askQuestions(context, ask) : context.options;
+  requireOffersCloud(options);
   const steps = identitySteps(context, options, canOfferPasswordReset(context));
   if (options.verify) steps.push(verifyFor(context, async () => ask!));
+  if (options.offer?.length) steps.push(connectOfferFor(context, async () => ask!, options));
   return runTenantCommand(context, { confirmDefault: true, partnerCenter: true, endsWithVerifyHint: !options.verify }, steps, ask);
 }
 

@@ -2,6 +2,8 @@ import type { Clock } from "../clock.js";
 import type { SolutionPackage } from "../solution/package.js";
 import type { ApplicationsApi, DirectoryApi } from "../services/graph.js";
 import type { EnvironmentApi, WhoAmI } from "../services/dataverse.js";
+import type { PartnerCenterApi } from "../services/partner-center.js";
+import type { PendingConfigureJob } from "../offers/pending-jobs.js";
 
 /**
  * What a step may use, and nothing more: typed reads for inspect, typed writes for apply, and a progress
@@ -75,9 +77,30 @@ export interface SolutionWrites {
   cache(url: string, bytes: Buffer): Promise<string>;
 }
 
+/**
+ * Partner Center's Product Ingestion API for the account's tenant (`--partner-center-tenant`, else the
+ * sign-in's), with a Graph-audience token (reference: partner-center §1.2), and the configure jobs this
+ * machine posted and has not seen end (pending-jobs.ts).
+ */
+export interface PartnerCenterReads {
+  /** Names the Partner Center account (Graph root and tenant): jobs are kept per account. */
+  account: string;
+  api: Pick<PartnerCenterApi, "requireProducts" | "listProducts" | "customerLeads" | "jobStatus">;
+  pendingJob(offerId: string): Promise<PendingConfigureJob | undefined>;
+}
+
+export interface PartnerCenterWrites {
+  account: string;
+  api: Pick<PartnerCenterApi, "configure" | "jobStatus">;
+  recordPendingJob(job: Omit<PendingConfigureJob, "postedAt">): Promise<void>;
+  clearPendingJob(jobId: string): Promise<void>;
+}
+
 export interface Reads {
   /** Signs in (once) and returns the tenant's read side. */
   tenant(): Promise<TenantReads>;
+  /** Partner Center for the account's tenant (signs in for it once). */
+  partnerCenter(): Promise<PartnerCenterReads>;
   ledger: LedgerReads;
   solutions: SolutionReads;
   /**
@@ -106,6 +129,7 @@ export interface PowerPlatformWrites {
 
 export interface Writes {
   tenant(): Promise<TenantWrites>;
+  partnerCenter(): Promise<PartnerCenterWrites>;
   ledger: LedgerWrites;
   solutions: SolutionWrites;
   /** Keeps a secret out of every log, trace and error from now on. */

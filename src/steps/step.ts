@@ -2,6 +2,8 @@ import type { SolutionPackage } from "../solution/package.js";
 import type { GraphApplication, GraphUser } from "../services/graph.js";
 import type { RoleRow, SystemUserRow } from "../services/dataverse.js";
 import type { Progress, Reads, Writes } from "./ports.js";
+import type { OfferDecision } from "../offers/lead-destination.js";
+import type { ConfigureJobEnd } from "../offers/offer-outcomes.js";
 
 /**
  * Every step is inspect (reads only) → plan (pure: the typed ops that would change the tenant) → apply
@@ -19,6 +21,7 @@ export type StepId =
   | "patch-role"
   | "reset-password"
   | "verify"
+  | "connect-offer"
   | "retire-secrets"
   | "teardown";
 export type StepStatus = "done" | "unchanged" | "planned" | "skipped" | "failed";
@@ -144,6 +147,12 @@ export interface ServiceAppOutput {
 
 export type ServiceIdentityOutput = ServiceUserOutput | ServiceAppOutput;
 
+/** connect-offer's plan per offer and how its configure job ended (undefined: none ended in this run). */
+export interface ConnectOfferOutput {
+  offers: OfferDecision[];
+  job: ConfigureJobEnd | undefined;
+}
+
 /** What each step hands on. */
 export interface StepOutputs {
   "download-solution": SolutionOutput;
@@ -154,6 +163,7 @@ export interface StepOutputs {
   "assign-role": undefined;
   "patch-role": undefined;
   verify: undefined;
+  "connect-offer": ConnectOfferOutput;
   "retire-secrets": undefined;
   teardown: undefined;
 }

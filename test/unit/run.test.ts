@@ -19,6 +19,7 @@ function testPorts(clock: Clock = virtualClock()): RunPorts {
   return {
     reads: {
       tenant: noTenant,
+      partnerCenter: noTenant,
       once: onceMemo(),
       ledger: { createdUser: noTenant, passwordNeverShown: noTenant, secretRecord: noTenant, recordedAppId: noTenant },
       solutions: { fromFile: noTenant, cached: noTenant },
@@ -26,6 +27,7 @@ function testPorts(clock: Clock = virtualClock()): RunPorts {
     },
     writes: {
       tenant: noTenant,
+      partnerCenter: noTenant,
       ledger: { recordPassword: noTenant, recordSecret: noTenant, recordApp: noTenant },
       solutions: { download: noTenant, cache: noTenant },
       secrets: { keep: () => undefined },
