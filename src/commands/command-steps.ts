@@ -143,7 +143,13 @@ export function identitySteps(context: CommandContext, options: CliOptions, offe
  * connect-offer: when the offers change and this run generated no secret, Partner Center needs the one
  * Partner Center should sign in with (SPEC §7); none is exit 2 naming its sources and the rotation.
  */
-export function connectOfferFor(context: CommandContext, prompter: () => Promise<Prompter>, options = context.options): AnyStep {
+export function connectOfferFor(
+  context: CommandContext,
+  prompter: () => Promise<Prompter>,
+  options = context.options,
+  /** status only inspects: it compares no secret, so it needs none. */
+  inspectOnly = false,
+): AnyStep {
   const offerIds = options.offer ?? [];
   const rotate = `crm-lead-setup reset-password --offer ${offerIds.join(",")}${identityOf(options) === "app" ? " --identity app" : ""}`;
   return connectOfferStep({
@@ -153,7 +159,7 @@ export function connectOfferFor(context: CommandContext, prompter: () => Promise
     appName: options.appName ?? DEFAULT_APP_NAME,
     contactEmail: options.contactEmail,
     syncTimeoutSeconds: syncTimeout(options),
-    hasServiceSecret: hasServiceSecretFor(context),
+    hasServiceSecret: inspectOnly ? () => true : hasServiceSecretFor(context),
     serviceSecret: serviceSecretFrom(
       context,
       prompter,

@@ -3,7 +3,8 @@ import type { CommandContext } from "../context.js";
 import type { StepResult } from "../steps/step.js";
 import { inspectStep, previewOf, RunUpstream } from "../runner.js";
 import { commandReads } from "../tenant-ports.js";
-import { identitySteps } from "./command-steps.js";
+import { connectOfferFor, identitySteps, requireOffersCloud } from "./command-steps.js";
+import type { ConnectOfferState } from "../steps/connect-offer.js";
 import { DEFAULT_WARN_DAYS } from "../steps/create-app.js";
 
 /**
@@ -23,16 +24,20 @@ export async function run(context: CommandContext) {
   const upstream = new RunUpstream();
   // The app secret's expiry is watched from --warn-days before it (SPEC §1); only status reads it.
   const options = { ...context.options, warnDays: context.options.warnDays ?? DEFAULT_WARN_DAYS };
-  for (const step of identitySteps(context, options, false)) {
+  if (options.offer?.length) requireOffersCloud(options);
+  const noPrompter = () => Promise.reject(new Error("status asks nothing"));
+  const offers = options.offer?.length ? [connectOfferFor(context, noPrompter, options, true)] : [];
+  for (const step of [...identitySteps(context, options, false), ...offers]) {
     try {
       const planned = await inspectStep(step, reads, upstream);
       const { plan } = planned;
       const state: State = plan.ops.length === 0 || plan.skipReason ? "done" : plan.drift ? "drifted" : "missing";
+      const offerStates = step.id === "connect-offer" ? destinations(planned.state as ConnectOfferState) : undefined;
       results.push({
         ...previewOf(planned),
         status: state === "done" ? "unchanged" : "planned",
-        summary: plan.summary,
-        details: { ...plan.details, state },
+        summary: offerStates?.summary ?? plan.summary,
+        details: { ...plan.details, state, ...(offerStates ? { offers: offerStates.offers } : {}) },
       });
     } catch (caught) {
       const failure = toCliError(caught);
@@ -64,4 +69,17 @@ export async function run(context: CommandContext) {
     newSecrets: [],
     changesPending,
   };
+}
+
+/** Each offer's lead destination as status reports it: connected, missing (with what it is instead), or drifted naming the fields. */
+function destinations(state: ConnectOfferState) {
+  const offers = state.offers.map(({ offerId, state: destination }) => ({ offerId, ...destination }));
+  const words = offers.map((offer) =>
+    offer.status === "drifted"
+      ? `${offer.offerId}: drifted (${offer.fields.join(", ")})`
+      : offer.status === "missing"
+        ? `${offer.offerId}: missing (lead destination ${offer.leadDestination ?? "not set"})`
+        : `${offer.offerId}: connected`,
+  );
+  return { offers, summary: `Lead destination in Partner Center: ${words.join("; ")}` };
 }

@@ -104,6 +104,7 @@ describe("--help and --version", () => {
   ];
   const OUTPUT = ["--json", "--verbose", "--no-color"];
   const CHANGES = ["--dry-run", "--detailed-exitcode", "--yes"];
+  const OFFERS = ["--offer", "--contact-email", "--partner-center-tenant"];
   const OPTIONS_OF: Record<string, string[]> = {
     init: [
       ...TENANT,
@@ -124,6 +125,7 @@ describe("--help and --version", () => {
       "--secret-stdin",
       "--force-sync",
       "--power-platform-audience",
+      ...OFFERS,
     ],
     "download-solution": ["--sandbox", "--dry-run", "--detailed-exitcode", ...OUTPUT, "--solution-file", "--solution-url"],
     "import-solution": [...TENANT, ...CHANGES, ...OUTPUT, "--solution-file", "--solution-url", "--sync-timeout"],
@@ -159,6 +161,8 @@ describe("--help and --version", () => {
       "--app-name",
       "--secret-expiry-months",
       "--keep-password-expiry",
+      ...OFFERS,
+      "--sync-timeout",
     ],
     verify: [...TENANT, "--identity", ...CHANGES, ...OUTPUT, "--user-name", "--app-name", "--secret-stdin"],
     teardown: [
@@ -182,6 +186,7 @@ describe("--help and --version", () => {
       "--user-name",
       "--app-name",
       "--warn-days",
+      ...OFFERS,
     ],
     login: [...TENANT, "--dry-run", ...OUTPUT],
     logout: ["--dry-run", "--json", "--no-color"],

@@ -11,7 +11,8 @@ import { scan } from "../secrets-scan.js";
 const fresh = freshTenants();
 const OFFER = SANDBOX_OFFERS.dynamics;
 const ADMIN = ["--sandbox", "--yes", "--auth", "client-secret"];
-const SCENARIO = { scenario: { partnerCenterPollSeconds: 0 } };
+/** Retry-After: 1 s, so that the real process's waits are short. */
+const SCENARIO = { scenario: { partnerCenterPollSeconds: 1 } };
 
 describe("no secret leaks from reset-password --offer", () => {
   it("app: the new secret once on stdout, the configure body redacted in --verbose", async () => {
@@ -23,7 +24,7 @@ describe("no secret leaks from reset-password --offer", () => {
     const stored = sandbox.partnerCenter.offer(OFFER).draftLeads.dynamicsLeadConfiguration as { applicationKey: string };
     expect(run.stdout).toContain(stored.applicationKey);
     scan(sandbox, home, [run], stored.applicationKey);
-  });
+  }, 120_000);
 
   it("user: the new password once on stdout, and the same run with --json", async () => {
     const { home, env, sandbox } = await fresh(SCENARIO);
@@ -36,7 +37,7 @@ describe("no secret leaks from reset-password --offer", () => {
     const json = await runCli(["reset-password", ...ADMIN, "--offer", OFFER, "--json", "--verbose"], env);
     expect(json.code).toBe(0);
     scan(sandbox, home, [json], JSON.parse(json.stdout).partnerCenter.password);
-  });
+  }, 120_000);
 
   it("app, on the failure path (no Partner Center role): nothing generated, nothing leaked", async () => {
     const { home, env, sandbox } = await fresh(SCENARIO);
@@ -48,5 +49,5 @@ describe("no secret leaks from reset-password --offer", () => {
     expect(run.code).toBe(4);
     expect(credentials()).toEqual(before);
     scan(sandbox, home, [run]);
-  });
+  }, 120_000);
 });
