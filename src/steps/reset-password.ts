@@ -147,7 +147,15 @@ export function newSecretStep(inputs: {
       };
     },
 
-    apply: (op, { writes }) => addSecret(writes, op),
+    async apply(op, { writes }) {
+      const secret = await addSecret(writes, op);
+      // Bound for the offers: counted as delivered from now on. Whether Partner Center got it cannot be read
+      // back (it answers secrets masked), and a later init must not remove, as never shown, a secret an
+      // offer may hold. A copy that never reached an offer is removed by the next rotation (retire-secrets).
+      if (op.toOffers)
+        await writes.ledger.recordSecret({ orgUrl: (await writes.tenant()).orgUrl, appId: op.appId, keyId: secret.keyId }, true);
+      return secret;
+    },
 
     summarize(state, [secret]) {
       const older = inputs.toOffers

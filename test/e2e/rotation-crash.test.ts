@@ -85,6 +85,20 @@ describe("reset-password --offer, killed at any point, still delivers leads and 
     expect(removed).toBeGreaterThan(lastPoll);
   }, 120_000);
 
+  it("killed once the offers accepted the new secret, a later init (no --offer) keeps that secret", async () => {
+    const { env, sandbox, applicationId, offerSecret } = await connectedApp();
+    const { child, done } = startCli(ROTATE, env);
+    const predicate = KILL_POINTS[3]![1](sandbox);
+    const stop = sandbox.onRequest((entry) => void (predicate(entry) && child.kill("SIGKILL")));
+    expect((await done).signal).toBe("SIGKILL");
+    stop();
+    const held = offerSecret()!;
+    const init = await runCli(["init", ...ADMIN], env);
+    expect({ code: init.code, stderr: init.code ? init.stderr : "" }).toEqual({ code: 0, stderr: "" });
+    // Partner Center holds it: it was delivered, not an orphan to replace.
+    expect(await appToken(sandbox, applicationId, held)).toBe(200);
+  }, 120_000);
+
   it.each(KILL_POINTS)(
     "%s",
     async (_label, predicateFor) => {
