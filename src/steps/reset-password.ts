@@ -57,7 +57,7 @@ export function resetPasswordStep(inputs: {
       // set, and written right after. A lead Partner Center tries to deliver in between fails, and Microsoft
       // does not send missed leads again (partner-center §3, failure mode 8).
       const next = op.toOffers
-        ? "the old one stops working at once; the offers get the new one right after, and a lead arriving in between is not delivered"
+        ? "the old one stops working at once; the offers get the new one right after, and a lead arriving in between may be lost"
         : "the old one stops working: paste the new one into Partner Center";
       return { action: "set", target: `a new generated password for ${op.user.userPrincipalName} (${next})` };
     },
