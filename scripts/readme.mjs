@@ -85,6 +85,7 @@ async function transcript() {
   };
   for (const prompt of [
     /How will Partner Center sign in/,
+    /Partner Center offers to send leads to/,
     /Domain of the service user/,
     /Service user name/,
     /Licence for the service user/,

@@ -16,6 +16,8 @@ export interface Choice<T> {
 export interface Prompter {
   input(message: string, options?: { default?: string; validate?: (value: string) => string | true }): Promise<string>;
   select<T>(message: string, choices: Choice<T>[], defaultValue?: T): Promise<T>;
+  /** Several of a list, or none (Enter with nothing selected). */
+  checkbox<T>(message: string, choices: Choice<T>[]): Promise<T[]>;
   confirm(message: string, defaultValue: boolean): Promise<boolean>;
   /** Hidden input: what is typed is not echoed. */
   secret(message: string): Promise<string>;
@@ -89,6 +91,13 @@ export async function inquirerPrompter(io: IO, signal: AbortSignal): Promise<Pro
         message,
         (questionContext) => prompts.select<T>({ message, choices, default: defaultValue, pageSize: 10 }, questionContext as never),
         (answer) => choices.find((c) => c.value === answer)?.name ?? String(answer),
+      ),
+    checkbox: <T>(message: string, choices: Choice<T>[]) =>
+      question(
+        message,
+        (questionContext) => prompts.checkbox<T>({ message, choices, pageSize: 10 }, questionContext as never),
+        (answer) =>
+          answer.length === 0 ? "none" : answer.map((value) => choices.find((c) => c.value === value)?.name ?? String(value)).join(", "),
       ),
     confirm: async (message, defaultValue) => {
       const choices = defaultValue ? "(Y/n)" : "(y/N)";

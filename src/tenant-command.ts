@@ -163,6 +163,9 @@ export async function runTenantCommand(
         })
       : undefined;
   const offers = connectedOffers(outcome, context.options.dryRun);
+  // Every offer now holds the values: there is nothing to paste, and the box is kept for the admin's records.
+  if (summary && offers?.length && offers.every((o) => o.status === "done" || o.status === "unchanged"))
+    summary.values.nextStep = `Partner Center holds these values now: nothing to paste.${generated ? " Keep the secret: it is shown this once." : ""}`;
   return {
     command: context.command,
     dryRun: context.options.dryRun,

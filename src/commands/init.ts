@@ -1,4 +1,4 @@
-import { UsageError } from "../errors.js";
+import { TenantNotReadyError, UsageError } from "../errors.js";
 import { validateOrgUrl } from "../clouds.js";
 import type { CommandContext } from "../context.js";
 import { inquirerPrompter, promptValidator, type Prompter } from "../prompter.js";
@@ -67,13 +67,46 @@ export async function prepare(options: CliOptions, io: IO, signal: AbortSignal):
 export async function run(context: CommandContext, prompter?: Prompter) {
   const { io } = context;
   const ask = io.canPrompt ? (prompter ?? (await inquirerPrompter(io, context.signal))) : undefined;
-  const options = ask && context.options.identity !== "app" ? await askQuestions(context, ask) : context.options;
-  requireOffersCloud(options);
+  requireOffersCloud(context.options);
+  const offer = ask && !context.options.offer ? await askOffers(context, ask) : context.options.offer;
+  const asked = ask && context.options.identity !== "app" ? await askQuestions(context, ask) : context.options;
+  const options = { ...asked, offer };
   const steps = identitySteps(context, options, canOfferPasswordReset(context));
   if (options.verify) steps.push(verifyFor(context, async () => ask!));
   if (options.offer?.length) steps.push(connectOfferFor(context, async () => ask!, options));
   return runTenantCommand(context, { confirmDefault: true, partnerCenter: true, endsWithVerifyHint: !options.verify }, steps, ask);
 }
+
+/**
+ * The offers whose lead destination to write (SPEC §7): a multi-select of those the Partner Center account
+ * can see, none meaning none. An identity with no Partner Center role is told so in one line, and not asked.
+ */
+async function askOffers(context: CommandContext, ask: Prompter): Promise<string[] | undefined> {
+  const { io } = context;
+  // Partner Center is commercial-cloud only: a sovereign cloud has nothing to list.
+  if (!PARTNER_CENTER_CLOUDS.has((await context.tenant()).cloud.name)) return undefined;
+  io.info(io.style.dim("Reading the Partner Center offers…"));
+  let offers;
+  try {
+    offers = await (await commandReads(context).partnerCenter()).api.listProducts();
+  } catch (error) {
+    if (!(error instanceof TenantNotReadyError)) throw error;
+    io.info(
+      io.style.yellow(
+        "Partner Center refused to list the offers: the signed-in identity has no role there (Manager, under Account settings → User management). Skipping the offers.",
+      ),
+    );
+    return undefined;
+  }
+  if (offers.length === 0) return undefined;
+  const chosen = await ask.checkbox(
+    "Partner Center offers to send leads to (Space selects, Enter goes on; none: paste the values yourself):",
+    offers.map((offer) => ({ name: offer.offerId, value: offer.offerId, description: offer.alias ?? offer.type })),
+  );
+  return chosen.length > 0 ? chosen : undefined;
+}
+
+const PARTNER_CENTER_CLOUDS = new Set(["public", "gcc", "custom"]);
 
 /** The questions about the tenant (the service user's name, licence, usage location): their answers, over the options. */
 async function askQuestions(context: CommandContext, ask: Prompter): Promise<CliOptions> {

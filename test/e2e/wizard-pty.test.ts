@@ -61,6 +61,12 @@ class Terminal {
   }
 }
 
+/** The wizard's offer question (wizard-offers.test.ts), answered with none. */
+async function skipOffers(terminal: Terminal): Promise<void> {
+  await terminal.waitFor(/Partner Center offers to send leads to/);
+  terminal.type(KEYS.enter);
+}
+
 /** A fresh HOME with a sandbox tenant of its own; closed after each test. */
 const tenant = freshTenants();
 
@@ -90,6 +96,7 @@ describe("the interactive wizard in a pseudo-terminal", () => {
       /How will Partner Center sign in to your Dynamics\?[\s\S]*Office 365: a licensed user with a password[\s\S]*Azure Active Directory: an app with a client secret/,
     );
     terminal.type(KEYS.enter); // the default: the Office 365 user
+    await skipOffers(terminal);
     await terminal.waitFor(/Domain of the service user:[\s\S]*contoso\.onmicrosoft\.com[\s\S]*contoso\.com/);
     terminal.type(KEYS.up + KEYS.enter); // from the default domain up to the initial onmicrosoft.com one
     await terminal.waitFor(/Service user name \(the part before @contoso\.onmicrosoft\.com\):/);
@@ -120,6 +127,7 @@ describe("the interactive wizard in a pseudo-terminal", () => {
     const { terminal, sandbox } = await wizard(["init", "--sandbox"]);
     await terminal.waitFor(/How will Partner Center sign in to your Dynamics\?/);
     terminal.type(KEYS.down + KEYS.enter);
+    await skipOffers(terminal);
     await terminal.waitFor(/Apply \d+ changes to the tenant\?/);
     terminal.type(`y${KEYS.enter}`);
     const box = await terminal.waitFor(/│ Application \(client\) ID\s+(\S+)\s+│[\s\S]*│ Client secret\s+(\S+)\s+│/, 30_000);
@@ -166,6 +174,7 @@ describe("wizard details (issue 11 §10)", () => {
 
   it("the user-name question names the validator's one rule, takes the default for an empty answer after an error, and quotes a long paste shortly", async () => {
     const { terminal } = await wizard(["init", "--sandbox", "--identity", "user"]);
+    await skipOffers(terminal);
     await terminal.waitFor(/Domain of the service user:/);
     terminal.type(KEYS.enter);
     await terminal.waitFor(/Service user name \(the part before @contoso\.com\):/);
@@ -189,6 +198,7 @@ describe("wizard details (issue 11 §10)", () => {
   // minutes in a pseudo-terminal (the 5,000-character case is in test/unit/validate.test.ts).
   it("quotes at most 60 characters of a long answer back", async () => {
     const { terminal } = await wizard(["init", "--sandbox", "--identity", "user"]);
+    await skipOffers(terminal);
     await terminal.waitFor(/Domain of the service user:/);
     terminal.type(KEYS.enter);
     await terminal.waitFor(/Service user name \(the part before @contoso\.com\):/);
@@ -222,6 +232,7 @@ describe("terminal layout (issue 11 §11)", () => {
       ],
       { cols: 120, sandbox: { scenario: { userSyncMs: 3_600_000 } } },
     );
+    await skipOffers(terminal);
     await terminal.waitFor(/Apply \d+ changes to the tenant\?/);
     terminal.type(`y${KEYS.enter}`);
     await terminal.waitFor(/◦ assign-role: waiting for import-solution, create-user/);
@@ -339,6 +350,7 @@ describe("a password an interrupted run never showed (issue 12 §1)", () => {
 
     const flags = ["--identity", "user", "--user-name", UPN, "--usage-location", "US", "--license", "DYN365_ENTERPRISE_SALES"];
     const terminal = inTerminal(["init", "--sandbox", "--auth", "client-secret", ...flags], env);
+    await skipOffers(terminal);
     await terminal.waitFor(
       /set a new generated password for mp-leadwriter@contoso\.com \(the one generated when it was created was never shown/,
     );

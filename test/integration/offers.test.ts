@@ -57,6 +57,17 @@ describe("init --offer and connect-offer, in-process", () => {
     expect(configurePosts(sandbox)).toHaveLength(1);
   });
 
+  it("the user identity: office365 with the user name and the password this run generated", async () => {
+    const { sandbox, run } = await fresh({ scenario: { partnerCenterPollSeconds: 0 } });
+    const result = await run(["init", "--sandbox", "--auth", "client-secret", "--yes", "--json", "--offer", SANDBOX_OFFERS.dynamics]);
+    expect(result.code).toBe(0);
+    const { userName, password } = (result.json as { partnerCenter: { userName: string; password: string } }).partnerCenter;
+    expect(sandbox.partnerCenter.offer(SANDBOX_OFFERS.dynamics).draftLeads).toEqual({
+      leadDestination: "dynamics",
+      dynamicsLeadConfiguration: { instanceUrl: sandbox.connection.orgUrl, authentication: "office365", username: userName, password },
+    });
+  });
+
   it("--dry-run sends only GETs to Partner Center and names the fields that will change, secret masked", async () => {
     const { sandbox, run } = await fresh();
     const dry = await run(["init", ...APP, "--dry-run", "--json", "--offer", SANDBOX_OFFERS.saas]);
@@ -92,7 +103,7 @@ describe("init --offer and connect-offer, in-process", () => {
     expect(sandbox.mutatingRequests()).toEqual([]);
   });
 
-  it("an offer being published is exit 5 (productLocked), the others failed or done as the job says", async () => {
+  it("an offer being published is exit 5 (productLocked) and reported failed", async () => {
     const { sandbox, run } = await fresh({ scenario: { partnerCenterPollSeconds: 0 } });
     const result = await run(["init", ...APP, "--yes", "--json", "--offer", SANDBOX_OFFERS.publishing]);
     expect(result.code).toBe(5);
@@ -101,7 +112,7 @@ describe("init --offer and connect-offer, in-process", () => {
     expect(document.partnerCenter.offers.map((o) => o.status)).toEqual(["failed"]);
   });
 
-  it("a failed job is exit 1 naming the offer and the error; a timeout is exit 5 and a re-run resumes the job (one POST in all)", async () => {
+  it("a failed job is exit 1 naming the offer and the error; a timeout is exit 5 and the re-run resumes that job (no other POST)", async () => {
     const {
       sandbox,
       run,
@@ -154,6 +165,28 @@ describe("init --offer and connect-offer, in-process", () => {
     });
   });
 
+  it("Ctrl+C while the job runs is exit 130 and keeps the job; the re-run waits for it instead of posting another", async () => {
+    const { sandbox, run } = await fresh({ scenario: { partnerCenterPollSeconds: 0, partnerCenterRunningPolls: 1000 } });
+    let interrupt = () => undefined as void;
+    const stop = sandbox.onRequest((entry) => {
+      if (entry.method === "GET" && /\/configure\/[^/]+\/status/.test(entry.path)) interrupt();
+    });
+    const stopped = await run(["init", ...APP, "--yes", "--json", "--offer", SANDBOX_OFFERS.dynamics], {
+      onStart: (controls) => (interrupt = controls.interrupt),
+    });
+    stop();
+    expect(stopped.code).toBe(130);
+    expect(configurePosts(sandbox)).toHaveLength(1);
+    const job = [...sandbox.partnerCenter.jobs.values()][0]!;
+    sandbox.state.scenario.partnerCenterRunningPolls = job.statusPolls + 1;
+    const resumed = await run(["init", ...APP, "--yes", "--json", "--offer", SANDBOX_OFFERS.dynamics]);
+    expect(resumed.code).toBe(0);
+    const step = (resumed.json as { steps: { id: string; changes: { action: string }[] }[] }).steps.find((s) => s.id === "connect-offer")!;
+    expect(step.changes.map((c) => c.action)).toEqual(["wait"]);
+    expect(configurePosts(sandbox)).toHaveLength(1);
+    expect(sandbox.partnerCenter.offer(SANDBOX_OFFERS.dynamics).draftLeads.leadDestination).toBe("dynamics");
+  });
+
   it("connect-offer without a secret from this run or its sources is exit 2 naming them and reset-password --offer", async () => {
     const { sandbox, run } = await fresh({ scenario: { partnerCenterPollSeconds: 0 } });
     expect((await run(["init", ...APP, "--yes"])).code).toBe(0);
@@ -164,6 +197,38 @@ describe("init --offer and connect-offer, in-process", () => {
     expect(error.hint).toContain("--secret-stdin");
     expect(error.hint).toContain("reset-password --offer contoso-lead-saas");
     expect(configurePosts(sandbox)).toEqual([]);
+  });
+
+  it("--partner-center-tenant signs in to that tenant for Partner Center (its own authority), before any change", async () => {
+    const { sandbox, run } = await fresh({ scenario: { partnerCenterPollSeconds: 0 } });
+    const authorities = () => new Set(sandbox.requests.filter((r) => r.service === "entra").map((r) => r.path.split("/")[1]));
+    const same = await run([
+      "init",
+      ...APP,
+      "--dry-run",
+      "--json",
+      "--offer",
+      SANDBOX_OFFERS.saas,
+      "--partner-center-tenant",
+      sandbox.connection.tenantId,
+    ]);
+    expect(same.code).toBe(0);
+    expect([...authorities()]).toEqual([sandbox.connection.tenantId]);
+    const other = await run([
+      "init",
+      ...APP,
+      "--yes",
+      "--json",
+      "--offer",
+      SANDBOX_OFFERS.saas,
+      "--partner-center-tenant",
+      "fabrikam.onmicrosoft.com",
+    ]);
+    // The sandbox knows no such tenant: Entra's own refusal (AADSTS90002), exit 3, nothing changed.
+    expect(authorities()).toContain("fabrikam.onmicrosoft.com");
+    expect((other.json as { error: { code: string } }).error.code).toBe("aadsts-90002");
+    expect(other.code).toBe(3);
+    expect(sandbox.mutatingRequests()).toEqual([]);
   });
 
   it("--offer with --cloud gcchigh is exit 2 before signing in", async () => {
