@@ -99,6 +99,29 @@ describe("reset-password --offer, killed at any point, still delivers leads and 
     expect(await appToken(sandbox, applicationId, held)).toBe(200);
   }, 120_000);
 
+  it("killed while its job runs, the re-run lets that job end before it posts its own (the older secret cannot land last)", async () => {
+    const { env, sandbox, offerSecret } = await connectedApp();
+    const { child, done } = startCli(ROTATE, env);
+    let first: string | undefined;
+    const stop = sandbox.onRequest((entry) => {
+      if (!first && isStatusPoll(entry)) {
+        first = jobOf(entry);
+        child.kill("SIGKILL");
+      }
+    });
+    expect((await done).signal).toBe("SIGKILL");
+    stop();
+    const again = await runCli(ROTATE, env);
+    expect({ code: again.code, stderr: again.code ? again.stderr : "" }).toEqual({ code: 0, stderr: "" });
+    const jobs = [...sandbox.partnerCenter.jobs.values()];
+    const killedJob = sandbox.partnerCenter.jobs.get(first!)!;
+    const last = jobs[jobs.length - 1]!;
+    expect(last.jobId).not.toBe(killedJob.jobId);
+    expect(killedJob.jobStatus).toBe("completed");
+    expect(Date.parse(killedJob.jobEnd!)).toBeLessThanOrEqual(Date.parse(last.jobStart));
+    expect(offerSecret()).toBe(JSON.parse(again.stdout).partnerCenter.clientSecret);
+  }, 120_000);
+
   it.each(KILL_POINTS)(
     "%s",
     async (_label, predicateFor) => {
