@@ -10,6 +10,7 @@ import { verifyStep } from "../steps/verify.js";
 import { connectOfferStep } from "../steps/connect-offer.js";
 import { requirePartnerCenterCloud } from "../offers/offer-options.js";
 import { validateOrgUrl } from "../clouds.js";
+import { followUpCommand } from "../summary.js";
 import { assignRoleStep } from "../steps/assign-role.js";
 import { patchRoleStep } from "../steps/patch-role.js";
 import { DEFAULT_SYNC_TIMEOUT_SECONDS } from "../steps/wait.js";
@@ -151,12 +152,15 @@ export function connectOfferFor(
   inspectOnly = false,
 ): AnyStep {
   const offerIds = options.offer ?? [];
-  const rotate = `crm-lead-setup reset-password --offer ${offerIds.join(",")}${identityOf(options) === "app" ? " --identity app" : ""}`;
+  const appName = options.appName ?? DEFAULT_APP_NAME;
+  // The exact command that reaches the same tenant and identity, generates a new secret and pushes it.
+  const rotate = (label: string) =>
+    `${followUpCommand("reset-password", { ...options, identity: identityOf(options) }, identityOf(options) === "app" ? appName : label)} --offer ${offerIds.join(",")}`;
   return connectOfferStep({
     offerIds,
     identity: identityOf(options),
     userName: options.userName,
-    appName: options.appName ?? DEFAULT_APP_NAME,
+    appName,
     contactEmail: options.contactEmail,
     syncTimeoutSeconds: syncTimeout(options),
     hasServiceSecret: inspectOnly ? () => true : hasServiceSecretFor(context),
@@ -167,7 +171,7 @@ export function connectOfferFor(
         new UsageError({
           code: "service-secret-missing",
           message: `connect-offer writes the ${secretWord(identity)} of ${label} into the offers, and this run did not generate one.`,
-          hint: `Set ${secretEnvOf(identity)}, or pass --secret-stdin and pipe it in, or run in a terminal to be asked; or generate a new one and push it in the same run with \`${rotate}\`. Secrets are never taken as option values.`,
+          hint: `Set ${secretEnvOf(identity)}, or pass --secret-stdin and pipe it in, or run in a terminal to be asked; or generate a new one and push it in the same run with \`${rotate(label)}\`. Secrets are never taken as option values.`,
         }),
     ),
   });

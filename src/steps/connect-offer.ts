@@ -138,7 +138,7 @@ export function connectOfferStep(
     summarize(state, applied) {
       const changed = state.offers.filter((offer) => offer.changes.length > 0).map((offer) => offer.offerId);
       return {
-        summary: `Saved the lead destination of ${changed.join(", ")} in the offer's draft (configure job ${applied.at(-1)?.jobId ?? "?"})`,
+        summary: `Saved the lead destination of ${changed.join(", ")} in the draft of ${changed.length === 1 ? "the offer" : "each offer"} (configure job ${applied.at(-1)?.jobId ?? "?"})`,
       };
     },
     output: (state, applied) => ({ offers: state.offers, job: applied.at(-1)?.end }),

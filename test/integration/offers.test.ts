@@ -195,7 +195,7 @@ describe("init --offer and connect-offer, in-process", () => {
     const error = (result.json as { error: { message: string; hint: string } }).error;
     expect(error.hint).toContain("CRM_LEAD_SETUP_SERVICE_SECRET");
     expect(error.hint).toContain("--secret-stdin");
-    expect(error.hint).toContain("reset-password --offer contoso-lead-saas");
+    expect(error.hint).toMatch(/`\S*crm-lead-setup reset-password --sandbox .*--identity app .*--offer contoso-lead-saas`/);
     expect(configurePosts(sandbox)).toEqual([]);
   });
 
