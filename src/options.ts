@@ -52,6 +52,7 @@ export interface CliOptions {
   appName?: string;
   secretExpiryMonths?: number;
   syncTimeout?: number;
+  warnDays?: number;
   keepPasswordExpiry: boolean;
   verify: boolean;
   secretStdin: boolean;
@@ -212,6 +213,12 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     flags: "--sync-timeout <seconds>",
     parse: (raw, source) => parseIntegerInRange(raw, source, 1, 86_400, "seconds"),
     description: "how long to wait for the user to appear in Dynamics, and for an import (default 600)",
+  },
+  {
+    key: "warnDays",
+    flags: "--warn-days <n>",
+    parse: (raw, source) => parseIntegerInRange(raw, source, 0, 3650, "days"),
+    description: "status: report the app's client secret when it expires within this many days (default 30)",
   },
   { key: "keepPasswordExpiry", flags: "--keep-password-expiry", description: "do not set DisablePasswordExpiration" },
   { key: "verify", flags: "--verify", description: "end init with verify (writes and deletes a test lead)" },

@@ -12,7 +12,17 @@ import type { ServiceIdentityOutput, StepResult } from "./steps/step.js";
 export type FollowUpOptions = Partial<
   Pick<
     CliOptions,
-    "sandbox" | "orgUrl" | "cloud" | "authorityHost" | "graphEndpoint" | "tenant" | "auth" | "clientId" | "clientCertificate" | "identity"
+    | "sandbox"
+    | "orgUrl"
+    | "cloud"
+    | "authorityHost"
+    | "graphEndpoint"
+    | "tenant"
+    | "auth"
+    | "clientId"
+    | "clientCertificate"
+    | "identity"
+    | "offer"
   >
 >;
 
@@ -123,9 +133,13 @@ export function partnerCenterSummary(facts: SummaryFacts): PartnerCenterSummary 
   if (identity.identity === "app") {
     const application = identity.application!;
     const secret = identity.generatedSecret;
+    // With offers, the rotation writes the new secret into them (SPEC §7): nothing to paste.
+    const offers = facts.options.offer?.length ? facts.options.offer.join(",") : undefined;
     if (secret)
       notes.push(
-        `The client secret expires on ${secret.endDateTime.slice(0, 10)}. Before then, run \`${rotate}\` and paste the new one into Partner Center.`,
+        offers
+          ? `The client secret expires on ${secret.endDateTime.slice(0, 10)}. Before then, run \`${rotate} --offer ${offers}\`: it writes the new one into the offers, then removes the old one.`
+          : `The client secret expires on ${secret.endDateTime.slice(0, 10)}. Before then, run \`${rotate}\` and paste the new one into Partner Center.`,
       );
     const hint = secret ? undefined : secretHint({ identity: "app", name, neverShown: identity.neverShown, command: rotate });
     return {

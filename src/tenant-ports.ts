@@ -73,6 +73,7 @@ export function buildPorts(sources: PortSources): RunPorts {
       return { account, api, pendingJob: (offerId) => pendingJobFor(paths, account, offerId) };
     },
     once: sources.once ?? onceMemo(),
+    clock: sources.clock ?? systemClock,
     ledger: {
       createdUser: (orgUrl, upn) => createdUser(paths, orgUrl, upn),
       passwordNeverShown: (orgUrl, upn) => passwordNeverShown(paths, orgUrl, upn),

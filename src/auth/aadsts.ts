@@ -104,7 +104,8 @@ const AADSTS_TABLE: readonly AadstsEntry[] = [
     }),
   },
   {
-    codes: [7000215],
+    // 7000222: the secret is right but expired.
+    codes: [7000215, 7000222],
     admin: (context) => ({
       message: `The client secret of application ${context.clientId} is invalid or expired.`,
       hint: "Create a new secret (crm-lead-setup reset-password --identity app, or the Entra admin center) and use its value, not its id.",

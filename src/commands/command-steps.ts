@@ -50,7 +50,7 @@ export function createUserInputs(options: CliOptions, offerNeverShownReset: bool
 export const canOfferPasswordReset = ({ io, options }: { io: IO; options: CliOptions }) => io.canPrompt && !options.yes;
 
 export const createAppFor = (options: CliOptions) =>
-  createAppStep({ appName: options.appName, secretExpiryMonths: options.secretExpiryMonths });
+  createAppStep({ appName: options.appName, secretExpiryMonths: options.secretExpiryMonths, warnDays: options.warnDays });
 
 export const importFor = (options: CliOptions) => importSolutionStep({ syncTimeoutSeconds: syncTimeout(options) });
 
@@ -148,7 +148,12 @@ export function identitySteps(sandbox: SandboxConnection | undefined, options: C
  * connect-offer: when the offers change and this run generated no secret, Partner Center needs the one
  * Partner Center should sign in with (SPEC §7); none is exit 2 naming its sources and the rotation.
  */
-export function connectOfferFor(deps: SecretDeps, options = deps.options): AnyStep {
+export function connectOfferFor(
+  deps: SecretDeps,
+  options = deps.options,
+  /** status only inspects: it compares no secret, so it needs none. */
+  inspectOnly = false,
+): AnyStep {
   const offerIds = options.offer ?? [];
   const appName = options.appName ?? DEFAULT_APP_NAME;
   // The exact command that reaches the same tenant and identity, generates a new secret and pushes it.
@@ -161,7 +166,7 @@ export function connectOfferFor(deps: SecretDeps, options = deps.options): AnySt
     appName,
     contactEmail: options.contactEmail,
     syncTimeoutSeconds: syncTimeout(options),
-    hasServiceSecret: hasServiceSecretFor(deps),
+    hasServiceSecret: inspectOnly ? () => true : hasServiceSecretFor(deps),
     serviceSecret: serviceSecretFrom(
       deps,
       (identity, label) =>

@@ -1,6 +1,7 @@
 import type { CommandFactory, CommandSpec } from "../command.js";
 import { belongsToCommand, TenantNotReadyError, toCliError } from "../errors.js";
-import { OUTPUT_OPTIONS, TENANT_OPTIONS } from "../options.js";
+import { OFFER_OPTIONS, OUTPUT_OPTIONS, TENANT_OPTIONS } from "../options.js";
+import type { ConnectOfferState } from "../steps/connect-offer.js";
 import type { StepResult } from "../steps/step.js";
 
 /**
@@ -11,12 +12,25 @@ import type { StepResult } from "../steps/step.js";
 export const command: CommandSpec = {
   name: "status",
   summary: "show every step as done, missing or drifted (changes nothing)",
-  description: "Inspects the tenant for every step and reports it as done, missing or drifted. Read-only.",
+  description:
+    "Inspects the tenant for every step and reports it as done, missing or drifted: for the app identity, a client secret that has expired or expires within --warn-days counts as drifted; with --offer, each offer's lead destination in Partner Center (connected, missing, or drifted naming the field). Read-only; with --detailed-exitcode it exits 10 when anything is missing or drifted, for a scheduled check.",
   examples: [
     "crm-lead-setup status --org-url https://contoso.crm4.dynamics.com",
     "crm-lead-setup status --sandbox --json --detailed-exitcode",
+    "crm-lead-setup status --org-url https://contoso.crm4.dynamics.com --identity app --offer contoso-lead-saas --warn-days 45 --detailed-exitcode",
   ],
-  options: [...TENANT_OPTIONS, "identity", "detailedExitcode", ...OUTPUT_OPTIONS, "solutionFile", "solutionUrl", "userName", "appName"],
+  options: [
+    ...TENANT_OPTIONS,
+    "identity",
+    "detailedExitcode",
+    ...OUTPUT_OPTIONS,
+    "solutionFile",
+    "solutionUrl",
+    "userName",
+    "appName",
+    "warnDays",
+    ...OFFER_OPTIONS,
+  ],
   inspectsOnly: true,
   run,
 };
@@ -26,27 +40,39 @@ type State = "done" | "missing" | "drifted" | "failed";
 /** What status uses: the tenant link to read through; never the prompter or the writes. */
 type StatusDeps = Pick<CommandFactory, "name" | "io" | "options" | "link">;
 
-async function run({ name, io, options, link: connect }: StatusDeps) {
-  const [{ inspectStep, previewOf, RunUpstream }, { commandReads }, { identitySteps }] = await Promise.all([
+async function run({ name, io, options: given, link: connect }: StatusDeps) {
+  const [
+    { inspectStep, previewOf, RunUpstream },
+    { commandReads },
+    { connectOfferFor, identitySteps, requireOffersCloud },
+    { DEFAULT_WARN_DAYS },
+  ] = await Promise.all([
     import("../runner.js"),
     import("../tenant-ports.js"),
     import("./command-steps.js"),
+    import("../steps/create-app.js"),
   ]);
+  // The app secret's expiry is watched from --warn-days before it (SPEC §1); only status reads it.
+  const options = { ...given, warnDays: given.warnDays ?? DEFAULT_WARN_DAYS };
+  if (options.offer?.length) requireOffersCloud(options);
   const link = await connect();
+  const noPrompter = () => Promise.reject(new Error("status asks nothing"));
+  const offers = options.offer?.length ? [connectOfferFor({ io, options, prompter: noPrompter }, options, true)] : [];
   const results: (StepResult & { details: { state: State } })[] = [];
   let error;
-  const reads = commandReads(link);
+  const reads = commandReads(link, options);
   const upstream = new RunUpstream();
-  for (const step of identitySteps(link.sandbox, options, false)) {
+  for (const step of [...identitySteps(link.sandbox, options, false), ...offers]) {
     try {
       const planned = await inspectStep(step, reads, upstream);
       const { plan } = planned;
       const state: State = plan.ops.length === 0 || plan.skipReason ? "done" : plan.drift ? "drifted" : "missing";
+      const offerStates = step.id === "connect-offer" ? destinations(planned.state as ConnectOfferState) : undefined;
       results.push({
         ...previewOf(planned),
         status: state === "done" ? "unchanged" : "planned",
-        summary: plan.summary,
-        details: { ...plan.details, state },
+        summary: offerStates?.summary ?? plan.summary,
+        details: { ...plan.details, state, ...(offerStates ? { offers: offerStates.offers } : {}) },
       });
     } catch (caught) {
       const failure = toCliError(caught);
@@ -78,4 +104,17 @@ async function run({ name, io, options, link: connect }: StatusDeps) {
     newSecrets: [],
     changesPending,
   };
+}
+
+/** Each offer's lead destination as status reports it: connected, missing (with what it is instead), or drifted naming the fields. */
+function destinations(state: ConnectOfferState) {
+  const offers = state.offers.map(({ offerId, state: destination }) => ({ offerId, ...destination }));
+  const words = offers.map((offer) =>
+    offer.status === "drifted"
+      ? `${offer.offerId}: drifted (${offer.fields.join(", ")})`
+      : offer.status === "missing"
+        ? `${offer.offerId}: missing (lead destination ${offer.leadDestination ?? "not set"})`
+        : `${offer.offerId}: connected`,
+  );
+  return { offers, summary: `Lead destination in Partner Center: ${words.join("; ")}` };
 }

@@ -76,6 +76,12 @@ const AADSTS_TEXT: Record<number, { error: string; text: string; suberror?: stri
     error: "invalid_client",
     text: "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{0}'.",
   },
+  // An expired secret has its own code (seen in public error reports, e.g. MicrosoftDocs/azure-docs#48669,
+  // Azure-Samples/ms-identity-python-webapp#67); its text as Entra prints it today.
+  7000222: {
+    error: "invalid_client",
+    text: "The provided client secret keys for app '{0}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.",
+  },
   700025: { error: "invalid_client", text: "Client is public so neither 'client_assertion' nor 'client_secret' should be presented." },
   7000218: {
     error: "invalid_client",
@@ -501,9 +507,10 @@ export class EntraService {
     const secret = form.get("client_secret");
     const assertion = form.get("client_assertion");
     if (secret !== null) {
-      const now = Date.now();
-      const match = app.passwordCredentials.find((c) => c.secretText === secret && Date.parse(c.endDateTime) > now);
-      return match ? { ok: true } : aadstsError(7000215, app.appId);
+      // On the tenant's clock: a secret past its endDateTime is refused as expired (AADSTS7000222), not as wrong.
+      const match = app.passwordCredentials.find((c) => c.secretText === secret);
+      if (!match) return aadstsError(7000215, app.appId);
+      return Date.parse(match.endDateTime) > this.state.clock.now() ? { ok: true } : aadstsError(7000222, app.appId);
     }
     if (assertion !== null) return this.assertionValid(app, assertion) ? { ok: true } : aadstsError(700027);
     return aadstsError(7000218);

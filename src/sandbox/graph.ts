@@ -445,7 +445,8 @@ export class GraphService {
       }
       const credential = (readJson(request).passwordCredential ?? {}) as Record<string, unknown>;
       const secretText = `${randomBytes(3).toString("hex").slice(0, 3)}8Q~${randomBytes(27).toString("base64url").slice(0, 34)}`;
-      const now = Date.now();
+      // The tenant's clock: a test's virtual time decides when a secret expires, here and at sign-in.
+      const now = this.state.clock.now();
       const end = typeof credential.endDateTime === "string" ? Date.parse(credential.endDateTime) : now + 2 * 365 * 86_400_000;
       if (Number.isNaN(end) || end <= now)
         return graphError(

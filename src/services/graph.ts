@@ -260,7 +260,7 @@ export interface GraphApplication {
   appId: string;
   displayName: string;
   signInAudience: string;
-  passwordCredentials: { keyId: string; displayName: string | null; endDateTime: string }[];
+  passwordCredentials: { keyId: string; displayName: string | null; startDateTime?: string; endDateTime: string }[];
 }
 
 export interface ServicePrincipal {

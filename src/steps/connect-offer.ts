@@ -55,6 +55,12 @@ export interface ConnectOfferState {
   writer: LeadWriter;
   /** A configure job an earlier run posted that is still running and sets the same: waited for, not posted again. */
   resumable?: PendingConfigureJob;
+  /**
+   * A rotation's job that an interrupted run left running with a secret this run replaces: it must end
+   * before this run posts, or it could land after this run's job and put back a secret retire-secrets removes.
+   * In what order Partner Center runs two jobs for one offer is not documented (UNCONFIRMED).
+   */
+  earlier?: PendingConfigureJob;
 }
 
 export type ConnectOfferOp =
@@ -65,7 +71,7 @@ export type ConnectOfferOp =
       writer: LeadWriter;
       fingerprint: string;
     }
-  | { kind: "resume-job"; jobId: string; offers: OfferDecision[] };
+  | { kind: "resume-job"; jobId: string; offers: OfferDecision[]; settleOnly?: boolean };
 
 export interface ConnectOfferDone {
   jobId: string;
@@ -95,20 +101,27 @@ export function connectOfferStep(
           dependsOn,
         };
       const fingerprint = destinationFingerprint(state.desired, "");
+      const settle = state.earlier ? [{ kind: "resume-job" as const, jobId: state.earlier.jobId, offers: changing, settleOnly: true }] : [];
       return {
-        ops: [{ kind: "configure", offers: changing, desired: state.desired, writer: state.writer, fingerprint }],
+        ops: [...settle, { kind: "configure", offers: changing, desired: state.desired, writer: state.writer, fingerprint }],
         summary: `Will set the lead destination of ${changing.map((o) => o.offerId).join(", ")} in Partner Center (the offer's draft)`,
         dependsOn,
         drift: changing.some((offer) => offer.state.status === "drifted"),
       };
     },
     describe(op) {
+      if (op.kind === "resume-job" && op.settleOnly)
+        return {
+          action: "wait",
+          target: `for configure job ${op.jobId}, left running by an interrupted run, to end before posting a new one`,
+        };
       if (op.kind === "resume-job")
         return { action: "wait", target: `configure job ${op.jobId} (lead destination of ${op.offers.map((o) => o.offerId).join(", ")})` };
       return { action: "configure", target: op.offers.map((offer) => describeOfferChange(offer).target).join("; ") };
     },
     async apply(op, { writes, progress }) {
       const partnerCenter = await writes.partnerCenter();
+      if (op.kind === "resume-job" && op.settleOnly) return settleEarlierJob(partnerCenter, op, { writes, progress, inputs });
       if (op.kind === "resume-job") return waitForJob(partnerCenter, { jobId: op.jobId }, op.offers, { writes, progress, inputs });
       const secret = op.writer.generated ?? (await inputs.serviceSecret(op.desired.identity.kind, op.writer.label));
       writes.secrets.keep(secret);
@@ -125,10 +138,10 @@ export function connectOfferStep(
     summarize(state, applied) {
       const changed = state.offers.filter((offer) => offer.changes.length > 0).map((offer) => offer.offerId);
       return {
-        summary: `Saved the lead destination of ${changed.join(", ")} in the draft of ${changed.length === 1 ? "the offer" : "each offer"} (configure job ${applied[0]?.jobId ?? "?"})`,
+        summary: `Saved the lead destination of ${changed.join(", ")} in the draft of ${changed.length === 1 ? "the offer" : "each offer"} (configure job ${applied.at(-1)?.jobId ?? "?"})`,
       };
     },
-    output: (state, applied) => ({ offers: state.offers, job: applied[0]?.end }),
+    output: (state, applied) => ({ offers: state.offers, job: applied.at(-1)?.end }),
   };
 }
 
@@ -147,7 +160,8 @@ async function inspectOffers(reads: Reads, upstream: Upstream, inputs: ConnectOf
   const desired: DesiredLeadDestination = { instanceUrl: orgUrl, identity: writer.identity, contactEmail: inputs.contactEmail };
   // A job is looked at before the offers are read, so that what it set by now is what the offers show.
   const newSecret = writer.generated !== undefined || writer.waitingFor !== undefined;
-  const resumable = newSecret ? undefined : await runningJob(partnerCenter, inputs.offerIds, destinationFingerprint(desired, ""));
+  const running = await runningJob(partnerCenter, inputs.offerIds, destinationFingerprint(desired, ""));
+  const resumable = newSecret ? undefined : running;
   // Read once per run: a re-inspection once the identity exists (dependsOn) finds the offers as they were.
   const current = await Promise.all(
     products.map((product) =>
@@ -160,7 +174,7 @@ async function inspectOffers(reads: Reads, upstream: Upstream, inputs: ConnectOf
   const posts = offers.some((offer) => offer.changes.length > 0) && !resumable && !newSecret;
   // A missing secret is bad input found while planning (exit 2), before any step changes anything.
   if (posts && !inputs.hasServiceSecret(writer.identity.kind)) await inputs.serviceSecret(writer.identity.kind, writer.label);
-  return { offers, desired, writer, resumable };
+  return { offers, desired, writer, resumable, earlier: newSecret ? running : undefined };
 }
 
 /**
@@ -247,5 +261,19 @@ async function waitForJob(
     throw error;
   } finally {
     activity.end();
+  }
+}
+
+/** Waits for an interrupted rotation's job to end, however it ends: this run's own job follows with the newer secret. */
+async function settleEarlierJob(
+  partnerCenter: PartnerCenterWrites,
+  op: { jobId: string; offers: OfferDecision[] },
+  run: { writes: Writes; progress: Progress; inputs: ConnectOfferInputs },
+): Promise<ConnectOfferDone> {
+  try {
+    return await waitForJob(partnerCenter, { jobId: op.jobId }, op.offers, run);
+  } catch (error) {
+    if (error instanceof CliError && JOB_ENDED.has(error.code)) return { jobId: op.jobId, end: { jobResult: "unfinished" } };
+    throw error;
   }
 }

@@ -17,6 +17,9 @@ import { isKnown } from "../catalogue.js";
 
 export const DEFAULT_APP_NAME = "Microsoft Marketplace Lead Writer (Partner Center leads)";
 export const DEFAULT_SECRET_EXPIRY_MONTHS = 24;
+/** status reports the app's secret this many days before it expires (SPEC §1). */
+export const DEFAULT_WARN_DAYS = 30;
+const DAY_MS = 86_400_000;
 /** Dynamics CRM's app id, and its delegated user_impersonation permission (id from public code; UNCONFIRMED in reference/). */
 const DYNAMICS_CRM_APP_ID = "00000007-0000-0000-c000-000000000000";
 const USER_IMPERSONATION_SCOPE_ID = "78ce3f0f-a1ce-49c2-8cde-64b5c0896db4";
@@ -35,6 +38,8 @@ export interface CreateAppState {
   expiryMonths: number;
   /** When a secret added now would expire (read from the clock at inspection, so that the plan is pure). */
   expiresOn: Date;
+  /** The secret that counts (the one this tool created, else the latest added) and how it stands. */
+  currentSecret: { keyId: string; endDateTime: string; expired: boolean; expiresSoon: boolean } | undefined;
 }
 
 export type CreateAppOp =
@@ -48,6 +53,8 @@ export type CreateAppOp =
       appId: string | undefined;
       months: number;
       expiresOn: Date;
+      /** The secret it replaces, when that one expired or expires within the warning window. */
+      replacing?: { endDateTime: string; expired: boolean };
     }
   | { kind: "create-application-user"; displayName: string; appId: string | undefined }
   | { kind: "enable-application-user"; displayName: string; systemUserId: string };
@@ -103,6 +110,11 @@ export interface CreateAppInputs {
   /** --app-name, or undefined for the default name. */
   appName?: string;
   secretExpiryMonths?: number;
+  /**
+   * status only: a secret that expires within this many days counts as drift, planned as a new secret
+   * (SPEC §1). init passes none: it keeps a valid secret, since a new one would have to reach Partner Center.
+   */
+  warnDays?: number;
 }
 
 export function createAppStep(inputs: CreateAppInputs): Step<CreateAppState, CreateAppOp, ServiceAppOutput, AppDone> {
@@ -150,7 +162,7 @@ async function inspectApp(reads: Reads, inputs: CreateAppInputs): Promise<Create
   const { orgUrl } = await reads.tenant();
   const app = await serviceApp(reads, inputs.appName ?? DEFAULT_APP_NAME);
   const record = app.application ? await reads.ledger.secretRecord(orgUrl, app.application.appId) : undefined;
-  const now = Date.now();
+  const now = reads.clock.now();
   const credentials = app.application?.passwordCredentials.filter((c) => Date.parse(c.endDateTime) > now) ?? [];
   const recorded = credentials.find((c) => c.keyId === record?.keyId);
   const expiryMonths = inputs.secretExpiryMonths ?? DEFAULT_SECRET_EXPIRY_MONTHS;
@@ -166,6 +178,29 @@ async function inspectApp(reads: Reads, inputs: CreateAppInputs): Promise<Create
     undeliveredKeyId: recorded && !record!.passwordShown ? recorded.keyId : undefined,
     expiryMonths,
     expiresOn: secretExpiry(expiryMonths, new Date(now)),
+    currentSecret: secretStanding(app.application?.passwordCredentials ?? [], record?.keyId, now, inputs.warnDays),
+  };
+}
+
+/**
+ * The secret Partner Center most likely holds: the one this tool created (its key id is in the ledger),
+ * else the one added last. Graph lists expired secrets too (they stay until removed), so expiry is read here.
+ */
+export function secretStanding(
+  credentials: GraphApplication["passwordCredentials"],
+  recordedKeyId: string | undefined,
+  now: number,
+  warnDays: number | undefined,
+): CreateAppState["currentSecret"] {
+  const addedAt = (c: (typeof credentials)[number]) => Date.parse(c.startDateTime ?? c.endDateTime);
+  const counted = credentials.find((c) => c.keyId === recordedKeyId) ?? [...credentials].sort((a, b) => addedAt(b) - addedAt(a))[0];
+  if (!counted) return undefined;
+  const end = Date.parse(counted.endDateTime);
+  return {
+    keyId: counted.keyId,
+    endDateTime: counted.endDateTime,
+    expired: end <= now,
+    expiresSoon: warnDays !== undefined && end > now && end <= now + warnDays * DAY_MS,
   };
 }
 
@@ -175,7 +210,10 @@ export function planApp(state: CreateAppState): StepPlan<CreateAppOp> {
   if (!application) ops.push({ kind: "create-application", displayName });
   if (!state.hasServicePrincipal) ops.push({ kind: "create-service-principal", displayName, appId: application?.appId });
   if (state.undeliveredKeyId) ops.push({ kind: "remove-secret", applicationObjectId: application!.id, keyId: state.undeliveredKeyId });
-  if (!state.secretDelivered)
+  const current = state.currentSecret;
+  const replacing =
+    current && (current.expired || current.expiresSoon) ? { endDateTime: current.endDateTime, expired: current.expired } : undefined;
+  if (!state.secretDelivered || (replacing && !replacing.expired))
     ops.push({
       kind: "add-secret",
       displayName,
@@ -183,21 +221,23 @@ export function planApp(state: CreateAppState): StepPlan<CreateAppOp> {
       appId: application?.appId,
       months: state.expiryMonths,
       expiresOn: state.expiresOn,
+      ...(replacing ? { replacing } : {}),
     });
   if (!state.applicationUser) ops.push({ kind: "create-application-user", displayName, appId: application?.appId });
   else if (state.applicationUser.isdisabled)
     ops.push({ kind: "enable-application-user", displayName, systemUserId: state.applicationUser.systemuserid });
   const details = { displayName, applicationId: application?.appId ?? null };
   const name = `"${displayName}"`;
+  const expiry = current ? `; its client secret ${current.expired ? "expired" : "expires"} on ${current.endDateTime.slice(0, 10)}` : "";
   if (ops.length === 0)
     return {
       ops,
-      summary: `App registration ${name} (${application!.appId}) has its service principal, a delivered secret and its Dynamics application user`,
+      summary: `App registration ${name} (${application!.appId}) has its service principal, a delivered secret and its Dynamics application user${expiry}`,
       details,
     };
   return {
     ops,
-    summary: application ? `Will complete the app identity ${name}` : `Will create the app identity ${name}`,
+    summary: (application ? `Will complete the app identity ${name}` : `Will create the app identity ${name}`) + (replacing ? expiry : ""),
     details,
     drift: application !== undefined,
   };
@@ -214,11 +254,15 @@ export function describeAppOp(op: CreateAppOp): { action: string; target: string
       return { action: "create", target: `the service principal of "${op.displayName}"` };
     case "remove-secret":
       return { action: "remove", target: `the client secret ${op.keyId}, which an interrupted run added but never showed` };
-    case "add-secret":
+    case "add-secret": {
+      const current = op.replacing
+        ? ` (the current one ${op.replacing.expired ? "expired" : "expires"} on ${op.replacing.endDateTime.slice(0, 10)})`
+        : "";
       return {
         action: "add",
-        target: `a client secret to "${op.displayName}", expiring ${op.expiresOn.toISOString().slice(0, 10)} (${op.months} months)`,
+        target: `a ${current ? "new " : ""}client secret to "${op.displayName}"${current}, expiring ${op.expiresOn.toISOString().slice(0, 10)} (${op.months} months)`,
       };
+    }
     case "create-application-user":
       return { action: "create", target: `the Dynamics application user of "${op.displayName}" in the root business unit` };
     case "enable-application-user":

@@ -108,6 +108,8 @@ export interface Reads {
    * steps) share it; a read that failed is forgotten, so the next call tries again.
    */
   once<T>(key: string, read: () => Promise<T>): Promise<T>;
+  /** The run's clock: what "now" is when a step compares an expiry (a test's virtual time, or real time). */
+  clock: Clock;
 }
 
 /** A signed-in session as the service identity, the way Partner Center signs in (verify). */

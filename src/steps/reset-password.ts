@@ -14,11 +14,13 @@ interface ResetState {
   current: GraphUser;
 }
 
-export type ResetPasswordOp = { kind: "reset-password"; user: GraphUser; keepPasswordExpiry: boolean };
+export type ResetPasswordOp = { kind: "reset-password"; user: GraphUser; keepPasswordExpiry: boolean; toOffers: boolean };
 
 export function resetPasswordStep(inputs: {
   userName?: string;
   keepPasswordExpiry: boolean;
+  /** `--offer`: connect-offer writes the new password into the offers right after (SPEC §7). */
+  toOffers?: boolean;
 }): Step<ResetState, ResetPasswordOp, ServiceUserOutput, string> {
   return {
     id: "reset-password",
@@ -38,16 +40,26 @@ export function resetPasswordStep(inputs: {
 
     plan(state) {
       return {
-        ops: [{ kind: "reset-password", user: state.current, keepPasswordExpiry: inputs.keepPasswordExpiry }],
+        ops: [
+          {
+            kind: "reset-password",
+            user: state.current,
+            keepPasswordExpiry: inputs.keepPasswordExpiry,
+            toOffers: inputs.toOffers ?? false,
+          },
+        ],
         summary: `Will set a new password for ${state.userPrincipalName}`,
       };
     },
 
     describe(op) {
-      return {
-        action: "set",
-        target: `a new generated password for ${op.user.userPrincipalName} (the old one stops working: paste the new one into Partner Center)`,
-      };
+      // A user has one password: the old one stops at once, so the offers are read and planned before it is
+      // set, and written right after. A lead Partner Center tries to deliver in between fails, and Microsoft
+      // does not send missed leads again (partner-center §3, failure mode 8).
+      const next = op.toOffers
+        ? "the old one stops working at once; the offers get the new one right after, and a lead arriving in between may be lost"
+        : "the old one stops working: paste the new one into Partner Center";
+      return { action: "set", target: `a new generated password for ${op.user.userPrincipalName} (${next})` };
     },
 
     apply: (op, { writes }) => setNewPassword(writes, op.user, op.keepPasswordExpiry),
@@ -77,6 +89,7 @@ interface NewSecretState {
 
 export type NewSecretOp = {
   kind: "add-secret";
+  toOffers: boolean;
   displayName: string;
   applicationObjectId: string;
   appId: string;
@@ -88,6 +101,8 @@ export type NewSecretOp = {
 export function newSecretStep(inputs: {
   appName?: string;
   secretExpiryMonths?: number;
+  /** `--offer`: connect-offer writes the new secret into the offers, then retire-secrets removes the older ones. */
+  toOffers?: boolean;
 }): Step<NewSecretState, NewSecretOp, ServiceAppOutput, GeneratedSecret> {
   return {
     id: "reset-password",
@@ -103,7 +118,7 @@ export function newSecretStep(inputs: {
         });
       }
       const months = inputs.secretExpiryMonths ?? DEFAULT_SECRET_EXPIRY_MONTHS;
-      return { app, application: app.application, months, expiresOn: secretExpiry(months) };
+      return { app, application: app.application, months, expiresOn: secretExpiry(months, new Date(reads.clock.now())) };
     },
 
     plan(state) {
@@ -112,6 +127,7 @@ export function newSecretStep(inputs: {
         ops: [
           {
             kind: "add-secret",
+            toOffers: inputs.toOffers ?? false,
             displayName: app.displayName,
             applicationObjectId: application.id,
             appId: application.appId,
@@ -124,15 +140,28 @@ export function newSecretStep(inputs: {
     },
 
     describe(op) {
-      return { action: "add", target: `a new client secret to "${op.displayName}", expiring ${op.expiresOn.toISOString().slice(0, 10)}` };
+      const old = op.toOffers ? "; the older ones keep working until every offer holds this one" : "";
+      return {
+        action: "add",
+        target: `a new client secret to "${op.displayName}", expiring ${op.expiresOn.toISOString().slice(0, 10)}${old}`,
+      };
     },
 
-    apply: (op, { writes }) => addSecret(writes, op),
+    async apply(op, { writes }) {
+      const secret = await addSecret(writes, op);
+      // Bound for the offers: counted as delivered from now on. Whether Partner Center got it cannot be read
+      // back (it answers secrets masked), and a later init must not remove, as never shown, a secret an
+      // offer may hold. A copy that never reached an offer is removed by the next rotation (retire-secrets).
+      if (op.toOffers)
+        await writes.ledger.recordSecret({ orgUrl: (await writes.tenant()).orgUrl, appId: op.appId, keyId: secret.keyId }, true);
+      return secret;
+    },
 
     summarize(state, [secret]) {
-      return {
-        summary: `Added a new client secret to "${state.app.displayName}", expiring ${secret!.endDateTime.slice(0, 10)}; older secrets keep working until they expire or you remove them in Entra`,
-      };
+      const older = inputs.toOffers
+        ? "the older ones this tool created are removed once every offer holds it"
+        : "older secrets keep working until they expire or you remove them in Entra";
+      return { summary: `Added a new client secret to "${state.app.displayName}", expiring ${secret!.endDateTime.slice(0, 10)}; ${older}` };
     },
 
     output(state, [secret]) {

@@ -22,6 +22,7 @@ export type StepId =
   | "reset-password"
   | "verify"
   | "connect-offer"
+  | "retire-secrets"
   | "teardown";
 export type StepStatus = "done" | "unchanged" | "planned" | "skipped" | "failed";
 
@@ -163,6 +164,7 @@ export interface StepOutputs {
   "patch-role": undefined;
   verify: undefined;
   "connect-offer": ConnectOfferOutput;
+  "retire-secrets": undefined;
   teardown: undefined;
 }
 

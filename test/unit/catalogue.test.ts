@@ -231,8 +231,8 @@ describe("AADSTS codes (graph-and-msal §C.6)", () => {
   const context = { who: "admin" as const, clientId: "c", authorityHost: "https://login.microsoftonline.com", tenant: "contoso.com" };
   const fallback = explainAadsts(99999, context).message;
   it.each([
-    50076, 50079, 53003, 530035, 65001, 65002, 700016, 7000218, 7000215, 700027, 7000229, 90002, 50126, 50034, 50055, 50057, 50053, 500011,
-    70011,
+    50076, 50079, 53003, 530035, 65001, 65002, 700016, 7000218, 7000215, 7000222, 700027, 7000229, 90002, 50126, 50034, 50055, 50057, 50053,
+    500011, 70011,
   ])("%i has its own explanation", (code) => {
     const explained = explainAadsts(code, context);
     expect(explained.message).not.toBe(fallback);

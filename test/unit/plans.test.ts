@@ -4,7 +4,7 @@ import type { InstalledSolution, RoleRow, SystemUserRow } from "../../src/servic
 import type { SolutionPackage } from "../../src/solution/package.js";
 import type { LicenceDecision } from "../../src/steps/licences.js";
 import { describeUserOp, planUser, type CreateUserState } from "../../src/steps/create-user.js";
-import { describeAppOp, planApp, type CreateAppState } from "../../src/steps/create-app.js";
+import { describeAppOp, planApp, secretStanding, type CreateAppState } from "../../src/steps/create-app.js";
 import { describeAssignRole, planAssignRole, type AssignRoleState } from "../../src/steps/assign-role.js";
 import { describePatchRoleOp, planPatchRole, type PatchRoleState } from "../../src/steps/patch-role.js";
 import { planImport, importSolutionStep, type ImportState } from "../../src/steps/import-solution.js";
@@ -147,6 +147,7 @@ describe("create-app", () => {
     undeliveredKeyId: undefined,
     expiryMonths: 24,
     expiresOn: new Date("2028-11-30T00:00:00Z"),
+    currentSecret: undefined,
     ...overrides,
   });
   const step = { describe: describeAppOp } as Pick<AnyStep, "describe">;
@@ -182,8 +183,56 @@ describe("create-app", () => {
         { action: "enable", target: `the Dynamics application user of "Lead Writer"` },
       ],
     ],
+    [
+      "a delivered secret expiring within --warn-days (status): a new secret, naming the current one's expiry",
+      state({
+        application,
+        hasServicePrincipal: true,
+        applicationUser: appUser(false),
+        secretDelivered: true,
+        currentSecret: { keyId: "key-1", endDateTime: "2026-12-10T00:00:00Z", expired: false, expiresSoon: true },
+      }),
+      ["add-secret"],
+      [
+        {
+          action: "add",
+          target: `a new client secret to "Lead Writer" (the current one expires on 2026-12-10), expiring 2028-11-30 (24 months)`,
+        },
+      ],
+    ],
+    [
+      "an expired secret: a new one, saying the current one expired",
+      state({
+        application,
+        hasServicePrincipal: true,
+        applicationUser: appUser(false),
+        currentSecret: { keyId: "key-1", endDateTime: "2026-10-10T00:00:00Z", expired: true, expiresSoon: false },
+      }),
+      ["add-secret"],
+      [
+        {
+          action: "add",
+          target: `a new client secret to "Lead Writer" (the current one expired on 2026-10-10), expiring 2028-11-30 (24 months)`,
+        },
+      ],
+    ],
   ])("%s", (_name, input, kinds, lines) => {
     expect(shown(step, planApp(input))).toEqual({ kinds, lines });
+  });
+
+  it("the secret that counts: the one this tool recorded, else the one added last; expired or soon, by the clock given", () => {
+    const now = Date.parse("2026-11-30T00:00:00Z");
+    const credentials = [
+      { keyId: "mine", displayName: null, startDateTime: "2026-01-01T00:00:00Z", endDateTime: "2026-12-20T00:00:00Z" },
+      { keyId: "later", displayName: null, startDateTime: "2026-06-01T00:00:00Z", endDateTime: "2028-06-01T00:00:00Z" },
+      { keyId: "old", displayName: null, startDateTime: "2025-01-01T00:00:00Z", endDateTime: "2026-11-01T00:00:00Z" },
+    ];
+    expect(secretStanding(credentials, "mine", now, 30)).toMatchObject({ keyId: "mine", expired: false, expiresSoon: true });
+    expect(secretStanding(credentials, "mine", now, 10)).toMatchObject({ keyId: "mine", expiresSoon: false });
+    expect(secretStanding(credentials, "mine", now, undefined)).toMatchObject({ expiresSoon: false });
+    expect(secretStanding(credentials, "gone", now, 30)).toMatchObject({ keyId: "later", expiresSoon: false });
+    expect(secretStanding(credentials, "old", now, 30)).toMatchObject({ keyId: "old", expired: true, expiresSoon: false });
+    expect(secretStanding([], undefined, now, 30)).toBeUndefined();
   });
 });
 

@@ -23,6 +23,7 @@ function testPorts(clock: Clock = virtualClock()): RunPorts {
       once: onceMemo(),
       ledger: { createdUser: noTenant, passwordNeverShown: noTenant, secretRecord: noTenant, recordedAppId: noTenant },
       solutions: { fromFile: noTenant, cached: noTenant },
+      clock,
     },
     writes: {
       tenant: noTenant,
