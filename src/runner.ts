@@ -150,8 +150,16 @@ async function applyStep(planned: Planned, ports: RunPorts, upstream: RunUpstrea
   }
   hooks.onStep?.(step, "apply");
   const applied: unknown[] = [];
+  const applyOne = (op: unknown) => step.apply(op, { writes: ports.writes, progress: ports.progress, applied });
   const applyOps = async () => {
-    for (const op of plan.ops) applied.push(await step.apply(op, { writes: ports.writes, progress: ports.progress, applied }));
+    if (!step.independentOps) {
+      for (const op of plan.ops) applied.push(await applyOne(op));
+      return;
+    }
+    const settled = await Promise.allSettled(plan.ops.map(applyOne));
+    for (const outcome of settled) if (outcome.status === "fulfilled") applied.push(outcome.value);
+    const failed = settled.find((outcome) => outcome.status === "rejected");
+    if (failed) throw failed.reason;
   };
   try {
     await (hooks.within ? hooks.within(step, applyOps) : applyOps());

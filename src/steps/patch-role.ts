@@ -58,6 +58,9 @@ export function patchRoleStep(): Step<PatchRoleState, PatchRoleOp, undefined, Pa
     id: "patch-role",
     title: "Widen the Lead Writer role's privileges",
     after: ["import-solution"],
+    // AddPrivilegesRole and the isinherited PATCH touch different things of one role; that Dataverse never
+    // refuses the two at the same moment (a concurrency conflict on the role) is UNCONFIRMED.
+    independentOps: true,
     prefetch: (reads) => void privilegeRows(reads).catch(() => undefined),
     inspect: inspectRole,
     plan: planPatchRole,

@@ -1,0 +1,73 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { Clock } from "../../src/clock.js";
+import { runSteps } from "../../src/runner.js";
+import { inProcessPorts } from "../../src/tenant-ports.js";
+import { downloadSolutionStep } from "../../src/steps/download-solution.js";
+import { importSolutionStep } from "../../src/steps/import-solution.js";
+import { createUserStep } from "../../src/steps/create-user.js";
+import { assignRoleStep } from "../../src/steps/assign-role.js";
+import { patchRoleStep } from "../../src/steps/patch-role.js";
+import { DEFAULT_APP_NAME } from "../../src/steps/create-app.js";
+import type { AnyStep } from "../../src/steps/step.js";
+import { expectConfigured, freshTenants } from "../helpers.js";
+import { callRounds, overlapped, recordTenantCalls } from "./call-rounds.js";
+
+/**
+ * The critical path of init's steps (issue 12 point 6): which tenant calls wait for which. Counted from the
+ * order of events (call-rounds.ts), never from the clock, and asserted with the configured end state.
+ */
+
+const fresh = freshTenants();
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
+});
+
+/** A clock whose sleeps end at once and move its time on. */
+function virtualClock(): Clock {
+  let now = Date.now();
+  return {
+    now: () => now,
+    sleep: async (ms, signal) => {
+      signal?.throwIfAborted();
+      now += ms;
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+  };
+}
+
+async function portsFor(env: NodeJS.ProcessEnv) {
+  const ports = await inProcessPorts(env, { clock: virtualClock() });
+  closers.push(ports.close);
+  return ports;
+}
+
+function userIdentitySteps(downloadUrl: string): AnyStep[] {
+  return [
+    downloadSolutionStep({ urls: [downloadUrl] }),
+    importSolutionStep({ syncTimeoutSeconds: 600 }),
+    createUserStep({ keepPasswordExpiry: false, offerNeverShownReset: false }),
+    assignRoleStep({ identity: "user", appName: DEFAULT_APP_NAME, forceSync: false, syncTimeoutSeconds: 600 }),
+    patchRoleStep(),
+  ];
+}
+
+async function freshRun(scenario = { importMs: 0, userSyncMs: 0 }) {
+  const { env, sandbox } = await fresh({ scenario });
+  const ports = await portsFor(env);
+  const calls = recordTenantCalls(ports);
+  const outcome = await runSteps(userIdentitySteps(sandbox.connection.downloadUrl), ports, {
+    dryRun: false,
+    signal: new AbortController().signal,
+  });
+  expect(outcome.error).toBeUndefined();
+  expectConfigured(sandbox, { userName: outcome.outputs["create-user"]!.userPrincipalName });
+  return { env, sandbox, calls };
+}
+
+describe("init's critical path", () => {
+  it("sends the isinherited PATCH beside AddPrivilegesRole, not after its read-back", async () => {
+    const { calls } = await freshRun();
+    expect(overlapped(calls, "environment.addPrivileges", "environment.setMemberPrivilegeInheritance")).toBe(true);
+  });
+});
