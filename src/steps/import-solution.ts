@@ -1,7 +1,7 @@
 import { StepFailedError, StillRunningError, TenantNotReadyError } from "../errors.js";
 import { compareVersions } from "../solution/version.js";
 import { ServiceError } from "../services/service-error.js";
-import type { ImportJob, InstalledSolution, RoleRow } from "../services/dataverse.js";
+import type { AsyncOperation, ImportJob, InstalledSolution, RoleRow } from "../services/dataverse.js";
 import type { SolutionPackage } from "../solution/package.js";
 import { formatDuration } from "../format.js";
 import { LEAD_WRITER_ROLE } from "./lead-writer.js";
@@ -247,28 +247,18 @@ async function watchImport(
     // An import is never done the moment it starts: the first look comes after a short wait; later looks
     // come when the progress so far says it will be done, or on the back-off schedule if that is sooner.
     const outcome = await pollUntil(wait, { initialDelayMs: 250, estimateMs: () => importEta(readings) }, async () => {
-      const operation = watched.asyncOperationId ? await environment.asyncOperation(watched.asyncOperationId) : undefined;
-      // The import job's progress is read only while the import runs: a finished one needs no bar.
-      const running = !operation || operation.statecode !== 3;
       // Without an ImportJobKey the job is found by the solution it imports.
-      importJobId ??= running ? (await environment.findRunningImport(solution.manifest.uniqueName))?.importjobid : undefined;
-      const job =
-        running && importJobId
-          ? await environment.importJob(importJobId).catch((error: unknown) => {
-              // The import job row appears a moment after the async operation starts.
-              if (error instanceof ServiceError && error.status === 404) return undefined;
-              throw error;
-            })
-          : undefined;
+      importJobId ??= (await environment.findRunningImport(solution.manifest.uniqueName))?.importjobid;
+      const { operation, job } = await lookAtImport(environment, watched.asyncOperationId, importJobId);
       if (job && typeof job.progress === "number") readings.push({ at: wait.clock.now(), progress: job.progress });
       activity.update(
         job ? `Importing ${name}… ${job.progress}% (import job progress)` : `Importing ${name}… (waiting for the import job to start)`,
       );
-      if (operation)
-        return operation.statecode === 3
-          ? { succeeded: operation.statuscode === 30, message: operation.friendlymessage ?? operation.message }
-          : undefined;
-      return job?.completedon ? { succeeded: undefined, message: null } : undefined;
+      if (operation?.statecode === 3)
+        return { succeeded: operation.statuscode === 30, message: operation.friendlymessage ?? operation.message };
+      // The job's completedon ends the wait, as in Microsoft's Import-CrmSolution (reference: dataverse §4.4);
+      // whether it succeeded is then read from the installed version.
+      return job?.completedon ? { succeeded: undefined, message: operation?.friendlymessage ?? null } : undefined;
     });
     if (!outcome) {
       throw new StillRunningError({
@@ -288,6 +278,29 @@ async function watchImport(
     activity.end();
     throw error;
   }
+}
+
+/**
+ * One look at a running import: its async operation and its import job side by side, one round trip
+ * (reference: dataverse §4.4: the async operation says how it ended, the job says how far it is, and can
+ * fail before the job even starts).
+ */
+async function lookAtImport(
+  environment: TenantWrites["environment"],
+  asyncOperationId: string | undefined,
+  importJobId: string | undefined,
+): Promise<{ operation: AsyncOperation | undefined; job: ImportJob | undefined }> {
+  const [operation, job] = await Promise.all([
+    asyncOperationId ? environment.asyncOperation(asyncOperationId) : undefined,
+    importJobId
+      ? environment.importJob(importJobId).catch((error: unknown) => {
+          // The import job row appears a moment after the async operation starts.
+          if (error instanceof ServiceError && error.status === 404) return undefined;
+          throw error;
+        })
+      : undefined,
+  ]);
+  return { operation, job };
 }
 
 /**

@@ -9,6 +9,7 @@ import { assignRoleStep } from "../../src/steps/assign-role.js";
 import { patchRoleStep } from "../../src/steps/patch-role.js";
 import { DEFAULT_APP_NAME } from "../../src/steps/create-app.js";
 import type { AnyStep } from "../../src/steps/step.js";
+import type { Sandbox } from "../../src/sandbox/server.js";
 import { expectConfigured, freshTenants } from "../helpers.js";
 import { callRounds, overlapped, recordTenantCalls } from "./call-rounds.js";
 
@@ -52,8 +53,9 @@ function userIdentitySteps(downloadUrl: string): AnyStep[] {
   ];
 }
 
-async function freshRun(scenario = { importMs: 0, userSyncMs: 0 }) {
+async function freshRun(scenario = { importMs: 0, userSyncMs: 0 }, prepare: (sandbox: Sandbox) => void = () => undefined) {
   const { env, sandbox } = await fresh({ scenario });
+  prepare(sandbox);
   const ports = await portsFor(env);
   const calls = recordTenantCalls(ports);
   const outcome = await runSteps(userIdentitySteps(sandbox.connection.downloadUrl), ports, {
@@ -69,5 +71,19 @@ describe("init's critical path", () => {
   it("sends the isinherited PATCH beside AddPrivilegesRole, not after its read-back", async () => {
     const { calls } = await freshRun();
     expect(overlapped(calls, "environment.addPrivileges", "environment.setMemberPrivilegeInheritance")).toBe(true);
+  });
+
+  it("polls asyncoperations and importjobs together while the import runs", async () => {
+    const { calls } = await freshRun(undefined, (sandbox) => {
+      // The import runs until the run has looked at its async operation once.
+      sandbox.state.hold("import");
+      const stop = sandbox.onRequest((entry) => {
+        if (entry.path.includes("/asyncoperations(")) {
+          stop();
+          sandbox.state.release("import");
+        }
+      });
+    });
+    expect(overlapped(calls, "environment.asyncOperation", "environment.importJob")).toBe(true);
   });
 });
