@@ -61,6 +61,13 @@ export function importSolutionStep(inputs: { syncTimeoutSeconds: number }): Step
 
     async inspect(reads, upstream) {
       const { environment, orgUrl } = await reads.tenant();
+      // The package is download-solution's output: known when read from a file or the cache, else after it ran.
+      const solution = upstream.get("download-solution")?.output.solution;
+      // Planned beside WhoAmI: the installed and the running import are read in the same round trip.
+      const found = solution
+        ? Promise.all([environment.findSolution(solution.manifest.uniqueName), environment.findRunningImport(solution.manifest.uniqueName)])
+        : undefined;
+      found?.catch(() => undefined);
       // The first step to read the environment: a failing WhoAmI (the admin is no user of it) is reported here.
       if (!(await environmentChecks(reads)).hasLeadTable) {
         throw new TenantNotReadyError({
@@ -69,13 +76,8 @@ export function importSolutionStep(inputs: { syncTimeoutSeconds: number }): Step
           hint: "Point --org-url at the Dynamics 365 environment that should receive the leads.",
         });
       }
-      // The package is download-solution's output: known when read from a file or the cache, else after it ran.
-      const solution = upstream.get("download-solution")?.output.solution;
-      if (!solution) return { solution: undefined, installed: undefined, running: undefined };
-      const [installed, running] = await Promise.all([
-        environment.findSolution(solution.manifest.uniqueName),
-        environment.findRunningImport(solution.manifest.uniqueName),
-      ]);
+      if (!solution || !found) return { solution: undefined, installed: undefined, running: undefined };
+      const [installed, running] = await found;
       return { solution, installed, running };
     },
 

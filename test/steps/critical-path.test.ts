@@ -53,8 +53,11 @@ function userIdentitySteps(downloadUrl: string): AnyStep[] {
   ];
 }
 
-async function freshRun(scenario = { importMs: 0, userSyncMs: 0 }, prepare: (sandbox: Sandbox) => void = () => undefined) {
-  const { env, sandbox } = await fresh({ scenario });
+async function freshRun(
+  { latencyMs, ...scenario }: { importMs: number; userSyncMs: number; latencyMs?: number } = { importMs: 0, userSyncMs: 0 },
+  prepare: (sandbox: Sandbox) => void = () => undefined,
+) {
+  const { env, sandbox } = await fresh({ scenario, latencyMs });
   prepare(sandbox);
   const ports = await portsFor(env);
   const calls = recordTenantCalls(ports);
@@ -85,5 +88,20 @@ describe("init's critical path", () => {
       });
     });
     expect(overlapped(calls, "environment.asyncOperation", "environment.importJob")).toBe(true);
+  });
+
+  it("a converged run reads the tenant in at most 3 dependent rounds", async () => {
+    // Every answer waits 50 ms, as over a network: a call that needs another's answer then starts after it
+    // settled, and calls that need nothing of each other start before any answer is back.
+    const { env, sandbox } = await freshRun({ importMs: 0, userSyncMs: 0, latencyMs: 50 });
+    const ports = await portsFor(env);
+    const calls = recordTenantCalls(ports);
+    const again = await runSteps(userIdentitySteps(sandbox.connection.downloadUrl), ports, {
+      dryRun: false,
+      signal: new AbortController().signal,
+    });
+    expect(again.results.map((r) => r.status)).toEqual(["unchanged", "unchanged", "unchanged", "unchanged", "unchanged"]);
+    const rounds = callRounds(calls);
+    expect(rounds.length, JSON.stringify(rounds)).toBeLessThanOrEqual(3);
   });
 });
