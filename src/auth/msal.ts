@@ -334,7 +334,8 @@ const AUTHORITY_METADATA_TTL_MS = 24 * 3600 * 1000;
 
 /** Beside the token cache, under a name of its own: logout's token caches are `msal-cache*.json`, and this is none. */
 export function authorityMetadataPath(cachePath: string): string {
-  return join(dirname(cachePath), `msal-authority-${basename(cachePath).replace(/^msal-cache-?/, "")}`);
+  const name = basename(cachePath);
+  return join(dirname(cachePath), name.startsWith("msal-cache") ? name.replace("msal-cache", "msal-authority") : `msal-authority-${name}`);
 }
 
 async function keptAuthorityMetadata(path: string, authority: string): Promise<string | undefined> {
