@@ -104,4 +104,21 @@ describe("init's critical path", () => {
     const rounds = callRounds(calls);
     expect(rounds.length, JSON.stringify(rounds)).toBeLessThanOrEqual(3);
   });
+
+  it("downloads the solution at once, beside sign-in, so that the import is planned with its version before confirmation", async () => {
+    // 50 ms per answer, as over a network: sign-in alone takes two answers before the first Dataverse call.
+    const { env, sandbox } = await fresh({ scenario: { importMs: 0, userSyncMs: 0 }, latencyMs: 50 });
+    const ports = await portsFor(env);
+    const outcome = await runSteps(userIdentitySteps(sandbox.connection.downloadUrl), ports, {
+      dryRun: true,
+      signal: new AbortController().signal,
+    });
+    const imported = outcome.results.find((r) => r.id === "import-solution")!;
+    expect(imported.changes).toEqual([{ action: "import", target: "solution CrmLeadSetupSandboxLeadWriter 1.0.0.0 (managed)" }]);
+    const order = sandbox.requests.map((r) => r.service);
+    expect(order.indexOf("download")).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf("download")).toBeLessThan(order.indexOf("dataverse"));
+    // Nothing is written in a dry run: the package is cached only when download-solution applies.
+    expect(outcome.results.find((r) => r.id === "download-solution")!.status).toBe("planned");
+  });
 });

@@ -21,7 +21,7 @@ function testPorts(clock: Clock = virtualClock()): RunPorts {
       tenant: noTenant,
       once: onceMemo(),
       ledger: { createdUser: noTenant, passwordNeverShown: noTenant, secretRecord: noTenant, recordedAppId: noTenant },
-      solutions: { fromFile: noTenant, cached: noTenant },
+      solutions: { fromFile: noTenant, cached: noTenant, fetch: noTenant },
     },
     writes: {
       tenant: noTenant,
