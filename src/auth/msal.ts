@@ -143,6 +143,8 @@ export class MsalTokenProvider implements TokenProvider {
   private readonly network: MsalNetworkClient;
   /** Token requests run one at a time: parallel reads must not each start an interactive sign-in. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Token requests on their way, by resource. */
+  private readonly acquiring = new Map<string, Promise<string>>();
   /** Access tokens by resource, reused until two minutes before they expire. */
   private readonly issued = new Map<string, { token: string; expiresAt: number }>();
 
@@ -203,7 +205,12 @@ export class MsalTokenProvider implements TokenProvider {
   async getAccessToken(resource: string): Promise<string> {
     const fresh = this.issued.get(resource);
     if (fresh && fresh.expiresAt > Date.now() + 120_000) return fresh.token;
+    // A caller that needs a token already on its way shares it, rather than queuing behind the next resource's.
+    const pending = this.acquiring.get(resource);
+    if (pending) return pending;
     const acquisition = this.queue.then(() => this.acquire(resource));
+    this.acquiring.set(resource, acquisition);
+    void acquisition.finally(() => this.acquiring.delete(resource)).catch(() => undefined);
     this.queue = acquisition.catch(() => undefined);
     return acquisition;
   }
