@@ -290,7 +290,16 @@ export class EnvironmentApi {
     return user;
   }
 
-  async rootBusinessUnitId(): Promise<string> {
+  /** The root business unit never changes: read once per session, however many steps ask (a failed read is forgotten). */
+  rootBusinessUnitId(): Promise<string> {
+    this.rootBusinessUnit ??= this.readRootBusinessUnitId();
+    this.rootBusinessUnit.catch(() => (this.rootBusinessUnit = undefined));
+    return this.rootBusinessUnit;
+  }
+
+  private rootBusinessUnit: Promise<string> | undefined;
+
+  private async readRootBusinessUnitId(): Promise<string> {
     const [root] = await this.dataverse.list<{ businessunitid: string }>("businessunits", {
       $select: "businessunitid",
       $filter: "_parentbusinessunitid_value eq null",

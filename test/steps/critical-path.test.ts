@@ -7,7 +7,7 @@ import { importSolutionStep } from "../../src/steps/import-solution.js";
 import { createUserStep } from "../../src/steps/create-user.js";
 import { assignRoleStep } from "../../src/steps/assign-role.js";
 import { patchRoleStep } from "../../src/steps/patch-role.js";
-import { DEFAULT_APP_NAME } from "../../src/steps/create-app.js";
+import { createAppStep, DEFAULT_APP_NAME } from "../../src/steps/create-app.js";
 import type { AnyStep } from "../../src/steps/step.js";
 import type { Sandbox } from "../../src/sandbox/server.js";
 import { expectConfigured, freshTenants } from "../helpers.js";
@@ -49,6 +49,16 @@ function userIdentitySteps(downloadUrl: string): AnyStep[] {
     importSolutionStep({ syncTimeoutSeconds: 600 }),
     createUserStep({ keepPasswordExpiry: false, offerNeverShownReset: false }),
     assignRoleStep({ identity: "user", appName: DEFAULT_APP_NAME, forceSync: false, syncTimeoutSeconds: 600 }),
+    patchRoleStep(),
+  ];
+}
+
+function appIdentitySteps(downloadUrl: string): AnyStep[] {
+  return [
+    downloadSolutionStep({ urls: [downloadUrl] }),
+    importSolutionStep({ syncTimeoutSeconds: 600 }),
+    createAppStep({}),
+    assignRoleStep({ identity: "app", appName: DEFAULT_APP_NAME, forceSync: false, syncTimeoutSeconds: 600 }),
     patchRoleStep(),
   ];
 }
@@ -120,5 +130,29 @@ describe("init's critical path", () => {
     expect(order.indexOf("download")).toBeLessThan(order.indexOf("dataverse"));
     // Nothing is written in a dry run: the package is cached only when download-solution applies.
     expect(outcome.results.find((r) => r.id === "download-solution")!.status).toBe("planned");
+  });
+
+  it("the app identity: the app is looked up beside WhoAmI, and the root business unit is known before the app is created", async () => {
+    const { env, sandbox } = await fresh({ scenario: { importMs: 0, userSyncMs: 0 }, latencyMs: 50 });
+    const run = async (dryRun = false) => {
+      const ports = await portsFor(env);
+      const calls = recordTenantCalls(ports);
+      const outcome = await runSteps(appIdentitySteps(sandbox.connection.downloadUrl), ports, {
+        dryRun,
+        signal: new AbortController().signal,
+      });
+      expect(outcome.error).toBeUndefined();
+      return { outcome, calls };
+    };
+    const first = await run();
+    // The root business unit (for the application user) was read while planning, not between addPassword and the create.
+    const created = first.calls.findIndex((e) => e.name === "applications.addPassword" && e.phase === "end");
+    const rootRead = first.calls.findIndex((e) => e.name === "environment.rootBusinessUnitId" && e.phase === "start");
+    expect(rootRead).toBeGreaterThanOrEqual(0);
+    expect(rootRead).toBeLessThan(created);
+    // Planned again (a dry run: the secret, never shown outside the CLI, would be planned anew), the tenant is read in 2 rounds.
+    const again = await run(true);
+    const rounds = callRounds(again.calls);
+    expect(rounds.length, JSON.stringify(rounds)).toBeLessThanOrEqual(2);
   });
 });
