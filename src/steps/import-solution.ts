@@ -102,11 +102,12 @@ export function importSolutionStep(inputs: { syncTimeoutSeconds: number }): Step
           summary: `${solution.manifest.uniqueName} ${running.installed} is installed (managed)`,
           leadWriterRoles: await environment.roles(LEAD_WRITER_ROLE),
         };
-      const importJobId = await watchImport(environment, solution, running, wait, progress);
+      const { importJobId, roles } = await watchImport(environment, solution, running, wait, progress);
       return {
         summary: `Imported ${describeSolution(solution)} in ${formatDuration(writes.clock.now() - started)} (import job ${importJobId ?? "unknown"})`,
         importJobId,
-        leadWriterRoles: await environment.roles(LEAD_WRITER_ROLE),
+        // Read beside the look that saw the import end; a read that came just before the role was committed is made again.
+        leadWriterRoles: roles.length > 0 ? roles : await environment.roles(LEAD_WRITER_ROLE),
       };
     },
 
@@ -240,18 +241,20 @@ async function watchImport(
   watched: WatchedImport,
   wait: WaitScope,
   progress: Progress,
-): Promise<string | undefined> {
+): Promise<{ importJobId: string | undefined; roles: RoleRow[] }> {
   const name = `${solution.manifest.uniqueName} ${solution.manifest.version}`;
   const activity = progress.activity(`Importing ${name}…`);
   const readings: { at: number; progress: number }[] = watched.startedAt === undefined ? [] : [{ at: watched.startedAt, progress: 0 }];
   let importJobId = watched.importJobId;
+  let rolesAtLastLook: RoleRow[] = [];
   try {
     // An import is never done the moment it starts: the first look comes after a short wait; later looks
     // come when the progress so far says it will be done, or on the back-off schedule if that is sooner.
     const outcome = await pollUntil(wait, { initialDelayMs: 250, estimateMs: () => importEta(readings) }, async () => {
       // Without an ImportJobKey the job is found by the solution it imports.
       importJobId ??= (await environment.findRunningImport(solution.manifest.uniqueName))?.importjobid;
-      const { operation, job } = await lookAtImport(environment, watched.asyncOperationId, importJobId);
+      const { operation, job, roles } = await lookAtImport(environment, watched.asyncOperationId, importJobId);
+      rolesAtLastLook = roles;
       if (job && typeof job.progress === "number") readings.push({ at: wait.clock.now(), progress: job.progress });
       activity.update(
         job ? `Importing ${name}… ${job.progress}% (import job progress)` : `Importing ${name}… (waiting for the import job to start)`,
@@ -275,7 +278,7 @@ async function watchImport(
       compareVersions((await environment.findSolution(solution.manifest.uniqueName))?.version ?? "0", solution.manifest.version) >= 0;
     if (!succeeded) throw await importFailedError(environment, name, importJobId, outcome.message);
     activity.end();
-    return importJobId;
+    return { importJobId, roles: rolesAtLastLook };
   } catch (error) {
     activity.end();
     throw error;
@@ -285,14 +288,16 @@ async function watchImport(
 /**
  * One look at a running import: its async operation and its import job side by side, one round trip
  * (reference: dataverse §4.4: the async operation says how it ended, the job says how far it is, and can
- * fail before the job even starts).
+ * fail before the job even starts). The Lead Writer role's copies are read in the same round, so that the
+ * look that sees the import end already holds them; a solution import commits its components together, so
+ * a read beside that look sees all copies or none (UNCONFIRMED: none is handled by reading again).
  */
 async function lookAtImport(
   environment: TenantWrites["environment"],
   asyncOperationId: string | undefined,
   importJobId: string | undefined,
-): Promise<{ operation: AsyncOperation | undefined; job: ImportJob | undefined }> {
-  const [operation, job] = await Promise.all([
+): Promise<{ operation: AsyncOperation | undefined; job: ImportJob | undefined; roles: RoleRow[] }> {
+  const [operation, job, roles] = await Promise.all([
     asyncOperationId ? environment.asyncOperation(asyncOperationId) : undefined,
     importJobId
       ? environment.importJob(importJobId).catch((error: unknown) => {
@@ -301,8 +306,9 @@ async function lookAtImport(
           throw error;
         })
       : undefined,
+    environment.roles(LEAD_WRITER_ROLE),
   ]);
-  return { operation, job };
+  return { operation, job, roles };
 }
 
 /**

@@ -166,4 +166,14 @@ describe("init's critical path", () => {
     const rounds = callRounds(again.calls);
     expect(rounds.length, JSON.stringify(rounds)).toBeLessThanOrEqual(2);
   });
+
+  it("reads the Lead Writer role beside the look that sees the import end, not after it", async () => {
+    const { calls } = await freshRun();
+    // The last look at the import (the one that saw it end) is the last asyncOperation call.
+    const lastLook = calls.map((e) => e.name === "environment.asyncOperation" && e.phase === "start").lastIndexOf(true);
+    const lookCall = calls[lastLook]!.call;
+    const lookEnded = calls.findIndex((e) => e.call === lookCall && e.phase === "end");
+    const rolesAfter = calls.slice(lookEnded).filter((e) => e.name === "environment.roles" && e.phase === "start");
+    expect(rolesAfter).toEqual([]);
+  });
 });
