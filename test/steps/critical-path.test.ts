@@ -176,4 +176,14 @@ describe("init's critical path", () => {
     const rolesAfter = calls.slice(lookEnded).filter((e) => e.name === "environment.roles" && e.phase === "start");
     expect(rolesAfter).toEqual([]);
   });
+
+  it("signs in for Graph first: the directory's reads depend on each other (domains, then the user), Dataverse's do not", async () => {
+    // 50 ms per answer, as over a network: the resource signed in for first is read one round earlier.
+    const { env, sandbox } = await fresh({ scenario: { importMs: 0, userSyncMs: 0 }, latencyMs: 50 });
+    const ports = await portsFor(env);
+    await runSteps(userIdentitySteps(sandbox.connection.downloadUrl), ports, { dryRun: true, signal: new AbortController().signal });
+    const order = sandbox.requests.map((r) => r.service);
+    expect(order.indexOf("graph")).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf("graph")).toBeLessThan(order.indexOf("dataverse"));
+  });
 });
