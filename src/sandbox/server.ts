@@ -6,6 +6,7 @@ import { createSandboxTls, type SandboxTls } from "./ca.js";
 import { authenticate, EntraService } from "./entra.js";
 import { GraphService, graphError } from "./graph.js";
 import { DataverseService, dataverseError } from "./dataverse.js";
+import { handleBatch } from "./dataverse-batch.js";
 import { PowerPlatformAdminService } from "./bap.js";
 import { PartnerCenterService, PRODUCT_INGESTION_PATH } from "./partner-center.js";
 import { PartnerCenterAccount, SANDBOX_OFFERS } from "./partner-center-state.js";
@@ -458,7 +459,10 @@ function dispatch(runtime: SandboxRuntime, service: ServiceName, request: Sandbo
       ? runtime.productIngestion.handle(request, claims)
       : runtime.graph.handle(request, claims);
   }
-  if (service === "dataverse") return runtime.dataverse.handle(request, claims);
+  if (service === "dataverse")
+    return request.url.pathname === "/api/data/v9.2/$batch"
+      ? handleBatch(request, (inner) => runtime.dataverse.handle(inner, claims))
+      : runtime.dataverse.handle(request, claims);
   return runtime.bap.handle(request, claims);
 }
 
