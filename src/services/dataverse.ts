@@ -415,20 +415,6 @@ export class EnvironmentApi {
     return (await this.dataverse.get<{ RolePrivileges: RolePrivilege[] }>(`RetrieveRolePrivilegesRole(RoleId=${roleId})`)).RolePrivileges;
   }
 
-  async addPrivileges(
-    roleId: string,
-    businessUnitId: string,
-    privileges: { privilegeId: string; name: string; depth: Depth }[],
-  ): Promise<void> {
-    // Sets each privilege at its depth: a second identical call changes nothing, so it may be resent.
-    await this.dataverse.post(
-      `roles(${roleId})/Microsoft.Dynamics.CRM.AddPrivilegesRole`,
-      addPrivilegesBody(businessUnitId, privileges),
-      {},
-      { idempotent: true },
-    );
-  }
-
   /**
    * AddPrivilegesRole and the role's privileges read back in one round trip: the action in a change set, the
    * read after it (a batch runs in order, and stops at an error). Resending changes nothing.

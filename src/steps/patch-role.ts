@@ -85,9 +85,10 @@ export function patchRoleStep(): Step<PatchRoleState, PatchRoleOp, undefined, Pa
       const roleId = known(op.roleId, "The Lead Writer role");
       if (op.kind === "add-privileges") {
         const privileges = op.privileges.map((p) => ({ ...p, privilegeId: known(p.privilegeId, `The id of ${p.name}`) }));
-        await environment.addPrivileges(roleId, known(op.businessUnitId, "The role's business unit"), privileges);
-        // Read back (reference: AddPrivilegesRole's exact semantics are UNCONFIRMED): the role must now hold each one.
-        const stillMissing = missingPrivileges(op.privileges, await environment.rolePrivileges(roleId));
+        // Read back (reference: AddPrivilegesRole's exact semantics are UNCONFIRMED): the role must now hold
+        // each one. The read rides in the same $batch, after the action, so it costs no round trip of its own.
+        const after = await environment.addPrivilegesAndReadBack(roleId, known(op.businessUnitId, "The role's business unit"), privileges);
+        const stillMissing = missingPrivileges(op.privileges, after);
         if (stillMissing.length > 0) throw readbackMismatch(stillMissing.map((p) => `${p.name} at ${p.depth}`));
         return { kind: op.kind, count: op.privileges.length };
       }

@@ -71,6 +71,13 @@ describe("Dataverse $batch in the sandbox", () => {
       { privilegeId: privilege.privilegeid, name: privilege.name, depth: "Global" },
     ]);
     expect(after.find((p) => p.PrivilegeName === privilege.name)?.Depth).toBe("Global");
+    // The log shows the batch, then each request in it, so tests can watch a batched request as any other.
+    const logged = sandbox.requests.slice(-3).map((r) => `${r.method} ${r.path.split("(")[0]} ${r.inBatch ?? false}`);
+    expect(logged).toEqual([
+      "POST /api/data/v9.2/$batch false",
+      "POST /api/data/v9.2/roles true",
+      "GET /api/data/v9.2/RetrieveRolePrivilegesRole true",
+    ]);
     const failed = await environment
       .addPrivilegesAndReadBack("00000000-0000-0000-0000-000000000000", businessUnitId, [
         { privilegeId: privilege.privilegeid, name: privilege.name, depth: "Global" },

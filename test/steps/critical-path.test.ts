@@ -94,7 +94,7 @@ async function freshRun(
 describe("init's critical path", () => {
   it("sends the isinherited PATCH beside AddPrivilegesRole, not after its read-back", async () => {
     const { calls } = await freshRun();
-    expect(overlapped(calls, "environment.addPrivileges", "environment.setMemberPrivilegeInheritance")).toBe(true);
+    expect(overlapped(calls, "environment.addPrivilegesAndReadBack", "environment.setMemberPrivilegeInheritance")).toBe(true);
   });
 
   it("polls asyncoperations and importjobs together while the import runs", async () => {
@@ -185,5 +185,13 @@ describe("init's critical path", () => {
     const order = sandbox.requests.map((r) => r.service);
     expect(order.indexOf("graph")).toBeGreaterThanOrEqual(0);
     expect(order.indexOf("graph")).toBeLessThan(order.indexOf("dataverse"));
+  });
+
+  it("adds the privileges and reads them back in one round trip (a Dataverse $batch)", async () => {
+    const { calls, sandbox } = await freshRun();
+    const added = calls.findIndex((e) => /addPrivileges/.test(e.name) && e.phase === "start");
+    expect(added).toBeGreaterThanOrEqual(0);
+    expect(calls.slice(added).filter((e) => e.name === "environment.rolePrivileges" && e.phase === "start")).toEqual([]);
+    expect(sandbox.requests.filter((r) => r.path.endsWith("/$batch"))).toHaveLength(1);
   });
 });
