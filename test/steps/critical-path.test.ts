@@ -112,9 +112,9 @@ describe("init's critical path", () => {
   });
 
   it("a converged run reads the tenant in at most 3 dependent rounds", async () => {
-    // Every answer waits 50 ms, as over a network: a call that needs another's answer then starts after it
+    // Every answer waits 150 ms, as over a network: a call that needs another's answer then starts after it
     // settled, and calls that need nothing of each other start before any answer is back.
-    const { env, sandbox } = await freshRun({ importMs: 0, userSyncMs: 0, latencyMs: 50 });
+    const { env, sandbox } = await freshRun({ importMs: 0, userSyncMs: 0, latencyMs: 150 });
     const ports = await signedInPorts(env);
     const calls = recordTenantCalls(ports);
     const again = await runSteps(userIdentitySteps(sandbox.connection.downloadUrl), ports, {
@@ -127,8 +127,8 @@ describe("init's critical path", () => {
   });
 
   it("downloads the solution at once, beside sign-in, so that the import is planned with its version before confirmation", async () => {
-    // 50 ms per answer, as over a network: sign-in alone takes two answers before the first Dataverse call.
-    const { env, sandbox } = await fresh({ scenario: { importMs: 0, userSyncMs: 0 }, latencyMs: 50 });
+    // 150 ms per answer, as over a network: sign-in alone takes two answers before the first Dataverse call.
+    const { env, sandbox } = await fresh({ scenario: { importMs: 0, userSyncMs: 0 }, latencyMs: 150 });
     const ports = await portsFor(env);
     const outcome = await runSteps(userIdentitySteps(sandbox.connection.downloadUrl), ports, {
       dryRun: true,
@@ -144,7 +144,7 @@ describe("init's critical path", () => {
   });
 
   it("the app identity: the app is looked up beside WhoAmI, and the root business unit is known before the app is created", async () => {
-    const { env, sandbox } = await fresh({ scenario: { importMs: 0, userSyncMs: 0 }, latencyMs: 50 });
+    const { env, sandbox } = await fresh({ scenario: { importMs: 0, userSyncMs: 0 }, latencyMs: 150 });
     const run = async (dryRun = false) => {
       const ports = await signedInPorts(env);
       const calls = recordTenantCalls(ports);
@@ -178,8 +178,8 @@ describe("init's critical path", () => {
   });
 
   it("signs in for Graph first: the directory's reads depend on each other (domains, then the user), Dataverse's do not", async () => {
-    // 50 ms per answer, as over a network: the resource signed in for first is read one round earlier.
-    const { env, sandbox } = await fresh({ scenario: { importMs: 0, userSyncMs: 0 }, latencyMs: 50 });
+    // 150 ms per answer, as over a network: the resource signed in for first is read one round earlier.
+    const { env, sandbox } = await fresh({ scenario: { importMs: 0, userSyncMs: 0 }, latencyMs: 150 });
     const ports = await portsFor(env);
     await runSteps(userIdentitySteps(sandbox.connection.downloadUrl), ports, { dryRun: true, signal: new AbortController().signal });
     const order = sandbox.requests.map((r) => r.service);
