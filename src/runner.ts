@@ -105,7 +105,7 @@ export async function runSteps(steps: AnyStep[], ports: RunPorts, options: RunOp
   const upstream = new RunUpstream();
   const blame = (error: unknown) => toCliError(options.signal.aborted ? options.signal.reason : error);
   // Reads that need nothing from earlier steps start now and overlap; inspect then goes step by step.
-  for (const step of steps) step.prefetch?.(ports.reads);
+  for (const step of prefetchOrder(steps)) step.prefetch?.(ports.reads);
   const planned: Planned[] = [];
   for (const step of steps) {
     try {
@@ -140,6 +140,17 @@ export async function runSteps(steps: AnyStep[], ports: RunPorts, options: RunOp
   return { results, error: failure ? blame(failure.error) : undefined, changesPending, outputs: upstream.outputs() };
 }
 
+/**
+ * The steps that follow no other (`after: []`: the package, the service identity) start their reads first,
+ * then the rest in plan order. Their reads begin the longest chains (the directory's domains, then the user;
+ * the app, then its service principal), and the first read that needs a token decides which resource the
+ * interactive sign-in is for: the other resource's token follows one refresh later, beside those reads.
+ */
+function prefetchOrder(steps: AnyStep[]): AnyStep[] {
+  const independent = steps.filter((step) => step.after?.length === 0);
+  return [...independent, ...steps.filter((step) => !independent.includes(step))];
+}
+
 /** Applies one step's ops in plan order (inspecting it again first when its plan assumed pending ops). */
 async function applyStep(planned: Planned, ports: RunPorts, upstream: RunUpstream, hooks: RunHooks): Promise<StepResult> {
   let { state, plan } = planned;
@@ -150,8 +161,16 @@ async function applyStep(planned: Planned, ports: RunPorts, upstream: RunUpstrea
   }
   hooks.onStep?.(step, "apply");
   const applied: unknown[] = [];
+  const applyOne = (op: unknown) => step.apply(op, { writes: ports.writes, progress: ports.progress, applied });
   const applyOps = async () => {
-    for (const op of plan.ops) applied.push(await step.apply(op, { writes: ports.writes, progress: ports.progress, applied }));
+    if (!step.independentOps) {
+      for (const op of plan.ops) applied.push(await applyOne(op));
+      return;
+    }
+    const settled = await Promise.allSettled(plan.ops.map(applyOne));
+    for (const outcome of settled) if (outcome.status === "fulfilled") applied.push(outcome.value);
+    const failed = settled.find((outcome) => outcome.status === "rejected");
+    if (failed) throw failed.reason;
   };
   try {
     await (hooks.within ? hooks.within(step, applyOps) : applyOps());

@@ -82,6 +82,7 @@ export function buildPorts(sources: PortSources): RunPorts {
     },
     solutions: {
       fromFile: readSolutionFile,
+      fetch: (url) => http.send({ service: "download", method: "GET", url, maxResponseBytes: PACKAGE_LIMITS.maxPackageBytes }),
       async cached(url) {
         const path = cachePathFor(paths.cacheDir, url);
         try {

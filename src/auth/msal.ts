@@ -14,7 +14,9 @@ import { HttpFailure, type HttpClient } from "../services/http.js";
 import type { TokenProvider } from "../services/tokens.js";
 import { untilAborted } from "../clock.js";
 import type { AuthMethod } from "../options.js";
-import { fileCachePlugin } from "./cache.js";
+import { readFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { fileCachePlugin, writePrivateFile } from "./cache.js";
 import { signInErrorFrom, type AadstsContext } from "./aadsts.js";
 import { signInCacheAliases } from "../clouds.js";
 
@@ -86,6 +88,16 @@ class MsalNetworkClient implements INetworkModule {
     return this.firstEntraError;
   }
 
+  /** The sign-in server's OpenID configuration, when MSAL fetched it in this run. */
+  private openIdConfiguration: unknown;
+
+  /** The configuration fetched since the last call, once. */
+  takeOpenIdConfiguration(): unknown {
+    const fetched = this.openIdConfiguration;
+    this.openIdConfiguration = undefined;
+    return fetched;
+  }
+
   constructor(private readonly http: HttpClient) {}
 
   async sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
@@ -112,6 +124,8 @@ class MsalNetworkClient implements INetworkModule {
       body = {};
     }
     const fields = body as Record<string, unknown>;
+    if (method === "GET" && response.status === 200 && new URL(url).pathname.endsWith(OPENID_CONFIGURATION))
+      this.openIdConfiguration = body;
     if (response.status >= 400 && Array.isArray(fields.error_codes) && fields.error !== "authorization_pending") {
       this.firstEntraError ??= fields as { error_description?: string; error_codes?: number[] };
     }
@@ -129,6 +143,8 @@ export class MsalTokenProvider implements TokenProvider {
   private readonly network: MsalNetworkClient;
   /** Token requests run one at a time: parallel reads must not each start an interactive sign-in. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Token requests on their way, by resource. */
+  private readonly acquiring = new Map<string, Promise<string>>();
   /** Access tokens by resource, reused until two minutes before they expire. */
   private readonly issued = new Map<string, { token: string; expiresAt: number }>();
 
@@ -149,12 +165,17 @@ export class MsalTokenProvider implements TokenProvider {
     };
   }
 
-  private configuration(): Configuration {
+  private get authority(): string {
+    return `${this.settings.authorityHost}/${this.settings.tenant}`;
+  }
+
+  private configuration(authorityMetadata?: string): Configuration {
     const { settings } = this;
     return {
       auth: {
         clientId: settings.clientId,
-        authority: `${settings.authorityHost}/${settings.tenant}`,
+        authority: this.authority,
+        ...(authorityMetadata ? { authorityMetadata } : {}),
         ...(settings.customAuthority ? { knownAuthorities: [new URL(settings.authorityHost).host] } : {}),
         ...(settings.clientSecret ? { clientSecret: settings.clientSecret } : {}),
         ...(settings.clientCertificate ? { clientCertificate: settings.clientCertificate } : {}),
@@ -192,7 +213,12 @@ export class MsalTokenProvider implements TokenProvider {
   async getAccessToken(resource: string): Promise<string> {
     const fresh = this.issued.get(resource);
     if (fresh && fresh.expiresAt > Date.now() + 120_000) return fresh.token;
+    // A caller that needs a token already on its way shares it, rather than queuing behind the next resource's.
+    const pending = this.acquiring.get(resource);
+    if (pending) return pending;
     const acquisition = this.queue.then(() => this.acquire(resource));
+    this.acquiring.set(resource, acquisition);
+    void acquisition.finally(() => this.acquiring.delete(resource)).catch(() => undefined);
     this.queue = acquisition.catch(() => undefined);
     return acquisition;
   }
@@ -229,11 +255,22 @@ export class MsalTokenProvider implements TokenProvider {
   }
 
   private async delegated(scopes: string[]): Promise<AuthenticationResult | null> {
-    this.publicClient ??= new PublicClientApplication(this.configuration());
+    const metadataPath = this.settings.cachePath && authorityMetadataPath(this.settings.cachePath);
+    this.publicClient ??= new PublicClientApplication(
+      this.configuration(metadataPath && (await keptAuthorityMetadata(metadataPath, this.authority))),
+    );
+    const result = await this.delegatedSignIn(scopes);
+    const fetched = this.network.takeOpenIdConfiguration();
+    if (metadataPath && result && fetched) await keepAuthorityMetadata(metadataPath, this.authority, fetched);
+    return result;
+  }
+
+  private async delegatedSignIn(scopes: string[]): Promise<AuthenticationResult | null> {
+    const client = this.publicClient!;
     if (this.settings.method === "password") {
       // Resource-owner password sign-in is deprecated for people; it is exactly what Partner Center does
       // with the Office 365 option, so verify does it to prove that sign-in works (graph-and-msal §C.6).
-      const result = await this.publicClient.acquireTokenByUsernamePassword({
+      const result = await client.acquireTokenByUsernamePassword({
         scopes,
         username: this.settings.username!,
         password: this.settings.password!,
@@ -244,7 +281,7 @@ export class MsalTokenProvider implements TokenProvider {
     const account = this.signedIn ?? (await this.cachedAccount());
     if (account) {
       try {
-        const silent = await this.publicClient.acquireTokenSilent({ account, scopes });
+        const silent = await client.acquireTokenSilent({ account, scopes });
         this.signedIn = silent.account ?? account;
         return silent;
       } catch (error) {
@@ -296,4 +333,37 @@ export class MsalTokenProvider implements TokenProvider {
       return a.tenantId.toLowerCase() === tenant || a.username.toLowerCase().endsWith(`@${tenant}`);
     });
   }
+}
+
+const OPENID_CONFIGURATION = "/.well-known/openid-configuration";
+
+/**
+ * MSAL fetches the sign-in server's OpenID configuration in every new process unless it has hard-coded
+ * metadata for the authority (only Microsoft's own hosts with common/organizations/consumers), and keeps it
+ * in memory for 24 hours (msal-common AUTHORITY_METADATA_REFRESH_TIME_SECONDS). A CLI is a new process each
+ * time, so the document is kept beside the token cache for as long and handed back as `auth.authorityMetadata`
+ * (msal-node Configuration; MSAL's performance guide, "Bypass authority metadata resolution"). It holds
+ * endpoints only, never a token.
+ */
+const AUTHORITY_METADATA_TTL_MS = 24 * 3600 * 1000;
+
+/** Beside the token cache, under a name of its own: logout's token caches are `msal-cache*.json`, and this is none. */
+export function authorityMetadataPath(cachePath: string): string {
+  const name = basename(cachePath);
+  return join(dirname(cachePath), name.startsWith("msal-cache") ? name.replace("msal-cache", "msal-authority") : `msal-authority-${name}`);
+}
+
+async function keptAuthorityMetadata(path: string, authority: string): Promise<string | undefined> {
+  try {
+    const kept = JSON.parse(await readFile(path, "utf8")) as { authority?: string; fetchedAt?: number; openIdConfiguration?: unknown };
+    const fresh = typeof kept.fetchedAt === "number" && Date.now() - kept.fetchedAt < AUTHORITY_METADATA_TTL_MS;
+    return kept.authority === authority && fresh && kept.openIdConfiguration ? JSON.stringify(kept.openIdConfiguration) : undefined;
+  } catch {
+    // None kept yet, or unreadable: MSAL fetches it.
+    return undefined;
+  }
+}
+
+async function keepAuthorityMetadata(path: string, authority: string, openIdConfiguration: unknown): Promise<void> {
+  await writePrivateFile(path, JSON.stringify({ authority, fetchedAt: Date.now(), openIdConfiguration }));
 }

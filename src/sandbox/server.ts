@@ -6,6 +6,7 @@ import { createSandboxTls, type SandboxTls } from "./ca.js";
 import { authenticate, EntraService } from "./entra.js";
 import { GraphService, graphError } from "./graph.js";
 import { DataverseService, dataverseError } from "./dataverse.js";
+import { handleBatch } from "./dataverse-batch.js";
 import { PowerPlatformAdminService } from "./bap.js";
 import { PartnerCenterService, PRODUCT_INGESTION_PATH } from "./partner-center.js";
 import { PartnerCenterAccount, SANDBOX_OFFERS } from "./partner-center-state.js";
@@ -42,6 +43,8 @@ export interface RequestLogEntry {
   retryAfterViolation?: boolean;
   /** When the answer was fully sent (for measuring round trips). */
   doneAt?: number;
+  /** One request of a `$batch` (logged after the batch's own entry, answered with it). */
+  inBatch?: boolean;
 }
 
 /** What a client needs to use a running sandbox; written to the connection file. */
@@ -391,7 +394,12 @@ async function answer(runtime: SandboxRuntime, service: ServiceName, incoming: I
   outgoing.writeHead(response.status, { date: new Date().toUTCString(), ...serviceHeaders(service, request), ...response.headers });
   outgoing.end(response.body ?? "", () => {
     entry.doneAt = Date.now();
-    if (!isControl) notify(runtime, entry);
+    if (isControl) return;
+    notify(runtime, entry);
+    for (const inner of batched.get(request) ?? []) {
+      inner.doneAt = entry.doneAt;
+      notify(runtime, inner);
+    }
   });
 }
 
@@ -458,8 +466,32 @@ function dispatch(runtime: SandboxRuntime, service: ServiceName, request: Sandbo
       ? runtime.productIngestion.handle(request, claims)
       : runtime.graph.handle(request, claims);
   }
-  if (service === "dataverse") return runtime.dataverse.handle(request, claims);
+  if (service === "dataverse")
+    return request.url.pathname === "/api/data/v9.2/$batch"
+      ? handleBatch(request, (inner) => logBatched(runtime, request, inner, runtime.dataverse.handle(inner, claims)))
+      : runtime.dataverse.handle(request, claims);
   return runtime.bap.handle(request, claims);
+}
+
+/** The requests inside each `$batch` being answered: logged each in its own entry, after the batch's. */
+const batched = new WeakMap<SandboxRequest, RequestLogEntry[]>();
+
+/** Logs one request of a batch (`inBatch`), so that tests see what a batch did as they see single requests. */
+function logBatched(runtime: SandboxRuntime, batch: SandboxRequest, inner: SandboxRequest, response: SandboxResponse): SandboxResponse {
+  const entry: RequestLogEntry = {
+    seq: runtime.requests.length + 1,
+    at: Date.now(),
+    service: "dataverse",
+    host: batch.headers.host ?? "",
+    method: inner.method,
+    path: `${inner.url.pathname}${inner.url.search}`,
+    status: response.status,
+    mutating: MUTATING.has(inner.method),
+    inBatch: true,
+  };
+  runtime.requests.push(entry);
+  batched.set(batch, [...(batched.get(batch) ?? []), entry]);
+  return response;
 }
 
 /** The solution package, served as Azure Blob Storage serves a public blob. */

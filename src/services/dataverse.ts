@@ -2,6 +2,7 @@ import { odataString, withQuery, type HttpClient, type HttpResponse, type QueryV
 import { readAllPages, type ListPage } from "./pages.js";
 import type { TokenProvider } from "./tokens.js";
 import { ServiceError } from "./service-error.js";
+import { batchBody, parseBatchAnswers, type BatchAnswer, type BatchRequest } from "./dataverse-batch.js";
 import { isKnown, refusedUntilReplicated } from "../catalogue.js";
 
 /**
@@ -46,26 +47,42 @@ export class DataverseApi {
       idempotent,
       notYetReplicated,
     });
-    if (response.status >= 400) {
-      let code = "";
-      let message = response.text().slice(0, 500);
-      try {
-        const parsed = response.json<{ error?: { code?: string; message?: string } }>();
-        code = parsed.error?.code ?? "";
-        message = parsed.error?.message ?? message;
-      } catch {
-        // Not JSON (a gateway page): keep the text.
-      }
-      throw new ServiceError(
-        "dataverse",
-        response.status,
-        code,
-        message,
-        `${method} ${path.split("?")[0]}`,
-        response.headers["x-ms-service-request-id"] ?? response.headers["req_id"],
-      );
-    }
+    if (response.status >= 400) throw dataverseFailure(response.status, response.headers, response.text(), `${method} ${path}`);
     return response;
+  }
+
+  /**
+   * Several requests in one round trip (`$batch`, services/dataverse-batch.ts), answered in order; the first
+   * answer of 400 or more is thrown as the ServiceError it would have been alone (Dataverse runs no request
+   * after it). `idempotent` as for post: the whole batch may be resent.
+   */
+  async batch(requests: BatchRequest[], idempotent: boolean): Promise<BatchAnswer[]> {
+    const token = await this.tokens.getAccessToken(this.orgUrl);
+    const { contentType, body } = batchBody(this.apiRoot, requests);
+    const response = await this.http.send({
+      service: "dataverse",
+      method: "POST",
+      url: `${this.apiRoot}$batch`,
+      headers: {
+        Accept: "application/json",
+        "OData-MaxVersion": "4.0",
+        "OData-Version": "4.0",
+        Authorization: `Bearer ${token}`,
+        "Content-Type": contentType,
+      },
+      body,
+      idempotent,
+    });
+    if (response.status >= 400) throw dataverseFailure(response.status, response.headers, response.text(), "POST $batch");
+    const answers = parseBatchAnswers(response.headers["content-type"], response.text());
+    answers.forEach((answer, index) => {
+      if (answer.status >= 400) {
+        const request = requests[index]!;
+        throw dataverseFailure(answer.status, { ...response.headers, ...answer.headers }, answer.text, `${request.method} ${request.path}`);
+      }
+    });
+    if (answers.length < requests.length) throw new Error(`$batch answered ${answers.length} of ${requests.length} requests.`);
+    return answers;
   }
 
   async get<T>(path: string): Promise<T> {
@@ -111,6 +128,27 @@ export class DataverseApi {
   async delete(path: string): Promise<void> {
     await this.send("DELETE", path);
   }
+}
+
+/** Dataverse's `{ error: { code, message } }` (or a gateway's text) as a ServiceError. */
+function dataverseFailure(status: number, headers: Record<string, string>, text: string, request: string): ServiceError {
+  let code = "";
+  let message = text.slice(0, 500);
+  try {
+    const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
+    code = parsed.error?.code ?? "";
+    message = parsed.error?.message ?? message;
+  } catch {
+    // Not JSON (a gateway page): keep the text.
+  }
+  return new ServiceError(
+    "dataverse",
+    status,
+    code,
+    message,
+    request.split("?")[0]!,
+    headers["x-ms-service-request-id"] ?? headers["req_id"],
+  );
 }
 
 // ─── The Dataverse calls the steps need, typed (reference: dataverse-and-partner-center §3–§6) ───────
@@ -290,7 +328,16 @@ export class EnvironmentApi {
     return user;
   }
 
-  async rootBusinessUnitId(): Promise<string> {
+  /** The root business unit never changes: read once per session, however many steps ask (a failed read is forgotten). */
+  rootBusinessUnitId(): Promise<string> {
+    this.rootBusinessUnit ??= this.readRootBusinessUnitId();
+    this.rootBusinessUnit.catch(() => (this.rootBusinessUnit = undefined));
+    return this.rootBusinessUnit;
+  }
+
+  private rootBusinessUnit: Promise<string> | undefined;
+
+  private async readRootBusinessUnitId(): Promise<string> {
     const [root] = await this.dataverse.list<{ businessunitid: string }>("businessunits", {
       $select: "businessunitid",
       $filter: "_parentbusinessunitid_value eq null",
@@ -368,25 +415,28 @@ export class EnvironmentApi {
     return (await this.dataverse.get<{ RolePrivileges: RolePrivilege[] }>(`RetrieveRolePrivilegesRole(RoleId=${roleId})`)).RolePrivileges;
   }
 
-  async addPrivileges(
+  /**
+   * AddPrivilegesRole and the role's privileges read back in one round trip: the action in a change set, the
+   * read after it (a batch runs in order, and stops at an error). Resending changes nothing.
+   */
+  async addPrivilegesAndReadBack(
     roleId: string,
     businessUnitId: string,
     privileges: { privilegeId: string; name: string; depth: Depth }[],
-  ): Promise<void> {
-    // Sets each privilege at its depth: a second identical call changes nothing, so it may be resent.
-    await this.dataverse.post(
-      `roles(${roleId})/Microsoft.Dynamics.CRM.AddPrivilegesRole`,
-      {
-        Privileges: privileges.map((p) => ({
-          PrivilegeId: p.privilegeId,
-          PrivilegeName: p.name,
-          Depth: p.depth,
-          BusinessUnitId: businessUnitId,
-        })),
-      },
-      {},
-      { idempotent: true },
+  ): Promise<RolePrivilege[]> {
+    const [, readBack] = await this.dataverse.batch(
+      [
+        {
+          method: "POST",
+          path: `roles(${roleId})/Microsoft.Dynamics.CRM.AddPrivilegesRole`,
+          body: addPrivilegesBody(businessUnitId, privileges),
+          changeSet: true,
+        },
+        { method: "GET", path: `RetrieveRolePrivilegesRole(RoleId=${roleId})` },
+      ],
+      true,
     );
+    return (JSON.parse(readBack!.text) as { RolePrivileges: RolePrivilege[] }).RolePrivileges;
   }
 
   /** Sets member privilege inheritance and returns the value Dataverse now holds (read back in the same call). */
@@ -398,4 +448,15 @@ export class EnvironmentApi {
     );
     return updated?.isinherited ?? -1;
   }
+}
+
+function addPrivilegesBody(businessUnitId: string, privileges: { privilegeId: string; name: string; depth: Depth }[]) {
+  return {
+    Privileges: privileges.map((p) => ({
+      PrivilegeId: p.privilegeId,
+      PrivilegeName: p.name,
+      Depth: p.depth,
+      BusinessUnitId: businessUnitId,
+    })),
+  };
 }

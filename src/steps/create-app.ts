@@ -85,6 +85,8 @@ export function serviceApp(
     const [servicePrincipal, applicationUser] = application
       ? await Promise.all([applications.servicePrincipal(application.appId), environment.systemUserByApplicationId(application.appId)])
       : [undefined, undefined];
+    // An application user to create needs the root business unit: read now, not on the apply phase's chain.
+    if (!applicationUser) void environment.rootBusinessUnitId().catch(() => undefined);
     return { identity: "app" as const, displayName, application, servicePrincipal, applicationUser, directoryId: organization.id };
   });
 }
@@ -122,6 +124,7 @@ export function createAppStep(inputs: CreateAppInputs): Step<CreateAppState, Cre
     id: "create-app",
     title: "Create the app registration and its Dynamics application user",
     after: [],
+    prefetch: (reads) => void serviceApp(reads, inputs.appName ?? DEFAULT_APP_NAME).catch(() => undefined),
     inspect: (reads) => inspectApp(reads, inputs),
     plan: planApp,
     describe: describeAppOp,

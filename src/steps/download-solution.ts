@@ -4,7 +4,7 @@ import { StepFailedError, UsageError } from "../errors.js";
 import { notLeadWriterWarning, PACKAGE_LIMITS, readSolutionPackage, type SolutionPackage } from "../solution/package.js";
 import { formatBytes } from "../format.js";
 import type { SolutionOutput, Step } from "./step.js";
-import type { Progress, Writes } from "./ports.js";
+import type { Progress, Reads, Writes } from "./ports.js";
 
 /**
  * Microsoft's "Microsoft Marketplace Lead Writer" managed solution. The current Partner Center page links
@@ -19,7 +19,14 @@ export const LEAD_WRITER_URLS = [
 export type DownloadState =
   | { source: "file"; path: string; solution: SolutionPackage }
   | { source: "cache"; path: string; url: string; solution: SolutionPackage }
-  | { source: "download"; urls: string[] };
+  | { source: "download"; urls: string[]; fetched?: Fetched };
+
+/** A package fetched while the run was still signing in and planning: cached when the step applies. */
+interface Fetched {
+  url: string;
+  bytes: Buffer;
+  solution: SolutionPackage;
+}
 
 export function solutionDetails(solution: SolutionPackage, path: string, source: string): Record<string, unknown> {
   const warning = notLeadWriterWarning(solution);
@@ -83,11 +90,32 @@ export type DownloadOp = { kind: "download"; urls: string[] };
 /** Downloads a package in the apply phase: its summary and details. */
 type Downloaded = { solution: SolutionPackage; url: string; cachePath: string };
 
+/**
+ * The first URL's package, fetched at once: it needs no token, so it downloads while the admin signs in and
+ * the tenant is read, and the import is planned with its real version. Any failure leaves it to the apply
+ * phase, which tries every URL and reports each failure.
+ */
+async function fetchEarly(reads: Reads, urls: string[]): Promise<Fetched | undefined> {
+  try {
+    for (const url of urls) if (await reads.solutions.cached(url)) return undefined;
+    const url = urls[0]!;
+    const response = await reads.solutions.fetch(url);
+    if (response.status !== 200) return undefined;
+    return { url, bytes: response.body, solution: readSolutionPackage(response.body, `The file downloaded from ${url}`) };
+  } catch {
+    return undefined;
+  }
+}
+
 export function downloadSolutionStep(inputs: DownloadInputs): Step<DownloadState, DownloadOp, SolutionOutput, Downloaded> {
+  let early: Promise<Fetched | undefined> | undefined;
   return {
     id: "download-solution",
     title: "Download the Lead Writer solution",
     after: [],
+    prefetch(reads) {
+      if (!inputs.solutionFile) early = fetchEarly(reads, inputs.urls);
+    },
 
     async inspect(reads) {
       if (inputs.solutionFile) {
@@ -98,7 +126,7 @@ export function downloadSolutionStep(inputs: DownloadInputs): Step<DownloadState
         const cached = await reads.solutions.cached(url);
         if (cached) return { source: "cache", path: cached.path, url, solution: cached.solution };
       }
-      return { source: "download", urls: inputs.urls };
+      return { source: "download", urls: inputs.urls, fetched: await early };
     },
 
     plan(state) {
@@ -128,7 +156,12 @@ export function downloadSolutionStep(inputs: DownloadInputs): Step<DownloadState
       };
     },
 
-    apply: (op, { writes, progress }) => download(op.urls, writes, progress),
+    async apply(op, { writes, progress }) {
+      const fetched = await early;
+      if (fetched && fetched.url === op.urls[0])
+        return { solution: fetched.solution, url: fetched.url, cachePath: await writes.solutions.cache(fetched.url, fetched.bytes) };
+      return download(op.urls, writes, progress);
+    },
 
     summarize(_state, [downloaded]) {
       const { solution, url, cachePath } = downloaded!;
@@ -139,7 +172,7 @@ export function downloadSolutionStep(inputs: DownloadInputs): Step<DownloadState
     },
 
     output(state, [downloaded]) {
-      return { solution: state.source === "download" ? downloaded?.solution : state.solution };
+      return { solution: state.source === "download" ? (downloaded?.solution ?? state.fetched?.solution) : state.solution };
     },
   };
 }

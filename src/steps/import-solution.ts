@@ -1,7 +1,7 @@
 import { StepFailedError, StillRunningError, TenantNotReadyError } from "../errors.js";
 import { compareVersions } from "../solution/version.js";
 import { ServiceError } from "../services/service-error.js";
-import type { ImportJob, InstalledSolution, RoleRow } from "../services/dataverse.js";
+import type { AsyncOperation, ImportJob, InstalledSolution, RoleRow } from "../services/dataverse.js";
 import type { SolutionPackage } from "../solution/package.js";
 import { formatDuration } from "../format.js";
 import { LEAD_WRITER_ROLE } from "./lead-writer.js";
@@ -61,6 +61,13 @@ export function importSolutionStep(inputs: { syncTimeoutSeconds: number }): Step
 
     async inspect(reads, upstream) {
       const { environment, orgUrl } = await reads.tenant();
+      // The package is download-solution's output: known when read from a file or the cache, else after it ran.
+      const solution = upstream.get("download-solution")?.output.solution;
+      // Planned beside WhoAmI: the installed and the running import are read in the same round trip.
+      const found = solution
+        ? Promise.all([environment.findSolution(solution.manifest.uniqueName), environment.findRunningImport(solution.manifest.uniqueName)])
+        : undefined;
+      found?.catch(() => undefined);
       // The first step to read the environment: a failing WhoAmI (the admin is no user of it) is reported here.
       if (!(await environmentChecks(reads)).hasLeadTable) {
         throw new TenantNotReadyError({
@@ -69,13 +76,8 @@ export function importSolutionStep(inputs: { syncTimeoutSeconds: number }): Step
           hint: "Point --org-url at the Dynamics 365 environment that should receive the leads.",
         });
       }
-      // The package is download-solution's output: known when read from a file or the cache, else after it ran.
-      const solution = upstream.get("download-solution")?.output.solution;
-      if (!solution) return { solution: undefined, installed: undefined, running: undefined };
-      const [installed, running] = await Promise.all([
-        environment.findSolution(solution.manifest.uniqueName),
-        environment.findRunningImport(solution.manifest.uniqueName),
-      ]);
+      if (!solution || !found) return { solution: undefined, installed: undefined, running: undefined };
+      const [installed, running] = await found;
       return { solution, installed, running };
     },
 
@@ -100,11 +102,12 @@ export function importSolutionStep(inputs: { syncTimeoutSeconds: number }): Step
           summary: `${solution.manifest.uniqueName} ${running.installed} is installed (managed)`,
           leadWriterRoles: await environment.roles(LEAD_WRITER_ROLE),
         };
-      const importJobId = await watchImport(environment, solution, running, wait, progress);
+      const { importJobId, roles } = await watchImport(environment, solution, running, wait, progress);
       return {
         summary: `Imported ${describeSolution(solution)} in ${formatDuration(writes.clock.now() - started)} (import job ${importJobId ?? "unknown"})`,
         importJobId,
-        leadWriterRoles: await environment.roles(LEAD_WRITER_ROLE),
+        // Read beside the look that saw the import end; a read that came just before the role was committed is made again.
+        leadWriterRoles: roles.length > 0 ? roles : await environment.roles(LEAD_WRITER_ROLE),
       };
     },
 
@@ -238,37 +241,29 @@ async function watchImport(
   watched: WatchedImport,
   wait: WaitScope,
   progress: Progress,
-): Promise<string | undefined> {
+): Promise<{ importJobId: string | undefined; roles: RoleRow[] }> {
   const name = `${solution.manifest.uniqueName} ${solution.manifest.version}`;
   const activity = progress.activity(`Importing ${name}…`);
   const readings: { at: number; progress: number }[] = watched.startedAt === undefined ? [] : [{ at: watched.startedAt, progress: 0 }];
   let importJobId = watched.importJobId;
+  let rolesAtLastLook: RoleRow[] = [];
   try {
     // An import is never done the moment it starts: the first look comes after a short wait; later looks
     // come when the progress so far says it will be done, or on the back-off schedule if that is sooner.
     const outcome = await pollUntil(wait, { initialDelayMs: 250, estimateMs: () => importEta(readings) }, async () => {
-      const operation = watched.asyncOperationId ? await environment.asyncOperation(watched.asyncOperationId) : undefined;
-      // The import job's progress is read only while the import runs: a finished one needs no bar.
-      const running = !operation || operation.statecode !== 3;
       // Without an ImportJobKey the job is found by the solution it imports.
-      importJobId ??= running ? (await environment.findRunningImport(solution.manifest.uniqueName))?.importjobid : undefined;
-      const job =
-        running && importJobId
-          ? await environment.importJob(importJobId).catch((error: unknown) => {
-              // The import job row appears a moment after the async operation starts.
-              if (error instanceof ServiceError && error.status === 404) return undefined;
-              throw error;
-            })
-          : undefined;
+      importJobId ??= (await environment.findRunningImport(solution.manifest.uniqueName))?.importjobid;
+      const { operation, job, roles } = await lookAtImport(environment, watched.asyncOperationId, importJobId);
+      rolesAtLastLook = roles;
       if (job && typeof job.progress === "number") readings.push({ at: wait.clock.now(), progress: job.progress });
       activity.update(
         job ? `Importing ${name}… ${job.progress}% (import job progress)` : `Importing ${name}… (waiting for the import job to start)`,
       );
-      if (operation)
-        return operation.statecode === 3
-          ? { succeeded: operation.statuscode === 30, message: operation.friendlymessage ?? operation.message }
-          : undefined;
-      return job?.completedon ? { succeeded: undefined, message: null } : undefined;
+      if (operation?.statecode === 3)
+        return { succeeded: operation.statuscode === 30, message: operation.friendlymessage ?? operation.message };
+      // The job's completedon ends the wait, as in Microsoft's Import-CrmSolution (reference: dataverse §4.4);
+      // whether it succeeded is then read from the installed version.
+      return job?.completedon ? { succeeded: undefined, message: operation?.friendlymessage ?? null } : undefined;
     });
     if (!outcome) {
       throw new StillRunningError({
@@ -283,11 +278,37 @@ async function watchImport(
       compareVersions((await environment.findSolution(solution.manifest.uniqueName))?.version ?? "0", solution.manifest.version) >= 0;
     if (!succeeded) throw await importFailedError(environment, name, importJobId, outcome.message);
     activity.end();
-    return importJobId;
+    return { importJobId, roles: rolesAtLastLook };
   } catch (error) {
     activity.end();
     throw error;
   }
+}
+
+/**
+ * One look at a running import: its async operation and its import job side by side, one round trip
+ * (reference: dataverse §4.4: the async operation says how it ended, the job says how far it is, and can
+ * fail before the job even starts). The Lead Writer role's copies are read in the same round, so that the
+ * look that sees the import end already holds them; a solution import commits its components together, so
+ * a read beside that look sees all copies or none (UNCONFIRMED: none is handled by reading again).
+ */
+async function lookAtImport(
+  environment: TenantWrites["environment"],
+  asyncOperationId: string | undefined,
+  importJobId: string | undefined,
+): Promise<{ operation: AsyncOperation | undefined; job: ImportJob | undefined; roles: RoleRow[] }> {
+  const [operation, job, roles] = await Promise.all([
+    asyncOperationId ? environment.asyncOperation(asyncOperationId) : undefined,
+    importJobId
+      ? environment.importJob(importJobId).catch((error: unknown) => {
+          // The import job row appears a moment after the async operation starts.
+          if (error instanceof ServiceError && error.status === 404) return undefined;
+          throw error;
+        })
+      : undefined,
+    environment.roles(LEAD_WRITER_ROLE),
+  ]);
+  return { operation, job, roles };
 }
 
 /**

@@ -2,7 +2,7 @@ import { StepFailedError, TenantNotReadyError } from "../errors.js";
 import { compareVersions } from "../solution/version.js";
 import { DEPTHS, type Depth, type PrivilegeRow, type RolePrivilege, type RoleRow } from "../services/dataverse.js";
 import { LEAD_WRITER_ROLE, REQUIRED_PRIVILEGES, type RequiredPrivilege } from "./lead-writer.js";
-import { requireLeadWriterRoles } from "./assign-role.js";
+import { leadWriterRoles, requireLeadWriterRoles } from "./assign-role.js";
 import { dynamicsVersion } from "./import-solution.js";
 import { known, type Step, type StepId, type StepPlan, type Upstream } from "./step.js";
 import type { Reads } from "./ports.js";
@@ -36,6 +36,14 @@ function allowsDepth(privilege: PrivilegeRow, depth: Depth): boolean {
   return { Basic: privilege.canbebasic, Local: privilege.canbelocal, Deep: privilege.canbedeep, Global: privilege.canbeglobal }[depth];
 }
 
+/**
+ * The privileges a role holds, read once per run and role: only inspect reads them this way (the read-back
+ * after AddPrivilegesRole goes to the tenant again), and a role that an import makes in this run has a new id.
+ */
+function currentPrivileges(reads: Reads, roleId: string): Promise<RolePrivilege[]> {
+  return reads.once(`rolePrivileges:${roleId}`, async () => (await reads.tenant()).environment.rolePrivileges(roleId));
+}
+
 /** The rows of every privilege the role may need, looked up by name once per run (those the version needs are picked later). */
 function privilegeRows(reads: Reads): Promise<PrivilegeRow[]> {
   return reads.once("privileges", async () => (await reads.tenant()).environment.privileges(REQUIRED_PRIVILEGES.map((p) => p.name)));
@@ -58,7 +66,17 @@ export function patchRoleStep(): Step<PatchRoleState, PatchRoleOp, undefined, Pa
     id: "patch-role",
     title: "Widen the Lead Writer role's privileges",
     after: ["import-solution"],
-    prefetch: (reads) => void privilegeRows(reads).catch(() => undefined),
+    // AddPrivilegesRole and the isinherited PATCH touch different things of one role; that Dataverse never
+    // refuses the two at the same moment (a concurrency conflict on the role) is UNCONFIRMED.
+    independentOps: true,
+    prefetch(reads) {
+      void privilegeRows(reads).catch(() => undefined);
+      // The root copy's privileges as soon as the role is known: beside the other steps' reads, not after them.
+      void leadWriterRoles(reads)
+        .then((roles) => roles.find((r) => r._parentroleid_value === null))
+        .then((root) => root && currentPrivileges(reads, root.roleid))
+        .catch(() => undefined);
+    },
     inspect: inspectRole,
     plan: planPatchRole,
     describe: describePatchRoleOp,
@@ -67,9 +85,10 @@ export function patchRoleStep(): Step<PatchRoleState, PatchRoleOp, undefined, Pa
       const roleId = known(op.roleId, "The Lead Writer role");
       if (op.kind === "add-privileges") {
         const privileges = op.privileges.map((p) => ({ ...p, privilegeId: known(p.privilegeId, `The id of ${p.name}`) }));
-        await environment.addPrivileges(roleId, known(op.businessUnitId, "The role's business unit"), privileges);
-        // Read back (reference: AddPrivilegesRole's exact semantics are UNCONFIRMED): the role must now hold each one.
-        const stillMissing = missingPrivileges(op.privileges, await environment.rolePrivileges(roleId));
+        // Read back (reference: AddPrivilegesRole's exact semantics are UNCONFIRMED): the role must now hold
+        // each one. The read rides in the same $batch, after the action, so it costs no round trip of its own.
+        const after = await environment.addPrivilegesAndReadBack(roleId, known(op.businessUnitId, "The role's business unit"), privileges);
+        const stillMissing = missingPrivileges(op.privileges, after);
         if (stillMissing.length > 0) throw readbackMismatch(stillMissing.map((p) => `${p.name} at ${p.depth}`));
         return { kind: op.kind, count: op.privileges.length };
       }
@@ -105,7 +124,7 @@ async function inspectRole(reads: Reads, upstream: Upstream): Promise<PatchRoleS
   const required = REQUIRED_PRIVILEGES.filter((p) => !p.since || compareVersions(version, p.since) >= 0);
   const [privileges, current] = await Promise.all([
     privilegeRows(reads),
-    rootRole ? environment.rolePrivileges(rootRole.roleid) : Promise.resolve([]),
+    rootRole ? currentPrivileges(reads, rootRole.roleid) : Promise.resolve([]),
   ]);
   const unknown = required.filter((p) => !privileges.some((row) => row.name.toLowerCase() === p.name.toLowerCase()));
   if (unknown.length > 0) {

@@ -68,6 +68,8 @@ export interface SolutionReads {
   fromFile(path: string, label: string): Promise<SolutionPackage>;
   /** The cached copy of a download, or undefined when there is none (or it is damaged). */
   cached(url: string): Promise<{ path: string; solution: SolutionPackage } | undefined>;
+  /** Fetches a package URL (a public file: no sign-in, capped at the package size limit); nothing is kept. */
+  fetch(url: string): Promise<{ status: number; body: Buffer }>;
 }
 
 export interface SolutionWrites {

@@ -41,9 +41,14 @@ export function checkUserDomain(userPrincipalName: string, domains: readonly Gra
 export function directoryFacts(reads: Reads): Promise<DirectoryFacts> {
   return reads.once("directory", async () => {
     const { directory } = await reads.tenant();
-    const [organization, domains, skus] = await Promise.all([directory.organization(), directory.domains(), directory.subscribedSkus()]);
+    const [organization, domains, skus] = await Promise.all([directory.organization(), tenantDomains(reads), directory.subscribedSkus()]);
     return { organization, domains, skus };
   });
+}
+
+/** The tenant's domains, read once per run: the default UPN needs them alone, so the user lookup waits for nothing else. */
+function tenantDomains(reads: Reads): Promise<GraphDomain[]> {
+  return reads.once("domains", async () => (await reads.tenant()).directory.domains());
 }
 
 export interface DirectoryFacts {
@@ -55,7 +60,9 @@ export interface DirectoryFacts {
 /** The service user's UPN: --user-name, or the default name in the tenant's default domain. */
 export async function serviceUserName(reads: Reads, userName: string | undefined): Promise<string> {
   if (userName) return userName;
-  const domain = defaultDomain((await directoryFacts(reads)).domains);
+  // The organization and the licences are read beside the domains, as before, not after the user lookup.
+  void directoryFacts(reads).catch(() => undefined);
+  const domain = defaultDomain(await tenantDomains(reads));
   if (!domain)
     throw new UsageError({
       code: "user-domain-none",

@@ -90,6 +90,11 @@ export interface Step<State, Op, Output = undefined, Done = unknown> {
    * independent reads overlap while the steps are inspected one after another (`Reads.once` shares them).
    */
   prefetch?(reads: Reads): void;
+  /**
+   * Its ops do not depend on each other: the runner applies them all at once, so that their round trips
+   * overlap (each still reports in plan order). Without it, one after another.
+   */
+  independentOps?: boolean;
   inspect(reads: Reads, upstream: Upstream): Promise<State>;
   plan(state: State): StepPlan<Op>;
   /** The one place an op becomes a human line: the confirmation list, --dry-run and the JSON `changes`. */

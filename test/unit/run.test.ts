@@ -22,7 +22,7 @@ function testPorts(clock: Clock = virtualClock()): RunPorts {
       partnerCenter: noTenant,
       once: onceMemo(),
       ledger: { createdUser: noTenant, passwordNeverShown: noTenant, secretRecord: noTenant, recordedAppId: noTenant },
-      solutions: { fromFile: noTenant, cached: noTenant },
+      solutions: { fromFile: noTenant, cached: noTenant, fetch: noTenant },
       clock,
     },
     writes: {
