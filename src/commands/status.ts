@@ -35,7 +35,7 @@ export const command: CommandSpec = {
   run,
 };
 
-type State = "done" | "missing" | "drifted" | "failed";
+export type State = "done" | "missing" | "drifted" | "failed";
 
 /** What status uses: the tenant link to read through; never the prompter or the writes. */
 type StatusDeps = Pick<CommandFactory, "name" | "io" | "options" | "link">;
@@ -87,11 +87,9 @@ async function run({ name, io, options: given, link: connect }: StatusDeps) {
     }
   }
   if (!io.json) {
-    const { style } = io;
-    const colour = { done: style.green, missing: style.yellow, drifted: style.yellow, failed: style.red } as const;
-    io.out(style.bold(`${"STEP".padEnd(19)}${"STATE".padEnd(9)}DETAIL`));
-    for (const result of results)
-      io.out(`${result.id.padEnd(19)}${colour[result.details.state](result.details.state.padEnd(9))}${result.summary}`);
+    const { wrapWords } = await import("../render.js");
+    for (const line of statusTable(results, io.style, (detail) => wrapWords(detail, io.outputColumns && io.outputColumns - DETAIL_AT, 0)))
+      io.out(line);
   }
   const changesPending = results.some((r) => r.details.state !== "done");
   // status only ever reads: it is not a dry run of anything, so it does not say "nothing was changed".
@@ -117,4 +115,26 @@ function destinations(state: ConnectOfferState) {
         : `${offer.offerId}: connected`,
   );
   return { offers, summary: `Lead destination in Partner Center: ${words.join("; ")}` };
+}
+
+/** Where the DETAIL column starts: after the step id (19) and the state (9). */
+const DETAIL_AT = 28;
+
+/**
+ * The table people read. On a terminal the detail wraps at words inside its own column, so that a narrow
+ * window never cuts a name or a path in half (`wrap` breaks a detail into rows; identity off a terminal).
+ */
+export function statusTable(
+  results: readonly (StepResult & { details: { state: State } })[],
+  style: Record<"bold" | "green" | "yellow" | "red", (text: string) => string>,
+  wrap: (detail: string) => string,
+): string[] {
+  const colour = { done: style.green, missing: style.yellow, drifted: style.yellow, failed: style.red } as const;
+  const lines = [style.bold(`${"STEP".padEnd(19)}${"STATE".padEnd(9)}DETAIL`)];
+  for (const result of results) {
+    const [first, ...rest] = wrap(result.summary).split("\n");
+    lines.push(`${result.id.padEnd(19)}${colour[result.details.state](result.details.state.padEnd(9))}${first}`);
+    for (const row of rest) lines.push(`${" ".repeat(DETAIL_AT)}${row.trimStart()}`);
+  }
+  return lines;
 }
