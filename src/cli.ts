@@ -9,8 +9,21 @@ import { COMMANDS } from "./commands/index.js";
  * bare-Node start-up cost.
  */
 
-function exitCodeHelp(): string {
-  return `\nExit codes:\n${EXIT_CODE_HELP.map(([code, text]) => `  ${String(code).padStart(3)}  ${text}`).join("\n")}\n`;
+/** The exit-code table, each meaning wrapped at words under its own column, as commander wraps the rest of the help. */
+function exitCodeHelp(columns = process.stdout.columns || 80): string {
+  const indent = " ".repeat(7);
+  const width = Math.max(40, Math.min(columns, 100) - indent.length - 1);
+  const wrap = (text: string) =>
+    text
+      .split(" ")
+      .reduce<string[]>((rows, word) => {
+        const last = rows.at(-1);
+        if (last !== undefined && last.length + 1 + word.length <= width) rows[rows.length - 1] = `${last} ${word}`;
+        else rows.push(word);
+        return rows;
+      }, [])
+      .join(`\n${indent}`);
+  return `\nExit codes:\n${EXIT_CODE_HELP.map(([code, text]) => `  ${String(code).padStart(3)}  ${wrap(text)}`).join("\n")}\n`;
 }
 
 /** Injected by the bundler (scripts/build.mjs) from package.json. */

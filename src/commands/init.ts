@@ -16,11 +16,12 @@ export const command: CommandSpec = {
   name: "init",
   summary: "set everything up, step by step, and print what to paste into Partner Center",
   description:
-    "The wizard: downloads and imports the Lead Writer solution, creates the licensed service user, gives it the Microsoft Marketplace Lead Writer role, widens the role's privileges, and prints the Partner Center values. It asks only what it cannot discover, shows the whole plan and asks to confirm. Every question has a flag; --yes asks nothing.",
+    "The wizard: downloads and imports the Lead Writer solution, creates the service identity (a licensed user, or with --identity app the Entra app Partner Center recommends), gives it the Microsoft Marketplace Lead Writer role, widens the role's privileges, and prints the Partner Center values; with --offer it also writes them into those Partner Center offers. It asks only what it cannot discover, shows the whole plan and asks to confirm. Every question has a flag; --yes asks nothing.",
   examples: [
     "crm-lead-setup init --org-url https://contoso.crm4.dynamics.com",
     "crm-lead-setup init --org-url https://contoso.crm.dynamics.com --license DYN365_ENTERPRISE_SALES --usage-location US --yes",
     "crm-lead-setup init --sandbox --yes",
+    "crm-lead-setup init --org-url https://contoso.crm4.dynamics.com --identity app --offer contoso-lead-saas",
     "crm-lead-setup init --org-url https://contoso.crm4.dynamics.com --dry-run --detailed-exitcode",
   ],
   options: [
