@@ -307,6 +307,15 @@ export const TENANT_OPTIONS: readonly OptionKey[] = [
 export const OUTPUT_OPTIONS: readonly OptionKey[] = ["json", "verbose", "color"];
 /** A command that plans changes: it can show the plan only, and asks before applying it. */
 export const CHANGE_OPTIONS: readonly OptionKey[] = ["dryRun", "detailedExitcode", "yes"];
+/** A tenant-changing command about the service identity: sign-in, which identity and its name, plan, output. */
+export const IDENTITY_COMMAND_OPTIONS: readonly OptionKey[] = [
+  ...TENANT_OPTIONS,
+  "identity",
+  ...CHANGE_OPTIONS,
+  ...OUTPUT_OPTIONS,
+  "userName",
+  "appName",
+];
 /** Where the lead destination goes in Partner Center (SPEC §7). */
 export const OFFER_OPTIONS: readonly OptionKey[] = ["offer", "contactEmail", "partnerCenterTenant"];
 

@@ -1,5 +1,5 @@
 import type { CommandSpec } from "../command.js";
-import { CHANGE_OPTIONS, OUTPUT_OPTIONS, TENANT_OPTIONS } from "../options.js";
+import { IDENTITY_COMMAND_OPTIONS } from "../options.js";
 import type { TenantCommand } from "../tenant-command.js";
 
 /**
@@ -14,17 +14,7 @@ export const command: CommandSpec = {
     "crm-lead-setup assign-role --org-url https://contoso.crm4.dynamics.com",
     "crm-lead-setup assign-role --sandbox --sync-timeout 1200 --yes",
   ],
-  options: [
-    ...TENANT_OPTIONS,
-    "identity",
-    ...CHANGE_OPTIONS,
-    ...OUTPUT_OPTIONS,
-    "userName",
-    "appName",
-    "syncTimeout",
-    "forceSync",
-    "powerPlatformAudience",
-  ],
+  options: [...IDENTITY_COMMAND_OPTIONS, "syncTimeout", "forceSync", "powerPlatformAudience"],
   async run(factory) {
     const [{ runTenantCommand, tenantCommandDeps }, { assignRoleFor }] = await Promise.all([
       import("../tenant-command.js"),

@@ -1,6 +1,6 @@
 import type { CommandSpec } from "../command.js";
 import { UsageError } from "../errors.js";
-import { CHANGE_OPTIONS, OFFER_OPTIONS, OUTPUT_OPTIONS, TENANT_OPTIONS } from "../options.js";
+import { IDENTITY_COMMAND_OPTIONS, OFFER_OPTIONS } from "../options.js";
 import type { TenantCommand } from "../tenant-command.js";
 
 /** connect-offer: the lead destination of the offers, written through Partner Center's API (SPEC §7). */
@@ -13,17 +13,7 @@ export const command: CommandSpec = {
     "CRM_LEAD_SETUP_SERVICE_SECRET=… crm-lead-setup connect-offer --org-url https://contoso.crm4.dynamics.com --identity app --offer contoso-lead-saas",
     "crm-lead-setup connect-offer --sandbox --identity app --offer contoso-lead-saas --dry-run",
   ],
-  options: [
-    ...TENANT_OPTIONS,
-    "identity",
-    ...CHANGE_OPTIONS,
-    ...OUTPUT_OPTIONS,
-    "userName",
-    "appName",
-    ...OFFER_OPTIONS,
-    "syncTimeout",
-    "secretStdin",
-  ],
+  options: [...IDENTITY_COMMAND_OPTIONS, ...OFFER_OPTIONS, "syncTimeout", "secretStdin"],
   async run(factory) {
     if (!factory.options.offer?.length)
       throw new UsageError({

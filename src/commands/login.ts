@@ -27,34 +27,12 @@ async function run({ name, io, options, link }: LoginDeps): Promise<CommandOutco
   const { method, clientId, cachePath } = session.signIn;
   const where = `Microsoft Graph (${session.cloud.graphEndpoint}) and Dynamics 365 (${session.orgUrl})`;
   const outcome = { command: name, dryRun: options.dryRun, results: [], partnerCenter: null, error: undefined, newSecrets: [] };
-  if (options.dryRun) {
-    io.out(
-      `Would sign in with ${method} (client ${clientId}, tenant ${session.tenant}) to ${where}, and ${cachePath ? `cache the tokens in ${cachePath}` : "keep the app-only tokens in memory only"}.`,
-    );
-    return {
-      ...outcome,
-      report: {
-        login: {
-          method,
-          clientId,
-          tenant: session.tenant,
-          graph: session.cloud.graphEndpoint,
-          dynamics: session.orgUrl,
-          account: null,
-          tenantId: null,
-          cacheFile: cachePath ?? null,
-        },
-      },
-    };
-  }
-  await session.tokens.getAccessToken(session.cloud.graphEndpoint);
-  await session.tokens.getAccessToken(session.orgUrl);
-  const account = session.tokens.account();
-  const who = account ? `${account.username} (tenant ${account.tenantId})` : `application ${clientId} (tenant ${session.tenant})`;
-  io.out(`Signed in as ${who} for ${where}.`);
-  if (account && cachePath)
-    io.out(io.style.dim(`Tokens are cached in ${cachePath} for the next commands; \`crm-lead-setup logout\` removes them.`));
-  return {
+  /** The `login` object of --json: what was (or would be) signed in to, and as whom. */
+  const report = (
+    account: { username: string; tenantId: string } | null | undefined,
+    cacheFile: string | undefined,
+    tenantId: string | null,
+  ) => ({
     ...outcome,
     report: {
       login: {
@@ -64,9 +42,23 @@ async function run({ name, io, options, link }: LoginDeps): Promise<CommandOutco
         graph: session.cloud.graphEndpoint,
         dynamics: session.orgUrl,
         account: account?.username ?? null,
-        tenantId: account?.tenantId ?? session.tenant,
-        cacheFile: account ? (cachePath ?? null) : null,
+        tenantId,
+        cacheFile: cacheFile ?? null,
       },
     },
-  };
+  });
+  if (options.dryRun) {
+    io.out(
+      `Would sign in with ${method} (client ${clientId}, tenant ${session.tenant}) to ${where}, and ${cachePath ? `cache the tokens in ${cachePath}` : "keep the app-only tokens in memory only"}.`,
+    );
+    return report(null, cachePath, null);
+  }
+  await session.tokens.getAccessToken(session.cloud.graphEndpoint);
+  await session.tokens.getAccessToken(session.orgUrl);
+  const account = session.tokens.account();
+  const who = account ? `${account.username} (tenant ${account.tenantId})` : `application ${clientId} (tenant ${session.tenant})`;
+  io.out(`Signed in as ${who} for ${where}.`);
+  if (account && cachePath)
+    io.out(io.style.dim(`Tokens are cached in ${cachePath} for the next commands; \`crm-lead-setup logout\` removes them.`));
+  return report(account, account ? cachePath : undefined, account?.tenantId ?? session.tenant);
 }

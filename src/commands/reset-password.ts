@@ -1,5 +1,5 @@
 import type { CommandSpec } from "../command.js";
-import { CHANGE_OPTIONS, OFFER_OPTIONS, OUTPUT_OPTIONS, TENANT_OPTIONS } from "../options.js";
+import { IDENTITY_COMMAND_OPTIONS, OFFER_OPTIONS } from "../options.js";
 import type { TenantCommand } from "../tenant-command.js";
 
 /**
@@ -18,18 +18,7 @@ export const command: CommandSpec = {
     "crm-lead-setup reset-password --sandbox --user-name leads@contoso.com --yes --json",
     "crm-lead-setup reset-password --org-url https://contoso.crm4.dynamics.com --identity app --offer contoso-lead-saas",
   ],
-  options: [
-    ...TENANT_OPTIONS,
-    "identity",
-    ...CHANGE_OPTIONS,
-    ...OUTPUT_OPTIONS,
-    "userName",
-    "appName",
-    "secretExpiryMonths",
-    "keepPasswordExpiry",
-    ...OFFER_OPTIONS,
-    "syncTimeout",
-  ],
+  options: [...IDENTITY_COMMAND_OPTIONS, "secretExpiryMonths", "keepPasswordExpiry", ...OFFER_OPTIONS, "syncTimeout"],
   async run(factory) {
     const [
       { runTenantCommand, tenantCommandDeps },

@@ -1,5 +1,5 @@
 import type { CommandSpec } from "../command.js";
-import { CHANGE_OPTIONS, OUTPUT_OPTIONS, TENANT_OPTIONS } from "../options.js";
+import { IDENTITY_COMMAND_OPTIONS } from "../options.js";
 import type { TenantCommand } from "../tenant-command.js";
 
 /**
@@ -14,17 +14,7 @@ export const command: CommandSpec = {
     "crm-lead-setup teardown --org-url https://contoso.crm4.dynamics.com --dry-run",
     "crm-lead-setup teardown --sandbox --identity app --include-solution --yes",
   ],
-  options: [
-    ...TENANT_OPTIONS,
-    "identity",
-    ...CHANGE_OPTIONS,
-    ...OUTPUT_OPTIONS,
-    "userName",
-    "appName",
-    "includeSolution",
-    "solutionFile",
-    "solutionUrl",
-  ],
+  options: [...IDENTITY_COMMAND_OPTIONS, "includeSolution", "solutionFile", "solutionUrl"],
   async run(factory) {
     const [{ runTenantCommand, tenantCommandDeps }, { teardownStep }, { DEFAULT_APP_NAME }, { downloadInputs, identityOf }] =
       await Promise.all([

@@ -1,5 +1,5 @@
 import type { CommandSpec } from "../command.js";
-import { CHANGE_OPTIONS, OUTPUT_OPTIONS, TENANT_OPTIONS } from "../options.js";
+import { IDENTITY_COMMAND_OPTIONS } from "../options.js";
 import type { TenantCommand } from "../tenant-command.js";
 
 /**
@@ -15,7 +15,7 @@ export const command: CommandSpec = {
     "CRM_LEAD_SETUP_SERVICE_PASSWORD=… crm-lead-setup verify --org-url https://contoso.crm4.dynamics.com",
     'printf %s "$SECRET" | crm-lead-setup verify --identity app --secret-stdin --sandbox',
   ],
-  options: [...TENANT_OPTIONS, "identity", ...CHANGE_OPTIONS, ...OUTPUT_OPTIONS, "userName", "appName", "secretStdin"],
+  options: [...IDENTITY_COMMAND_OPTIONS, "secretStdin"],
   async run(factory) {
     const [{ runTenantCommand, tenantCommandDeps }, { verifyFor }] = await Promise.all([
       import("../tenant-command.js"),
