@@ -11,11 +11,17 @@ import { VirtualClock } from "./virtual-clock.js";
  * process at the same moment (a virtual wait would then pass for the spawned process too).
  */
 export class SharedClock implements Clock {
-  private readonly realStart = Date.now();
-  private readonly waits = new VirtualClock(this.realStart);
+  private readonly realStart: number;
+  private readonly waits: VirtualClock;
+
+  /** `realNow`: the real time (Date.now; a test of this clock passes its own). */
+  constructor(private readonly realNow: () => number = Date.now) {
+    this.realStart = realNow();
+    this.waits = new VirtualClock(this.realStart);
+  }
 
   now(): number {
-    return this.waits.now() + (Date.now() - this.realStart);
+    return this.waits.now() + (this.realNow() - this.realStart);
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {

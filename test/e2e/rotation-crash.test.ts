@@ -23,27 +23,27 @@ const isStatusPoll = (e: RequestLogEntry) => e.method === "GET" && e.path.starts
 const jobOf = (e: RequestLogEntry) => e.path.slice(INGESTION.length + 1).split(/[/?]/)[0]!;
 
 /**
- * Status polls that answer `running` before a job completes. One where the kill lands before the job has
- * ended, so that the killed job is still running; none where it lands after, since the spawned process
- * waits each poll's Retry-After in real time and the kill does not depend on a running poll before it.
+ * Status polls that answer `running` before a job completes: one (the sandbox's default) where the kill
+ * lands before the spawned process has seen the job end; none where it lands after, since the spawned
+ * process waits each poll's Retry-After in real time and the kill point does not depend on a running poll.
  */
-const RUNNING_UNTIL_KILL = 1;
-const DONE_BEFORE_KILL = 0;
+const RUNNING_ONCE = 1;
+const COMPLETES_AT_FIRST_POLL = 0;
 
 /** The kill points of a rotation: each a predicate on the sandbox's answered requests, and the running polls. */
 const KILL_POINTS: [string, (sandbox: Sandbox) => (e: RequestLogEntry) => boolean, number][] = [
-  ["right after the new secret was added", () => (e) => e.method === "POST" && e.path.endsWith("/addPassword"), RUNNING_UNTIL_KILL],
-  ["right after the configure POST", () => (e) => e.method === "POST" && e.path.split("?")[0] === INGESTION, RUNNING_UNTIL_KILL],
-  ["during the job wait (the job still running)", () => (e) => isStatusPoll(e), RUNNING_UNTIL_KILL],
+  ["right after the new secret was added", () => (e) => e.method === "POST" && e.path.endsWith("/addPassword"), RUNNING_ONCE],
+  ["right after the configure POST", () => (e) => e.method === "POST" && e.path.split("?")[0] === INGESTION, RUNNING_ONCE],
+  ["during the job wait (the job still running)", () => (e) => isStatusPoll(e), RUNNING_ONCE],
   [
     "once the job succeeded, before any old secret was removed",
     (sandbox) => (e) => isStatusPoll(e) && sandbox.partnerCenter.jobs.get(jobOf(e))?.jobStatus === "completed",
-    DONE_BEFORE_KILL,
+    COMPLETES_AT_FIRST_POLL,
   ],
   [
     "right after the first old secret was removed",
     () => (e) => e.method === "POST" && e.path.endsWith("/removePassword"),
-    DONE_BEFORE_KILL,
+    COMPLETES_AT_FIRST_POLL,
   ],
 ];
 
@@ -70,7 +70,7 @@ async function killRotationAt(env: NodeJS.ProcessEnv, sandbox: Sandbox, shouldKi
 
 describe("reset-password --offer, killed at any point, still delivers leads and converges", () => {
   it("killed once the offers accepted the new secret, a later init (no --offer) keeps that secret", async () => {
-    const { env, sandbox, run, applicationId, offerSecret } = await connectedTenant(DONE_BEFORE_KILL);
+    const { env, sandbox, run, applicationId, offerSecret } = await connectedTenant(COMPLETES_AT_FIRST_POLL);
     const { killed } = await killRotationAt(env, sandbox, KILL_POINTS[3]![1](sandbox));
     expect(killed.signal).toBe("SIGKILL");
     const held = offerSecret()!;
@@ -80,7 +80,7 @@ describe("reset-password --offer, killed at any point, still delivers leads and 
   });
 
   it("killed while its job runs, the re-run lets that job end before it posts its own (the older secret cannot land last)", async () => {
-    const { env, sandbox, run, offerSecret } = await connectedTenant(RUNNING_UNTIL_KILL);
+    const { env, sandbox, run, offerSecret } = await connectedTenant(RUNNING_ONCE);
     const { killed, seen } = await killRotationAt(env, sandbox, isStatusPoll);
     expect(killed.signal).toBe("SIGKILL");
     const again = await run(ROTATE);
