@@ -4,6 +4,7 @@ import { buildProgram } from "../src/cli.js";
 import { execute, type Runtime } from "../src/main.js";
 import { ExitCode } from "../src/errors.js";
 import { VirtualClock } from "./virtual-clock.js";
+import { SharedClock } from "./shared-clock.js";
 import { freshTenants, type CliRun } from "./helpers.js";
 import type { SandboxOptions } from "../src/sandbox/server.js";
 import type { Clock } from "../src/clock.js";
@@ -109,6 +110,25 @@ export function freshVirtualTenants() {
       cli: (args: string[], env: NodeJS.ProcessEnv = tenant.env, more: { input?: string } = {}) =>
         runInProcess(args, env, { clock, ...more }),
       runUntilSuccess: (args: string[], times: number) => runInProcessUntilSuccess(args, tenant.env, times, { clock }),
+    };
+  };
+}
+
+/**
+ * For a test file whose tests spawn the CLI where a real process matters (a SIGKILL, the output a secrets
+ * scan reads) and run the rest (set-up, the re-run after a kill) in-process: each test a fresh HOME and a
+ * sandbox tenant on a SharedClock, so the in-process runs' waits cost no real time while the spawned
+ * process's waits pass in real time. Call once at the top level.
+ */
+export function freshSharedTenants() {
+  const fresh = freshTenants();
+  return async (sandboxOptions: Omit<SandboxOptions, "clock"> = {}) => {
+    const clock = new SharedClock();
+    const tenant = await fresh({ ...sandboxOptions, clock });
+    return {
+      ...tenant,
+      clock,
+      run: (args: string[], more: Omit<InProcessOptions, "clock"> = {}) => runInProcess(args, tenant.env, { clock, ...more }),
     };
   };
 }

@@ -1,34 +1,40 @@
 import { describe, expect, it } from "vitest";
 import { SANDBOX_OFFERS } from "../../src/sandbox/partner-center-state.js";
-import { freshTenants, printedPassword, runCli } from "../helpers.js";
+import { printedPassword, runCli } from "../helpers.js";
+import { freshSharedTenants } from "../in-process.js";
 import { scan } from "../secrets-scan.js";
 
 /**
  * Secrets (issue 13 point 6, SPEC §4, §7) for `reset-password --offer`: the new password or client secret
  * travels in the configure body (redacted in --verbose) and is shown once, in the summary; no other secret
- * (tokens, the old secret, what the offer stores) appears in stdout, stderr or any file under HOME.
+ * (tokens, the old secret, what the offer stores) appears in stdout, stderr or any file under HOME. The
+ * scanned runs are real processes; the `init --offer` before them runs in-process on a SharedClock with the
+ * sandbox (its waits cost no real time), and writes the same files under HOME.
  */
-const fresh = freshTenants();
+const fresh = freshSharedTenants();
 const OFFER = SANDBOX_OFFERS.dynamics;
 const ADMIN = ["--sandbox", "--yes", "--auth", "client-secret"];
-/** Retry-After: 1 s, so that the real process's waits are short. */
-const SCENARIO = { scenario: { partnerCenterPollSeconds: 1 } };
+/**
+ * Retry-After: 1 s, and a job that completes at its first poll, so that the real process waits 1 s in all;
+ * these tests are about what a run prints and writes, not about a job's running phase.
+ */
+const SCENARIO = { scenario: { partnerCenterPollSeconds: 1, partnerCenterRunningPolls: 0 } };
 
 describe("no secret leaks from reset-password --offer", () => {
   it("app: the new secret once on stdout, the configure body redacted in --verbose", async () => {
-    const { home, env, sandbox } = await fresh(SCENARIO);
-    expect((await runCli(["init", ...ADMIN, "--identity", "app", "--offer", OFFER], env)).code).toBe(0);
+    const { home, env, sandbox, run: inProcess } = await fresh(SCENARIO);
+    expect((await inProcess(["init", ...ADMIN, "--identity", "app", "--offer", OFFER])).code).toBe(0);
     const run = await runCli(["reset-password", ...ADMIN, "--identity", "app", "--offer", OFFER, "--verbose"], env);
     expect({ code: run.code, stderr: run.code ? run.stderr : "" }).toEqual({ code: 0, stderr: "" });
     expect(run.stderr).toMatch(/→ POST \S*\/rp\/product-ingestion\/configure/);
     const stored = sandbox.partnerCenter.offer(OFFER).draftLeads.dynamicsLeadConfiguration as { applicationKey: string };
     expect(run.stdout).toContain(stored.applicationKey);
     scan(sandbox, home, [run], stored.applicationKey);
-  }, 120_000);
+  });
 
   it("user: the new password once on stdout, and the same run with --json", async () => {
-    const { home, env, sandbox } = await fresh(SCENARIO);
-    expect((await runCli(["init", ...ADMIN, "--offer", OFFER], env)).code).toBe(0);
+    const { home, env, sandbox, run: inProcess } = await fresh(SCENARIO);
+    expect((await inProcess(["init", ...ADMIN, "--offer", OFFER])).code).toBe(0);
     const run = await runCli(["reset-password", ...ADMIN, "--offer", OFFER, "--verbose"], env);
     expect({ code: run.code, stderr: run.code ? run.stderr : "" }).toEqual({ code: 0, stderr: "" });
     const password = printedPassword(run.stdout)!;
@@ -37,11 +43,11 @@ describe("no secret leaks from reset-password --offer", () => {
     const json = await runCli(["reset-password", ...ADMIN, "--offer", OFFER, "--json", "--verbose"], env);
     expect(json.code).toBe(0);
     scan(sandbox, home, [json], JSON.parse(json.stdout).partnerCenter.password);
-  }, 120_000);
+  });
 
   it("app, on the failure path (no Partner Center role): nothing generated, nothing leaked", async () => {
-    const { home, env, sandbox } = await fresh(SCENARIO);
-    expect((await runCli(["init", ...ADMIN, "--identity", "app", "--offer", OFFER], env)).code).toBe(0);
+    const { home, env, sandbox, run: inProcess } = await fresh(SCENARIO);
+    expect((await inProcess(["init", ...ADMIN, "--identity", "app", "--offer", OFFER])).code).toBe(0);
     sandbox.partnerCenter.setRole(sandbox.connection.automationClientId, undefined);
     const credentials = () => [...sandbox.state.applications.values()].flatMap((a) => a.passwordCredentials.map((c) => c.keyId));
     const before = credentials();
@@ -49,5 +55,5 @@ describe("no secret leaks from reset-password --offer", () => {
     expect(run.code).toBe(4);
     expect(credentials()).toEqual(before);
     scan(sandbox, home, [run]);
-  }, 120_000);
+  });
 });
