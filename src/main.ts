@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { CliError, ExitCode, InterruptedError, toCliError, UsageError } from "./errors.js";
 import { IO, type Streams } from "./io.js";
 import { envNameOf, OPTION_SPECS, parseBooleanEnvLenient, resolveOptions, type CliOptions, type CommandName } from "./options.js";
@@ -95,6 +96,9 @@ export async function execute(
   }
 
   const controller = new AbortController();
+  // Every request in flight and every wait listens to the run's signal, so that Ctrl+C ends them at once: more
+  // than Node's default of ten at a time is normal here, not a leak (each listener goes when its request ends).
+  setMaxListeners(0, controller.signal);
   const onSignal = () => controller.abort(new InterruptedError("Interrupted (Ctrl+C)."));
   const stopListening = runtime.onInterrupt(onSignal);
   const prompter = once(() => inquirerPrompter(io, controller.signal));
