@@ -45,9 +45,14 @@ class Terminal {
 }
 
 const tenant = freshTenants();
+/**
+ * No test here is about a wait: the import and the user's sync take no time, and a configure job answers
+ * `completed` at its first status poll (that poll still waits for the Retry-After, which the sandbox enforces).
+ */
+const NO_WAITS = { importMs: 0, userSyncMs: 0, partnerCenterRunningPolls: 0 };
 
 async function wizard(scenario: Record<string, unknown> = {}) {
-  const { env, sandbox } = await tenant({ scenario });
+  const { env, sandbox } = await tenant({ scenario: { ...NO_WAITS, ...scenario } });
   const pty = spawn(process.execPath, [BIN, "init", "--sandbox"], {
     name: "xterm-256color",
     cols: 140,

@@ -68,8 +68,12 @@ async function skipOffers(terminal: Terminal): Promise<void> {
   terminal.type(KEYS.enter);
 }
 
-/** A fresh HOME with a sandbox tenant of its own; closed after each test. */
-const tenant = freshTenants();
+/**
+ * A fresh HOME with a sandbox tenant of its own; closed after each test. The import and the user's sync take
+ * no time unless a test sets its own scenario (the terminal-layout and Ctrl+C-during-import tests hold them).
+ */
+const tenants = freshTenants();
+const tenant = (options: SandboxOptions = {}) => tenants({ scenario: { importMs: 0, userSyncMs: 0 }, ...options });
 /**
  * The same on a virtual clock, set up by an in-process init: for a terminal run that follows a finished
  * setup and waits on no sandbox timer (the tenant's clock moves only when the in-process run sleeps).
