@@ -54,6 +54,11 @@ interface SecretEntry {
   appId: string;
   keyId: string;
   passwordShown: boolean;
+  /**
+   * The marker (the secret's description) of an addPassword sent and not yet answered. A run stopped then
+   * (Ctrl+C, a kill) may have had a secret added that it never saw: the next run finds it by this marker.
+   */
+  pendingMarker?: string;
 }
 
 const secretKey = (orgUrl: string, appId: string) => `${orgUrl}|app:${appId.toLowerCase()}`;
@@ -65,6 +70,21 @@ export async function recordSecret(
 ): Promise<void> {
   const ledger = (await read(paths)) as Record<string, unknown>;
   ledger[secretKey(entry.orgUrl, entry.appId)] = { ...entry, passwordShown: shown } satisfies SecretEntry;
+  await writePrivateFile(fileOf(paths), JSON.stringify(ledger, null, 2));
+}
+
+/** Recorded before addPassword is sent: the earlier entry stays, with the marker of the secret on its way. */
+export async function recordSecretPending(paths: AppPaths, entry: { orgUrl: string; appId: string; marker: string }): Promise<void> {
+  const ledger = (await read(paths)) as Record<string, unknown>;
+  const key = secretKey(entry.orgUrl, entry.appId);
+  const earlier = ledger[key] as SecretEntry | undefined;
+  ledger[key] = {
+    orgUrl: entry.orgUrl,
+    appId: entry.appId,
+    keyId: earlier?.keyId ?? "",
+    passwordShown: earlier?.passwordShown ?? false,
+    pendingMarker: entry.marker,
+  } satisfies SecretEntry;
   await writePrivateFile(fileOf(paths), JSON.stringify(ledger, null, 2));
 }
 

@@ -1,7 +1,16 @@
 import { readFile } from "node:fs/promises";
 import { TenantNotReadyError } from "./errors.js";
 import { writePrivateFile } from "./auth/cache.js";
-import { createdUser, passwordNeverShown, recordApp, recordedAppId, recordPassword, recordSecret, secretRecord } from "./ledger.js";
+import {
+  createdUser,
+  passwordNeverShown,
+  recordApp,
+  recordedAppId,
+  recordPassword,
+  recordSecret,
+  recordSecretPending,
+  secretRecord,
+} from "./ledger.js";
 import { PACKAGE_LIMITS, readSolutionPackage } from "./solution/package.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { AppPaths } from "./paths.js";
@@ -108,6 +117,7 @@ export function buildPorts(sources: PortSources): RunPorts {
     ledger: {
       recordPassword: (entry, shown) => recordPassword(paths, entry, shown),
       recordSecret: (entry, shown) => recordSecret(paths, entry, shown),
+      recordSecretPending: (entry) => recordSecretPending(paths, entry),
       recordApp: (entry) => recordApp(paths, entry),
     },
     solutions: {

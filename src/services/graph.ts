@@ -327,8 +327,9 @@ export class ApplicationsApi {
     applicationObjectId: string,
     displayName: string,
     endDateTime: Date,
+    /** The description the secret carries, unique to this request (found again by it); by default one is made. */
+    marked = `${displayName} ${randomBytes(4).toString("hex")}`,
   ): Promise<{ keyId: string; secretText: string; endDateTime: string }> {
-    const marked = `${displayName} ${randomBytes(4).toString("hex")}`;
     const send = () =>
       this.graph.post<{ keyId: string; secretText: string; endDateTime: string }>(
         `/applications/${applicationObjectId}/addPassword`,

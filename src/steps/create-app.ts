@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { TenantNotReadyError, UsageError } from "../errors.js";
 import { ServiceError } from "../services/service-error.js";
 import type { GraphApplication, ServicePrincipal } from "../services/graph.js";
@@ -35,6 +36,8 @@ export interface CreateAppState {
   secretDelivered: boolean;
   /** A secret this tool added in an interrupted run and never showed: to be removed. */
   undeliveredKeyId: string | undefined;
+  /** Secrets an interrupted addPassword may have added (found by the marker recorded before it was sent). */
+  interruptedKeyIds: string[];
   expiryMonths: number;
   /** When a secret added now would expire (read from the clock at inspection, so that the plan is pure). */
   expiresOn: Date;
@@ -179,6 +182,9 @@ async function inspectApp(reads: Reads, inputs: CreateAppInputs): Promise<Create
     // Without a record on this machine, an app that already holds a valid secret is taken as delivered.
     secretDelivered: recorded ? record!.passwordShown : record === undefined && credentials.length > 0,
     undeliveredKeyId: recorded && !record!.passwordShown ? recorded.keyId : undefined,
+    interruptedKeyIds: (app.application?.passwordCredentials ?? [])
+      .filter((c) => record?.pendingMarker !== undefined && c.displayName === record.pendingMarker && c.keyId !== record.keyId)
+      .map((c) => c.keyId),
     expiryMonths,
     expiresOn: secretExpiry(expiryMonths, new Date(now)),
     currentSecret: secretStanding(app.application?.passwordCredentials ?? [], record?.keyId, now, inputs.warnDays),
@@ -212,7 +218,8 @@ export function planApp(state: CreateAppState): StepPlan<CreateAppOp> {
   const ops: CreateAppOp[] = [];
   if (!application) ops.push({ kind: "create-application", displayName });
   if (!state.hasServicePrincipal) ops.push({ kind: "create-service-principal", displayName, appId: application?.appId });
-  if (state.undeliveredKeyId) ops.push({ kind: "remove-secret", applicationObjectId: application!.id, keyId: state.undeliveredKeyId });
+  for (const keyId of [state.undeliveredKeyId, ...state.interruptedKeyIds].filter((id): id is string => id !== undefined))
+    ops.push({ kind: "remove-secret", applicationObjectId: application!.id, keyId });
   const current = state.currentSecret;
   const replacing =
     current && (current.expired || current.expiresSoon) ? { endDateTime: current.endDateTime, expired: current.expired } : undefined;
@@ -320,10 +327,14 @@ export async function addSecret(
   app: { applicationObjectId: string; appId: string; months: number },
 ): Promise<GeneratedSecret> {
   const { applications, orgUrl } = await writes.tenant();
+  // Recorded before it is sent: a run stopped before the answer leaves a secret nobody saw, found by this.
+  const marker = `${SECRET_DESCRIPTION} ${randomBytes(4).toString("hex")}`;
+  await writes.ledger.recordSecretPending({ orgUrl, appId: app.appId, marker });
   const secret = await applications.addPassword(
     app.applicationObjectId,
     SECRET_DESCRIPTION,
     secretExpiry(app.months, new Date(writes.clock.now())),
+    marker,
   );
   writes.secrets.keep(secret.secretText);
   await writes.ledger.recordSecret({ orgUrl, appId: app.appId, keyId: secret.keyId }, false);

@@ -52,13 +52,15 @@ export interface TenantWrites {
 export interface LedgerReads {
   createdUser(orgUrl: string, userPrincipalName: string): Promise<boolean>;
   passwordNeverShown(orgUrl: string, userPrincipalName: string): Promise<boolean>;
-  secretRecord(orgUrl: string, appId: string): Promise<{ keyId: string; passwordShown: boolean } | undefined>;
+  secretRecord(orgUrl: string, appId: string): Promise<{ keyId: string; passwordShown: boolean; pendingMarker?: string } | undefined>;
   recordedAppId(orgUrl: string, displayName: string): Promise<string | undefined>;
 }
 
 export interface LedgerWrites {
   recordPassword(entry: { orgUrl: string; userPrincipalName: string; objectId: string }, shown: boolean): Promise<void>;
   recordSecret(entry: { orgUrl: string; appId: string; keyId: string }, shown: boolean): Promise<void>;
+  /** Before an addPassword goes out: the marker it carries, so that a run stopped before the answer is looked for. */
+  recordSecretPending(entry: { orgUrl: string; appId: string; marker: string }): Promise<void>;
   recordApp(entry: { orgUrl: string; displayName: string; appId: string }): Promise<void>;
 }
 

@@ -145,6 +145,7 @@ describe("create-app", () => {
     applicationUser: undefined,
     secretDelivered: false,
     undeliveredKeyId: undefined,
+    interruptedKeyIds: [],
     expiryMonths: 24,
     expiresOn: new Date("2028-11-30T00:00:00Z"),
     currentSecret: undefined,

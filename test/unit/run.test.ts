@@ -28,7 +28,7 @@ function testPorts(clock: Clock = virtualClock()): RunPorts {
     writes: {
       tenant: noTenant,
       partnerCenter: noTenant,
-      ledger: { recordPassword: noTenant, recordSecret: noTenant, recordApp: noTenant },
+      ledger: { recordPassword: noTenant, recordSecret: noTenant, recordSecretPending: noTenant, recordApp: noTenant },
       solutions: { download: noTenant, cache: noTenant },
       secrets: { keep: () => undefined },
       signInAs: noTenant,
