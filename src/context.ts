@@ -17,6 +17,7 @@ import type { DataverseApi, EnvironmentApi } from "./services/dataverse.js";
 import type { ApplicationsApi, DirectoryApi } from "./services/graph.js";
 import type { ServiceCredentials, ServiceIdentitySession } from "./steps/ports.js";
 import { followUpCommand } from "./summary.js";
+import { wrapWords } from "./render.js";
 
 /**
  * Options → the tenant link: the HTTP client, the sandbox (if any) and, on first use, the signed-in tenant
@@ -260,8 +261,9 @@ async function openSession({ options, io, paths, http, auth, sandbox, orgUrl, en
       customAuthority: endpoints.name === "custom",
       cachePath,
       openBrowser: sandbox ? (url) => sandboxBrowser(http, url) : (url) => openSystemBrowser(url, io),
-      // The device-code instruction is always shown: nobody can sign in without it (SPEC §3).
-      onDeviceCode: (message) => io.err(message),
+      // The device-code instruction is always shown: nobody can sign in without it (SPEC §3). On a terminal it wraps
+      // at words, so that the URL and the code are never cut in two.
+      onDeviceCode: (message) => io.err(wrapWords(message, io.errorColumns, 0)),
       trace: options.verbose ? (line) => io.trace(line) : undefined,
     },
     http,

@@ -105,7 +105,8 @@ async function run(factory: CommandFactory) {
   const steps = identitySteps(deps.link.sandbox, options, canOfferPasswordReset(deps));
   if (options.verify) steps.push(verifyFor(deps));
   if (options.offer?.length) steps.push(connectOfferFor(deps, options));
-  return runTenantCommand(deps, { confirmDefault: true, partnerCenter: true, endsWithVerifyHint: !options.verify }, steps);
+  // The summary's follow-up commands name what the wizard chose too (the offers, the user name), as flags would.
+  return runTenantCommand({ ...deps, options }, { confirmDefault: true, partnerCenter: true, endsWithVerifyHint: !options.verify }, steps);
 }
 
 /**

@@ -88,8 +88,7 @@ async function run({ name, io, options: given, link: connect }: StatusDeps) {
   }
   if (!io.json) {
     const { wrapWords } = await import("../render.js");
-    for (const line of statusTable(results, io.style, (detail) => wrapWords(detail, io.outputColumns && io.outputColumns - DETAIL_AT, 0)))
-      io.out(line);
+    for (const line of statusTable(results, io.style, io.outputColumns, wrapWords)) io.out(line);
   }
   const changesPending = results.some((r) => r.details.state !== "done");
   // status only ever reads: it is not a dry run of anything, so it does not say "nothing was changed".
@@ -119,21 +118,31 @@ function destinations(state: ConnectOfferState) {
 
 /** Where the DETAIL column starts: after the step id (19) and the state (9). */
 const DETAIL_AT = 28;
+/** Narrower than this, the detail gets whole lines of its own under the step instead of a column. */
+const NARROWEST_DETAIL = 30;
 
 /**
- * The table people read. On a terminal the detail wraps at words inside its own column, so that a narrow
- * window never cuts a name or a path in half (`wrap` breaks a detail into rows; identity off a terminal).
+ * The table people read. Off a terminal (`columns` undefined) each step is one line, as scripts read it. On
+ * a terminal the detail wraps at words inside its column, so that a window never cuts a name or a path in
+ * half; in a window too narrow for the column, the detail goes on lines of its own under the step.
  */
 export function statusTable(
   results: readonly (StepResult & { details: { state: State } })[],
   style: Record<"bold" | "green" | "yellow" | "red", (text: string) => string>,
-  wrap: (detail: string) => string,
+  columns: number | undefined,
+  wrap: (line: string, columns: number | undefined, indent: number) => string,
 ): string[] {
   const colour = { done: style.green, missing: style.yellow, drifted: style.yellow, failed: style.red } as const;
-  const lines = [style.bold(`${"STEP".padEnd(19)}${"STATE".padEnd(9)}DETAIL`)];
+  const narrow = columns !== undefined && columns - DETAIL_AT < NARROWEST_DETAIL;
+  const lines = [style.bold(narrow ? `${"STEP".padEnd(19)}STATE` : `${"STEP".padEnd(19)}${"STATE".padEnd(9)}DETAIL`)];
   for (const result of results) {
-    const [first, ...rest] = wrap(result.summary).split("\n");
-    lines.push(`${result.id.padEnd(19)}${colour[result.details.state](result.details.state.padEnd(9))}${first}`);
+    const head = `${result.id.padEnd(19)}${colour[result.details.state](result.details.state.padEnd(narrow ? 0 : 9))}`;
+    if (narrow) {
+      lines.push(head, ...wrap(`  ${result.summary}`, columns, 2).split("\n"));
+      continue;
+    }
+    const [first, ...rest] = wrap(result.summary, columns && columns - DETAIL_AT, 0).split("\n");
+    lines.push(`${head}${first}`);
     for (const row of rest) lines.push(`${" ".repeat(DETAIL_AT)}${row.trimStart()}`);
   }
   return lines;

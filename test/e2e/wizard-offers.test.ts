@@ -81,6 +81,11 @@ describe("the wizard's Partner Center offers", () => {
     expect(await terminal.exited).toBe(0);
     expect(sandbox.partnerCenter.offer(SANDBOX_OFFERS.saas).draftLeads.leadDestination).toBe("dynamics");
     expect(sandbox.partnerCenter.offer(SANDBOX_OFFERS.dynamics).draftLeads.leadDestination).toBe("none");
+    // The follow-up names the offers chosen at the question, as it does for --offer: the rotation pushes the
+    // new secret into them (before, the wizard's choice was missing and it said to paste it by hand).
+    expect(terminal.screen.replace(/\s+/g, " ")).toMatch(
+      new RegExp(`reset-password [^\`]*--offer ${SANDBOX_OFFERS.saas}\`: it writes the new one into the offers`),
+    );
   });
 
   it("Enter with nothing selected skips the offers: Partner Center is only read", async () => {

@@ -32,7 +32,7 @@ const results = [
 
 describe("status's table on a terminal", () => {
   it.each([60, 80, 120])("at %i columns: rows fit the terminal and every word that fits the column is whole", (columns) => {
-    const lines = statusTable(results, style, (detail) => wrapWords(detail, columns - 28, 0));
+    const lines = statusTable(results, style, columns, wrapWords);
     expect(lines.filter((line) => line.length > columns)).toEqual([]);
     const details = lines.slice(1).map((line) => line.slice(28).trim());
     // Nothing is lost or reordered: the column read back is the summaries (a word longer than the column,
@@ -49,7 +49,21 @@ describe("status's table on a terminal", () => {
     for (const line of lines.slice(1)) expect(line.slice(0, 28).trim() === "" || /^[a-z-]+ +[a-z]+ *$/.test(line.slice(0, 28))).toBe(true);
   });
 
+  it("at 40 columns the detail gets lines of its own under the step, wrapped at words, none wider than the window", () => {
+    const lines = statusTable(results, style, 40, wrapWords);
+    expect(lines.filter((line) => line.length > 40)).toEqual([]);
+    expect(lines[1]).toMatch(/^download-solution +done$/);
+    expect(lines[2]).toMatch(/^ {2}Using the cached/);
+    const details = lines.slice(1).filter((line) => line.startsWith("  "));
+    expect(details.join("").replace(/\s/g, "")).toBe(
+      results
+        .map((r) => r.summary)
+        .join("")
+        .replace(/\s/g, ""),
+    );
+  });
+
   it("off a terminal each step is one line, as scripts read it", () => {
-    expect(statusTable(results, style, plain)).toHaveLength(3);
+    expect(statusTable(results, style, undefined, wrapWords)).toHaveLength(3);
   });
 });
