@@ -114,7 +114,7 @@ async function transcript() {
   return lines
     .join("\n")
     .replace(/localhost:\d{5}/g, "localhost:NNNNN")
-    .replace(/code [0-9A-F]{9}/g, "code XXXXXXXXX")
+    .replace(/code(\s+)[0-9A-F]{9}/g, "code$1XXXXXXXXX")
     .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx")
     .replace(/(│ Password\s+)(\S+)/, (_, label, password) => `${label}${"•".repeat(password.length)}`)
     .replace(/ in \d+s \(import job/g, " in 0s (import job");
