@@ -203,9 +203,11 @@ export function leadConfiguration(
 ): DynamicsLeadConfiguration {
   if (!/^https:\/\/[^\s/]+/.test(desired.instanceUrl))
     invalid("URL", `${desired.instanceUrl} is not an https URL`, "Pass the Dynamics org URL with --org-url.");
+  // The addresses Partner Center notifies stay what they were, whichever destination the offer had before
+  // (each `<destination>LeadConfiguration` carries its own `contactEmail`), unless --contact-email says otherwise.
   const kept =
-    current?.leadDestination === "dynamics"
-      ? (current[DYNAMICS_CONFIGURATION] as { contactEmail?: unknown } | undefined)?.contactEmail
+    current?.leadDestination && current.leadDestination !== "none"
+      ? (current[`${current.leadDestination}LeadConfiguration`] as { contactEmail?: unknown } | undefined)?.contactEmail
       : undefined;
   const contactEmail = desired.contactEmail ?? (Array.isArray(kept) ? kept.map(String) : undefined);
   const bad = contactEmail?.find((email) => !EMAIL.test(email));

@@ -181,6 +181,23 @@ describe("leadConfiguration and configureBody", () => {
       },
     ],
     [
+      "user, contact emails kept from the offer's earlier destination (an HTTPS endpoint)",
+      user,
+      "user-password-value",
+      {
+        $schema: PREVIEW3,
+        leadDestination: "httpsEndpoint",
+        httpsEndpointLeadConfiguration: { httpsEndpointUrl: "https://leads.contoso.com/in", contactEmail: ["ops@contoso.com"] },
+      },
+      {
+        instanceUrl: "https://contoso.crm4.dynamics.com",
+        authentication: "office365",
+        username: "mp-leadwriter@contoso.com",
+        password: "user-password-value",
+        contactEmail: ["ops@contoso.com"],
+      },
+    ],
+    [
       "user, no contact emails anywhere",
       user,
       "user-password-value",
