@@ -1,5 +1,4 @@
-import { stripVTControlCharacters } from "node:util";
-import { spawn, type IPty } from "@lydell/node-pty";
+import { spawn } from "@lydell/node-pty";
 import { describe, expect, it } from "vitest";
 import { SANDBOX_OFFERS } from "../../src/sandbox/server.js";
 import { BIN, freshTenants } from "../helpers.js";
@@ -9,40 +8,7 @@ import { BIN, freshTenants } from "../helpers.js";
  * of the offers the Partner Center account can see (skippable); with no Partner Center role, one line and
  * no question. The pattern of wizard-pty.test.ts.
  */
-const KEYS = { down: "\x1b[B", space: " ", enter: "\r" };
-
-class Terminal {
-  private output = "";
-  private mark = 0;
-  readonly exited: Promise<number>;
-
-  constructor(readonly pty: IPty) {
-    pty.onData((data) => (this.output += data));
-    this.exited = new Promise((resolve) => pty.onExit(({ exitCode }) => resolve(exitCode)));
-  }
-
-  get screen(): string {
-    return stripVTControlCharacters(this.output);
-  }
-
-  async waitFor(pattern: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
-    const started = Date.now();
-    for (;;) {
-      const match = this.screen.slice(this.mark).match(pattern);
-      if (match) {
-        this.mark += (match.index ?? 0) + match[0].length;
-        return match;
-      }
-      if (Date.now() - started > timeoutMs)
-        throw new Error(`timed out waiting for ${pattern}; screen so far:\n${this.screen.slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-
-  type(keys: string): void {
-    this.pty.write(keys);
-  }
-}
+import { KEYS, Terminal } from "../pty.js";
 
 const tenant = freshTenants();
 /**
