@@ -125,8 +125,8 @@ export function printedPassword(output: string): string | undefined {
   return /│ Password\s+(\S+)\s+│/.exec(output)?.[1];
 }
 
-/** Signs in as the service user with its password (Partner Center's own kind of sign-in) against the sandbox. */
-export async function passwordSignIn(sandbox: Sandbox, userName: string, password: string): Promise<number> {
+/** A token request for the org to the sandbox's Entra: the answer's status (what Partner Center's sign-in would get). */
+async function tokenStatus(sandbox: Sandbox, grant: Record<string, string>): Promise<number> {
   const http = sandboxHttp(sandbox);
   try {
     const response = await http.send({
@@ -134,13 +134,7 @@ export async function passwordSignIn(sandbox: Sandbox, userName: string, passwor
       method: "POST",
       url: `${sandbox.connection.loginOrigin}/${sandbox.connection.tenantId}/oauth2/v2.0/token`,
       headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({
-        grant_type: "password",
-        client_id: sandbox.connection.publicClientId,
-        username: userName,
-        password,
-        scope: `${sandbox.connection.orgUrl}/.default`,
-      }).toString(),
+      body: new URLSearchParams({ ...grant, scope: `${sandbox.connection.orgUrl}/.default` }).toString(),
     });
     return response.status;
   } finally {
@@ -148,27 +142,13 @@ export async function passwordSignIn(sandbox: Sandbox, userName: string, passwor
   }
 }
 
+/** Signs in as the service user with its password (Partner Center's own kind of sign-in) against the sandbox. */
+export const passwordSignIn = (sandbox: Sandbox, userName: string, password: string): Promise<number> =>
+  tokenStatus(sandbox, { grant_type: "password", client_id: sandbox.connection.publicClientId, username: userName, password });
+
 /** A client-credentials token request for the org with the app's id and secret (what Partner Center does): the status. */
-export async function appToken(sandbox: Sandbox, appId: string, secret: string): Promise<number> {
-  const http = sandboxHttp(sandbox);
-  try {
-    const response = await http.send({
-      service: "entra",
-      method: "POST",
-      url: `${sandbox.connection.loginOrigin}/${sandbox.connection.tenantId}/oauth2/v2.0/token`,
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({
-        grant_type: "client_credentials",
-        client_id: appId,
-        client_secret: secret,
-        scope: `${sandbox.connection.orgUrl}/.default`,
-      }).toString(),
-    });
-    return response.status;
-  } finally {
-    await http.close();
-  }
-}
+export const appToken = (sandbox: Sandbox, appId: string, secret: string): Promise<number> =>
+  tokenStatus(sandbox, { grant_type: "client_credentials", client_id: appId, client_secret: secret });
 
 /**
  * Asserts the sandbox's final state after a successful setup, from the tenant's own records: one user,

@@ -104,3 +104,20 @@ export class VirtualClock implements Clock {
     turn(0);
   }
 }
+
+/**
+ * A simpler clock for steps run on their own: every sleep ends at once and moves its time on (after one turn
+ * of the event loop, so that the sandbox's own timers run between looks). No idle detection: for tests that
+ * do not share the clock with a sandbox.
+ */
+export function instantClock(start = Date.now()): Clock {
+  let now = start;
+  return {
+    now: () => now,
+    sleep: async (ms, signal) => {
+      signal?.throwIfAborted();
+      now += ms;
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+  };
+}

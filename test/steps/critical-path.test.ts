@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { Clock } from "../../src/clock.js";
 import { runSteps } from "../../src/runner.js";
 import { inProcessPorts } from "../../src/tenant-ports.js";
 import { downloadSolutionStep } from "../../src/steps/download-solution.js";
@@ -12,6 +11,7 @@ import type { AnyStep } from "../../src/steps/step.js";
 import type { Sandbox } from "../../src/sandbox/server.js";
 import { expectConfigured, freshTenants } from "../helpers.js";
 import { callRounds, overlapped, recordTenantCalls } from "./call-rounds.js";
+import { instantClock } from "../virtual-clock.js";
 
 /**
  * The critical path of init's steps (issue 12 point 6): which tenant calls wait for which. Counted from the
@@ -24,21 +24,8 @@ afterEach(async () => {
   for (const close of closers.splice(0)) await close();
 });
 
-/** A clock whose sleeps end at once and move its time on. */
-function virtualClock(): Clock {
-  let now = Date.now();
-  return {
-    now: () => now,
-    sleep: async (ms, signal) => {
-      signal?.throwIfAborted();
-      now += ms;
-      await new Promise((resolve) => setImmediate(resolve));
-    },
-  };
-}
-
 async function portsFor(env: NodeJS.ProcessEnv) {
-  const ports = await inProcessPorts(env, { clock: virtualClock() });
+  const ports = await inProcessPorts(env, { clock: instantClock() });
   closers.push(ports.close);
   return ports;
 }

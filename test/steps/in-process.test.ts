@@ -10,6 +10,7 @@ import { patchRoleStep } from "../../src/steps/patch-role.js";
 import { DEFAULT_APP_NAME } from "../../src/steps/create-app.js";
 import type { AnyStep } from "../../src/steps/step.js";
 import { expectConfigured, freshTenants, passwordSignIn } from "../helpers.js";
+import { instantClock } from "../virtual-clock.js";
 
 /**
  * Steps built from their inputs and run in this process against the sandbox, through the ports the CLI
@@ -21,20 +22,6 @@ const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const close of closers.splice(0)) await close();
 });
-
-/** A clock whose sleeps end at once and move its time on. */
-function virtualClock(): Clock {
-  let now = Date.now();
-  return {
-    now: () => now,
-    sleep: async (ms, signal) => {
-      signal?.throwIfAborted();
-      now += ms;
-      // Lets the sandbox's own timers (which keep real time) run between looks.
-      await new Promise((resolve) => setImmediate(resolve));
-    },
-  };
-}
 
 /** A clock whose sleeps end only when the run is interrupted. */
 const stoppedClock: Clock = {
@@ -65,7 +52,7 @@ function userIdentitySteps(downloadUrl: string): AnyStep[] {
 describe("steps run in process against the sandbox", () => {
   it("init's steps reach the configured state, hand the new user's password on, and a second run plans nothing", async () => {
     const { env, sandbox } = await fresh({ scenario: { importMs: 0, userSyncMs: 0 } });
-    const ports = await portsFor(env, { clock: virtualClock() });
+    const ports = await portsFor(env, { clock: instantClock() });
     const signal = new AbortController().signal;
 
     const outcome = await runSteps(userIdentitySteps(sandbox.connection.downloadUrl), ports, { dryRun: false, signal });
@@ -104,7 +91,7 @@ describe("steps run in process against the sandbox", () => {
       scenario: { importMs: 0, userSyncMs: 0 },
       faults: { lostAnswers: ["POST /ImportSolutionAsync"] },
     });
-    const ports = await portsFor(env, { clock: virtualClock() });
+    const ports = await portsFor(env, { clock: instantClock() });
     const outcome = await runSteps(userIdentitySteps(sandbox.connection.downloadUrl), ports, {
       dryRun: false,
       signal: new AbortController().signal,
@@ -118,7 +105,7 @@ describe("steps run in process against the sandbox", () => {
 
   it("another import that keeps the environment busy past --sync-timeout: the refusal is reported, on the one poll schedule", async () => {
     const { env, sandbox } = await fresh({ faults: { concurrentImportBusy: 1_000 } });
-    const ports = await portsFor(env, { clock: virtualClock() });
+    const ports = await portsFor(env, { clock: instantClock() });
     const outcome = await runSteps(
       [downloadSolutionStep({ urls: [sandbox.connection.downloadUrl] }), importSolutionStep({ syncTimeoutSeconds: 30 })],
       ports,
@@ -151,7 +138,7 @@ describe("steps run in process against the sandbox", () => {
     earlier.abort(new Error("Interrupted (Ctrl+C)."));
     expect((await interrupted).error?.message).toBe("Interrupted (Ctrl+C).");
 
-    const ports = await portsFor(env, { clock: virtualClock() });
+    const ports = await portsFor(env, { clock: instantClock() });
     // The next run reads the role early (assign-role's prefetch) while that import still runs…
     expect(await leadWriterRoles(ports.reads)).toEqual([]);
     // …and the import ends before import-solution inspects it.
