@@ -43,22 +43,28 @@ export class Redactor {
     if (secret && secret.length >= 6) this.secrets.add(secret);
   }
 
-  /** `allowed` lists secrets this one output may show (the summary of the run that generated them). */
+  /**
+   * `allowed` lists secrets this one output may show (the summary of the run that generated them): exactly
+   * those values pass; every other known secret, and every shape of one, is still masked.
+   */
   redact(text: string, allowed: readonly string[] = []): string {
     let result = text;
     for (const secret of this.secrets) {
       if (!allowed.includes(secret) && result.includes(secret)) result = result.split(secret).join(MASK);
     }
-    if (allowed.length > 0) return result;
-    result = result.replace(/(Bearer\s+)[A-Za-z0-9\-._~+/=]+/gi, `$1${MASK}`);
+    const mask = (match: string, prefix: string, value: string) => (allowed.includes(value) ? match : `${prefix}${MASK}`);
+    result = result.replace(/(Bearer\s+)([A-Za-z0-9\-._~+/=]+)/gi, mask);
     for (const key of SECRET_JSON_KEYS) {
-      result = result.replace(new RegExp(`("${key}"\\s*:\\s*)"(?:[^"\\\\]|\\\\.)*"`, "g"), `$1"${MASK}"`);
+      result = result.replace(new RegExp(`("${key}"\\s*:\\s*")((?:[^"\\\\]|\\\\.)*)(?=")`, "g"), mask);
     }
     result = result.replace(
       /("CustomizationFile"\s*:\s*)"([A-Za-z0-9+/=]*)"/g,
       (_, prefix: string, payload: string) => `${prefix}"<base64 solution package, ${Math.floor((payload.length * 3) / 4)} bytes>"`,
     );
-    result = result.replace(new RegExp(`(^|[?&\\s])(${SECRET_FORM_KEYS.join("|")})=[^&\\s]*`, "g"), `$1$2=${MASK}`);
+    result = result.replace(
+      new RegExp(`(^|[?&\\s])((?:${SECRET_FORM_KEYS.join("|")})=)([^&\\s]*)`, "g"),
+      (match, lead: string, key: string, value: string) => (allowed.includes(value) ? match : `${lead}${key}${MASK}`),
+    );
     return result;
   }
 

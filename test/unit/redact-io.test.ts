@@ -56,3 +56,21 @@ describe("colour is decided once (SPEC §3)", () => {
     expect(decideColor(inputs)).toBe(expected);
   });
 });
+
+describe("the one output that may show a new secret", () => {
+  it("shows exactly that secret; every other secret, by value or by shape, is still masked", () => {
+    const redactor = new Redactor();
+    redactor.add("Known-secret-value-1");
+    const document = JSON.stringify({
+      partnerCenter: { password: "Gen3rated-Pass-Word-24x" },
+      steps: [
+        { details: { client_secret: "unregistered-client-secret", note: "Bearer eyJhbGciOi.abc.def", known: "Known-secret-value-1" } },
+      ],
+      error: { message: "POST /token failed: client_secret=form-secret-value&grant_type=client_credentials" },
+    });
+    const shown = redactor.redact(document, ["Gen3rated-Pass-Word-24x"]);
+    expect(shown).toContain('"password":"Gen3rated-Pass-Word-24x"');
+    for (const hidden of ["unregistered-client-secret", "eyJhbGciOi", "Known-secret-value-1", "form-secret-value"])
+      expect(shown).not.toContain(hidden);
+  });
+});
