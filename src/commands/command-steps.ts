@@ -88,31 +88,51 @@ function verifyNeedsSecret(identity: Identity, label: string): UsageError {
   });
 }
 
+/**
+ * The secrets read in this run, per identity: verify and connect-offer may both need one, and standard input
+ * can be read only once (a person should not be asked twice either). A failed read is not kept.
+ */
+const secretsRead = new WeakMap<SecretDeps["io"], Map<Identity, Promise<string>>>();
+
 /** The service identity's secret when this run did not generate it: the environment, standard input, or a hidden question. */
-function serviceSecretFrom(
-  { io, options, prompter }: SecretDeps,
-  missing: (identity: Identity, label: string) => UsageError = verifyNeedsSecret,
-) {
-  return async (identity: Identity, label: string): Promise<string> => {
-    const fromEnv = io.streams.env[secretEnvOf(identity)];
-    if (fromEnv) return fromEnv;
-    if (options.secretStdin) {
-      const chunks: Buffer[] = [];
-      for await (const chunk of io.streams.stdin) chunks.push(Buffer.from(chunk as Buffer));
-      const value = Buffer.concat(chunks)
-        .toString("utf8")
-        .replace(/\r?\n$/, "");
-      if (!value)
-        throw new UsageError({
-          code: "secret-stdin-empty",
-          message: "--secret-stdin was given, but standard input was empty.",
-          hint: `Pipe the ${identity === "app" ? "client secret" : "password"} in, e.g. printf %s "$SECRET" | crm-lead-setup verify --secret-stdin`,
-        });
-      return value;
+function serviceSecretFrom(deps: SecretDeps, missing: (identity: Identity, label: string) => UsageError = verifyNeedsSecret) {
+  return (identity: Identity, label: string): Promise<string> => {
+    const read = secretsRead.get(deps.io) ?? new Map<Identity, Promise<string>>();
+    secretsRead.set(deps.io, read);
+    let secret = read.get(identity);
+    if (!secret) {
+      secret = readServiceSecret(deps, missing, identity, label);
+      read.set(identity, secret);
+      secret.catch(() => read.delete(identity));
     }
-    if (io.canPrompt) return (await prompter()).secret(`${identity === "app" ? "Client secret" : "Password"} of ${label}:`);
-    throw missing(identity, label);
+    return secret;
   };
+}
+
+async function readServiceSecret(
+  { io, options, prompter }: SecretDeps,
+  missing: (identity: Identity, label: string) => UsageError,
+  identity: Identity,
+  label: string,
+): Promise<string> {
+  const fromEnv = io.streams.env[secretEnvOf(identity)];
+  if (fromEnv) return fromEnv;
+  if (options.secretStdin) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of io.streams.stdin) chunks.push(Buffer.from(chunk as Buffer));
+    const value = Buffer.concat(chunks)
+      .toString("utf8")
+      .replace(/\r?\n$/, "");
+    if (!value)
+      throw new UsageError({
+        code: "secret-stdin-empty",
+        message: "--secret-stdin was given, but standard input was empty.",
+        hint: `Pipe the ${identity === "app" ? "client secret" : "password"} in, e.g. printf %s "$SECRET" | crm-lead-setup verify --secret-stdin`,
+      });
+    return value;
+  }
+  if (io.canPrompt) return (await prompter()).secret(`${identity === "app" ? "Client secret" : "Password"} of ${label}:`);
+  throw missing(identity, label);
 }
 
 export function verifyFor(deps: TenantCommandDeps): AnyStep {
