@@ -47,13 +47,6 @@ async function run({ name, io, paths, signal, options }: SandboxCommandDeps): Pr
     { runnable },
   ] = await Promise.all([import("../auth/cache.js"), import("../sandbox-link.js"), import("../render.js"), import("../invocation.js")]);
   const { cloud, latencyMs, ...scenario } = (options.scenario ?? {}) as Partial<SandboxScenario> & SandboxWideSwitches;
-  if (cloud !== undefined && !["public", "gcc", "gcchigh", "dod", "china"].includes(cloud)) {
-    throw new UsageError({
-      code: "sandbox-cloud-unknown",
-      message: `--scenario cloud "${String(cloud)}" is not a cloud the sandbox can pose as.`,
-      hint: "Use public, gcc, gcchigh, dod or china.",
-    });
-  }
   refuseSecondSandbox(await findRunningSandbox(paths));
   const { startSandbox } = await import("../sandbox/server.js");
   const sandbox = await startSandbox({ cloud, latencyMs, scenario, faults: options.faults as FaultConfig | undefined });

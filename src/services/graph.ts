@@ -8,7 +8,6 @@ import {
   type MiddlewareOptions,
 } from "@microsoft/microsoft-graph-client";
 import { AsyncLocalStorage } from "node:async_hooks";
-import { randomBytes } from "node:crypto";
 import { HttpFailure, odataString, withQuery, type HttpClient, type HttpResponse, type QueryValues } from "./http.js";
 import { readAllPages, type ListPage } from "./pages.js";
 import type { TokenProvider } from "./tokens.js";
@@ -325,10 +324,9 @@ export class ApplicationsApi {
    */
   async addPassword(
     applicationObjectId: string,
-    displayName: string,
     endDateTime: Date,
-    /** The description the secret carries, unique to this request (found again by it); by default one is made. */
-    marked = `${displayName} ${randomBytes(4).toString("hex")}`,
+    /** The description the secret carries, unique to the request, by which it is found again after a lost answer. */
+    marked: string,
   ): Promise<{ keyId: string; secretText: string; endDateTime: string }> {
     const send = () =>
       this.graph.post<{ keyId: string; secretText: string; endDateTime: string }>(

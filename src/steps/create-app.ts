@@ -330,12 +330,7 @@ export async function addSecret(
   // Recorded before it is sent: a run stopped before the answer leaves a secret nobody saw, found by this.
   const marker = `${SECRET_DESCRIPTION} ${randomBytes(4).toString("hex")}`;
   await writes.ledger.recordSecretPending({ orgUrl, appId: app.appId, marker });
-  const secret = await applications.addPassword(
-    app.applicationObjectId,
-    SECRET_DESCRIPTION,
-    secretExpiry(app.months, new Date(writes.clock.now())),
-    marker,
-  );
+  const secret = await applications.addPassword(app.applicationObjectId, secretExpiry(app.months, new Date(writes.clock.now())), marker);
   writes.secrets.keep(secret.secretText);
   await writes.ledger.recordSecret({ orgUrl, appId: app.appId, keyId: secret.keyId }, false);
   return { keyId: secret.keyId, secretText: secret.secretText, endDateTime: secret.endDateTime };
