@@ -73,12 +73,6 @@ const secretWord = (identity: Identity) => (identity === "app" ? "client secret"
 
 type SecretDeps = Pick<TenantCommandDeps, "io" | "options" | "prompter">;
 
-/** Whether the service identity's secret has a source in this run (checked while planning: a missing one is exit 2). */
-const hasServiceSecretFor =
-  ({ io, options }: SecretDeps) =>
-  (identity: Identity) =>
-    Boolean(io.streams.env[secretEnvOf(identity)]) || options.secretStdin || io.canPrompt;
-
 /** verify's words for a missing secret; connect-offer has its own. */
 function verifyNeedsSecret(identity: Identity, label: string): UsageError {
   return new UsageError({
@@ -186,7 +180,7 @@ export function connectOfferFor(
     appName,
     contactEmail: options.contactEmail,
     syncTimeoutSeconds: syncTimeout(options),
-    hasServiceSecret: inspectOnly ? () => true : hasServiceSecretFor(deps),
+    inspectOnly,
     serviceSecret: serviceSecretFrom(
       deps,
       (identity, label) =>

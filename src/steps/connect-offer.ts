@@ -35,8 +35,8 @@ export interface ConnectOfferInputs {
   syncTimeoutSeconds: number;
   /** The service identity's secret when this run did not generate it (verify's sources); a UsageError when none. */
   serviceSecret: (identity: "user" | "app", label: string) => Promise<string>;
-  /** Whether `serviceSecret` has a source (the environment, --secret-stdin, a terminal): checked while planning. */
-  hasServiceSecret: (identity: "user" | "app") => boolean;
+  /** status: nothing is applied, so no secret is read. */
+  inspectOnly?: boolean;
 }
 
 /** The service identity as Partner Center will sign in with it. */
@@ -123,8 +123,12 @@ export function connectOfferStep(
       const partnerCenter = await writes.partnerCenter();
       if (op.kind === "resume-job" && op.settleOnly) return settleEarlierJob(partnerCenter, op, { writes, progress, inputs });
       if (op.kind === "resume-job") return waitForJob(partnerCenter, { jobId: op.jobId }, op.offers, { writes, progress, inputs });
+      const given = op.writer.generated === undefined;
       const secret = op.writer.generated ?? (await inputs.serviceSecret(op.desired.identity.kind, op.writer.label));
       writes.secrets.keep(secret);
+      // A secret this run did not generate is proved by signing in with it first, as Partner Center will: a
+      // mistyped one must not reach the offer (leads would stop while the offer looks connected).
+      if (given) await signInWith(writes, op.desired.identity, secret, op.writer.label);
       const body = configureBodyFor(op.offers, op.desired, secret)!;
       const started = await partnerCenter.api.configure(body);
       // Recorded before waiting: a timeout, a Ctrl+C or a kill from here on is resumed, never posted again.
@@ -172,8 +176,9 @@ async function inspectOffers(reads: Reads, upstream: Upstream, inputs: ConnectOf
     decideOffer({ offerId: product.offerId, productGuid: product.productGuid, current: current[index] }, desired, newSecret),
   );
   const posts = offers.some((offer) => offer.changes.length > 0) && !resumable && !newSecret;
-  // A missing secret is bad input found while planning (exit 2), before any step changes anything.
-  if (posts && !inputs.hasServiceSecret(writer.identity.kind)) await inputs.serviceSecret(writer.identity.kind, writer.label);
+  // Asked for (or read) while planning, so that the question comes before the plan is confirmed and a missing
+  // secret is bad input (exit 2) before any step changes anything. The read is kept for apply.
+  if (posts && !inputs.inspectOnly) await inputs.serviceSecret(writer.identity.kind, writer.label);
   return { offers, desired, writer, resumable, earlier: newSecret ? running : undefined };
 }
 
@@ -276,4 +281,13 @@ async function settleEarlierJob(
     if (error instanceof CliError && JOB_ENDED.has(error.code)) return { jobId: op.jobId, end: { jobResult: "unfinished" } };
     throw error;
   }
+}
+
+/** Signs in as the service identity with the secret; a refused sign-in is the sign-in's own error (exit 3). */
+async function signInWith(writes: Writes, identity: LeadWriterIdentity, secret: string, name: string): Promise<void> {
+  await writes.signInAs(
+    identity.kind === "app"
+      ? { identity: "app", appId: identity.applicationId, clientSecret: secret, directoryId: identity.directoryId, name }
+      : { identity: "user", userPrincipalName: identity.username, password: secret, name },
+  );
 }

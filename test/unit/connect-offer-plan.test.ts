@@ -9,7 +9,6 @@ const step = connectOfferStep({
   appName: "Lead Writer",
   syncTimeoutSeconds: 600,
   serviceSecret: async () => "unused",
-  hasServiceSecret: () => true,
 });
 
 const APP_ID = "11111111-2222-3333-4444-555555555555";
